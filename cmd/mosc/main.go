@@ -1,0 +1,98 @@
+// Command mosc renders, applies, watches and gates OpenShift On-Cluster
+// Layering of NVIDIA OVS-DOCA from versioned profiles.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+)
+
+// Exit codes, documented in README.
+const (
+	exitOK      = 0
+	exitFailure = 1 // a check failed, a diff was found, a build/rollout failed
+	exitError   = 2 // usage error, bad input, cannot reach the cluster
+)
+
+// commandFactories is filled by init() in each command's file, so files stay
+// independent. Factories, not values: urfave/cli keeps parse state in a
+// Command, and tests run the app many times in one process.
+var commandFactories []func() *cli.Command
+
+func register(f func() *cli.Command) { commandFactories = append(commandFactories, f) }
+
+// exitErr carries an exit code through urfave/cli.
+type exitErr struct {
+	code int
+	err  error
+}
+
+func (e *exitErr) Error() string {
+	if e.err == nil {
+		return ""
+	}
+	return e.err.Error()
+}
+func (e *exitErr) Unwrap() error { return e.err }
+
+// failWith returns an error that makes mosc exit with code (message may be nil
+// when the command already printed what it had to say).
+func failWith(code int, err error) error { return &exitErr{code: code, err: err} }
+
+func newApp(stdout, stderr io.Writer) *cli.App {
+	commands := make([]*cli.Command, 0, len(commandFactories))
+	for _, f := range commandFactories {
+		commands = append(commands, f())
+	}
+	sort.Slice(commands, func(i, j int) bool { return commands[i].Name < commands[j].Name })
+	name := "mosc"
+	// Installed as oc-mosc / kubectl-mosc, the binary runs as an oc/kubectl plugin.
+	if base := filepath.Base(os.Args[0]); strings.HasPrefix(base, "oc-") || strings.HasPrefix(base, "kubectl-") {
+		name = strings.SplitN(base, "-", 2)[0] + " mosc"
+	}
+	return &cli.App{
+		Name:  name,
+		Usage: "OpenShift On-Cluster Layering of NVIDIA OVS-DOCA, from versioned profiles",
+		Description: `mosc turns a few lines of intent ("DOCA 3.3 OVS on the worker pool of my 4.20
+cluster") into everything On-Cluster Layering needs: render the manifests into git,
+apply them to a cluster, watch the build and rollout until doca_initialized=true on
+every node, gate upgrades in a pipeline, and diff what changes between releases.
+
+Exit codes: 0 success; 1 a check failed, differences found, or a build/rollout failed;
+2 usage error, bad input or cluster unreachable.`,
+		Commands:               commands,
+		EnableBashCompletion:   true,
+		UseShortOptionHandling: true,
+		ExitErrHandler:         func(*cli.Context, error) {}, // main decides the exit code
+		Writer:                 stdout,
+		ErrWriter:              stderr,
+	}
+}
+
+func main() {
+	os.Exit(run(os.Args, os.Stdout, os.Stderr))
+}
+
+// run is main without the process: tests call it in-process.
+func run(args []string, stdout, stderr io.Writer) int {
+	err := newApp(stdout, stderr).Run(args)
+	if err == nil {
+		return exitOK
+	}
+	var ee *exitErr
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintf(stderr, "error: %v\n", ee.err)
+		}
+		return ee.code
+	}
+	fmt.Fprintf(stderr, "error: %v\n", err)
+	return exitError
+}

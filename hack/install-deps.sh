@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Idempotent set-up for a fresh machine: everything `make test` needs that is not
+# a Go module of ours. Safe to run on every `make test` (fast when warm).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v etcd >/dev/null 2>&1 || need_apt+=(etcd-server)
+command -v rpmbuild >/dev/null 2>&1 || need_apt+=(rpm)
+command -v createrepo_c >/dev/null 2>&1 || need_apt+=(createrepo-c)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "install-deps: apt-get install ${need_apt[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  sudo_=""; [ "$(id -u)" -eq 0 ] || sudo_=sudo
+  $sudo_ apt-get update -qq
+  $sudo_ apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+# kustomize: the render tests check that `kustomize build` reproduces the bundle.
+gobin=$(go env GOBIN); [ -n "$gobin" ] || gobin="$(go env GOPATH)/bin"
+if ! "$gobin/kustomize" version 2>/dev/null | grep -q 'v5.8.2'; then
+  echo "install-deps: go install kustomize v5.8.2" >&2
+  GOFLAGS= go install sigs.k8s.io/kustomize/kustomize/v5@v5.8.2
+fi
+
+# kube-apiserver for the end-to-end tests, built from source once and cached by version.
+if [ -x ./hack/kube-apiserver.sh ]; then
+  ./hack/kube-apiserver.sh >/dev/null
+fi
