@@ -1,0 +1,50 @@
+// Package node checks OVS-DOCA on a node through a short-lived privileged pod
+// pinned to it, and enables doca-init there when asked.
+package node
+
+// The check pod protocol, shared by mosc and the end-to-end simulator's node
+// agent (which plays the node's answer on a test API server).
+//
+// mosc creates, per node, a Pod in CheckNamespace with:
+//   - labels LabelRole=RoleNodeCheck and app.kubernetes.io/managed-by=mosc;
+//   - annotation AnnotationAction = ActionVerify or ActionEnableDocaInit;
+//   - spec.nodeName = the node, hostPID, hostNetwork, privileged container
+//     ContainerName, restartPolicy Never, a toleration for every taint;
+//   - a script run under `chroot /host` that writes its findings to
+//     /dev/termination-log (terminationMessagePolicy File).
+//
+// The termination message is a sequence of sections; each starts with a line
+//
+//	--- mosc:<section> rc=<exit code> ---
+//
+// followed by that command's raw output, exactly as a real node prints it:
+//   - SectionRPM:       `rpm -q <PackagesPresent...>` (one line per package:
+//     "doca-openvswitch-3.3.0040-1.el9.x86_64" or "package X is not installed")
+//   - SectionRPMAbsent: `rpm -qa '<glob>'` for each PackagesAbsent glob (lines of
+//     installed NVRAs; empty when none is installed)
+//   - SectionOVS:       `ovs-vsctl --format=json --columns=<OVSColumns> list Open_vSwitch`
+//     (OVSDB JSON: {"data":[[...]],"headings":[...]}, maps as ["map",[[k,v]...]],
+//     sets as ["set",[...]], one-element sets as the bare element)
+//   - SectionEnable (ActionEnableDocaInit only, first): output of
+//     `ovs-vsctl --no-wait set Open_vSwitch . other_config:doca-init=true &&
+//     systemctl restart openvswitch`
+//
+// The pod exits 0 when every command ran (findings are judged by mosc, not by
+// the script); the container's terminated state carries the message.
+const (
+	CheckNamespace       = "openshift-machine-config-operator"
+	ContainerName        = "check"
+	LabelRole            = "mosc.dev/role"
+	RoleNodeCheck        = "node-check"
+	AnnotationAction     = "mosc.dev/action"
+	ActionVerify         = "verify"
+	ActionEnableDocaInit = "enable-doca-init"
+
+	SectionRPM       = "rpm"
+	SectionRPMAbsent = "rpm-absent"
+	SectionOVS       = "ovs"
+	SectionEnable    = "enable"
+
+	// OVSColumns keeps the message well under the kubelet's 4096-byte limit.
+	OVSColumns = "ovs_version,doca_version,doca_initialized,dpdk_initialized,dpdk_version,datapath_types,iface_types,other_config"
+)
