@@ -1,0 +1,49 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"runtime/debug"
+
+	"github.com/urfave/cli/v2"
+)
+
+// version is set at build time with -ldflags "-X main.version=…" (see Makefile).
+var version = ""
+
+// buildVersion falls back to the module version recorded by `go install`.
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+func init() {
+	register(func() *cli.Command {
+		return &cli.Command{
+			Name:  "version",
+			Usage: "print the mosc version",
+			Flags: []cli.Flag{
+				&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "output format: text or json", Value: "text"},
+			},
+			Action: func(c *cli.Context) error {
+				info := map[string]string{"version": buildVersion(), "go": runtime.Version(), "platform": runtime.GOOS + "/" + runtime.GOARCH}
+				switch c.String("output") {
+				case "json":
+					b, _ := json.MarshalIndent(info, "", "  ")
+					fmt.Fprintln(c.App.Writer, string(b))
+				case "text", "":
+					fmt.Fprintf(c.App.Writer, "mosc %s (%s, %s)\n", info["version"], info["go"], info["platform"])
+				default:
+					return failWith(exitError, fmt.Errorf("--output: unknown format %q; known: text, json", c.String("output")))
+				}
+				return nil
+			},
+		}
+	})
+}
