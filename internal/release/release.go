@@ -1,0 +1,414 @@
+// Package release reads an OpenShift release payload image: its image
+// references (release-manifests/image-references, an ImageStream) and the
+// labels of the RHEL CoreOS images it names, from which the RHEL stream and
+// version of the target release follow. It never reads the kernel from the
+// ostree.linux label (a constant from 4.22 on).
+package release
+
+import (
+	"archive/tar"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"path"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+)
+
+// Payload tags that carry RHEL CoreOS (FACTS.md §2).
+const (
+	TagRHCOS           = "rhel-coreos"
+	TagRHCOSExtensions = "rhel-coreos-extensions"
+	TagRHCOS10         = "rhel-coreos-10"
+)
+
+// Label keys read from RHCOS images.
+const (
+	LabelStream        = "com.coreos.stream"                // "rhel-9.6"
+	LabelOSName        = "com.coreos.osname"                // "rhcos"
+	LabelImageVersion  = "org.opencontainers.image.version" // "9.6.20251110-1" (or "416.94.2024...")
+	LabelBuildVersions = "io.openshift.build.versions"      // "machine-os=9.6.20251110-1"
+	LabelBootc         = "containers.bootc"                 // "1"
+)
+
+// Paths inside the payload image.
+const (
+	imageReferencesPath = "release-manifests/image-references"
+	releaseMetadataPath = "release-manifests/release-metadata"
+	// maxManifestBytes bounds the files read from the payload.
+	maxManifestBytes = 16 << 20
+)
+
+// DefaultRepository is where OpenShift release payloads are published.
+const DefaultRepository = "quay.io/openshift-release-dev/ocp-release"
+
+// DefaultImage derives the payload reference for a full version and RPM arch,
+// as the release tooling names them: quay.io/openshift-release-dev/ocp-release:4.21.11-x86_64.
+func DefaultImage(version, rpmArch string) (string, error) {
+	if !fullVersion.MatchString(version) {
+		return "", fmt.Errorf("release version %q: want a full x.y.z version (e.g. 4.21.11) to derive the payload image; or pass --release-image", version)
+	}
+	if rpmArch == "" {
+		rpmArch = "x86_64"
+	}
+	return DefaultRepository + ":" + version + "-" + rpmArch, nil
+}
+
+var fullVersion = regexp.MustCompile(`^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$`)
+
+// Options configure registry access.
+type Options struct {
+	// RegistryConfig is a dockerconfigjson file (like oc's --registry-config);
+	// empty means anonymous.
+	RegistryConfig string
+	// RPMArch picks the platform from a multi-arch index ("x86_64", "aarch64").
+	RPMArch string
+	// Transport overrides the HTTP transport (tests, proxies).
+	Transport http.RoundTripper
+}
+
+// Image is one entry of the payload's image references.
+type Image struct {
+	Tag   string `json:"tag"`
+	Image string `json:"image"`
+}
+
+// CoreOS describes one RHEL CoreOS image of the payload.
+type CoreOS struct {
+	Tag    string            `json:"tag"`
+	Image  string            `json:"image"`
+	Labels map[string]string `json:"labels"`
+	// Stream is com.coreos.stream, e.g. "rhel-9.6".
+	Stream string `json:"stream,omitempty"`
+	// RHEL is the RHEL version derived from the labels, e.g. "9.6".
+	RHEL string `json:"rhel,omitempty"`
+	// OSVersion is org.opencontainers.image.version, e.g. "9.6.20251110-1".
+	OSVersion string `json:"osVersion,omitempty"`
+	Bootc     bool   `json:"bootc"`
+}
+
+// Payload is what gate needs from a release image.
+type Payload struct {
+	Ref string `json:"ref"`
+	// Version is the release version from release-metadata (or the
+	// ImageStream name when the metadata file is absent).
+	Version string   `json:"version,omitempty"`
+	Images  []Image  `json:"-"`
+	CoreOS  []CoreOS `json:"coreos"`
+}
+
+// Image returns the pull spec of a tag.
+func (p *Payload) Image(tag string) (string, bool) {
+	for _, i := range p.Images {
+		if i.Tag == tag {
+			return i.Image, true
+		}
+	}
+	return "", false
+}
+
+// Primary returns the rhel-coreos entry (the default OS stream).
+func (p *Payload) Primary() (CoreOS, bool) {
+	for _, c := range p.CoreOS {
+		if c.Tag == TagRHCOS {
+			return c, true
+		}
+	}
+	return CoreOS{}, false
+}
+
+// Inspect reads the payload at ref and the labels of its RHCOS images.
+func Inspect(ctx context.Context, ref string, opts Options) (*Payload, error) {
+	ro, err := opts.remoteOptions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	img, err := fetchImage(ref, ro)
+	if err != nil {
+		return nil, fmt.Errorf("release image %s: %w", ref, err)
+	}
+	refs, meta, err := readManifests(img)
+	if err != nil {
+		return nil, fmt.Errorf("release image %s: %w", ref, err)
+	}
+	images, streamName, err := ParseImageReferences(refs)
+	if err != nil {
+		return nil, fmt.Errorf("release image %s: %s: %w", ref, imageReferencesPath, err)
+	}
+	p := &Payload{Ref: ref, Images: images, Version: streamName}
+	if meta != nil {
+		var md struct {
+			Version string `json:"version"`
+		}
+		if err := json.Unmarshal(meta, &md); err != nil {
+			return nil, fmt.Errorf("release image %s: %s: %w", ref, releaseMetadataPath, err)
+		}
+		if md.Version != "" {
+			p.Version = md.Version
+		}
+	}
+	found := false
+	for _, tag := range []string{TagRHCOS, TagRHCOS10, TagRHCOSExtensions} {
+		spec, ok := p.Image(tag)
+		if !ok {
+			continue
+		}
+		found = true
+		osImg, err := fetchImage(spec, ro)
+		if err != nil {
+			return nil, fmt.Errorf("release image %s: %s image %s: %w", ref, tag, spec, err)
+		}
+		cfg, err := osImg.ConfigFile()
+		if err != nil {
+			return nil, fmt.Errorf("release image %s: %s image %s: config: %w", ref, tag, spec, err)
+		}
+		p.CoreOS = append(p.CoreOS, NewCoreOS(tag, spec, cfg.Config.Labels))
+	}
+	if !found {
+		return nil, fmt.Errorf("release image %s: %s names no %q image (tags: %s)", ref, imageReferencesPath, TagRHCOS, tagList(images))
+	}
+	return p, nil
+}
+
+// NewCoreOS derives the RHEL facts from an RHCOS image's labels.
+func NewCoreOS(tag, image string, labels map[string]string) CoreOS {
+	c := CoreOS{Tag: tag, Image: image, Labels: labels}
+	c.Stream = labels[LabelStream]
+	c.OSVersion = labels[LabelImageVersion]
+	c.Bootc = labels[LabelBootc] == "1" || labels[LabelBootc] == "true"
+	c.RHEL = RHELFromLabels(labels)
+	return c
+}
+
+var (
+	streamRe = regexp.MustCompile(`^rhel-(\d+)\.(\d+)$`)
+	// 9.6.20251110-1 (4.19+ versioning)
+	newVersionRe = regexp.MustCompile(`^(\d{1,2})\.(\d{1,2})\.\d{8}(-|$)`)
+	// 416.94.202405281309-0 (4.x.RHEL-digits, up to 4.18)
+	oldVersionRe = regexp.MustCompile(`^4\d{2}\.(\d)(\d+)\.\d+`)
+)
+
+// RHELFromLabels returns "9.6" from com.coreos.stream, falling back to the
+// image version (either the 9.6.YYYYMMDD-N or the older 416.94.N form) and
+// io.openshift.build.versions' machine-os entry. Empty when none says.
+func RHELFromLabels(labels map[string]string) string {
+	if m := streamRe.FindStringSubmatch(labels[LabelStream]); m != nil {
+		return m[1] + "." + m[2]
+	}
+	versions := []string{labels[LabelImageVersion]}
+	for _, kv := range strings.Split(labels[LabelBuildVersions], ",") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(kv), "machine-os="); ok {
+			versions = append(versions, v)
+		}
+	}
+	for _, v := range versions {
+		if m := newVersionRe.FindStringSubmatch(v); m != nil {
+			return m[1] + "." + m[2]
+		}
+		if m := oldVersionRe.FindStringSubmatch(v); m != nil {
+			return m[1] + "." + m[2]
+		}
+	}
+	return ""
+}
+
+// ParseImageReferences decodes the payload's image-references ImageStream.
+// It returns the tags in file order and the ImageStream's name (the version).
+func ParseImageReferences(b []byte) ([]Image, string, error) {
+	var is struct {
+		Kind     string `json:"kind"`
+		Metadata struct {
+			Name string `json:"name"`
+		} `json:"metadata"`
+		Spec struct {
+			Tags []struct {
+				Name string `json:"name"`
+				From *struct {
+					Kind string `json:"kind"`
+					Name string `json:"name"`
+				} `json:"from"`
+			} `json:"tags"`
+		} `json:"spec"`
+	}
+	if err := json.Unmarshal(b, &is); err != nil {
+		return nil, "", err
+	}
+	if is.Kind != "ImageStream" {
+		return nil, "", fmt.Errorf("kind is %q, want ImageStream", is.Kind)
+	}
+	var out []Image
+	for i, t := range is.Spec.Tags {
+		if t.Name == "" {
+			return nil, "", fmt.Errorf("spec.tags[%d].name is empty", i)
+		}
+		if t.From == nil || t.From.Name == "" {
+			return nil, "", fmt.Errorf("spec.tags[%d] (%s): from.name is empty", i, t.Name)
+		}
+		if t.From.Kind != "" && t.From.Kind != "DockerImage" {
+			return nil, "", fmt.Errorf("spec.tags[%d] (%s): from.kind is %q, want DockerImage", i, t.Name, t.From.Kind)
+		}
+		out = append(out, Image{Tag: t.Name, Image: t.From.Name})
+	}
+	return out, is.Metadata.Name, nil
+}
+
+func tagList(images []Image) string {
+	var tags []string
+	for _, i := range images {
+		tags = append(tags, i.Tag)
+	}
+	sort.Strings(tags)
+	if len(tags) > 12 {
+		tags = append(tags[:12], "…")
+	}
+	return strings.Join(tags, ", ")
+}
+
+// readManifests finds image-references (and release-metadata, if present)
+// in the payload's layers. The release-manifests directory sits in the top
+// layers, so they are searched from the last one down.
+func readManifests(img v1.Image) (refs, meta []byte, err error) {
+	layers, err := img.Layers()
+	if err != nil {
+		return nil, nil, err
+	}
+	for i := len(layers) - 1; i >= 0 && refs == nil; i-- {
+		r, lerr := layers[i].Uncompressed()
+		if lerr != nil {
+			return nil, nil, fmt.Errorf("layer %d: %w", i, lerr)
+		}
+		ref, md, lerr := scanLayer(r)
+		r.Close()
+		if lerr != nil {
+			return nil, nil, fmt.Errorf("layer %d: %w", i, lerr)
+		}
+		if ref != nil {
+			refs = ref
+		}
+		if md != nil && meta == nil {
+			meta = md
+		}
+	}
+	if refs == nil {
+		return nil, nil, fmt.Errorf("no %s in any of its %d layers (is this a release payload?)", imageReferencesPath, len(layers))
+	}
+	return refs, meta, nil
+}
+
+func scanLayer(r io.Reader) (refs, meta []byte, err error) {
+	tr := tar.NewReader(r)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return refs, meta, nil
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		if h.Typeflag != tar.TypeReg {
+			continue
+		}
+		p := strings.TrimPrefix(path.Clean("/"+h.Name), "/")
+		var dst *[]byte
+		switch p {
+		case imageReferencesPath:
+			dst = &refs
+		case releaseMetadataPath:
+			dst = &meta
+		default:
+			continue
+		}
+		b, err := io.ReadAll(io.LimitReader(tr, maxManifestBytes+1))
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", p, err)
+		}
+		if len(b) > maxManifestBytes {
+			return nil, nil, fmt.Errorf("%s is larger than %d bytes", p, maxManifestBytes)
+		}
+		*dst = b
+	}
+}
+
+func fetchImage(ref string, ro []remote.Option) (v1.Image, error) {
+	r, err := parseRef(ref)
+	if err != nil {
+		return nil, err
+	}
+	desc, err := remote.Get(r, ro...)
+	if err != nil {
+		return nil, err
+	}
+	// For an image index, remote.WithPlatform (set in remoteOptions) makes
+	// Image() pick the entry of the target arch.
+	return desc.Image()
+}
+
+// parseRef parses an image reference. Plain HTTP is allowed only for
+// loopback registries (the in-process registry of the tests, or a local
+// mirror on this host); everything else must speak TLS.
+func parseRef(ref string) (name.Reference, error) {
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		return nil, err
+	}
+	if isLoopback(r.Context().RegistryStr()) {
+		return name.ParseReference(ref, name.Insecure)
+	}
+	return r, nil
+}
+
+func isLoopback(host string) bool {
+	h := host
+	if i := strings.LastIndex(h, ":"); i >= 0 && !strings.HasSuffix(h, "]") {
+		h = h[:i]
+	}
+	h = strings.Trim(h, "[]")
+	return h == "localhost" || h == "::1" || strings.HasPrefix(h, "127.")
+}
+
+func (o Options) remoteOptions(ctx context.Context) ([]remote.Option, error) {
+	kc := authn.Keychain(anonymousKeychain{})
+	if o.RegistryConfig != "" {
+		k, err := LoadKeychain(o.RegistryConfig)
+		if err != nil {
+			return nil, err
+		}
+		kc = k
+	}
+	ro := []remote.Option{
+		remote.WithContext(ctx),
+		remote.WithAuthFromKeychain(kc),
+		remote.WithPlatform(v1.Platform{OS: "linux", Architecture: goArch(o.RPMArch)}),
+		remote.WithUserAgent("mosc"),
+	}
+	if o.Transport != nil {
+		ro = append(ro, remote.WithTransport(o.Transport))
+	}
+	return ro, nil
+}
+
+// goArch maps RPM arch names to OCI platform architectures.
+func goArch(rpmArch string) string {
+	switch rpmArch {
+	case "", "x86_64":
+		return "amd64"
+	case "aarch64":
+		return "arm64"
+	}
+	return rpmArch
+}
+
+type anonymousKeychain struct{}
+
+func (anonymousKeychain) Resolve(authn.Resource) (authn.Authenticator, error) {
+	return authn.Anonymous, nil
+}

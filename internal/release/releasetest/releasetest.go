@@ -1,0 +1,206 @@
+// Package releasetest builds synthetic OpenShift release payloads in a real
+// OCI registry: a payload image whose top layer holds
+// release-manifests/image-references (an ImageStream) and release-metadata,
+// naming RHEL CoreOS images that carry the labels of a real RHCOS build.
+// Unit tests and the end-to-end tests push them to an in-process registry.
+package releasetest
+
+import (
+	"archive/tar"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+)
+
+// Spec describes a payload.
+type Spec struct {
+	// Version is the full release version, e.g. "4.21.11".
+	Version string
+	// CoreOS maps payload tags (rhel-coreos, rhel-coreos-10, ...) to the
+	// labels of the image pushed for them.
+	CoreOS map[string]map[string]string
+	// OtherTags are further image references (pointing at the first CoreOS
+	// image), so the payload looks like a real one with many components.
+	OtherTags []string
+	// Index pushes the payload as an OCI image index (linux/amd64 and
+	// linux/arm64 entries) instead of a single manifest.
+	Index bool
+	// OmitImageReferences leaves out release-manifests/image-references.
+	OmitImageReferences bool
+}
+
+// Labels returns RHCOS labels as a real rhel-coreos image of the given RHEL
+// minor carries (FACTS.md §2), e.g. Labels("9.6", "20251110-1").
+func Labels(rhel, build string) map[string]string {
+	v := rhel + "." + build
+	return map[string]string{
+		"com.coreos.osname":                "rhcos",
+		"com.coreos.stream":                "rhel-" + rhel,
+		"org.opencontainers.image.version": v,
+		"io.openshift.build.versions":      "machine-os=" + v,
+		"containers.bootc":                 "1",
+		"ostree.bootable":                  "1",
+		"ostree.linux":                     "true",
+	}
+}
+
+// Push writes the CoreOS images and the payload under repoBase (e.g.
+// "127.0.0.1:5000/openshift-release-dev") with the given remote options and
+// returns the payload reference (repoBase/ocp-release:<version>-x86_64).
+func Push(repoBase string, spec Spec, opts ...remote.Option) (string, error) {
+	tags := make([]string, 0, len(spec.CoreOS))
+	for t := range spec.CoreOS {
+		tags = append(tags, t)
+	}
+	sort.Strings(tags)
+	type tagRef struct{ tag, ref string }
+	var refs []tagRef
+	for _, t := range tags {
+		img, err := coreOSImage(t, spec.CoreOS[t])
+		if err != nil {
+			return "", err
+		}
+		d, err := img.Digest()
+		if err != nil {
+			return "", err
+		}
+		r, err := name.ParseReference(repoBase+"/ocp-v4.0-art-dev:"+spec.Version+"-"+t, name.Insecure)
+		if err != nil {
+			return "", err
+		}
+		if err := remote.Write(r, img, opts...); err != nil {
+			return "", fmt.Errorf("push %s: %w", r, err)
+		}
+		refs = append(refs, tagRef{t, repoBase + "/ocp-v4.0-art-dev@" + d.String()})
+	}
+	for _, t := range spec.OtherTags {
+		if len(refs) == 0 {
+			return "", fmt.Errorf("OtherTags need at least one CoreOS image")
+		}
+		refs = append(refs, tagRef{t, refs[0].ref})
+	}
+
+	type tagT struct {
+		Name        string            `json:"name"`
+		Annotations map[string]string `json:"annotations,omitempty"`
+		From        map[string]string `json:"from"`
+	}
+	is := map[string]any{
+		"kind":       "ImageStream",
+		"apiVersion": "image.openshift.io/v1",
+		"metadata": map[string]any{
+			"name":              spec.Version,
+			"creationTimestamp": nil,
+			"annotations":       map[string]string{"release.openshift.io/from-image-stream": "ocp/4.x-art-latest"},
+		},
+	}
+	var ts []tagT
+	for _, r := range refs {
+		ts = append(ts, tagT{Name: r.tag, Annotations: map[string]string{"io.openshift.build.source-location": "https://github.com/openshift/os"}, From: map[string]string{"kind": "DockerImage", "name": r.ref}})
+	}
+	is["spec"] = map[string]any{"lookupPolicy": map[string]bool{"local": false}, "tags": ts}
+	isJSON, err := json.MarshalIndent(is, "", "  ")
+	if err != nil {
+		return "", err
+	}
+	meta, _ := json.Marshal(map[string]any{"kind": "cincinnati-metadata-v0", "version": spec.Version, "metadata": map[string]string{"url": "https://access.redhat.com/errata/RHBA-0000:0000"}})
+
+	files := map[string][]byte{
+		"release-manifests/release-metadata":               meta,
+		"release-manifests/0000_50_example_01-config.yaml": []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: example\n"),
+	}
+	if !spec.OmitImageReferences {
+		files["release-manifests/image-references"] = isJSON
+	}
+	base, err := layer(map[string][]byte{"usr/bin/cluster-version-operator": []byte("#!/bin/false\n")})
+	if err != nil {
+		return "", err
+	}
+	manifests, err := layer(files)
+	if err != nil {
+		return "", err
+	}
+	payloadFor := func(arch string) (v1.Image, error) {
+		img, err := mutate.AppendLayers(empty.Image, base, manifests)
+		if err != nil {
+			return nil, err
+		}
+		img = mutate.MediaType(img, types.OCIManifestSchema1)
+		img = mutate.ConfigMediaType(img, types.OCIConfigJSON)
+		return mutate.ConfigFile(img, &v1.ConfigFile{
+			OS: "linux", Architecture: arch,
+			Config: v1.Config{Labels: map[string]string{"io.openshift.release": spec.Version}, Entrypoint: []string{"/usr/bin/cluster-version-operator"}},
+		})
+	}
+	ref, err := name.ParseReference(repoBase+"/ocp-release:"+spec.Version+"-x86_64", name.Insecure)
+	if err != nil {
+		return "", err
+	}
+	if spec.Index {
+		idx := mutate.IndexMediaType(empty.Index, types.OCIImageIndex)
+		for _, arch := range []string{"arm64", "amd64"} {
+			img, err := payloadFor(arch)
+			if err != nil {
+				return "", err
+			}
+			idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: arch}}})
+		}
+		if err := remote.WriteIndex(ref, idx, opts...); err != nil {
+			return "", fmt.Errorf("push %s: %w", ref, err)
+		}
+		return ref.String(), nil
+	}
+	img, err := payloadFor("amd64")
+	if err != nil {
+		return "", err
+	}
+	if err := remote.Write(ref, img, opts...); err != nil {
+		return "", fmt.Errorf("push %s: %w", ref, err)
+	}
+	return ref.String(), nil
+}
+
+func coreOSImage(tag string, labels map[string]string) (v1.Image, error) {
+	l, err := layer(map[string][]byte{"usr/lib/os-release": []byte("NAME=\"Red Hat Enterprise Linux CoreOS\"\nID=\"rhcos\"\nVARIANT_ID=" + tag + "\n")})
+	if err != nil {
+		return nil, err
+	}
+	img, err := mutate.AppendLayers(empty.Image, l)
+	if err != nil {
+		return nil, err
+	}
+	return mutate.ConfigFile(img, &v1.ConfigFile{OS: "linux", Architecture: "amd64", Config: v1.Config{Labels: labels}})
+}
+
+func layer(files map[string][]byte) (v1.Layer, error) {
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var b bytes.Buffer
+	tw := tar.NewWriter(&b)
+	for _, n := range names {
+		if err := tw.WriteHeader(&tar.Header{Name: n, Mode: 0o644, Size: int64(len(files[n])), Typeflag: tar.TypeReg}); err != nil {
+			return nil, err
+		}
+		if _, err := tw.Write(files[n]); err != nil {
+			return nil, err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return nil, err
+	}
+	data := b.Bytes()
+	return tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil })
+}
