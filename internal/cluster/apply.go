@@ -1,0 +1,582 @@
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mosc-dev/mosc/internal/bundle"
+	"github.com/mosc-dev/mosc/internal/profile"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/dynamic"
+)
+
+// DryRun is apply's and remove's --dry-run mode.
+type DryRun string
+
+const (
+	DryRunNone   DryRun = ""
+	DryRunClient DryRun = "client" // nothing sent that changes state
+	DryRunServer DryRun = "server" // every write sent with dryRun=All
+)
+
+// ParseDryRun reads the --dry-run flag value ("none" = off, as kubectl).
+func ParseDryRun(s string) (DryRun, error) {
+	switch s {
+	case "", "none":
+		return DryRunNone, nil
+	case "client":
+		return DryRunClient, nil
+	case "server":
+		return DryRunServer, nil
+	}
+	return "", fmt.Errorf("--dry-run: %q is not one of none, client, server", s)
+}
+
+func (d DryRun) opts() []string {
+	if d == DryRunServer {
+		return []string{metav1.DryRunAll}
+	}
+	return nil
+}
+
+func (d DryRun) suffix() string {
+	switch d {
+	case DryRunClient:
+		return " (dry run)"
+	case DryRunServer:
+		return " (server dry run)"
+	}
+	return ""
+}
+
+// ApplyOptions are the knobs of `mosc apply`.
+type ApplyOptions struct {
+	DryRun         DryRun
+	ForceConflicts bool
+	TokenTTL       time.Duration
+	RotateToken    bool
+	// PushAuth holds external push credentials (--push-auth); nil means mint
+	// a builder token for the internal registry.
+	PushAuth        *PushAuth
+	WaitRegistry    bool
+	RegistryTimeout time.Duration
+	// Out gets one line per object ("configmap/x created"); Log gets progress
+	// and warnings. Neither ever sees a credential.
+	Out, Log io.Writer
+	Now      func() time.Time
+}
+
+// Result is the outcome for one object, printed like kubectl.
+type Result struct {
+	Ref    string // "configmap/etc-yum-repos-d"
+	Action string // created, configured, unchanged
+	DryRun DryRun
+}
+
+func (r Result) String() string { return r.Ref + " " + r.Action + r.DryRun.suffix() }
+
+// Applier applies a plan's bundle to one cluster.
+type Applier struct {
+	c      *Clients
+	mapper meta.RESTMapper
+	opts   ApplyOptions
+}
+
+// NewApplier prepares an applier; mapper may be nil (discovery is used).
+func NewApplier(c *Clients, mapper meta.RESTMapper, opts ApplyOptions) *Applier {
+	if mapper == nil {
+		mapper = NewMapper(c)
+	}
+	if opts.Out == nil {
+		opts.Out = io.Discard
+	}
+	if opts.Log == nil {
+		opts.Log = io.Discard
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.TokenTTL == 0 {
+		opts.TokenTTL = DefaultTokenTTL
+	}
+	return &Applier{c: c, mapper: mapper, opts: opts}
+}
+
+// Prepared is a bundle resolved against the cluster: every object mapped to
+// its resource, the push host known. Prepare writes nothing.
+type Prepared struct {
+	Plan     *profile.Plan
+	PushHost string
+	// registryPVC is the claim to apply when the plan enables the registry.
+	registryPVC *unstructured.Unstructured
+	objects     []preparedObject
+	targets     []Target
+}
+
+type preparedObject struct {
+	obj  *unstructured.Unstructured
+	gvr  schema.GroupVersionResource
+	mode bundle.ApplyMode
+}
+
+var pvcGVR = schema.GroupVersionResource{Version: "v1", Resource: "persistentvolumeclaims"}
+var secretGVR = schema.GroupVersionResource{Version: "v1", Resource: "secrets"}
+
+// Prepare validates the plan's push spec, maps every bundle object to its
+// resource through discovery, and sorts out which objects the registry and
+// secret steps handle themselves.
+func (a *Applier) Prepare(plan *profile.Plan, b *bundle.Bundle) (*Prepared, error) {
+	host, err := PushHost(plan.MOSC.PushSpec)
+	if err != nil {
+		return nil, err
+	}
+	if a.opts.PushAuth != nil && a.opts.PushAuth.Host != host {
+		return nil, fmt.Errorf("--push-auth has credentials for %q, but the push spec's registry is %q", a.opts.PushAuth.Host, host)
+	}
+	if plan.Site == "" {
+		return nil, errors.New("the plan has no site name: mosc labels everything it creates with it, so `mosc remove` can find it")
+	}
+	p := &Prepared{Plan: plan, PushHost: host}
+	if plan.Registry != nil {
+		p.registryPVC = RegistryPVC(plan.Registry, plan.Site)
+	}
+	ownSecrets := map[string]bool{plan.MOSC.PushSecretName: true, plan.MOSC.BaseImagePullSecretName: true}
+	for _, o := range b.Objects {
+		u := o.Content.DeepCopy()
+		gvk := u.GroupVersionKind()
+		m, err := a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+		if err != nil {
+			if meta.IsNoMatchError(err) {
+				return nil, fmt.Errorf("%s %s: the cluster does not serve %s (is On-Cluster Layering available in this OpenShift release?)", o.FileName, refOf(u, schema.GroupVersionResource{Group: gvk.Group}), gvk.GroupVersion().String()+", Kind="+gvk.Kind)
+			}
+			return nil, fmt.Errorf("%s: mapping %s: %w", o.FileName, gvk, err)
+		}
+		ns := u.GetNamespace()
+		if m.Scope.Name() == meta.RESTScopeNameNamespace && ns == "" {
+			return nil, fmt.Errorf("%s: %s %q is namespaced but has no namespace", o.FileName, gvk.Kind, u.GetName())
+		}
+		switch {
+		case m.Resource == registryGVR && o.Mode == bundle.ModeMergePatch:
+			// The registry step builds this patch from the plan.
+			continue
+		case m.Resource.GroupResource() == pvcGVR.GroupResource() && ns == RegistryNamespace && plan.Registry != nil && u.GetName() == plan.Registry.ClaimName:
+			p.registryPVC = u
+			continue
+		case m.Resource.GroupResource() == secretGVR.GroupResource() && ns == profile.MCONamespace && ownSecrets[u.GetName()]:
+			// The secret step writes the real credentials.
+			continue
+		}
+		if o.Mode != bundle.ModeMergePatch {
+			ensureLabels(u, plan.Site)
+		}
+		p.objects = append(p.objects, preparedObject{obj: u, gvr: m.Resource, mode: o.Mode})
+	}
+	if p.registryPVC != nil {
+		ensureLabels(p.registryPVC, plan.Site)
+		p.targets = append(p.targets,
+			Target{GVR: pvcGVR, Namespace: RegistryNamespace, Name: p.registryPVC.GetName()},
+			Target{GVR: registryGVR, Name: RegistryConfigName, MergePatch: true})
+	}
+	for _, n := range []string{plan.MOSC.PushSecretName, plan.MOSC.BaseImagePullSecretName} {
+		p.targets = append(p.targets, Target{GVR: secretGVR, Namespace: profile.MCONamespace, Name: n})
+	}
+	for _, o := range p.objects {
+		p.targets = append(p.targets, Target{GVR: o.gvr, Namespace: o.obj.GetNamespace(), Name: o.obj.GetName(), MergePatch: o.mode == bundle.ModeMergePatch})
+	}
+	return p, nil
+}
+
+// ensureLabels adds mosc's labels when the renderer did not.
+func ensureLabels(u *unstructured.Unstructured, site string) {
+	l := u.GetLabels()
+	if l == nil {
+		l = map[string]string{}
+	}
+	for k, v := range Labels(site) {
+		if _, ok := l[k]; !ok {
+			l[k] = v
+		}
+	}
+	u.SetLabels(l)
+}
+
+// Preflight checks, before any write, that the pool exists, that the
+// builder service account is there to mint a token for, and that the caller
+// may do everything apply will do. A *PermissionError lists what is missing.
+func (a *Applier) Preflight(ctx context.Context, p *Prepared) error {
+	if err := PoolExists(ctx, a.c, p.Plan.Pool); err != nil {
+		return err
+	}
+	mint := a.opts.PushAuth == nil
+	if err := CheckPermissions(ctx, a.c, ApplyNeeds(p.targets, mint, p.registryPVC != nil)); err != nil {
+		return err
+	}
+	if mint {
+		_, err := a.c.Kube.CoreV1().ServiceAccounts(profile.MCONamespace).Get(ctx, BuilderSA, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return fmt.Errorf("serviceaccount %s/%s not found: it pushes the built image; on OpenShift the controller manager creates it", profile.MCONamespace, BuilderSA)
+		}
+		if err != nil && !apierrors.IsForbidden(err) { // reading it is not a permission apply needs
+			return fmt.Errorf("serviceaccount %s/%s: %w", profile.MCONamespace, BuilderSA, err)
+		}
+	}
+	if _, err := a.c.Kube.CoreV1().Secrets(PullSecretNamespace).Get(ctx, PullSecretName, metav1.GetOptions{}); err != nil {
+		return fmt.Errorf("the cluster pull secret %s/%s: %w", PullSecretNamespace, PullSecretName, err)
+	}
+	return nil
+}
+
+// Apply writes, in order: the registry (PVC, Config patch, wait), the push
+// and pull-and-push secrets, then the bundle in its order (the MOSC last).
+// It stops at the first failure: later objects depend on earlier ones.
+func (a *Applier) Apply(ctx context.Context, p *Prepared) ([]Result, error) {
+	var results []Result
+	emit := func(rs ...Result) {
+		for _, r := range rs {
+			fmt.Fprintln(a.opts.Out, r.String())
+			results = append(results, r)
+		}
+	}
+	if p.registryPVC != nil {
+		r, err := a.applyObject(ctx, p.registryPVC, pvcGVR)
+		if err != nil {
+			return results, err
+		}
+		emit(r)
+		if a.opts.DryRun == DryRunClient {
+			emit(Result{Ref: refOf(nil, registryGVR) + "/" + RegistryConfigName, Action: "configured", DryRun: DryRunClient})
+		} else {
+			rs, err := a.enableRegistry(ctx, p.Plan.Registry, p.Plan.Site)
+			emit(rs...)
+			if err != nil {
+				return results, err
+			}
+			if a.opts.WaitRegistry && a.opts.DryRun == DryRunNone {
+				fmt.Fprintf(a.opts.Log, "waiting up to %v for the image registry to report Available...\n", a.opts.RegistryTimeout)
+				if err := WaitRegistryAvailable(ctx, a.c, a.opts.RegistryTimeout); err != nil {
+					return results, err
+				}
+				fmt.Fprintln(a.opts.Log, "the image registry is available")
+			}
+		}
+	}
+	rs, err := a.applySecrets(ctx, p)
+	emit(rs...)
+	if err != nil {
+		return results, err
+	}
+	for _, o := range p.objects {
+		var r Result
+		var err error
+		if o.mode == bundle.ModeMergePatch {
+			r, err = a.mergePatchObject(ctx, o)
+		} else {
+			r, err = a.applyObject(ctx, o.obj, o.gvr)
+		}
+		if err != nil {
+			return results, err
+		}
+		emit(r)
+	}
+	return results, nil
+}
+
+// applySecrets writes the push secret (a builder token minted only when the
+// old one is missing or past half its life, or external credentials) and the
+// merged pull-and-push secret.
+func (a *Applier) applySecrets(ctx context.Context, p *Prepared) ([]Result, error) {
+	plan := p.Plan
+	push := a.opts.PushAuth
+	if push == nil {
+		existing, err := a.c.Kube.CoreV1().Secrets(profile.MCONamespace).Get(ctx, plan.MOSC.PushSecretName, metav1.GetOptions{})
+		if err != nil && !apierrors.IsNotFound(err) {
+			return nil, fmt.Errorf("secret %s/%s: %w", profile.MCONamespace, plan.MOSC.PushSecretName, err)
+		}
+		if err != nil {
+			existing = nil
+		}
+		old, have := existingPushToken(existing, p.PushHost)
+		d := DecideToken(old, have, a.opts.TokenTTL, a.opts.RotateToken, a.opts.Now())
+		switch {
+		case !d.Mint:
+			fmt.Fprintf(a.opts.Log, "%s: keeping the builder token (%s)\n", plan.MOSC.PushSecretName, d.Reason)
+			push = TokenPushAuth(p.PushHost, old)
+		case a.opts.DryRun != DryRunNone:
+			// TokenRequest has no dry-run: a real request would mint a real token.
+			fmt.Fprintf(a.opts.Log, "%s: a new builder token would be minted (%s); not in a dry run, since the TokenRequest API has no dry-run\n", plan.MOSC.PushSecretName, d.Reason)
+			if have {
+				push = TokenPushAuth(p.PushHost, old)
+			} else {
+				push = TokenPushAuth(p.PushHost, "dry-run-placeholder")
+			}
+		default:
+			tok, exp, err := MintBuilderToken(ctx, a.c.Kube, a.opts.TokenTTL)
+			if err != nil {
+				return nil, err
+			}
+			got := exp.Sub(a.opts.Now()).Round(time.Minute)
+			fmt.Fprintf(a.opts.Log, "%s: minted a token for serviceaccount %s/%s (%s), valid until %s (%s)\n",
+				plan.MOSC.PushSecretName, profile.MCONamespace, BuilderSA, d.Reason, exp.Format(time.RFC3339), humanDuration(got))
+			if got < a.opts.TokenTTL-time.Minute {
+				fmt.Fprintf(a.opts.Log, "warning: the API server granted %s of the requested --token-ttl %s\n", humanDuration(got), humanDuration(a.opts.TokenTTL))
+			}
+			push = TokenPushAuth(p.PushHost, tok)
+		}
+	}
+	pull, err := a.c.Kube.CoreV1().Secrets(PullSecretNamespace).Get(ctx, PullSecretName, metav1.GetOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("the cluster pull secret %s/%s: %w", PullSecretNamespace, PullSecretName, err)
+	}
+	merged, clash, err := MergePullSecret(pull.Data[corev1.DockerConfigJsonKey], push)
+	if err != nil {
+		return nil, err
+	}
+	if clash != "" {
+		fmt.Fprintf(a.opts.Log, "note: %s/%s already has an auth for %q; in %s the push auth replaces it for that host (the cluster pull secret is not changed)\n",
+			PullSecretNamespace, PullSecretName, clash, plan.MOSC.BaseImagePullSecretName)
+	}
+	var results []Result
+	for _, s := range []*corev1.Secret{
+		dockerSecret(plan.MOSC.PushSecretName, plan.Site, push.DockerConfigJSON()),
+		dockerSecret(plan.MOSC.BaseImagePullSecretName, plan.Site, merged),
+	} {
+		u, err := toUnstructured(s)
+		if err != nil {
+			return results, err
+		}
+		r, err := a.applyObject(ctx, u, secretGVR)
+		if err != nil {
+			return results, err
+		}
+		results = append(results, r)
+	}
+	return results, nil
+}
+
+func toUnstructured(v any) (*unstructured.Unstructured, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	u := &unstructured.Unstructured{}
+	if err := u.UnmarshalJSON(b); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+func humanDuration(d time.Duration) string {
+	if d >= 48*time.Hour && d%(24*time.Hour) < time.Hour {
+		return fmt.Sprintf("%dd", int(d.Round(24*time.Hour)/(24*time.Hour)))
+	}
+	return d.Round(time.Minute).String()
+}
+
+func (a *Applier) resource(gvr schema.GroupVersionResource, ns string) dynamic.ResourceInterface {
+	if ns == "" {
+		return a.c.Dynamic.Resource(gvr)
+	}
+	return a.c.Dynamic.Resource(gvr).Namespace(ns)
+}
+
+// applyObject server-side applies one object as field manager "mosc" and
+// says whether it was created, configured or left unchanged.
+func (a *Applier) applyObject(ctx context.Context, obj *unstructured.Unstructured, gvr schema.GroupVersionResource) (Result, error) {
+	ref := refOf(obj, gvr)
+	ri := a.resource(gvr, obj.GetNamespace())
+	before, err := ri.Get(ctx, obj.GetName(), metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		before = nil
+	} else if err != nil {
+		return Result{}, fmt.Errorf("%s: %w", ref, err)
+	}
+	res := Result{Ref: ref, DryRun: a.opts.DryRun}
+	if a.opts.DryRun == DryRunClient {
+		res.Action = "configured"
+		if before == nil {
+			res.Action = "created"
+		}
+		return res, nil
+	}
+	body, err := applyBody(obj)
+	if err != nil {
+		return Result{}, fmt.Errorf("%s: %w", ref, err)
+	}
+	force := a.opts.ForceConflicts
+	after, err := ri.Patch(ctx, obj.GetName(), types.ApplyPatchType, body,
+		metav1.PatchOptions{FieldManager: FieldManager, Force: &force, DryRun: a.opts.DryRun.opts()})
+	if err != nil {
+		if c, ok := ParseConflict(err); ok {
+			return Result{}, &ConflictError{Ref: ref, Managers: c}
+		}
+		return Result{}, fmt.Errorf("%s: %w", ref, err)
+	}
+	res.Action = changeOf(before, after, a.opts.DryRun)
+	return res, nil
+}
+
+// applyBody is the object as an apply configuration: only what mosc sets.
+func applyBody(obj *unstructured.Unstructured) ([]byte, error) {
+	u := obj.DeepCopy()
+	unstructured.RemoveNestedField(u.Object, "metadata", "creationTimestamp")
+	unstructured.RemoveNestedField(u.Object, "metadata", "resourceVersion")
+	unstructured.RemoveNestedField(u.Object, "metadata", "managedFields")
+	unstructured.RemoveNestedField(u.Object, "status")
+	return u.MarshalJSON()
+}
+
+// changeOf compares the object before and after a write. A real write that
+// changed nothing keeps the resourceVersion; a server dry run never bumps
+// it, so then the content is compared instead.
+func changeOf(before, after *unstructured.Unstructured, d DryRun) string {
+	if before == nil {
+		return "created"
+	}
+	if d == DryRunServer {
+		if equality.Semantic.DeepEqual(contentOf(before), contentOf(after)) {
+			return "unchanged"
+		}
+		return "configured"
+	}
+	if before.GetResourceVersion() == after.GetResourceVersion() {
+		return "unchanged"
+	}
+	return "configured"
+}
+
+func contentOf(u *unstructured.Unstructured) map[string]any {
+	c := u.DeepCopy()
+	for _, f := range []string{"resourceVersion", "managedFields", "generation"} {
+		unstructured.RemoveNestedField(c.Object, "metadata", f)
+	}
+	return c.Object
+}
+
+// mergePatchObject sends a bundle object's fields (all but apiVersion, kind
+// and metadata) as a JSON merge patch.
+func (a *Applier) mergePatchObject(ctx context.Context, o preparedObject) (Result, error) {
+	ref := refOf(o.obj, o.gvr)
+	ri := a.resource(o.gvr, o.obj.GetNamespace())
+	live, err := ri.Get(ctx, o.obj.GetName(), metav1.GetOptions{})
+	if err != nil {
+		return Result{}, fmt.Errorf("%s: %w", ref, err)
+	}
+	if a.opts.DryRun == DryRunClient {
+		return Result{Ref: ref, Action: "configured", DryRun: DryRunClient}, nil
+	}
+	patch := map[string]any{}
+	for k, v := range o.obj.Object {
+		if k != "apiVersion" && k != "kind" && k != "metadata" {
+			patch[k] = v
+		}
+	}
+	body, err := json.Marshal(patch)
+	if err != nil {
+		return Result{}, fmt.Errorf("%s: %w", ref, err)
+	}
+	return a.mergePatch(ctx, live, o.gvr, body)
+}
+
+func (a *Applier) mergePatch(ctx context.Context, live *unstructured.Unstructured, gvr schema.GroupVersionResource, body []byte) (Result, error) {
+	ref := refOf(live, gvr)
+	after, err := a.resource(gvr, live.GetNamespace()).Patch(ctx, live.GetName(), types.MergePatchType, body,
+		metav1.PatchOptions{FieldManager: FieldManager, DryRun: a.opts.DryRun.opts()})
+	if err != nil {
+		return Result{}, fmt.Errorf("%s: %w", ref, err)
+	}
+	return Result{Ref: ref, Action: changeOf(live, after, a.opts.DryRun), DryRun: a.opts.DryRun}, nil
+}
+
+// refOf names an object as kubectl does: "configmap/x",
+// "machineosconfig.machineconfiguration.openshift.io/master". With a nil
+// object it returns only the type part.
+func refOf(u *unstructured.Unstructured, gvr schema.GroupVersionResource) string {
+	kind := ""
+	group := gvr.Group
+	if u != nil {
+		kind = strings.ToLower(u.GetKind())
+		if g := u.GroupVersionKind().Group; g != "" {
+			group = g
+		}
+	}
+	if kind == "" {
+		// Resource names are plural; the registry Config is "configs".
+		kind = strings.TrimSuffix(gvr.Resource, "s")
+	}
+	if group != "" {
+		kind += "." + group
+	}
+	if u == nil {
+		return kind
+	}
+	return kind + "/" + u.GetName()
+}
+
+// ConflictError is a server-side apply conflict: other field managers own
+// fields mosc wants to set.
+type ConflictError struct {
+	Ref string
+	// Managers maps each other manager to the fields it owns.
+	Managers map[string][]string
+}
+
+func (e *ConflictError) Error() string {
+	names := make([]string, 0, len(e.Managers))
+	for m := range e.Managers {
+		names = append(names, m)
+	}
+	sort.Strings(names)
+	parts := make([]string, len(names))
+	for i, m := range names {
+		parts[i] = fmt.Sprintf("field manager %q owns %s", m, strings.Join(e.Managers[m], ", "))
+	}
+	return fmt.Sprintf("%s: conflict: %s; re-run with --force-conflicts to take these fields over", e.Ref, strings.Join(parts, "; "))
+}
+
+// ParseConflict reads the other managers and their fields out of an apply
+// conflict (status causes of type FieldManagerConflict, messages like
+// `conflict with "kubectl-edit" using v1 at 2026-01-02T03:04:05Z`).
+func ParseConflict(err error) (map[string][]string, bool) {
+	var se apierrors.APIStatus
+	if !errors.As(err, &se) || !apierrors.IsConflict(err) {
+		return nil, false
+	}
+	st := se.Status()
+	if st.Details == nil {
+		return nil, false
+	}
+	out := map[string][]string{}
+	for _, c := range st.Details.Causes {
+		if c.Type != metav1.CauseTypeFieldManagerConflict {
+			continue
+		}
+		mgr := strings.TrimPrefix(c.Message, "conflict with ")
+		if q, err := strconv.QuotedPrefix(mgr); err == nil {
+			if s, err := strconv.Unquote(q); err == nil {
+				mgr = s
+			}
+		}
+		out[mgr] = append(out[mgr], c.Field)
+	}
+	if len(out) == 0 {
+		return nil, false
+	}
+	for m := range out {
+		sort.Strings(out[m])
+	}
+	return out, true
+}

@@ -1,0 +1,244 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/mosc-dev/mosc/internal/profile"
+	configv1 "github.com/openshift/api/config/v1"
+	authenticationv1 "k8s.io/api/authentication/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/restmapper"
+)
+
+// FieldManager is the server-side apply field manager of everything mosc writes.
+const FieldManager = "mosc"
+
+// Reachable checks that the API server answers, with an error naming it.
+func Reachable(c *Clients) error {
+	if _, err := c.Kube.Discovery().ServerVersion(); err != nil {
+		return fmt.Errorf("cannot reach the API server at %s: %w", c.Config.Host, err)
+	}
+	return nil
+}
+
+// OpenShiftVersion reads the cluster's version from ClusterVersion "version":
+// status.desired.version (what the cluster is at or moving to), else the
+// latest Completed entry of status.history.
+func OpenShiftVersion(ctx context.Context, c *Clients) (string, error) {
+	cv, err := c.OpenShift.ConfigV1().ClusterVersions().Get(ctx, "version", metav1.GetOptions{})
+	if err != nil {
+		return "", fmt.Errorf("reading clusterversion/version: %w", err)
+	}
+	return versionOf(cv)
+}
+
+func versionOf(cv *configv1.ClusterVersion) (string, error) {
+	if v := cv.Status.Desired.Version; v != "" {
+		return v, nil
+	}
+	// History is newest first.
+	for _, h := range cv.Status.History {
+		if h.State == configv1.CompletedUpdate && h.Version != "" {
+			return h.Version, nil
+		}
+	}
+	return "", errors.New("clusterversion/version reports no version (status.desired.version and status.history are empty)")
+}
+
+// Minor returns "4.20" for "4.20.15", "4.20.0-ec.3" or "4.20".
+func Minor(v string) string {
+	parts := strings.SplitN(v, ".", 3)
+	if len(parts) < 2 {
+		return v
+	}
+	minor := parts[1]
+	if i := strings.IndexAny(minor, "-+"); i >= 0 {
+		minor = minor[:i]
+	}
+	return parts[0] + "." + minor
+}
+
+// PoolExists checks the MachineConfigPool the plan targets, listing the
+// pools that do exist when it is missing.
+func PoolExists(ctx context.Context, c *Clients, pool string) error {
+	_, err := c.MachineConfig.MachineconfigurationV1().MachineConfigPools().Get(ctx, pool, metav1.GetOptions{})
+	if err == nil {
+		return nil
+	}
+	if !apierrors.IsNotFound(err) {
+		return fmt.Errorf("machineconfigpool %q: %w", pool, err)
+	}
+	have := "none"
+	if list, lerr := c.MachineConfig.MachineconfigurationV1().MachineConfigPools().List(ctx, metav1.ListOptions{}); lerr == nil && len(list.Items) > 0 {
+		names := make([]string, len(list.Items))
+		for i, p := range list.Items {
+			names[i] = p.Name
+		}
+		sort.Strings(names)
+		have = strings.Join(names, ", ")
+	}
+	return fmt.Errorf("machineconfigpool %q not found (the cluster has: %s)", pool, have)
+}
+
+// NewMapper maps kinds to resources through discovery, so a bundle can only
+// name kinds the cluster really serves (a v1alpha1 MOSC on a 4.20 cluster is
+// caught here, before any write).
+func NewMapper(c *Clients) meta.RESTMapper {
+	return restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(c.Kube.Discovery()))
+}
+
+// Permission is one access check: verb on group/resource[/subresource],
+// optionally in a namespace and for one name.
+type Permission struct {
+	Verb        string
+	Group       string
+	Resource    string
+	Subresource string
+	Namespace   string
+	Name        string
+}
+
+func (p Permission) String() string {
+	res := p.Resource
+	if p.Group != "" {
+		res += "." + p.Group
+	}
+	if p.Subresource != "" {
+		res += "/" + p.Subresource
+	}
+	s := p.Verb + " " + res
+	if p.Name != "" {
+		s += fmt.Sprintf(" %q", p.Name)
+	}
+	if p.Namespace != "" {
+		s += " in namespace " + p.Namespace
+	} else {
+		s += " (cluster-scoped)"
+	}
+	return s
+}
+
+// Target is one object mosc will write.
+type Target struct {
+	GVR       schema.GroupVersionResource
+	Namespace string
+	Name      string
+	// MergePatch is true for objects mosc patches but does not own.
+	MergePatch bool
+}
+
+// ApplyNeeds lists every permission apply uses: get+create+patch for each
+// server-side applied object (apply creates when absent), get+patch for
+// merge-patched ones, plus the reads and the token request around them.
+func ApplyNeeds(targets []Target, mintToken, registry bool) []Permission {
+	var ps []Permission
+	add := func(p Permission) { ps = append(ps, p) }
+	for _, t := range targets {
+		verbs := []string{"get", "create", "patch"}
+		if t.MergePatch {
+			verbs = []string{"get", "patch"}
+		}
+		for _, v := range verbs {
+			add(Permission{Verb: v, Group: t.GVR.Group, Resource: t.GVR.Resource, Namespace: t.Namespace, Name: t.Name})
+		}
+	}
+	add(Permission{Verb: "get", Group: "machineconfiguration.openshift.io", Resource: "machineconfigpools"})
+	add(Permission{Verb: "get", Resource: "secrets", Namespace: PullSecretNamespace, Name: PullSecretName})
+	if mintToken {
+		add(Permission{Verb: "create", Resource: "serviceaccounts", Subresource: "token", Namespace: profile.MCONamespace, Name: BuilderSA})
+	}
+	if registry {
+		add(Permission{Verb: "watch", Group: registryGVR.Group, Resource: registryGVR.Resource, Name: RegistryConfigName})
+		for _, v := range []string{"get", "create", "patch"} {
+			add(Permission{Verb: v, Resource: "configmaps", Namespace: RegistryNamespace, Name: RegistryRecordName})
+		}
+	}
+	return dedupe(ps)
+}
+
+// RemoveNeeds lists what remove uses on each kind it cleans up.
+func RemoveNeeds(kinds []RemoveKind, registry bool) []Permission {
+	var ps []Permission
+	for _, k := range kinds {
+		if k.Registry && !registry {
+			continue
+		}
+		for _, v := range []string{"list", "delete"} {
+			ps = append(ps, Permission{Verb: v, Group: k.GVR.Group, Resource: k.GVR.Resource, Namespace: k.Namespace})
+		}
+	}
+	if registry {
+		ps = append(ps,
+			Permission{Verb: "get", Resource: "configmaps", Namespace: RegistryNamespace, Name: RegistryRecordName},
+			Permission{Verb: "patch", Group: registryGVR.Group, Resource: registryGVR.Resource, Name: RegistryConfigName})
+	}
+	return dedupe(ps)
+}
+
+func dedupe(ps []Permission) []Permission {
+	seen := map[Permission]bool{}
+	out := ps[:0]
+	for _, p := range ps {
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// PermissionError lists every permission the caller lacks.
+type PermissionError struct {
+	User    string
+	Missing []Permission
+}
+
+func (e *PermissionError) Error() string {
+	var b strings.Builder
+	who := "you"
+	if e.User != "" {
+		who = e.User
+	}
+	fmt.Fprintf(&b, "%s may not do %d thing(s) mosc needs; nothing was changed. Missing permissions:", who, len(e.Missing))
+	for _, p := range e.Missing {
+		b.WriteString("\n  - " + p.String())
+	}
+	return b.String()
+}
+
+// CheckPermissions asks SelfSubjectAccessReview about each permission and
+// returns a *PermissionError listing all that are denied.
+func CheckPermissions(ctx context.Context, c *Clients, needs []Permission) error {
+	var missing []Permission
+	for _, p := range needs {
+		r, err := c.Kube.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, &authorizationv1.SelfSubjectAccessReview{
+			Spec: authorizationv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &authorizationv1.ResourceAttributes{
+				Verb: p.Verb, Group: p.Group, Resource: p.Resource, Subresource: p.Subresource,
+				Namespace: p.Namespace, Name: p.Name,
+			}},
+		}, metav1.CreateOptions{})
+		if err != nil {
+			return fmt.Errorf("checking permission to %s: %w", p, err)
+		}
+		if !r.Status.Allowed {
+			missing = append(missing, p)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	pe := &PermissionError{Missing: missing}
+	if rv, err := c.Kube.AuthenticationV1().SelfSubjectReviews().Create(ctx, &authenticationv1.SelfSubjectReview{}, metav1.CreateOptions{}); err == nil {
+		pe.User = rv.Status.UserInfo.Username
+	}
+	return pe
+}

@@ -1,0 +1,202 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/mosc-dev/mosc/internal/profile"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/selection"
+)
+
+// RemoveKind is one kind of object `mosc remove` looks for (by label only).
+type RemoveKind struct {
+	GVR       schema.GroupVersionResource
+	Namespace string // "" for cluster-scoped kinds
+	// MOSC kinds are deleted first, so the pool reverts before its inputs go.
+	MOSC bool
+	// Registry kinds are touched only with --registry.
+	Registry bool
+}
+
+// RemoveKinds are every kind apply creates. Only objects carrying both mosc
+// labels are ever deleted; the cluster pull secret (openshift-config) is in
+// no namespace listed here.
+var RemoveKinds = []RemoveKind{
+	{GVR: schema.GroupVersionResource{Group: "machineconfiguration.openshift.io", Version: "v1", Resource: "machineosconfigs"}, MOSC: true},
+	{GVR: schema.GroupVersionResource{Group: "machineconfiguration.openshift.io", Version: "v1alpha1", Resource: "machineosconfigs"}, MOSC: true},
+	{GVR: schema.GroupVersionResource{Group: "machineconfiguration.openshift.io", Version: "v1", Resource: "machineconfigs"}},
+	{GVR: schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}, Namespace: profile.MCONamespace},
+	{GVR: schema.GroupVersionResource{Version: "v1", Resource: "secrets"}, Namespace: profile.MCONamespace},
+	{GVR: schema.GroupVersionResource{Version: "v1", Resource: "persistentvolumeclaims"}, Namespace: RegistryNamespace, Registry: true},
+	{GVR: schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}, Namespace: RegistryNamespace, Registry: true},
+}
+
+// RemoveOptions are the knobs of `mosc remove`.
+type RemoveOptions struct {
+	// Site selects one site's objects; empty means the only site found.
+	Site     string
+	Registry bool
+	DryRun   DryRun
+	Out, Log io.Writer
+}
+
+// servedKinds drops the kinds the cluster does not serve (v1alpha1 MOSC on
+// 4.18+, v1 on 4.16/4.17).
+func servedKinds(mapper meta.RESTMapper) ([]RemoveKind, error) {
+	var out []RemoveKind
+	for _, k := range RemoveKinds {
+		_, err := mapper.KindFor(k.GVR)
+		if meta.IsNoMatchError(err) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("discovering %s: %w", k.GVR, err)
+		}
+		out = append(out, k)
+	}
+	return out, nil
+}
+
+// Remove deletes what apply created for one site: the MachineOSConfig first
+// (the pool reverts to the stock image), then the other labelled objects;
+// the registry Config is restored and its PVC deleted only with Registry.
+func Remove(ctx context.Context, c *Clients, mapper meta.RESTMapper, o RemoveOptions) ([]Result, error) {
+	if o.Out == nil {
+		o.Out = io.Discard
+	}
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	if mapper == nil {
+		mapper = NewMapper(c)
+	}
+	kinds, err := servedKinds(mapper)
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckPermissions(ctx, c, RemoveNeeds(kinds, o.Registry)); err != nil {
+		return nil, err
+	}
+	sel, err := siteSelector(o.Site)
+	if err != nil {
+		return nil, err
+	}
+	type found struct {
+		obj  unstructured.Unstructured
+		kind RemoveKind
+	}
+	var objs []found
+	sites := map[string]bool{}
+	for _, k := range kinds {
+		list, err := c.Dynamic.Resource(k.GVR).Namespace(k.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel})
+		if err != nil {
+			return nil, fmt.Errorf("listing %s: %w", refOf(nil, k.GVR), err)
+		}
+		for _, it := range list.Items {
+			// Belt and braces: the selector already demands both labels.
+			if it.GetNamespace() == PullSecretNamespace || it.GetLabels()[profile.LabelManagedBy] != profile.LabelManagedByValue {
+				continue
+			}
+			sites[it.GetLabels()[profile.LabelSite]] = true
+			objs = append(objs, found{obj: it, kind: k})
+		}
+	}
+	if o.Site == "" && len(sites) > 1 {
+		names := make([]string, 0, len(sites))
+		for s := range sites {
+			names = append(names, s)
+		}
+		sort.Strings(names)
+		return nil, fmt.Errorf("objects of several sites are on this cluster (%s): choose one with --site", strings.Join(names, ", "))
+	}
+	if len(objs) == 0 {
+		fmt.Fprintln(o.Log, "nothing to remove: no objects labelled "+sel)
+	}
+	// MOSC first, then the rest in a stable order; registry objects last.
+	sort.SliceStable(objs, func(i, j int) bool {
+		rank := func(f found) int {
+			switch {
+			case f.kind.MOSC:
+				return 0
+			case f.kind.Registry:
+				return 2
+			}
+			return 1
+		}
+		return rank(objs[i]) < rank(objs[j])
+	})
+
+	var results []Result
+	emit := func(r Result) {
+		fmt.Fprintln(o.Out, r.String())
+		results = append(results, r)
+	}
+	var registryKept []string
+	restored := false
+	for _, f := range objs {
+		ref := refOf(&f.obj, f.kind.GVR)
+		if f.kind.Registry {
+			if !o.Registry {
+				registryKept = append(registryKept, ref)
+				continue
+			}
+			if !restored {
+				ok, err := restoreRegistry(ctx, c, o.DryRun)
+				if err != nil {
+					return results, err
+				}
+				if !ok {
+					return results, fmt.Errorf("no record of the registry settings before mosc (configmap %s/%s): the registry Config is left as it is, and %s with it", RegistryNamespace, RegistryRecordName, ref)
+				}
+				emit(Result{Ref: refOf(nil, registryGVR) + "/" + RegistryConfigName, Action: "restored", DryRun: o.DryRun})
+				restored = true
+			}
+		}
+		if o.DryRun != DryRunClient {
+			err := c.Dynamic.Resource(f.kind.GVR).Namespace(f.obj.GetNamespace()).Delete(ctx, f.obj.GetName(),
+				metav1.DeleteOptions{DryRun: o.DryRun.opts()})
+			if apierrors.IsNotFound(err) {
+				continue
+			}
+			if err != nil {
+				return results, fmt.Errorf("deleting %s: %w", ref, err)
+			}
+		}
+		emit(Result{Ref: ref, Action: "deleted", DryRun: o.DryRun})
+	}
+	if len(registryKept) > 0 {
+		fmt.Fprintf(o.Log, "the image registry stays enabled (%s kept); `mosc remove --registry` reverts it\n", strings.Join(registryKept, ", "))
+	}
+	if len(objs) > 0 {
+		fmt.Fprintln(o.Log, "builder tokens already minted stay valid until they expire (bound tokens cannot be revoked one by one)")
+	}
+	return results, nil
+}
+
+// siteSelector demands both labels: managed-by=mosc and the site label (one
+// value, or present with any value).
+func siteSelector(site string) (string, error) {
+	managed, err := labels.NewRequirement(profile.LabelManagedBy, selection.Equals, []string{profile.LabelManagedByValue})
+	if err != nil {
+		return "", err
+	}
+	var s *labels.Requirement
+	if site == "" {
+		s, err = labels.NewRequirement(profile.LabelSite, selection.Exists, nil)
+	} else {
+		s, err = labels.NewRequirement(profile.LabelSite, selection.Equals, []string{site})
+	}
+	if err != nil {
+		return "", fmt.Errorf("--site %q: %w", site, err)
+	}
+	return labels.NewSelector().Add(*managed, *s).String(), nil
+}
