@@ -1,0 +1,441 @@
+package profile
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/mosc-dev/mosc/profiles"
+)
+
+// Profile is any of *Release, *Platform, *Stack.
+type Profile interface {
+	ProfileKind() string
+	ProfileName() string
+	ProfileSource() *Source
+	ProfileSummary() string
+}
+
+func (r *Release) ProfileKind() string     { return KindRelease }
+func (r *Release) ProfileName() string     { return r.Metadata.Name }
+func (r *Release) ProfileSource() *Source  { return &r.Source }
+func (r *Release) ProfileSummary() string  { return r.Metadata.Summary }
+func (p *Platform) ProfileKind() string    { return KindPlatform }
+func (p *Platform) ProfileName() string    { return p.Metadata.Name }
+func (p *Platform) ProfileSource() *Source { return &p.Source }
+func (p *Platform) ProfileSummary() string { return p.Metadata.Summary }
+func (s *Stack) ProfileKind() string       { return KindStack }
+func (s *Stack) ProfileName() string       { return s.Metadata.Name }
+func (s *Stack) ProfileSource() *Source    { return &s.Source }
+func (s *Stack) ProfileSummary() string    { return s.Metadata.Summary }
+
+// Catalog is every known profile: the embedded ones, replaced or extended by
+// the files of --profiles directories.
+type Catalog struct {
+	releases  map[string]*Release
+	platforms map[string]*Platform
+	stacks    map[string]*Stack
+}
+
+// LoadCatalog reads the embedded catalog, then each dir in order (a dir may
+// also be a single file). A file there replaces the embedded (or an earlier
+// dir's) profile of the same kind and name, or adds a new one. Every problem
+// in every file is reported at once.
+func LoadCatalog(overrideDirs ...string) (*Catalog, error) {
+	c := &Catalog{releases: map[string]*Release{}, platforms: map[string]*Platform{}, stacks: map[string]*Stack{}}
+	var errs ErrorList
+	// origin remembers which source (0 = embedded, i+1 = overrideDirs[i])
+	// defined each kind/name: a repeat within one source is a mistake, across
+	// sources it is an override.
+	origin := map[string]int{}
+	add := func(src int, p Profile) {
+		key := p.ProfileKind() + "/" + p.ProfileName()
+		if prev, ok := c.lookup(p.ProfileKind(), p.ProfileName()); ok {
+			if origin[key] == src {
+				errs = append(errs, p.ProfileSource().errorf("metadata.name", "%s %q is also defined in %s", p.ProfileKind(), p.ProfileName(), prev.ProfileSource().File))
+				return
+			}
+			p.ProfileSource().Overrides = prev.ProfileSource().File
+		}
+		origin[key] = src
+		c.put(p)
+	}
+
+	err := fs.WalkDir(profiles.FS, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !isYAMLFile(p) {
+			return err
+		}
+		data, err := fs.ReadFile(profiles.FS, p)
+		if err != nil {
+			return err
+		}
+		prof, err := DecodeProfile(path.Join("profiles", p), data)
+		if err != nil {
+			errs = appendErr(errs, err)
+			return nil
+		}
+		prof.ProfileSource().Embedded = true
+		add(0, prof)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading the embedded catalog: %w", err)
+	}
+
+	for i, dir := range overrideDirs {
+		files, err := yamlFiles(dir)
+		if err != nil {
+			errs = append(errs, &Error{File: dir, Flag: "", Message: err.Error()})
+			continue
+		}
+		for _, f := range files {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				errs = append(errs, &Error{File: f, Message: err.Error()})
+				continue
+			}
+			prof, err := DecodeProfile(f, data)
+			if err != nil {
+				errs = appendErr(errs, err)
+				continue
+			}
+			add(i+1, prof)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return c, nil
+}
+
+func appendErr(errs ErrorList, err error) ErrorList {
+	if l, ok := err.(ErrorList); ok {
+		return append(errs, l...)
+	}
+	if e, ok := err.(*Error); ok {
+		return append(errs, e)
+	}
+	return append(errs, &Error{Message: err.Error()})
+}
+
+func isYAMLFile(name string) bool {
+	ext := strings.ToLower(path.Ext(name))
+	return ext == ".yaml" || ext == ".yml"
+}
+
+// yamlFiles lists the YAML files under dir (recursively, sorted), or dir
+// itself when it is a file.
+func yamlFiles(dir string) ([]string, error) {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("profiles directory: %w", unwrapPathErr(err))
+	}
+	if !st.IsDir() {
+		return []string{dir}, nil
+	}
+	var files []string
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		// Skip .git and friends: a profiles dir is often a git checkout.
+		if d.IsDir() && p != dir && strings.HasPrefix(d.Name(), ".") {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() && isYAMLFile(p) {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("profiles directory has no .yaml files")
+	}
+	return files, nil
+}
+
+func unwrapPathErr(err error) error {
+	if pe, ok := err.(*fs.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+func (c *Catalog) lookup(kind, name string) (Profile, bool) {
+	switch kind {
+	case KindRelease:
+		r, ok := c.releases[name]
+		return r, ok
+	case KindPlatform:
+		p, ok := c.platforms[name]
+		return p, ok
+	case KindStack:
+		s, ok := c.stacks[name]
+		return s, ok
+	}
+	return nil, false
+}
+
+func (c *Catalog) put(p Profile) {
+	switch p := p.(type) {
+	case *Release:
+		c.releases[p.Metadata.Name] = p
+	case *Platform:
+		c.platforms[p.Metadata.Name] = p
+	case *Stack:
+		c.stacks[p.Metadata.Name] = p
+	}
+}
+
+// Releases returns the OpenShift releases sorted by version.
+func (c *Catalog) Releases() []*Release {
+	out := make([]*Release, 0, len(c.releases))
+	for _, r := range c.releases {
+		out = append(out, r)
+	}
+	sort.Slice(out, func(i, j int) bool { return versionLess(out[i].Metadata.Name, out[j].Metadata.Name) })
+	return out
+}
+
+// Platforms returns the platforms sorted by name.
+func (c *Catalog) Platforms() []*Platform {
+	out := make([]*Platform, 0, len(c.platforms))
+	for _, p := range c.platforms {
+		out = append(out, p)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Metadata.Name < out[j].Metadata.Name })
+	return out
+}
+
+// Stacks returns the stacks sorted by name.
+func (c *Catalog) Stacks() []*Stack {
+	out := make([]*Stack, 0, len(c.stacks))
+	for _, s := range c.stacks {
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Metadata.Name < out[j].Metadata.Name })
+	return out
+}
+
+// Profiles returns every profile: releases, platforms, stacks, each sorted.
+func (c *Catalog) Profiles() []Profile {
+	var out []Profile
+	for _, r := range c.Releases() {
+		out = append(out, r)
+	}
+	for _, p := range c.Platforms() {
+		out = append(out, p)
+	}
+	for _, s := range c.Stacks() {
+		out = append(out, s)
+	}
+	return out
+}
+
+// Find returns the profiles of any kind with this name ("4.20", "doca-3.3").
+func (c *Catalog) Find(name string) []Profile {
+	var out []Profile
+	for _, p := range c.Profiles() {
+		if p.ProfileName() == name {
+			out = append(out, p)
+		}
+	}
+	if len(out) == 0 {
+		if r, err := c.Release(name); err == nil {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+var versionRE = regexp.MustCompile(`^v?(\d+)\.(\d+)(\.\d+([-+][0-9A-Za-z.+-]*)?)?$`)
+
+// MinorVersion reduces "4.20.15" (or "4.20", "v4.20.0-rc.1") to "4.20".
+func MinorVersion(version string) (string, error) {
+	m := versionRE.FindStringSubmatch(strings.TrimSpace(version))
+	if m == nil {
+		return "", fmt.Errorf("invalid OpenShift version %q: want MAJOR.MINOR or MAJOR.MINOR.PATCH, e.g. 4.20 or 4.20.15", version)
+	}
+	major, _ := strconv.Atoi(m[1])
+	minor, _ := strconv.Atoi(m[2])
+	return fmt.Sprintf("%d.%d", major, minor), nil
+}
+
+// Release finds a release by "4.20" or "4.20.15" (the patch level is ignored:
+// profiles describe minor releases).
+func (c *Catalog) Release(version string) (*Release, error) {
+	minor, err := MinorVersion(version)
+	if err != nil {
+		return nil, &Error{Message: err.Error() + "; known: " + knownList(c.releaseNames())}
+	}
+	r, ok := c.releases[minor]
+	if !ok {
+		return nil, &Error{Message: fmt.Sprintf("unknown OpenShift release %q; known: %s", version, knownList(c.releaseNames()))}
+	}
+	return r, nil
+}
+
+// Platform finds a platform by name.
+func (c *Catalog) Platform(name string) (*Platform, error) {
+	p, ok := c.platforms[name]
+	if !ok {
+		return nil, &Error{Message: fmt.Sprintf("unknown platform %q; known: %s", name, knownList(c.platformNames()))}
+	}
+	return p, nil
+}
+
+// Stack finds a stack by name.
+func (c *Catalog) Stack(name string) (*Stack, error) {
+	s, ok := c.stacks[name]
+	if !ok {
+		return nil, &Error{Message: fmt.Sprintf("unknown stack %q; known: %s", name, knownList(c.stackNames()))}
+	}
+	return s, nil
+}
+
+func (c *Catalog) releaseNames() []string {
+	var out []string
+	for _, r := range c.Releases() {
+		out = append(out, r.Metadata.Name)
+	}
+	return out
+}
+
+func (c *Catalog) platformNames() []string {
+	var out []string
+	for _, p := range c.Platforms() {
+		out = append(out, p.Metadata.Name)
+	}
+	return out
+}
+
+func (c *Catalog) stackNames() []string {
+	var out []string
+	for _, s := range c.Stacks() {
+		out = append(out, s.Metadata.Name)
+	}
+	return out
+}
+
+// versionLess orders "4.9" before "4.10"; malformed names sort last, by text.
+func versionLess(a, b string) bool {
+	pa, oka := parseMinor(a)
+	pb, okb := parseMinor(b)
+	switch {
+	case oka && okb:
+		if pa[0] != pb[0] {
+			return pa[0] < pb[0]
+		}
+		if pa[1] != pb[1] {
+			return pa[1] < pb[1]
+		}
+		return a < b
+	case oka != okb:
+		return oka
+	}
+	return a < b
+}
+
+func parseMinor(v string) ([2]int, bool) {
+	m := versionRE.FindStringSubmatch(v)
+	if m == nil {
+		return [2]int{}, false
+	}
+	major, err1 := strconv.Atoi(m[1])
+	minor, err2 := strconv.Atoi(m[2])
+	return [2]int{major, minor}, err1 == nil && err2 == nil
+}
+
+// DecodeProfile decodes one profile document (any kind), strictly, and checks
+// it on its own (enums, formats, internal references). Errors carry
+// file:line:col and the field path.
+func DecodeProfile(file string, data []byte) (Profile, error) {
+	root, err := parseDocument(file, data)
+	if err != nil {
+		return nil, err
+	}
+	kind, errs := decodeHeader(file, root, KindRelease, KindPlatform, KindStack)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	d := newDecoder(file)
+	var p Profile
+	switch kind {
+	case KindRelease:
+		r := &Release{}
+		d.value(root, reflectValue(r), "")
+		p = r
+	case KindPlatform:
+		pl := &Platform{}
+		d.value(root, reflectValue(pl), "")
+		p = pl
+	case KindStack:
+		s := &Stack{}
+		d.value(root, reflectValue(s), "")
+		p = s
+	}
+	src := p.ProfileSource()
+	src.File, src.Raw, src.pos = file, data, d.pos
+	if len(d.errs) > 0 {
+		return nil, d.errs
+	}
+	var verrs ErrorList
+	switch p := p.(type) {
+	case *Release:
+		verrs = validateRelease(p)
+	case *Platform:
+		verrs = validatePlatform(p)
+	case *Stack:
+		verrs = validateStack(p)
+	}
+	if len(verrs) > 0 {
+		return nil, verrs
+	}
+	return p, nil
+}
+
+// decodeHeader checks apiVersion and kind before the body is decoded, so a
+// wrong kind gives one clear error instead of a page of unknown fields.
+func decodeHeader(file string, root *yaml.Node, kinds ...string) (string, ErrorList) {
+	d := newDecoder(file)
+	if root.Kind != yaml.MappingNode {
+		d.errorf(root, "", "expected a mapping with apiVersion and kind, got %s", describe(root))
+		return "", d.errs
+	}
+	var apiVersion, kind *yaml.Node
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		switch root.Content[i].Value {
+		case "apiVersion":
+			apiVersion = root.Content[i+1]
+		case "kind":
+			kind = root.Content[i+1]
+		}
+	}
+	switch {
+	case apiVersion == nil:
+		d.errorf(root, "apiVersion", "missing required field %q (want %s)", "apiVersion", APIVersion)
+	case apiVersion.Kind != yaml.ScalarNode || apiVersion.Value != APIVersion:
+		d.errorf(apiVersion, "apiVersion", "unsupported apiVersion %s; supported: %s", describe(apiVersion), APIVersion)
+	}
+	if kind == nil {
+		d.errorf(root, "kind", "missing required field %q (one of %s)", "kind", knownList(kinds))
+		return "", d.errs
+	}
+	for _, k := range kinds {
+		if kind.Kind == yaml.ScalarNode && kind.Value == k {
+			return k, d.errs
+		}
+	}
+	d.errorf(kind, "kind", "unknown kind %s; known: %s", describe(kind), knownList(kinds))
+	return "", d.errs
+}

@@ -1,0 +1,684 @@
+package profile
+
+import (
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/util/validation"
+)
+
+// Defaults used when neither the site file nor a flag sets a value.
+const (
+	DefaultPlatform     = "rhel9-x86_64"
+	DefaultStack        = "doca-3.3"
+	DefaultPool         = "worker"
+	DefaultSiteName     = "default"
+	DefaultPushSpec     = "image-registry.openshift-image-registry.svc:5000/openshift-machine-config-operator/os-image:latest"
+	DefaultRegistrySize = "100Gi"
+	// DefaultTokenTTL is the builder token lifetime: long enough that builds
+	// do not start failing between routine applies (the walkthrough asked for
+	// 900 days), short enough to be rotated yearly.
+	DefaultTokenTTL = Duration(365 * 24 * time.Hour)
+	// MinTokenTTL is the TokenRequest API minimum.
+	MinTokenTTL = Duration(10 * time.Minute)
+
+	PushSecretName          = "push-secret"
+	BaseImagePullSecretName = "pull-and-push-secret"
+	RegistryClaimName       = "registry-claim"
+	EPELRepoID              = "epel"
+	EPELLayer               = "epel"
+	InstallLayer            = "install"
+	CleanupLayer            = "cleanup"
+)
+
+// pushSpecRE is the MachineOSConfig CRD's CEL rule for renderedImagePushSpec
+// (machineconfiguration/v1 zz_generated.crd-manifests): a tag is mandatory.
+var pushSpecRE = regexp.MustCompile(`^([a-zA-Z0-9-]+\.)+[a-zA-Z0-9-]+(:[0-9]{2,5})?(/[a-zA-Z0-9-_]{1,61})*/[a-zA-Z0-9-_.]+:[a-zA-Z0-9._-]+$`)
+
+// ValidatePushSpec checks a push spec against the CRD's rule and explains
+// the common mistakes (missing tag, digest instead of tag).
+func ValidatePushSpec(spec string) error {
+	switch {
+	case len(spec) > 447:
+		return fmt.Errorf("push spec is %d characters; the MachineOSConfig CRD allows at most 447", len(spec))
+	case strings.Contains(spec, "@"):
+		return fmt.Errorf("push spec %q has a digest; it needs a tag (host[:port][/namespace]/name:tag)", spec)
+	case !pushSpecRE.MatchString(spec):
+		last := spec[strings.LastIndex(spec, "/")+1:]
+		if strings.Contains(spec, "/") && !strings.Contains(last, ":") {
+			return fmt.Errorf("push spec %q has no tag; the MachineOSConfig CRD requires host[:port][/namespace]/name:tag, e.g. %s:latest", spec, spec)
+		}
+		return fmt.Errorf("push spec %q does not match host[:port][/namespace]/name:tag (the MachineOSConfig CRD's pattern)", spec)
+	}
+	return nil
+}
+
+var hugepageSizes = []string{"1G", "2M"}
+
+type resolver struct {
+	c    *Catalog
+	s    *Site
+	errs ErrorList
+	plan *Plan
+}
+
+func (r *resolver) fail(path, format string, args ...any) {
+	r.errs = append(r.errs, r.s.errAt(path, format, args...))
+}
+
+func (r *resolver) warn(path, format string, args ...any) {
+	w := Warning{Where: r.s.where(path), Field: path, Message: fmt.Sprintf(format, args...)}
+	if r.s.SetBy(path) != "" {
+		// "--pool: spec.pool: …" would say the same thing twice.
+		w.Field = ""
+	}
+	r.plan.Warnings = append(r.plan.Warnings, w)
+}
+
+// explicitlyEmpty reports a field written in the file with an empty value.
+func (r *resolver) explicitlyEmpty(path, value string) bool {
+	_, ok := r.s.pos[path]
+	return ok && value == "" && r.s.SetBy(path) == ""
+}
+
+// Resolve merges release × platform × stacks × site into a Plan, checking
+// the whole combination. All findings are returned together as an ErrorList.
+func (c *Catalog) Resolve(s *Site) (*Plan, error) {
+	if s == nil {
+		s = NewSite()
+	}
+	if s.pos == nil {
+		s.pos = map[string]Pos{}
+	}
+	r := &resolver{c: c, s: s, plan: &Plan{}}
+	r.resolve()
+	if len(r.errs) > 0 {
+		return nil, r.errs
+	}
+	return r.plan, nil
+}
+
+func (r *resolver) resolve() {
+	s, p := r.s, r.plan
+
+	p.Site = s.Metadata.Name
+	if p.Site == "" && !r.explicitlyEmpty("metadata.name", "") {
+		p.Site = DefaultSiteName
+	}
+	if msgs := validation.IsValidLabelValue(p.Site); p.Site == "" || len(msgs) > 0 {
+		r.fail("metadata.name", "invalid site name %q: it becomes the %s label value (%s)", p.Site, LabelSite, labelRule)
+	}
+
+	rel := r.release()
+	plat := r.platform()
+	if rel != nil && plat != nil && rel.RHELMajor != plat.Spec.RHELMajor {
+		r.fail("spec.platform", "platform %s is for RHEL %s, but OpenShift %s is based on RHEL %s", plat.Metadata.Name, plat.Spec.RHELMajor, rel.Version, rel.RHEL)
+	}
+	if rel != nil {
+		p.OpenShift = *rel
+	}
+	if plat != nil {
+		p.Platform = PlatformInfo{
+			Name:                plat.Metadata.Name,
+			RPMArch:             plat.Spec.RPMArch,
+			DocaArch:            plat.Spec.DocaArch,
+			ContainerfileArch:   plat.Spec.ContainerfileArch,
+			CentOSStreamBaseURL: plat.Spec.Sources.CentOSStream.BaseURL,
+			EPELReleaseURL:      plat.Spec.Sources.EPEL.ReleaseURL,
+			DPU:                 plat.Spec.DPU,
+		}
+	}
+	gpgCheck := true
+	if s.Spec.Repos.GPGCheck != nil {
+		gpgCheck = *s.Spec.Repos.GPGCheck
+	}
+	stacks := r.stacks(rel, plat)
+	r.mirrors(stacks, plat)
+	r.pool(plat)
+	r.registry()
+	r.secrets()
+	if rel != nil && plat != nil && len(stacks) > 0 && len(r.errs) == 0 {
+		r.repoFiles(stacks, plat, gpgCheck)
+		r.layers(stacks)
+		r.node(stacks, plat)
+		r.verify(stacks, rel)
+		r.warnings(rel, plat, gpgCheck)
+	}
+}
+
+const labelRule = "at most 63 characters: letters, digits, '-', '_' or '.', starting and ending with a letter or digit"
+
+func (r *resolver) release() *ReleaseInfo {
+	v := r.s.Spec.OpenShift
+	if v == "" {
+		e := r.s.errAt("spec.openshift", "OpenShift release not set: pass --openshift (e.g. --openshift 4.20) or set spec.openshift in the site file; known: %s", knownList(r.c.releaseNames()))
+		if r.s.File == "" {
+			e.Flag = "--openshift"
+		}
+		r.errs = append(r.errs, e)
+		return nil
+	}
+	rel, err := r.c.Release(v)
+	if err != nil {
+		r.fail("spec.openshift", "%s", err.(*Error).Message)
+		return nil
+	}
+	sp := &rel.Spec
+	major, _, _ := strings.Cut(sp.RHEL, ".")
+	return &ReleaseInfo{
+		Version:               rel.Metadata.Name,
+		RHEL:                  sp.RHEL,
+		RHELMajor:             major,
+		KernelFamily:          sp.KernelFamily,
+		StockOVS:              append([]string(nil), sp.OpenvSwitch.Packages...),
+		StockOVSGlob:          sp.OpenvSwitch.RemoveGlob,
+		MOSCAPIVersion:        sp.OCL.APIVersion,
+		ImageBuilderType:      sp.OCL.ImageBuilderType,
+		LintCommand:           sp.Lint.Command,
+		OCLSupport:            sp.OCL.Support,
+		HasImageBuildDegraded: sp.OCL.ImageBuildDegraded,
+	}
+}
+
+func (r *resolver) platform() *Platform {
+	name := r.s.Spec.Platform
+	if r.explicitlyEmpty("spec.platform", name) {
+		r.fail("spec.platform", "must not be empty; known: %s", knownList(r.c.platformNames()))
+		return nil
+	}
+	if name == "" {
+		name = DefaultPlatform
+	}
+	plat, err := r.c.Platform(name)
+	if err != nil {
+		r.fail("spec.platform", "%s", err.(*Error).Message)
+		return nil
+	}
+	return plat
+}
+
+type resolvedStack struct {
+	path    string
+	stack   *Stack
+	variant *Variant
+	info    StackInfo
+}
+
+func (r *resolver) stacks(rel *ReleaseInfo, plat *Platform) []*resolvedStack {
+	refs := r.s.Spec.Stacks
+	if len(refs) == 0 {
+		refs = []StackRef{{Name: DefaultStack}}
+	}
+	var out []*resolvedStack
+	seen := map[string]string{}
+	provided := map[string]string{}
+	for i, ref := range refs {
+		path := fmt.Sprintf("spec.stacks[%d]", i)
+		if ref.Name == "" {
+			r.fail(path, "empty stack name; known: %s", knownList(r.c.stackNames()))
+			continue
+		}
+		st, err := r.c.Stack(ref.Name)
+		if err != nil {
+			r.fail(path, "%s", err.(*Error).Message)
+			continue
+		}
+		if prev, ok := seen[ref.Name]; ok {
+			r.fail(path, "stack %s is already listed at %s", ref.Name, prev)
+			continue
+		}
+		seen[ref.Name] = path
+		sp := &st.Spec
+		ok := true
+		for _, what := range sp.Provides {
+			if other, dup := provided[what]; dup {
+				r.fail(path, "stack %s conflicts with %s: both provide %s; pick one", ref.Name, other, what)
+				ok = false
+			}
+			provided[what] = ref.Name
+		}
+
+		variantName := ref.Variant
+		if variantName == "" {
+			variantName = sp.DefaultVariant
+		}
+		var variant *Variant
+		var variantNames []string
+		for j := range sp.Variants {
+			variantNames = append(variantNames, sp.Variants[j].Name)
+			if sp.Variants[j].Name == variantName {
+				variant = &sp.Variants[j]
+			}
+		}
+		if variant == nil {
+			r.fail(path+".variant", "unknown variant %q of stack %s; known: %s", variantName, ref.Name, knownList(variantNames))
+			ok = false
+		}
+
+		version := sp.Version
+		if ref.Version != "" {
+			known := append([]string{sp.Version}, sp.Versions...)
+			if !contains(known, ref.Version) {
+				r.fail(path+".version", "unknown version %q of stack %s; known: %s", ref.Version, ref.Name, knownList(known))
+				ok = false
+			}
+			version = ref.Version
+		}
+
+		if rel != nil && !contains(sp.Support.Releases, rel.Version) {
+			r.fail(path, "stack %s does not support OpenShift %s (RHEL %s); supported releases: %s", ref.Name, rel.Version, rel.RHEL, knownList(sp.Support.Releases))
+			ok = false
+		}
+		if plat != nil && !contains(sp.Support.Platforms, plat.Metadata.Name) {
+			r.fail(path, "stack %s does not support platform %s; supported platforms: %s", ref.Name, plat.Metadata.Name, knownList(sp.Support.Platforms))
+			ok = false
+		}
+		distro := ""
+		if rel != nil && ok {
+			switch sp.Repo.Distro {
+			case DistroMajor:
+				distro = "rhel" + rel.RHELMajor
+			case DistroMinor:
+				if !contains(sp.Repo.RHELMinors, rel.RHEL) {
+					r.fail(path, "DOCA %s publishes repositories per RHEL minor for RHEL %s only; OpenShift %s is based on RHEL %s", version, knownList(sp.Repo.RHELMinors), rel.Version, rel.RHEL)
+					ok = false
+				}
+				distro = "rhel" + rel.RHEL
+			}
+		}
+		if !ok || plat == nil || rel == nil {
+			continue
+		}
+		out = append(out, &resolvedStack{
+			path:    path,
+			stack:   st,
+			variant: variant,
+			info: StackInfo{
+				Name:        st.Metadata.Name,
+				Version:     version,
+				Variant:     variant.Name,
+				Packages:    append([]string(nil), variant.Packages...),
+				LTS:         sp.LTS,
+				RepoDistro:  distro,
+				RepoBaseURL: fmt.Sprintf("%s/%s/%s/%s/", strings.TrimRight(sp.Repo.URL, "/"), version, distro, plat.Spec.DocaArch),
+			},
+		})
+	}
+	for _, rs := range out {
+		r.plan.Stacks = append(r.plan.Stacks, rs.info)
+	}
+	return out
+}
+
+// mirrors checks spec.repos.mirrors and applies it to the DOCA repos.
+func (r *resolver) mirrors(stacks []*resolvedStack, plat *Platform) {
+	m := r.s.Spec.Repos.Mirrors
+	if len(m) == 0 {
+		return
+	}
+	known := map[string]bool{EPELRepoID: true}
+	for _, rs := range stacks {
+		known[rs.stack.Spec.Repo.ID] = true
+	}
+	if plat != nil {
+		for _, repo := range plat.Spec.Sources.CentOSStream.Repos {
+			known[repo.ID] = true
+		}
+	}
+	for _, id := range sortedKeys(m) {
+		path := join("spec.repos.mirrors", id)
+		if len(stacks) > 0 && plat != nil && !known[id] {
+			r.fail(path, "no repository %q to mirror; known: %s", id, knownList(sortedKeys(known)))
+			continue
+		}
+		if err := checkURL(m[id]); err != nil {
+			r.fail(path, "%v", err)
+		}
+	}
+	for i := range stacks {
+		if u, ok := m[stacks[i].stack.Spec.Repo.ID]; ok {
+			stacks[i].info.RepoBaseURL = u
+			r.plan.Stacks[i].RepoBaseURL = u
+		}
+	}
+}
+
+func (r *resolver) pool(plat *Platform) {
+	pool := r.s.Spec.Pool
+	if r.explicitlyEmpty("spec.pool", pool) {
+		r.fail("spec.pool", "must not be empty: name the MachineConfigPool to layer (e.g. worker)")
+		return
+	}
+	if pool == "" {
+		pool = DefaultPool
+		if plat != nil && plat.Spec.Defaults.Pool != "" {
+			pool = plat.Spec.Defaults.Pool
+		}
+	}
+	if msgs := validation.IsDNS1123Subdomain(pool); len(msgs) > 0 {
+		r.fail("spec.pool", "invalid pool name %q: %s", pool, strings.Join(msgs, "; "))
+		return
+	}
+	r.plan.Pool = pool
+	r.plan.MOSC = MOSCPlan{
+		Name:                    pool,
+		APIVersion:              r.plan.OpenShift.MOSCAPIVersion,
+		ImageBuilderType:        r.plan.OpenShift.ImageBuilderType,
+		PushSecretName:          PushSecretName,
+		BaseImagePullSecretName: BaseImagePullSecretName,
+	}
+	if pool == "master" {
+		r.warn("spec.pool", "pool master is the control plane (single-node OpenShift): the OCL docs do not support SNO, and every control-plane node reboots into the layered image")
+	}
+}
+
+func (r *resolver) registry() {
+	reg := &r.s.Spec.Registry
+	spec := reg.PushSpec
+	if r.explicitlyEmpty("spec.registry.pushSpec", spec) {
+		r.fail("spec.registry.pushSpec", "must not be empty (default %s)", DefaultPushSpec)
+	} else {
+		if spec == "" {
+			spec = DefaultPushSpec
+		}
+		if err := ValidatePushSpec(spec); err != nil {
+			r.fail("spec.registry.pushSpec", "%v", err)
+		}
+		r.plan.MOSC.PushSpec = spec
+	}
+	internal := reg.Internal != nil && *reg.Internal
+	if !internal {
+		for _, f := range []struct{ path, value string }{{"spec.registry.storageClass", reg.StorageClass}, {"spec.registry.size", reg.Size}} {
+			if f.value != "" {
+				r.warn(f.path, "ignored: the internal registry is not enabled (spec.registry.internal / --internal-registry)")
+			}
+		}
+		return
+	}
+	size := reg.Size
+	if size == "" {
+		size = DefaultRegistrySize
+	}
+	if q, err := resource.ParseQuantity(size); err != nil || q.Sign() <= 0 {
+		r.fail("spec.registry.size", "invalid size %q: want a positive Kubernetes quantity such as 100Gi", size)
+	}
+	if reg.StorageClass != "" {
+		if msgs := validation.IsDNS1123Subdomain(reg.StorageClass); len(msgs) > 0 {
+			r.fail("spec.registry.storageClass", "invalid storage class name %q: %s", reg.StorageClass, strings.Join(msgs, "; "))
+		}
+	}
+	r.plan.Registry = &RegistryPlan{
+		ClaimName:       RegistryClaimName,
+		StorageClass:    reg.StorageClass,
+		Size:            size,
+		AccessMode:      "ReadWriteOnce",
+		Replicas:        1,
+		RolloutStrategy: "Recreate",
+		DefaultRoute:    true,
+	}
+}
+
+func (r *resolver) secrets() {
+	sec := &r.s.Spec.Secrets
+	mode := SecretMode(sec.Mode)
+	if mode == "" {
+		mode = SecretsNone
+	}
+	if mode != SecretsNone && mode != SecretsPlaceholder {
+		r.fail("spec.secrets.mode", "unsupported secret mode %q; supported: %s, %s", sec.Mode, SecretsNone, SecretsPlaceholder)
+	}
+	ttl := sec.TokenTTL
+	if ttl == 0 {
+		ttl = DefaultTokenTTL
+	} else if ttl < MinTokenTTL {
+		r.fail("spec.secrets.tokenTTL", "token lifetime %s is below the TokenRequest minimum of %s", ttl, MinTokenTTL)
+	}
+	authFile := sec.PushAuthFile
+	// A relative path in the site file is relative to that file, as in kustomize.
+	if authFile != "" && !filepath.IsAbs(authFile) && r.s.File != "" && r.s.SetBy("spec.secrets.pushAuthFile") == "" {
+		authFile = filepath.Join(filepath.Dir(r.s.File), authFile)
+	}
+	r.plan.Secrets = SecretsPlan{Mode: mode, PushAuthFile: authFile, TokenTTLSeconds: int64(time.Duration(ttl) / time.Second)}
+}
+
+func (r *resolver) repoFiles(stacks []*resolvedStack, plat *Platform, gpgCheck bool) {
+	key := func(url string) string {
+		if !gpgCheck {
+			return ""
+		}
+		return url
+	}
+	mirrors := r.s.Spec.Repos.Mirrors
+	byFile := map[string]int{}
+	addRepo := func(file string, repo Repo) {
+		i, ok := byFile[file]
+		if !ok {
+			i = len(r.plan.RepoFiles)
+			byFile[file] = i
+			r.plan.RepoFiles = append(r.plan.RepoFiles, RepoFile{FileName: file})
+		}
+		r.plan.RepoFiles[i].Repos = append(r.plan.RepoFiles[i].Repos, repo)
+	}
+	for _, rs := range stacks {
+		sr := &rs.stack.Spec.Repo
+		var extra map[string]string
+		if len(sr.Extra) > 0 {
+			extra = make(map[string]string, len(sr.Extra))
+			for k, v := range sr.Extra {
+				extra[k] = v
+			}
+		}
+		addRepo(sr.File, Repo{
+			ID:       sr.ID,
+			Name:     fmt.Sprintf("%s %s", sr.Name, rs.info.Version),
+			BaseURL:  rs.info.RepoBaseURL,
+			Enabled:  true,
+			GPGCheck: gpgCheck,
+			GPGKey:   key(sr.GPGKey),
+			Extra:    extra,
+		})
+	}
+	cs := &plat.Spec.Sources.CentOSStream
+	for _, repo := range cs.Repos {
+		base := fmt.Sprintf("%s/%s/%s/os/", strings.TrimRight(cs.BaseURL, "/"), repo.Path, plat.Spec.RPMArch)
+		if u, ok := mirrors[repo.ID]; ok {
+			base = u
+		}
+		addRepo(cs.File, Repo{
+			ID:       repo.ID,
+			Name:     repo.Name,
+			BaseURL:  base,
+			Enabled:  repo.Enabled == nil || *repo.Enabled,
+			GPGCheck: gpgCheck,
+			GPGKey:   key(cs.GPGKey),
+		})
+	}
+	// A disconnected cluster cannot fetch the EPEL release RPM: a mirrored
+	// EPEL becomes a plain repo file and the epel layer is dropped.
+	if u, ok := mirrors[EPELRepoID]; ok {
+		addRepo("epel.repo", Repo{
+			ID:       EPELRepoID,
+			Name:     fmt.Sprintf("Extra Packages for Enterprise Linux %s (mirror)", plat.Spec.RHELMajor),
+			BaseURL:  u,
+			Enabled:  true,
+			GPGCheck: gpgCheck,
+			GPGKey:   key(plat.Spec.Sources.EPEL.GPGKey),
+		})
+	}
+}
+
+func (r *resolver) layers(stacks []*resolvedStack) {
+	extra := r.s.Spec.ExtraPackages
+	for i, pkg := range extra {
+		if !packageRE.MatchString(pkg) {
+			r.fail(fmt.Sprintf("spec.extraPackages[%d]", i), "invalid package name %q", pkg)
+		}
+	}
+	_, epelMirrored := r.s.Spec.Repos.Mirrors[EPELRepoID]
+	seen := map[string]bool{}
+	var cleanup []LayerInvocation
+	extraPlaced := false
+	for _, rs := range stacks {
+		for _, l := range rs.stack.Spec.Layers {
+			if len(l.Variants) > 0 && !contains(l.Variants, rs.variant.Name) {
+				continue
+			}
+			// Stacks share common layers (epel, var-opt): run each once.
+			if seen[l.Name] || (l.Name == EPELLayer && epelMirrored) {
+				continue
+			}
+			seen[l.Name] = true
+			inv := LayerInvocation{Name: l.Name, Params: deepCopyParams(l.Params)}
+			if l.Name == InstallLayer && len(extra) > 0 && !extraPlaced {
+				if inv.Params == nil {
+					inv.Params = map[string]any{}
+				}
+				list := make([]any, len(extra))
+				for i, p := range extra {
+					list[i] = p
+				}
+				inv.Params["extra"] = list
+				extraPlaced = true
+			}
+			// Cleanup removes repo files: it must follow every install.
+			if l.Name == CleanupLayer {
+				cleanup = append(cleanup, inv)
+				continue
+			}
+			r.plan.Layers = append(r.plan.Layers, inv)
+		}
+	}
+	if len(extra) > 0 && !extraPlaced {
+		r.fail("spec.extraPackages", "no %q layer in the selected stacks to install extra packages with", InstallLayer)
+	}
+	r.plan.Layers = append(r.plan.Layers, cleanup...)
+}
+
+func deepCopyParams(m map[string]any) map[string]any {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = deepCopyAny(v)
+	}
+	return out
+}
+
+func deepCopyAny(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		return deepCopyParams(v)
+	case []any:
+		out := make([]any, len(v))
+		for i, x := range v {
+			out[i] = deepCopyAny(x)
+		}
+		return out
+	}
+	return v
+}
+
+func (r *resolver) node(stacks []*resolvedStack, plat *Platform) {
+	sn := &r.s.Spec.Node
+	n := NodeSettings{HWOffload: plat.Spec.Defaults.HWOffload}
+	selectable := false
+	for _, rs := range stacks {
+		st := &rs.stack.Spec.Node
+		n.DocaInit = n.DocaInit || st.DocaInit
+		n.HWOffload = n.HWOffload || st.HWOffload
+		selectable = selectable || st.HWOffloadSelectable
+		for k, v := range st.OtherConfig {
+			if n.OtherConfig == nil {
+				n.OtherConfig = map[string]string{}
+			}
+			n.OtherConfig[k] = v
+		}
+	}
+	if sn.DocaInit != nil {
+		n.DocaInit = *sn.DocaInit
+	}
+	if sn.HWOffload != nil && *sn.HWOffload != n.HWOffload {
+		if !selectable {
+			r.fail("spec.node.hwOffload", "the selected stacks do not allow changing hw-offload (default %t)", n.HWOffload)
+		}
+		n.HWOffload = *sn.HWOffload
+	}
+	c := &checker{src: &Source{}}
+	for _, k := range sortedKeys(sn.OtherConfig) {
+		checkOtherConfig(c, "spec.node.otherConfig", k, sn.OtherConfig[k])
+		if n.OtherConfig == nil {
+			n.OtherConfig = map[string]string{}
+		}
+		n.OtherConfig[k] = sn.OtherConfig[k]
+	}
+	for _, e := range c.errs {
+		r.fail(e.Field, "%s", e.Message)
+	}
+	if hp := sn.Hugepages; hp != nil {
+		h := &Hugepages{DefaultSize: hp.DefaultSize, Size: hp.Size, Count: hp.Count}
+		if h.DefaultSize == "" {
+			h.DefaultSize = h.Size
+		}
+		if !contains(hugepageSizes, hp.Size) {
+			r.fail("spec.node.hugepages.size", "unsupported hugepage size %q; supported: %s", hp.Size, knownList(hugepageSizes))
+		}
+		if hp.DefaultSize != "" && !contains(hugepageSizes, hp.DefaultSize) {
+			r.fail("spec.node.hugepages.defaultSize", "unsupported hugepage size %q; supported: %s", hp.DefaultSize, knownList(hugepageSizes))
+		}
+		if hp.Count <= 0 {
+			r.fail("spec.node.hugepages.count", "must be a positive number of pages, got %d", hp.Count)
+		}
+		n.Hugepages = h
+	}
+	r.plan.Node = n
+}
+
+func (r *resolver) verify(stacks []*resolvedStack, rel *ReleaseInfo) {
+	v := VerifyPlan{PackagesAbsent: []string{rel.StockOVSGlob}}
+	for _, rs := range stacks {
+		sv := &rs.stack.Spec.Verify
+		for _, p := range sv.PackagesPresent {
+			if !contains(v.PackagesPresent, p) {
+				v.PackagesPresent = append(v.PackagesPresent, p)
+			}
+		}
+		for _, p := range sv.PackagesAbsent {
+			if !contains(v.PackagesAbsent, p) {
+				v.PackagesAbsent = append(v.PackagesAbsent, p)
+			}
+		}
+		if v.DatapathType == "" {
+			v.DatapathType = sv.DatapathType
+		}
+		v.DocaInitialized = v.DocaInitialized || sv.DocaInitialized
+	}
+	// doca_initialized can only become true when doca-init is set.
+	v.DocaInitialized = v.DocaInitialized && r.plan.Node.DocaInit
+	r.plan.Verify = v
+}
+
+func (r *resolver) warnings(rel *ReleaseInfo, plat *Platform, gpgCheck bool) {
+	if !gpgCheck {
+		var ids []string
+		for _, f := range r.plan.RepoFiles {
+			for _, repo := range f.Repos {
+				ids = append(ids, repo.ID)
+			}
+		}
+		r.warn("spec.repos.gpgCheck", "gpgcheck=0: packages from %s are installed without signature verification", knownList(ids))
+	}
+	if plat.Spec.ContainerfileArch != "AMD64" {
+		r.warn("spec.platform", "On-Cluster Layering is documented for AMD64 only; platform %s is %s", plat.Metadata.Name, plat.Spec.ContainerfileArch)
+	}
+	switch rel.OCLSupport {
+	case "TechPreviewNoUpgrade":
+		r.warn("spec.openshift", "On-Cluster Layering on OpenShift %s needs featureSet TechPreviewNoUpgrade, which can never be undone and blocks upgrades", rel.Version)
+	case "TechPreview":
+		r.warn("spec.openshift", "On-Cluster Layering is Technology Preview on OpenShift %s (default-enabled only in a later %s.z)", rel.Version, rel.Version)
+	}
+}

@@ -1,0 +1,226 @@
+package profile
+
+// Schema of the three profile kinds (OpenShiftRelease, Platform, Stack).
+// docs/profiles.md documents every field; keep the two in step.
+
+// Source says where a profile came from, for errors and `mosc profiles show`.
+type Source struct {
+	File     string // "profiles/openshift/4.20.yaml" (embedded) or a path under --profiles
+	Embedded bool
+	Raw      []byte
+	// Overrides is the embedded (or earlier) file this one replaced, if any.
+	Overrides string
+	pos       map[string]Pos
+}
+
+// Pos returns where a field path of the profile sits in its file.
+func (s *Source) Pos(path string) Pos {
+	if p, ok := s.pos[path]; ok {
+		return p
+	}
+	return Pos{File: s.File}
+}
+
+func (s *Source) errorf(path, format string, args ...any) *Error {
+	p := s.Pos(path)
+	return &Error{File: p.File, Line: p.Line, Column: p.Column, Field: path, Message: sprintf(format, args...)}
+}
+
+// Metadata names a profile.
+type Metadata struct {
+	Name string `yaml:"name" mosc:"required"`
+	// Summary is the one-line description in `mosc profiles list`.
+	Summary     string `yaml:"summary"`
+	Description string `yaml:"description"`
+}
+
+// Release is kind OpenShiftRelease: facts about one OpenShift minor release.
+// metadata.name is the minor version ("4.20").
+type Release struct {
+	APIVersion string      `yaml:"apiVersion" mosc:"required"`
+	Kind       string      `yaml:"kind" mosc:"required"`
+	Metadata   Metadata    `yaml:"metadata" mosc:"required"`
+	Spec       ReleaseSpec `yaml:"spec" mosc:"required"`
+	Source     Source      `yaml:"-"`
+}
+
+type ReleaseSpec struct {
+	// RHEL is the RHEL minor RHCOS is built from ("9.6").
+	RHEL string `yaml:"rhel" mosc:"required"`
+	// KernelFamily is the kernel's z-stream family ("5.14.0-570").
+	KernelFamily string `yaml:"kernelFamily" mosc:"required"`
+	// AlternateStreams are other RHCOS streams in the payload ("rhel-10.1"),
+	// informational: mosc layers the default stream.
+	AlternateStreams []string    `yaml:"alternateStreams"`
+	OpenvSwitch      ReleaseOVS  `yaml:"openvswitch" mosc:"required"`
+	OCL              ReleaseOCL  `yaml:"ocl" mosc:"required"`
+	Lint             ReleaseLint `yaml:"lint" mosc:"required"`
+}
+
+type ReleaseOVS struct {
+	// Packages are the stock openvswitch package names seen in RHCOS for this
+	// release (the name changes inside a minor release).
+	Packages []string `yaml:"packages" mosc:"required"`
+	// RemoveGlob removes whichever stock package is present.
+	RemoveGlob string `yaml:"removeGlob" mosc:"required"`
+}
+
+type ReleaseOCL struct {
+	// Support is GA, TechPreview or TechPreviewNoUpgrade.
+	Support     string `yaml:"support" mosc:"required"`
+	FeatureGate string `yaml:"featureGate"`
+	// APIVersion of MachineOSConfig: machineconfiguration.openshift.io/v1 or /v1alpha1.
+	APIVersion         string `yaml:"apiVersion" mosc:"required"`
+	ImageBuilderType   string `yaml:"imageBuilderType" mosc:"required"`
+	ImageBuildDegraded bool   `yaml:"imageBuildDegraded"`
+}
+
+type ReleaseLint struct {
+	// Command ends the Containerfile: "bootc container lint" (4.19+) or
+	// "ostree container commit".
+	Command string `yaml:"command" mosc:"required"`
+}
+
+// Platform is kind Platform: the distro/arch axis.
+type Platform struct {
+	APIVersion string       `yaml:"apiVersion" mosc:"required"`
+	Kind       string       `yaml:"kind" mosc:"required"`
+	Metadata   Metadata     `yaml:"metadata" mosc:"required"`
+	Spec       PlatformSpec `yaml:"spec" mosc:"required"`
+	Source     Source       `yaml:"-"`
+}
+
+type PlatformSpec struct {
+	// RHELMajor must match the release's RHEL major ("9").
+	RHELMajor string `yaml:"rhelMajor" mosc:"required"`
+	// RPMArch is the RPM architecture: x86_64 or aarch64.
+	RPMArch string `yaml:"rpmArch" mosc:"required"`
+	// DocaArch is the DOCA repo URL arch segment: x86_64, arm64-sbsa, arm64-dpu.
+	DocaArch string `yaml:"docaArch" mosc:"required"`
+	// ContainerfileArch is the MOSC containerfileArch this hardware has
+	// (AMD64, ARM64); informational, MCO uses only the NoArch entry.
+	ContainerfileArch string `yaml:"containerfileArch" mosc:"required"`
+	// DPU marks BlueField Arm cores (OVS hardware offload case).
+	DPU      bool             `yaml:"dpu"`
+	Defaults PlatformDefaults `yaml:"defaults"`
+	Sources  PlatformSources  `yaml:"sources" mosc:"required"`
+}
+
+type PlatformDefaults struct {
+	// Pool is the default MachineConfigPool on this platform.
+	Pool string `yaml:"pool"`
+	// HWOffload turns other_config:hw-offload on by default.
+	HWOffload bool `yaml:"hwOffload"`
+}
+
+type PlatformSources struct {
+	CentOSStream CentOSStreamSource `yaml:"centosStream" mosc:"required"`
+	EPEL         EPELSource         `yaml:"epel" mosc:"required"`
+}
+
+// CentOSStreamSource gives the build-dependency repositories; each repo's
+// baseurl is <baseURL>/<path>/<rpmArch>/os/.
+type CentOSStreamSource struct {
+	File    string         `yaml:"file" mosc:"required"`
+	BaseURL string         `yaml:"baseURL" mosc:"required"`
+	GPGKey  string         `yaml:"gpgKey" mosc:"required"`
+	Repos   []PlatformRepo `yaml:"repos" mosc:"required"`
+}
+
+type PlatformRepo struct {
+	ID   string `yaml:"id" mosc:"required"`
+	Name string `yaml:"name" mosc:"required"`
+	Path string `yaml:"path" mosc:"required"`
+	// Enabled defaults to true.
+	Enabled *bool `yaml:"enabled"`
+}
+
+// EPELSource is installed by the epel layer from the release RPM; with a
+// mirror for repo id "epel" mosc writes an epel.repo instead.
+type EPELSource struct {
+	ReleaseURL string `yaml:"releaseURL" mosc:"required"`
+	GPGKey     string `yaml:"gpgKey" mosc:"required"`
+}
+
+// Stack is kind Stack: what is layered onto RHCOS.
+type Stack struct {
+	APIVersion string    `yaml:"apiVersion" mosc:"required"`
+	Kind       string    `yaml:"kind" mosc:"required"`
+	Metadata   Metadata  `yaml:"metadata" mosc:"required"`
+	Spec       StackSpec `yaml:"spec" mosc:"required"`
+	Source     Source    `yaml:"-"`
+}
+
+type StackSpec struct {
+	// Version is the full DOCA version used in repo URLs ("3.3.0").
+	Version string `yaml:"version" mosc:"required"`
+	// Versions lists other published releases of this line a site may pin
+	// with spec.stacks[].version.
+	Versions []string `yaml:"versions"`
+	LTS      bool     `yaml:"lts"`
+	// Provides names what the stack installs; two stacks that provide the
+	// same thing conflict.
+	Provides       []string     `yaml:"provides"`
+	Repo           StackRepo    `yaml:"repo" mosc:"required"`
+	DefaultVariant string       `yaml:"defaultVariant" mosc:"required"`
+	Variants       []Variant    `yaml:"variants" mosc:"required"`
+	Layers         []Layer      `yaml:"layers" mosc:"required"`
+	Node           StackNode    `yaml:"node"`
+	Verify         StackVerify  `yaml:"verify" mosc:"required"`
+	Support        StackSupport `yaml:"support" mosc:"required"`
+}
+
+// Distro naming of DOCA repositories: DOCA <= 3.1 has one directory per RHEL
+// minor (rhel9.6), DOCA >= 3.2 one per major (rhel9).
+const (
+	DistroMinor = "minor"
+	DistroMajor = "major"
+)
+
+type StackRepo struct {
+	ID   string `yaml:"id" mosc:"required"`
+	Name string `yaml:"name" mosc:"required"`
+	File string `yaml:"file" mosc:"required"`
+	// URL is the root; the baseurl is <url>/<version>/<distro>/<docaArch>/.
+	URL    string `yaml:"url" mosc:"required"`
+	Distro string `yaml:"distro" mosc:"required"`
+	// RHELMinors lists the per-minor directories published (distro: minor).
+	RHELMinors []string          `yaml:"rhelMinors"`
+	GPGKey     string            `yaml:"gpgKey" mosc:"required"`
+	Extra      map[string]string `yaml:"extra"`
+}
+
+type Variant struct {
+	Name        string   `yaml:"name" mosc:"required"`
+	Description string   `yaml:"description"`
+	Packages    []string `yaml:"packages" mosc:"required"`
+}
+
+// Layer is one Containerfile fragment (layers/<name>.tmpl) with parameters.
+// Variants, when set, limits the layer to those variants.
+type Layer struct {
+	Name     string         `yaml:"name" mosc:"required"`
+	Variants []string       `yaml:"variants"`
+	Params   map[string]any `yaml:"params"`
+}
+
+type StackNode struct {
+	DocaInit bool `yaml:"docaInit"`
+	// HWOffload is the default; HWOffloadSelectable lets a site change it.
+	HWOffload           bool              `yaml:"hwOffload"`
+	HWOffloadSelectable bool              `yaml:"hwOffloadSelectable"`
+	OtherConfig         map[string]string `yaml:"otherConfig"`
+}
+
+type StackVerify struct {
+	PackagesPresent []string `yaml:"packagesPresent" mosc:"required"`
+	// PackagesAbsent adds to the release's stock openvswitch glob.
+	PackagesAbsent  []string `yaml:"packagesAbsent"`
+	DatapathType    string   `yaml:"datapathType" mosc:"required"`
+	DocaInitialized bool     `yaml:"docaInitialized"`
+}
+
+type StackSupport struct {
+	Releases  []string `yaml:"releases" mosc:"required"`
+	Platforms []string `yaml:"platforms" mosc:"required"`
+}
