@@ -1,0 +1,244 @@
+package render
+
+import (
+	"fmt"
+	"io/fs"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"text/template"
+
+	"github.com/mosc-dev/mosc/internal/profile"
+	"github.com/mosc-dev/mosc/layers"
+)
+
+// ContainerfileFrom is the stage MCO appends the user Containerfile to; it
+// must come first and stay the last stage.
+const ContainerfileFrom = "FROM configs AS final"
+
+// MaxContainerfileChars is the MOSC CRD's maxLength for containerFile[].content.
+const MaxContainerfileChars = 4096
+
+// LintLayer is the fragment always appended last, from OpenShift.LintCommand.
+const LintLayer = "lint"
+
+type layerParam struct {
+	name     string
+	optional bool
+}
+
+type layerSet struct {
+	tmpl   *template.Template
+	params map[string][]layerParam // by layer name
+}
+
+var (
+	layersOnce sync.Once
+	layersSet  *layerSet
+	layersErr  error
+)
+
+var paramsHeader = regexp.MustCompile(`^\{\{-?\s*/\*\s*mosc:params((?:\s+[a-z][a-z0-9-]*\??)*)\s*\*/\s*-?\}\}`)
+
+// loadLayers parses every fragment once per process.
+func loadLayers() (*layerSet, error) {
+	layersOnce.Do(func() { layersSet, layersErr = parseLayers(layers.FS) })
+	return layersSet, layersErr
+}
+
+func parseLayers(fsys fs.FS) (*layerSet, error) {
+	names, err := fs.Glob(fsys, "*.tmpl")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	fm := baseFuncs()
+	root := template.New("layers").Option("missingkey=error")
+	bindInclude(fm, &root)
+	root.Funcs(fm)
+	ls := &layerSet{tmpl: root, params: map[string][]layerParam{}}
+	for _, n := range names {
+		src, err := fs.ReadFile(fsys, n)
+		if err != nil {
+			return nil, err
+		}
+		file := "layers/" + n
+		m := paramsHeader.FindSubmatch(src)
+		if m == nil {
+			return nil, fmt.Errorf("%s:1:1: fragment must start with {{- /* mosc:params ... */ -}}", file)
+		}
+		var ps []layerParam
+		for _, f := range strings.Fields(string(m[1])) {
+			ps = append(ps, layerParam{name: strings.TrimSuffix(f, "?"), optional: strings.HasSuffix(f, "?")})
+		}
+		ls.params[strings.TrimSuffix(n, ".tmpl")] = ps
+		if _, err := root.New(file).Parse(string(src)); err != nil {
+			return nil, templateError(err)
+		}
+	}
+	return ls, nil
+}
+
+// LayerNames lists the fragments available to stack profiles.
+func LayerNames() ([]string, error) {
+	ls, err := loadLayers()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for n := range ls.params {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// layerData is what a fragment sees: the plan's fields at the top level
+// (.OpenShift, .Platform, .Stacks ...) plus the invocation's .Params.
+type layerData struct {
+	*profile.Plan
+	Params map[string]any
+}
+
+// RenderedLayer is one fragment's contribution to the Containerfile.
+type RenderedLayer struct {
+	Name     string
+	Commands []string
+}
+
+// Chars is the layer's share of the Containerfile (commands plus joiners).
+func (l RenderedLayer) Chars() int {
+	n := 0
+	for _, c := range l.Commands {
+		n += len([]rune(c)) + len(cmdJoin)
+	}
+	return n
+}
+
+const (
+	runPrefix = "RUN set -eux; \\\n  "
+	cmdJoin   = "; \\\n  "
+)
+
+// Containerfile renders the plan's layers plus the lint step into the
+// MachineOSConfig Containerfile: `FROM configs AS final`, then one RUN
+// holding every command. It returns the per-layer breakdown for size
+// diagnostics.
+func Containerfile(p *profile.Plan) (string, []RenderedLayer, error) {
+	ls, err := loadLayers()
+	if err != nil {
+		return "", nil, err
+	}
+	invs := append([]profile.LayerInvocation(nil), p.Layers...)
+	for i, inv := range invs {
+		if inv.Name == LintLayer {
+			return "", nil, &Finding{Setting: SettingStack, Field: fmt.Sprintf("layers[%d]", i),
+				Message: "layer \"lint\" is appended by the renderer from the OpenShift release's lint command; remove it from the stack's layers"}
+		}
+	}
+	invs = append(invs, profile.LayerInvocation{Name: LintLayer})
+	var out []RenderedLayer
+	var cmds []string
+	for i, inv := range invs {
+		rl, err := ls.render(p, inv)
+		if err != nil {
+			field := fmt.Sprintf("layers[%d] (%s)", i, inv.Name)
+			if inv.Name == LintLayer {
+				field = "lint"
+			}
+			return "", nil, &Finding{Setting: SettingStack, Field: field, Message: err.Error()}
+		}
+		out = append(out, rl)
+		cmds = append(cmds, rl.Commands...)
+	}
+	if len(cmds) == 0 {
+		return "", nil, &Finding{Setting: SettingStack, Field: "layers", Message: "no commands to run"}
+	}
+	return ContainerfileFrom + "\n" + runPrefix + strings.Join(cmds, cmdJoin) + "\n", out, nil
+}
+
+func (ls *layerSet) render(p *profile.Plan, inv profile.LayerInvocation) (RenderedLayer, error) {
+	decl, ok := ls.params[inv.Name]
+	if !ok {
+		names := make([]string, 0, len(ls.params))
+		for n := range ls.params {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		return RenderedLayer{}, fmt.Errorf("unknown layer %q; known: %s", inv.Name, strings.Join(names, ", "))
+	}
+	declared := map[string]bool{}
+	for _, d := range decl {
+		declared[d.name] = true
+		if _, ok := inv.Params[d.name]; !ok && !d.optional {
+			return RenderedLayer{}, fmt.Errorf("layers/%s.tmpl: required parameter %q missing", inv.Name, d.name)
+		}
+	}
+	var unknown []string
+	for k := range inv.Params {
+		if !declared[k] {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		var known []string
+		for _, d := range decl {
+			known = append(known, d.name)
+		}
+		knownText := "none"
+		if len(known) > 0 {
+			knownText = strings.Join(known, ", ")
+		}
+		return RenderedLayer{}, fmt.Errorf("layers/%s.tmpl: unknown parameter(s) %s; known: %s", inv.Name,
+			strings.Join(unknown, ", "), knownText)
+	}
+	params := inv.Params
+	if params == nil {
+		params = map[string]any{}
+	}
+	var b strings.Builder
+	if err := ls.tmpl.ExecuteTemplate(&b, "layers/"+inv.Name+".tmpl", layerData{Plan: p, Params: params}); err != nil {
+		return RenderedLayer{}, templateError(err)
+	}
+	rl := RenderedLayer{Name: inv.Name}
+	for i, line := range strings.Split(b.String(), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if strings.HasSuffix(line, "\\") {
+			return RenderedLayer{}, fmt.Errorf("layers/%s.tmpl: output line %d ends with a backslash; write one command per line", inv.Name, i+1)
+		}
+		rl.Commands = append(rl.Commands, line)
+	}
+	return rl, nil
+}
+
+var tmplErrPrefix = regexp.MustCompile(`^template: ([^:]+):(\d+)(:\d+)?: (executing "[^"]*" at <[^>]*>: )?`)
+
+// templateError rewrites text/template's "template: NAME:LINE:COL: executing
+// "NAME" at <.X>: msg" into "NAME:LINE:COL: msg (at <.X>)". Templates are
+// named by their path (layers/epel.tmpl, templates/x.yaml.tmpl).
+func templateError(err error) error {
+	s := err.Error()
+	m := tmplErrPrefix.FindStringSubmatchIndex(s)
+	if m == nil {
+		return err
+	}
+	file := s[m[2]:m[3]]
+	line := s[m[4]:m[5]]
+	col := ""
+	if m[6] >= 0 {
+		col = s[m[6]:m[7]]
+	}
+	rest := s[m[1]:]
+	if m[8] >= 0 {
+		at := s[m[8]:m[9]]
+		if i := strings.Index(at, " at <"); i >= 0 {
+			rest += " (at " + strings.TrimSuffix(at[i+4:], ": ") + ")"
+		}
+	}
+	return fmt.Errorf("%s:%s%s: %s", file, line, col, rest)
+}

@@ -1,0 +1,231 @@
+package render
+
+import (
+	"fmt"
+	"io/fs"
+	"sort"
+	"strings"
+	"sync"
+	"text/template"
+
+	"github.com/mosc-dev/mosc/internal/bundle"
+	"github.com/mosc-dev/mosc/internal/profile"
+	"github.com/mosc-dev/mosc/templates"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/yaml"
+)
+
+// Annotations mosc puts on the MachineOSConfig so later commands (gate,
+// diff, status) know what was rendered without the site file.
+const (
+	AnnotationOpenShift = "mosc.dev/openshift"
+	AnnotationPlatform  = "mosc.dev/platform"
+	AnnotationStacks    = "mosc.dev/stacks"
+	// AnnotationPlaceholder on a placeholder Secret says what mints the real one.
+	AnnotationPlaceholder = "mosc.dev/placeholder"
+	// LabelMCPRole selects the pool a MachineConfig belongs to.
+	LabelMCPRole = "machineconfiguration.openshift.io/role"
+)
+
+// objectSpec is one slot of the bundle: the fixed order and file-name
+// prefix, the template, when it applies, and how it is applied.
+type objectSpec struct {
+	slot     int
+	template string
+	gvk      schema.GroupVersionKind
+	mode     bundle.ApplyMode
+	secret   bool
+	when     func(*profile.Plan) bool
+	// items renders the template once per item (nil: once, Item nil).
+	items func(*profile.Plan) []any
+}
+
+// placeholder is the Item of a placeholder Secret.
+type placeholder struct {
+	Name    string
+	Purpose string
+}
+
+func hasDocaInitUnit(p *profile.Plan) bool {
+	return p.Node.DocaInit || p.Node.HWOffload || len(p.Node.OtherConfig) > 0
+}
+
+// bundleOrder is the fixed order of a bundle: what the build reads must
+// exist before the MachineOSConfig that starts it.
+var bundleOrder = []objectSpec{
+	{slot: 10, template: "registry-pvc.yaml.tmpl", gvk: bundle.GVKPersistentVolumeClaim, mode: bundle.ModeApply,
+		when: func(p *profile.Plan) bool { return p.Registry != nil }},
+	{slot: 11, template: "registry-config.yaml.tmpl", gvk: bundle.GVKImageRegistryConfig, mode: bundle.ModeMergePatch,
+		when: func(p *profile.Plan) bool { return p.Registry != nil }},
+	{slot: 20, template: "yum-repos-configmap.yaml.tmpl", gvk: bundle.GVKConfigMap, mode: bundle.ModeApply,
+		when: func(p *profile.Plan) bool { return len(p.RepoFiles) > 0 }},
+	{slot: 21, template: "gpg-keys-secret.yaml.tmpl", gvk: bundle.GVKSecret, mode: bundle.ModeApply,
+		when: func(p *profile.Plan) bool { return len(p.GPGKeys) > 0 }},
+	{slot: 30, template: "placeholder-secret.yaml.tmpl", gvk: bundle.GVKSecret, mode: bundle.ModeApply, secret: true,
+		when: func(p *profile.Plan) bool { return p.Secrets.Mode == profile.SecretsPlaceholder },
+		items: func(p *profile.Plan) []any {
+			var out []any
+			if p.MOSC.PushSecretName != "" {
+				out = append(out, placeholder{p.MOSC.PushSecretName,
+					"push credentials for " + p.MOSC.PushSpec + "; mosc apply mints them (a builder service-account token for the internal registry)"})
+			}
+			if n := p.MOSC.BaseImagePullSecretName; n != "" && n != p.MOSC.PushSecretName {
+				out = append(out, placeholder{n,
+					"the cluster pull secret merged with the push credentials; mosc apply builds it from openshift-config/pull-secret"})
+			}
+			return out
+		}},
+	{slot: 40, template: "hugepages-machineconfig.yaml.tmpl", gvk: bundle.GVKMachineConfig, mode: bundle.ModeApply,
+		when: func(p *profile.Plan) bool { return p.Node.Hugepages != nil }},
+	{slot: 41, template: "doca-init-machineconfig.yaml.tmpl", gvk: bundle.GVKMachineConfig, mode: bundle.ModeApply,
+		when: hasDocaInitUnit},
+	{slot: 50, template: "machineosconfig-v1.yaml.tmpl", gvk: bundle.GVKMachineOSConfig, mode: bundle.ModeApply,
+		when: func(p *profile.Plan) bool { return p.MOSC.APIVersion == bundle.GVKMachineOSConfig.GroupVersion().String() }},
+	{slot: 50, template: "machineosconfig-v1alpha1.yaml.tmpl", gvk: bundle.GVKMachineOSConfigV1alpha1, mode: bundle.ModeApply,
+		when: func(p *profile.Plan) bool {
+			return p.MOSC.APIVersion == bundle.GVKMachineOSConfigV1alpha1.GroupVersion().String()
+		}},
+}
+
+var (
+	templatesOnce sync.Once
+	templatesSet  *template.Template
+	templatesErr  error
+)
+
+func loadTemplates() (*template.Template, error) {
+	templatesOnce.Do(func() { templatesSet, templatesErr = parseTemplates(templates.FS) })
+	return templatesSet, templatesErr
+}
+
+func parseTemplates(fsys fs.FS) (*template.Template, error) {
+	names, err := fs.Glob(fsys, "*.yaml.tmpl")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	fm := baseFuncs()
+	root := template.New("templates").Option("missingkey=error")
+	bindInclude(fm, &root)
+	root.Funcs(fm)
+	for _, n := range names {
+		src, err := fs.ReadFile(fsys, n)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := root.New("templates/" + n).Parse(string(src)); err != nil {
+			return nil, templateError(err)
+		}
+	}
+	return root, nil
+}
+
+// objData is what a manifest template sees: the plan's fields plus the
+// values every template needs computed once.
+type objData struct {
+	*profile.Plan
+	Namespace   string
+	Labels      map[string]string
+	RoleLabels  map[string]string
+	Annotations map[string]string
+	// Containerfile is the composed MOSC Containerfile.
+	Containerfile string
+	// OVSOtherConfig is every other_config key the doca-init unit sets.
+	OVSOtherConfig map[string]string
+	Item           any
+}
+
+func newObjData(p *profile.Plan, containerfile string) *objData {
+	labels := map[string]string{profile.LabelManagedBy: profile.LabelManagedByValue, profile.LabelSite: p.Site}
+	role := map[string]string{LabelMCPRole: p.Pool}
+	for k, v := range labels {
+		role[k] = v
+	}
+	stacks := make([]string, len(p.Stacks))
+	for i, s := range p.Stacks {
+		stacks[i] = s.Name
+		if s.Variant != "" {
+			stacks[i] += ":" + s.Variant
+		}
+	}
+	ovs := map[string]string{}
+	for k, v := range p.Node.OtherConfig {
+		ovs[k] = v
+	}
+	if p.Node.DocaInit {
+		ovs["doca-init"] = "true"
+	}
+	if p.Node.HWOffload {
+		ovs["hw-offload"] = "true"
+	}
+	return &objData{
+		Plan:       p,
+		Namespace:  profile.MCONamespace,
+		Labels:     labels,
+		RoleLabels: role,
+		Annotations: map[string]string{
+			AnnotationOpenShift: p.OpenShift.Version,
+			AnnotationPlatform:  p.Platform.Name,
+			AnnotationStacks:    strings.Join(stacks, ","),
+		},
+		Containerfile:  containerfile,
+		OVSOtherConfig: ovs,
+	}
+}
+
+// renderObjects executes the applicable templates in bundle order and
+// strictly decodes each result into its real Go type.
+func renderObjects(p *profile.Plan, containerfile string) (*bundle.Bundle, error) {
+	t, err := loadTemplates()
+	if err != nil {
+		return nil, err
+	}
+	base := newObjData(p, containerfile)
+	b := &bundle.Bundle{}
+	seen := map[string]bool{}
+	moscs := 0
+	for _, spec := range bundleOrder {
+		if !spec.when(p) {
+			continue
+		}
+		items := []any{nil}
+		if spec.items != nil {
+			items = spec.items(p)
+		}
+		for i, item := range items {
+			d := *base
+			d.Item = item
+			var out strings.Builder
+			file := "templates/" + spec.template
+			if err := t.ExecuteTemplate(&out, file, &d); err != nil {
+				return nil, templateError(err)
+			}
+			j, err := yaml.YAMLToJSONStrict([]byte(out.String()))
+			if err != nil {
+				return nil, fmt.Errorf("%s: rendered YAML: %v", file, err)
+			}
+			u, err := bundle.DecodeStrict(j)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %v", file, err)
+			}
+			if u.GroupVersionKind() != spec.gvk {
+				return nil, fmt.Errorf("%s: rendered %s, want %s", file, u.GroupVersionKind(), spec.gvk)
+			}
+			name := fmt.Sprintf("%02d-%s-%s.yaml", spec.slot+i, strings.ToLower(u.GetKind()), u.GetName())
+			if seen[name] {
+				return nil, fmt.Errorf("%s: object file %s rendered twice", file, name)
+			}
+			seen[name] = true
+			if spec.gvk.Kind == "MachineOSConfig" {
+				moscs++
+			}
+			b.Objects = append(b.Objects, bundle.Object{Content: u, Mode: spec.mode, FileName: name, Secret: spec.secret})
+		}
+	}
+	if moscs != 1 {
+		return nil, &Finding{Setting: SettingOpenShift, Field: "MOSC.APIVersion",
+			Message: fmt.Sprintf("unsupported MachineOSConfig API version %q; known: %s, %s", p.MOSC.APIVersion,
+				bundle.GVKMachineOSConfig.GroupVersion(), bundle.GVKMachineOSConfigV1alpha1.GroupVersion())}
+	}
+	return b, nil
+}
