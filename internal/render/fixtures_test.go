@@ -62,7 +62,7 @@ func walkthroughPlan() *profile.Plan {
 			{Name: "install"},
 			{Name: "cleanup"},
 		},
-		Node: profile.NodeSettings{DocaInit: true},
+		Node:    profile.NodeSettings{DocaInit: true},
 		Secrets: profile.SecretsPlan{Mode: profile.SecretsNone, TokenTTLSeconds: 90 * 24 * 3600},
 		Verify: profile.VerifyPlan{
 			PackagesPresent: []string{"doca-openvswitch"}, PackagesAbsent: []string{"openvswitch[0-9]*"},

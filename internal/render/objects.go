@@ -80,7 +80,9 @@ var bundleOrder = []objectSpec{
 	{slot: 41, template: "doca-init-machineconfig.yaml.tmpl", gvk: bundle.GVKMachineConfig, mode: bundle.ModeApply,
 		when: hasDocaInitUnit},
 	{slot: 50, template: "machineosconfig-v1.yaml.tmpl", gvk: bundle.GVKMachineOSConfig, mode: bundle.ModeApply,
-		when: func(p *profile.Plan) bool { return p.MOSC.APIVersion == bundle.GVKMachineOSConfig.GroupVersion().String() }},
+		when: func(p *profile.Plan) bool {
+			return p.MOSC.APIVersion == bundle.GVKMachineOSConfig.GroupVersion().String()
+		}},
 	{slot: 50, template: "machineosconfig-v1alpha1.yaml.tmpl", gvk: bundle.GVKMachineOSConfigV1alpha1, mode: bundle.ModeApply,
 		when: func(p *profile.Plan) bool {
 			return p.MOSC.APIVersion == bundle.GVKMachineOSConfigV1alpha1.GroupVersion().String()
