@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -16,6 +17,9 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/selection"
 )
+
+// ErrSeveralSites: remove without a site found objects of more than one.
+var ErrSeveralSites = errors.New("objects of several sites are on this cluster")
 
 // RemoveKind is one kind of object `mosc remove` looks for (by label only).
 type RemoveKind struct {
@@ -116,7 +120,7 @@ func Remove(ctx context.Context, c *Clients, mapper meta.RESTMapper, o RemoveOpt
 			names = append(names, s)
 		}
 		sort.Strings(names)
-		return nil, fmt.Errorf("objects of several sites are on this cluster (%s): choose one with --site", strings.Join(names, ", "))
+		return nil, fmt.Errorf("%w (%s): choose one with --site", ErrSeveralSites, strings.Join(names, ", "))
 	}
 	if len(objs) == 0 {
 		fmt.Fprintln(o.Log, "nothing to remove: no objects labelled "+sel)

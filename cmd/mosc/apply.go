@@ -1,0 +1,171 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/mosc-dev/mosc/internal/cluster"
+	"github.com/mosc-dev/mosc/internal/profile"
+	"github.com/mosc-dev/mosc/internal/render"
+	"github.com/urfave/cli/v2"
+)
+
+// internalRegistryHost is the push host the builder token is good for.
+const internalRegistryHost = "image-registry.openshift-image-registry.svc:5000"
+
+func init() {
+	register(func() *cli.Command {
+		flags := append(planFlags(), clusterFlags()...)
+		flags = append(flags,
+			&cli.StringFlag{Name: "dry-run", Value: "none", Usage: "none, client (render and preflight, no writes) or server (every write sent with dryRun=All)"},
+			&cli.BoolFlag{Name: "force-conflicts", Usage: "take over fields another field manager owns (server-side apply Force)"},
+			&cli.BoolFlag{Name: "force", Usage: "apply even if --openshift / spec.openshift differs from the cluster's version"},
+			&cli.DurationFlag{Name: "token-ttl", Value: cluster.DefaultTokenTTL, Usage: "lifetime of the builder token (spec.secrets.tokenTTL; minimum 10m; e.g. 21600h for the walkthrough's 900 days)"},
+			&cli.BoolFlag{Name: "rotate-token", Usage: "mint a new builder token even if the current one is still valid"},
+			&cli.StringFlag{Name: "push-auth", Usage: "dockerconfigjson `FILE` with push credentials for an external registry (spec.secrets.pushAuthFile)", TakesFile: true},
+			&cli.BoolFlag{Name: "wait-registry", Value: true, Usage: "wait until the internal registry reports Available before writing the rest"},
+			&cli.DurationFlag{Name: "registry-timeout", Value: 10 * time.Minute, Usage: "how long to wait for the internal registry"},
+		)
+		return &cli.Command{
+			Name:  "apply",
+			Usage: "enable the registry, mint the builder token, create the secrets and server-side apply the bundle",
+			Description: `apply does what the manual walkthrough does, idempotently: preflight (API reachable,
+OpenShift version, pool, permissions: nothing is written if one is missing), the internal
+registry (PVC + registry Config merge patch, wait until Available) when the site asks,
+the push secret (a builder token from the TokenRequest API, kept while more than half
+its lifetime remains) and the merged pull-and-push secret, then the rendered bundle by
+server-side apply with field manager "mosc", the MachineOSConfig last. One line per
+object: created, configured or unchanged.
+
+Exit codes: 0 applied; 1 an apply failed (e.g. a field conflict); 2 bad input, missing
+permissions, version mismatch, or the cluster is unreachable.`,
+			Flags:  flags,
+			Action: runApply,
+		}
+	})
+}
+
+// tokenTTL: --token-ttl, else the site file's spec.secrets.tokenTTL, else
+// 30 days (the plan's own default is not used: the issue sets 30 days).
+func tokenTTL(c *cli.Context, plan *profile.Plan, site *profile.Site) (time.Duration, error) {
+	ttl := cluster.DefaultTokenTTL
+	switch {
+	case c.IsSet("token-ttl"):
+		ttl = c.Duration("token-ttl")
+	case site != nil && site.Spec.Secrets.TokenTTL != 0:
+		ttl = time.Duration(plan.Secrets.TokenTTLSeconds) * time.Second
+	}
+	if ttl < cluster.MinTokenTTL {
+		return 0, fmt.Errorf("--token-ttl %v: the TokenRequest API grants at least %v", ttl, cluster.MinTokenTTL)
+	}
+	return ttl, nil
+}
+
+// locateFlag points render findings at the flag that set a value.
+func locateFlag(c *cli.Context) func(string) string {
+	return func(setting string) string {
+		if c.IsSet(setting) {
+			return "--" + setting
+		}
+		if f := c.String("file"); f != "" {
+			return f
+		}
+		return ""
+	}
+}
+
+func runApply(c *cli.Context) error {
+	ctx := c.Context
+	stderr := c.App.ErrWriter
+	dry, err := cluster.ParseDryRun(c.String("dry-run"))
+	if err != nil {
+		return failWith(exitError, err)
+	}
+	if c.Duration("registry-timeout") <= 0 {
+		return failWith(exitError, errors.New("--registry-timeout must be positive"))
+	}
+
+	clients, err := clusterAccess(c).Connect()
+	if err != nil {
+		return failWith(exitError, err)
+	}
+	if err := cluster.Reachable(clients); err != nil {
+		return failWith(exitError, err)
+	}
+	version, verr := cluster.OpenShiftVersion(ctx, clients)
+	if verr != nil {
+		// Without the cluster's version only an explicit release will do.
+		fmt.Fprintf(stderr, "warning: cannot read the cluster's OpenShift version: %v\n", verr)
+	}
+	plan, _, site, err := resolvePlan(c, version)
+	if err != nil {
+		return err
+	}
+	if verr == nil && cluster.Minor(version) != plan.OpenShift.Version {
+		msg := fmt.Sprintf("the cluster runs OpenShift %s, but the plan is for %s (--openshift / spec.openshift)", version, plan.OpenShift.Version)
+		if !c.Bool("force") {
+			return failWith(exitError, errors.New(msg+"; re-run with --force to apply anyway"))
+		}
+		fmt.Fprintf(stderr, "warning: %s; applying anyway (--force)\n", msg)
+	}
+	printPlanWarnings(c, plan)
+
+	res, err := render.Render(plan, render.Options{Locate: locateFlag(c)})
+	if err != nil {
+		return failWith(exitError, err)
+	}
+	if len(res.Warnings) > len(plan.Warnings) {
+		for _, w := range res.Warnings[len(plan.Warnings):] {
+			fmt.Fprintf(stderr, "warning: %s\n", w)
+		}
+	}
+
+	ttl, err := tokenTTL(c, plan, site)
+	if err != nil {
+		return failWith(exitError, err)
+	}
+	host, err := cluster.PushHost(plan.MOSC.PushSpec)
+	if err != nil {
+		return failWith(exitError, fmt.Errorf("--push-spec: %w", err))
+	}
+	opts := cluster.ApplyOptions{
+		DryRun: dry, ForceConflicts: c.Bool("force-conflicts"),
+		TokenTTL: ttl, RotateToken: c.Bool("rotate-token"),
+		WaitRegistry: c.Bool("wait-registry"), RegistryTimeout: c.Duration("registry-timeout"),
+		Out: c.App.Writer, Log: stderr,
+	}
+	authFile := plan.Secrets.PushAuthFile
+	if c.IsSet("push-auth") {
+		authFile = c.String("push-auth")
+	}
+	switch {
+	case authFile != "":
+		pa, warns, err := cluster.ReadPushAuthFile(authFile, host)
+		if err != nil {
+			return failWith(exitError, err)
+		}
+		for _, w := range warns {
+			fmt.Fprintf(stderr, "warning: %s\n", w)
+		}
+		opts.PushAuth = pa
+	case host != internalRegistryHost:
+		return failWith(exitError, fmt.Errorf("--push-spec: the builder token only works for the internal registry %s; for %s pass --push-auth FILE (dockerconfigjson)", internalRegistryHost, host))
+	}
+
+	ap := cluster.NewApplier(clients, nil, opts)
+	prepared, err := ap.Prepare(plan, res.Bundle)
+	if err != nil {
+		return failWith(exitError, err)
+	}
+	if err := ap.Preflight(ctx, prepared); err != nil {
+		return failWith(exitError, err)
+	}
+	if dry == cluster.DryRunClient {
+		fmt.Fprintln(stderr, "client dry run: nothing is sent to the cluster but reads")
+	}
+	if _, err := ap.Apply(ctx, prepared); err != nil {
+		return failWith(exitFailure, err)
+	}
+	return nil
+}

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"flag"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mosc-dev/mosc/internal/profile"
+	"github.com/urfave/cli/v2"
+)
+
+// deadKubeconfig points at a loopback port nobody listens on.
+func deadKubeconfig(t *testing.T) (string, string) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	server := "https://" + addr
+	kc := filepath.Join(t.TempDir(), "kubeconfig")
+	data := `apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "` + server + `", insecure-skip-tls-verify: true}}]
+users: [{name: u, user: {token: not-a-real-token}}]
+contexts: [{name: c, context: {cluster: c, user: u}}]
+current-context: c
+`
+	if err := os.WriteFile(kc, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return kc, server
+}
+
+func TestApplyRemoveUsageErrors(t *testing.T) {
+	kc, server := deadKubeconfig(t)
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"bad dry-run", []string{"apply", "--dry-run=maybe", "--kubeconfig", kc}, `--dry-run: "maybe" is not one of none, client, server`},
+		{"bad registry timeout", []string{"apply", "--registry-timeout=0s", "--kubeconfig", kc}, "--registry-timeout"},
+		{"missing kubeconfig", []string{"apply", "--kubeconfig", filepath.Join(t.TempDir(), "nope")}, "cluster access"},
+		{"unreachable", []string{"apply", "--kubeconfig", kc}, "cannot reach the API server at " + server},
+		{"remove unreachable", []string{"remove", "--kubeconfig", kc}, "cannot reach the API server at " + server},
+		{"remove bad dry-run", []string{"remove", "--dry-run=yes", "--kubeconfig", kc}, "--dry-run"},
+		{"remove empty site", []string{"remove", "--site=", "--kubeconfig", kc}, "--site must not be empty"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, errOut, code := runCLI(t, tt.args...)
+			if code != exitError || !strings.Contains(errOut, tt.want) {
+				t.Fatalf("exit %d, stderr %q; want exit %d with %q", code, errOut, exitError, tt.want)
+			}
+			if out != "" {
+				t.Fatalf("stdout should be empty on error, got %q", out)
+			}
+		})
+	}
+}
+
+func TestTokenTTL(t *testing.T) {
+	plan := &profile.Plan{Secrets: profile.SecretsPlan{TokenTTLSeconds: int64((365 * 24 * time.Hour) / time.Second)}}
+	fileSite := profile.NewSite()
+	fileSite.Spec.Secrets.TokenTTL = profile.Duration(365 * 24 * time.Hour)
+	tests := []struct {
+		name string
+		args []string
+		site *profile.Site
+		want time.Duration
+		err  string
+	}{
+		{name: "default 30 days, not the profile default", site: profile.NewSite(), want: 30 * 24 * time.Hour},
+		{name: "site file", site: fileSite, want: 365 * 24 * time.Hour},
+		{name: "flag wins", args: []string{"--token-ttl=21600h"}, site: fileSite, want: 21600 * time.Hour},
+		{name: "too short", args: []string{"--token-ttl=5m"}, site: fileSite, err: "at least 10m"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fs := flag.NewFlagSet("t", flag.ContinueOnError)
+			f := &cli.DurationFlag{Name: "token-ttl", Value: 30 * 24 * time.Hour}
+			if err := f.Apply(fs); err != nil {
+				t.Fatal(err)
+			}
+			if err := fs.Parse(tt.args); err != nil {
+				t.Fatal(err)
+			}
+			c := cli.NewContext(cli.NewApp(), fs, nil)
+			got, err := tokenTTL(c, plan, tt.site)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("err = %v; want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("tokenTTL = %v, %v; want %v", got, err, tt.want)
+			}
+		})
+	}
+}
