@@ -1,0 +1,102 @@
+package harness
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/mosc-dev/mosc/e2e/sim"
+)
+
+// ManagedByLabel marks objects mosc creates; Reset deletes them everywhere.
+const ManagedByLabel = "app.kubernetes.io/managed-by=mosc"
+
+// Reset deletes everything tests create — MachineOSConfigs, MachineOSBuilds,
+// non-seeded MachineConfigs, mosc-managed Secrets/ConfigMaps, PVCs in
+// openshift-image-registry, Jobs/Pods in openshift-machine-config-operator,
+// RoleBindings/ClusterRoleBindings labelled mosc-e2e/test — and re-seeds with
+// the cluster's start options. Stop any simulator first: one running during
+// Reset would react to the deletions.
+func (c *Cluster) Reset(ctx context.Context) error {
+	return c.ResetWith(ctx, c.opts)
+}
+
+// ResetWith is Reset with different seed options (e.g. a 1000-node pool).
+func (c *Cluster) ResetWith(ctx context.Context, opts Options) error {
+	mc := c.Clients.MachineConfig.MachineconfigurationV1()
+	kube := c.Clients.Kube
+	all := metav1.ListOptions{}
+	bg := metav1.DeletePropagationBackground
+	// Zero grace: there is no kubelet to confirm pod deletion, and no garbage
+	// collector, so dependants are deleted explicitly and never orphaned.
+	now := metav1.DeleteOptions{GracePeriodSeconds: new(int64), PropagationPolicy: &bg}
+	notSeed := metav1.ListOptions{LabelSelector: "!" + sim.LabelSeed}
+	steps := []struct {
+		what string
+		fn   func() error
+	}{
+		{"MachineOSConfigs", func() error { return mc.MachineOSConfigs().DeleteCollection(ctx, now, all) }},
+		{"MachineOSBuilds", func() error { return mc.MachineOSBuilds().DeleteCollection(ctx, now, all) }},
+		{"MachineConfigs", func() error { return mc.MachineConfigs().DeleteCollection(ctx, now, notSeed) }},
+		{"Jobs", func() error { return kube.BatchV1().Jobs(sim.MCONamespace).DeleteCollection(ctx, now, all) }},
+		{"Pods", func() error { return kube.CoreV1().Pods(sim.MCONamespace).DeleteCollection(ctx, now, all) }},
+		{"PVCs", func() error {
+			return kube.CoreV1().PersistentVolumeClaims(RegistryNamespace).DeleteCollection(ctx, now, all)
+		}},
+		{"test RoleBindings", func() error {
+			return kube.RbacV1().ClusterRoleBindings().DeleteCollection(ctx, now, metav1.ListOptions{LabelSelector: "mosc-e2e/test"})
+		}},
+	}
+	nss, err := kube.CoreV1().Namespaces().List(ctx, all)
+	if err != nil {
+		return fmt.Errorf("reset: %w", err)
+	}
+	for _, ns := range nss.Items {
+		if ns.Status.Phase == corev1.NamespaceTerminating {
+			continue
+		}
+		name := ns.Name
+		steps = append(steps,
+			struct {
+				what string
+				fn   func() error
+			}{"Secrets in " + name, func() error {
+				return kube.CoreV1().Secrets(name).DeleteCollection(ctx, now, metav1.ListOptions{LabelSelector: ManagedByLabel})
+			}},
+			struct {
+				what string
+				fn   func() error
+			}{"non-seeded Secrets/ConfigMaps in " + name, func() error {
+				if name != sim.MCONamespace {
+					return nil
+				}
+				// The MCO namespace only ever holds what tests and the simulator put there.
+				if err := kube.CoreV1().Secrets(name).DeleteCollection(ctx, now, notSeed); err != nil {
+					return err
+				}
+				return kube.CoreV1().ConfigMaps(name).DeleteCollection(ctx, now, notSeed)
+			}},
+			struct {
+				what string
+				fn   func() error
+			}{"ConfigMaps in " + name, func() error {
+				return kube.CoreV1().ConfigMaps(name).DeleteCollection(ctx, now, metav1.ListOptions{LabelSelector: ManagedByLabel})
+			}},
+			struct {
+				what string
+				fn   func() error
+			}{"RoleBindings in " + name, func() error {
+				return kube.RbacV1().RoleBindings(name).DeleteCollection(ctx, now, metav1.ListOptions{LabelSelector: "mosc-e2e/test"})
+			}},
+		)
+	}
+	for _, s := range steps {
+		if err := s.fn(); err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("reset: delete %s: %w", s.what, err)
+		}
+	}
+	return c.Seed(ctx, opts)
+}

@@ -1,0 +1,143 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mosc-dev/mosc/e2e/harness"
+	"github.com/mosc-dev/mosc/e2e/sim"
+)
+
+// env is the one cluster every test of the package shares; call
+// env.Reset(ctx) (or resetEnv(t)) first for a fresh state.
+var env *harness.Cluster
+
+func TestMain(m *testing.M) {
+	os.Exit(harness.Main(m, harness.Options{}, &env))
+}
+
+var (
+	moscOnce  sync.Once
+	moscBin   string // path of the mosc binary, built on first use (see buildMosc)
+	moscErr   error
+	moscBuild []byte
+)
+
+// buildMosc builds ./cmd/mosc once for the package. cmd/mosc is written in
+// parallel with these tests, so a build failure fails the calling test, not
+// the package.
+func buildMosc(t testing.TB) string {
+	t.Helper()
+	moscOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "mosc-e2e-bin-")
+		if err != nil {
+			moscErr = err
+			return
+		}
+		out := filepath.Join(dir, "mosc")
+		cmd := exec.Command("go", "build", "-o", out, "./cmd/mosc")
+		cmd.Dir = ".."
+		moscBuild, moscErr = cmd.CombinedOutput()
+		if moscErr == nil {
+			moscBin = out
+		}
+	})
+	if moscErr != nil {
+		t.Fatalf("build ./cmd/mosc: %v\n%s", moscErr, moscBuild)
+	}
+	return moscBin
+}
+
+// runMosc runs the mosc binary with KUBECONFIG set to the admin kubeconfig
+// and returns its stdout, stderr and exit code.
+func runMosc(t testing.TB, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	return runMoscWith(t, moscRun{Env: []string{"KUBECONFIG=" + env.Kubeconfig}}, args...)
+}
+
+// moscRun adjusts one mosc invocation.
+type moscRun struct {
+	Env     []string        // extra environment (KEY=VALUE), after KUBECONFIG
+	Stdin   []byte          // standard input
+	Dir     string          // working directory (default: a temp dir)
+	Timeout time.Duration   // default 2 minutes
+	Ctx     context.Context // cancels the run (e.g. to send Ctrl-C tests)
+}
+
+// runMoscWith runs mosc with options; a KUBECONFIG in o.Env overrides the admin's.
+func runMoscWith(t testing.TB, o moscRun, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	bin := buildMosc(t)
+	if o.Timeout == 0 {
+		o.Timeout = 2 * time.Minute
+	}
+	ctx := o.Ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 10 * time.Second
+	cmd.Env = append(append(os.Environ(), "KUBECONFIG="+env.Kubeconfig, "NO_COLOR=1"), o.Env...)
+	cmd.Dir = o.Dir
+	if cmd.Dir == "" {
+		cmd.Dir = t.TempDir()
+	}
+	if o.Stdin != nil {
+		cmd.Stdin = bytes.NewReader(o.Stdin)
+	}
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code = 0
+	if err != nil {
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else {
+			t.Fatalf("run mosc %v: %v", args, err)
+		}
+	}
+	return out.String(), errb.String(), code
+}
+
+// resetEnv gives a test a freshly seeded cluster and fails it if that fails.
+func resetEnv(t testing.TB) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := env.Reset(ctx); err != nil {
+		t.Fatalf("reset cluster: %v", err)
+	}
+}
+
+// startSim resets nothing; it runs a simulator for the test's lifetime (stopped
+// in Cleanup, before the next test's Reset) and waits until it reacts.
+func startSim(t testing.TB, f sim.Faults) *sim.Simulator {
+	t.Helper()
+	s := env.NewSimulator(f, t.Logf)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("simulator: %v", err)
+		}
+	})
+	select {
+	case <-s.Ready():
+	case err := <-done:
+		t.Fatalf("simulator stopped: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("simulator not ready after 30s")
+	}
+	return s
+}

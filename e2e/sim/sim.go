@@ -1,0 +1,277 @@
+// Package sim plays the Machine Config Operator (and the bits of kubelet and
+// node it needs) against a real kube-apiserver, through the same typed clients
+// mosc uses. It is level-triggered like the MCO: informers feed a work queue,
+// every pool is reconciled from what the API says, so a restarted simulator
+// or API server resumes where things stand. See doc.go in e2e/harness.
+package sim
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
+	mcfginformers "github.com/openshift/client-go/machineconfiguration/informers/externalversions"
+	mcfglisters "github.com/openshift/client-go/machineconfiguration/listers/machineconfiguration/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+	kubeinformers "k8s.io/client-go/informers"
+	corelisters "k8s.io/client-go/listers/core/v1"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/workqueue"
+
+	"github.com/mosc-dev/mosc/e2e/kubelet"
+	"github.com/mosc-dev/mosc/internal/cluster"
+	"github.com/mosc-dev/mosc/internal/node"
+)
+
+// Faults are failures the simulator injects; change them any time with
+// SetFaults. The zero value is a healthy cluster with fast steps.
+type Faults struct {
+	// BuildFails ends every new build Failed (pod exit 1, MOSB Failed, pool ImageBuildDegraded).
+	BuildFails bool
+	// BuildInterrupted ends every new build Interrupted (the build pod vanishes).
+	BuildInterrupted bool
+	// BuildDuration is how long a build runs; its log is streamed over it.
+	BuildDuration time.Duration
+	// DegradeNode goes Degraded (with DegradeReason) when asked to update.
+	DegradeNode   string
+	DegradeReason string
+	// StuckNode stays Working forever when asked to update.
+	StuckNode string
+	// NodeStep is the time each node state (Working, Rebooting) lasts.
+	NodeStep time.Duration
+}
+
+// LogSink receives container logs; the fake kubelet serves them as pods/log.
+type LogSink interface {
+	Append(ns, pod, container, text string)
+	CloseLog(ns, pod, container string)
+	Forget(ns, pod string)
+}
+
+var _ LogSink = (*kubelet.Server)(nil)
+
+// Options configure a Simulator.
+type Options struct {
+	Faults Faults
+	// Logs gets build pod logs (nil: dropped).
+	Logs LogSink
+	// RegistryHost is the test registry ("127.0.0.1:PORT"). Builds whose push
+	// spec names it push a real image there with the push secret's
+	// credentials from the cluster.
+	RegistryHost string
+	// RegistryAuth lets the test registry also play OpenShift's internal
+	// registry (InternalRegistryHost): a push there is authorised like the
+	// real registry does — the push secret's token must pass a TokenReview —
+	// and then really pushed to RegistryHost with RegistryAuth. Nil: such
+	// pushes are checked but not stored, and the digest is computed locally.
+	RegistryAuth authn.Authenticator
+	// Logf receives one line per simulated event (nil discards).
+	Logf func(format string, args ...any)
+}
+
+// InternalRegistryHost is the in-cluster address of OpenShift's image registry.
+const InternalRegistryHost = "image-registry.openshift-image-registry.svc:5000"
+
+// Simulator is the fake Machine Config Operator. Create with New, run with Run.
+type Simulator struct {
+	c    *cluster.Clients
+	opts Options
+
+	mu      sync.Mutex
+	faults  Faults
+	builds  map[string]context.CancelFunc // MOSB name → running build
+	steps   map[string]time.Time          // node → when it entered its current state
+	deleted map[types.UID]bool            // MOSBs we deleted (the cache may lag)
+	ready   chan struct{}
+
+	queue workqueue.TypedRateLimitingInterface[string]
+
+	moscs  mcfglisters.MachineOSConfigLister
+	mosbs  mcfglisters.MachineOSBuildLister
+	pools  mcfglisters.MachineConfigPoolLister
+	mcs    mcfglisters.MachineConfigLister
+	nodes  corelisters.NodeLister
+	pods   corelisters.PodLister
+	synced []cache.InformerSynced
+}
+
+// New builds a simulator over admin clients.
+func New(clients *cluster.Clients, opts Options) *Simulator {
+	if opts.Logf == nil {
+		opts.Logf = func(string, ...any) {}
+	}
+	return &Simulator{c: clients, opts: opts, faults: opts.Faults, builds: map[string]context.CancelFunc{},
+		steps: map[string]time.Time{}, deleted: map[types.UID]bool{}, ready: make(chan struct{})}
+}
+
+// SetFaults replaces the injected faults; running builds read them when they end.
+func (s *Simulator) SetFaults(f Faults) {
+	s.mu.Lock()
+	s.faults = f
+	s.mu.Unlock()
+	s.enqueueAllPools()
+}
+
+func (s *Simulator) getFaults() Faults {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.faults
+}
+
+// Ready is closed once the informers have synced and the simulator reacts.
+func (s *Simulator) Ready() <-chan struct{} { return s.ready }
+
+const (
+	keyPool = "pool/"
+	keyPod  = "pod/"
+)
+
+// Run plays the operator until ctx is done. Informers re-list and re-watch on
+// their own after an API server restart.
+func (s *Simulator) Run(ctx context.Context) error {
+	s.queue = workqueue.NewTypedRateLimitingQueueWithConfig(
+		workqueue.NewTypedMaxOfRateLimiter(
+			workqueue.NewTypedItemExponentialFailureRateLimiter[string](20*time.Millisecond, 2*time.Second),
+		), workqueue.TypedRateLimitingQueueConfig[string]{Name: "mco-sim"})
+	defer s.queue.ShutDown()
+
+	mf := mcfginformers.NewSharedInformerFactory(s.c.MachineConfig, 0)
+	mc := mf.Machineconfiguration().V1()
+	kf := kubeinformers.NewSharedInformerFactory(s.c.Kube, 0)
+	podf := kubeinformers.NewSharedInformerFactoryWithOptions(s.c.Kube, 0, kubeinformers.WithNamespace(node.CheckNamespace))
+
+	s.moscs, s.mosbs, s.pools, s.mcs = mc.MachineOSConfigs().Lister(), mc.MachineOSBuilds().Lister(), mc.MachineConfigPools().Lister(), mc.MachineConfigs().Lister()
+	s.nodes, s.pods = kf.Core().V1().Nodes().Lister(), podf.Core().V1().Pods().Lister()
+
+	handler := func(f func(obj any)) cache.ResourceEventHandlerFuncs {
+		return cache.ResourceEventHandlerFuncs{
+			AddFunc:    f,
+			UpdateFunc: func(_, obj any) { f(obj) },
+			DeleteFunc: func(obj any) {
+				if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+					obj = d.Obj
+				}
+				f(obj)
+			},
+		}
+	}
+	regs := []struct {
+		inf cache.SharedIndexInformer
+		f   func(any)
+	}{
+		{mc.MachineOSConfigs().Informer(), func(o any) {
+			if m, ok := o.(*mcfgv1.MachineOSConfig); ok {
+				s.queue.Add(keyPool + m.Spec.MachineConfigPool.Name)
+			}
+		}},
+		{mc.MachineOSBuilds().Informer(), func(o any) {
+			if m, ok := o.(*mcfgv1.MachineOSBuild); ok {
+				s.queue.Add(keyPool + m.Labels[LabelTargetPool])
+			}
+		}},
+		{mc.MachineConfigPools().Informer(), func(o any) {
+			if m, ok := o.(*mcfgv1.MachineConfigPool); ok {
+				s.queue.Add(keyPool + m.Name)
+			}
+		}},
+		{mc.MachineConfigs().Informer(), func(any) { s.enqueueAllPools() }},
+		{kf.Core().V1().Nodes().Informer(), func(o any) {
+			if n, ok := o.(*corev1.Node); ok {
+				s.enqueueNodePools(n)
+			}
+		}},
+		{podf.Core().V1().Pods().Informer(), func(o any) {
+			if p, ok := o.(*corev1.Pod); ok && p.Labels[node.LabelRole] == node.RoleNodeCheck {
+				s.queue.Add(keyPod + p.Namespace + "/" + p.Name)
+			}
+		}},
+	}
+	for _, r := range regs {
+		if _, err := r.inf.AddEventHandler(handler(r.f)); err != nil {
+			return err
+		}
+		s.synced = append(s.synced, r.inf.HasSynced)
+	}
+	mf.Start(ctx.Done())
+	kf.Start(ctx.Done())
+	podf.Start(ctx.Done())
+	defer mf.Shutdown()
+	defer kf.Shutdown()
+	defer podf.Shutdown()
+	if !cache.WaitForCacheSync(ctx.Done(), s.synced...) {
+		return fmt.Errorf("simulator: informers did not sync: %w", ctx.Err())
+	}
+	close(s.ready)
+	s.opts.Logf("sim: running")
+
+	var wg sync.WaitGroup
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for s.processNext(ctx) {
+			}
+		}()
+	}
+	<-ctx.Done()
+	s.queue.ShutDown()
+	wg.Wait()
+	s.mu.Lock()
+	for _, cancel := range s.builds {
+		cancel()
+	}
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *Simulator) processNext(ctx context.Context) bool {
+	key, quit := s.queue.Get()
+	if quit {
+		return false
+	}
+	defer s.queue.Done(key)
+	var err error
+	var after time.Duration
+	switch {
+	case len(key) > len(keyPool) && key[:len(keyPool)] == keyPool:
+		after, err = s.reconcilePool(ctx, key[len(keyPool):])
+	case len(key) > len(keyPod) && key[:len(keyPod)] == keyPod:
+		after, err = s.reconcilePod(ctx, key[len(keyPod):])
+	}
+	if err != nil {
+		if ctx.Err() == nil {
+			s.opts.Logf("sim: %s: %v (retrying)", key, err)
+		}
+		s.queue.AddRateLimited(key)
+		return true
+	}
+	s.queue.Forget(key)
+	if after > 0 {
+		s.queue.AddAfter(key, after)
+	}
+	return true
+}
+
+func (s *Simulator) enqueueAllPools() {
+	if s.queue == nil || s.pools == nil {
+		return
+	}
+	ps, _ := s.pools.List(labels.Everything())
+	for _, p := range ps {
+		s.queue.Add(keyPool + p.Name)
+	}
+}
+
+func (s *Simulator) enqueueNodePools(n *corev1.Node) {
+	ps, _ := s.pools.List(labels.Everything())
+	for _, p := range ps {
+		if selectorMatches(p.Spec.NodeSelector, n.Labels) {
+			s.queue.Add(keyPool + p.Name)
+		}
+	}
+}
