@@ -302,6 +302,7 @@ func (d *decoder) structValue(n *yaml.Node, v reflect.Value, path string) {
 	}
 	seen := map[string]bool{}
 	keyNode := map[string]*yaml.Node{}
+	failed := map[string]bool{} // fields with an error already: no "missing" on top
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
 		name, ok := d.key(k, path, seen)
@@ -314,10 +315,14 @@ func (d *decoder) structValue(n *yaml.Node, v reflect.Value, path string) {
 			continue
 		}
 		keyNode[name] = val
+		before := len(d.errs)
 		d.value(val, v.Field(f.index), join(path, name))
+		if len(d.errs) > before {
+			failed[name] = true
+		}
 	}
 	for _, f := range fields {
-		if !f.required || !v.Field(f.index).IsZero() {
+		if !f.required || failed[f.name] || !v.Field(f.index).IsZero() {
 			continue
 		}
 		if val, ok := keyNode[f.name]; ok {
@@ -328,18 +333,47 @@ func (d *decoder) structValue(n *yaml.Node, v reflect.Value, path string) {
 	}
 }
 
-// suggest lists the fields a mapping accepts, nearest-looking first when one
-// differs only in case (a common slip: gpgcheck vs gpgCheck).
+// suggest names the field the user probably meant (a case slip like
+// gpgcheck/gpgCheck, or a typo within two edits), else lists the known ones.
 func suggest(name string, fields []fieldInfo) string {
 	names := make([]string, 0, len(fields))
+	best, bestDist := "", 3
 	for _, f := range fields {
-		if strings.EqualFold(f.name, name) {
-			return fmt.Sprintf("; did you mean %q?", f.name)
-		}
 		names = append(names, f.name)
+		dist := editDistance(strings.ToLower(name), strings.ToLower(f.name))
+		if dist < bestDist {
+			best, bestDist = f.name, dist
+		}
+	}
+	if best != "" && bestDist < len(name) {
+		return fmt.Sprintf("; did you mean %q?", best)
 	}
 	sort.Strings(names)
 	return "; known: " + knownList(names)
+}
+
+// editDistance is the Levenshtein distance (short field names only).
+func editDistance(a, b string) int {
+	if len(a) > 64 || len(b) > 64 {
+		return 64
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 // anyValue decodes free-form data (layer parameters) into JSON-like values:

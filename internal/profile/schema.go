@@ -13,10 +13,16 @@ type Source struct {
 	pos       map[string]Pos
 }
 
-// Pos returns where a field path of the profile sits in its file.
+// Pos returns where a field path of the profile (or its nearest parent
+// present in the file) sits.
 func (s *Source) Pos(path string) Pos {
-	if p, ok := s.pos[path]; ok {
-		return p
+	for p := path; p != ""; p = parentPath(p) {
+		if pos, ok := s.pos[p]; ok {
+			return pos
+		}
+	}
+	if pos, ok := s.pos[""]; ok {
+		return pos
 	}
 	return Pos{File: s.File}
 }

@@ -112,8 +112,8 @@ type SiteNode struct {
 
 type SiteHugepages struct {
 	DefaultSize string `yaml:"defaultSize"`
-	Size        string `yaml:"size" mosc:"required"`
-	Count       int    `yaml:"count" mosc:"required"`
+	Size        string `yaml:"size"`
+	Count       int    `yaml:"count"`
 }
 
 // NewSite is the site used when there is no file: everything defaulted.
