@@ -1,0 +1,156 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/mosc-dev/mosc/internal/bundle"
+	"github.com/mosc-dev/mosc/internal/profile"
+	"github.com/mosc-dev/mosc/internal/render"
+)
+
+func init() {
+	register(func() *cli.Command {
+		return &cli.Command{
+			Name:      "render",
+			Usage:     "render the On-Cluster Layering bundle for a plan (no cluster needed)",
+			UsageText: "mosc render [plan flags] [-o DIR] [--format yaml|json]",
+			Description: `Resolves release × platform × stacks × site into a plan and renders it: the
+internal-registry PVC and registry Config patch (--internal-registry), ConfigMap
+etc-yum-repos-d, MachineConfigs (hugepages, the doca-init unit) and the
+MachineOSConfig whose Containerfile is composed from layers. Every object is
+strictly decoded into its real Go type and validated before anything is written.
+Output is byte-identical for the same inputs.
+
+Examples:
+  mosc render --openshift 4.20 --stack doca-3.3 --pool master --internal-registry --storage-class lvms-vg1
+  mosc render -f mosc.yaml -o manifests/      # one file per object + kustomization.yaml
+  mosc render -f mosc.yaml --format json`,
+			Flags: append(planFlags(),
+				&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write one file per object plus kustomization.yaml into `DIR` (instead of stdout)", TakesFile: true},
+				&cli.StringFlag{Name: "format", Usage: "stdout format: yaml (a stream with ---) or json (a v1 List)", Value: "yaml"},
+			),
+			Action: runRender,
+		}
+	})
+}
+
+func runRender(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return failWith(exitError, fmt.Errorf("render takes no arguments, got %q (plan flags set everything; see mosc render --help)", c.Args().First()))
+	}
+	format := c.String("format")
+	if format != "yaml" && format != "json" {
+		return failWith(exitError, fmt.Errorf("--format: unknown format %q; known: yaml, json", format))
+	}
+	dir := c.String("output")
+	if c.IsSet("output") && dir == "" {
+		return failWith(exitError, errors.New("-o: must not be empty"))
+	}
+	if dir != "" && c.IsSet("format") && format != "yaml" {
+		return failWith(exitError, errors.New("--format json writes to stdout; -o DIR always writes YAML files"))
+	}
+	res, err := renderPlan(c)
+	if err != nil {
+		return err
+	}
+	printWarnings(c.App.ErrWriter, res.Warnings)
+	switch {
+	case dir != "":
+		if err := bundle.WriteDir(dir, res.Bundle, buildVersion()); err != nil {
+			return failWith(exitError, fmt.Errorf("-o %s: %v", dir, err))
+		}
+		fmt.Fprintf(c.App.ErrWriter, "wrote %d objects and %s to %s\n", len(res.Bundle.Objects), bundle.KustomizationFile, dir)
+		return nil
+	case format == "json":
+		return bundle.WriteJSON(c.App.Writer, res.Bundle)
+	default:
+		return bundle.WriteYAML(c.App.Writer, res.Bundle, buildVersion())
+	}
+}
+
+// renderPlan resolves the plan from the flags and site file and renders
+// it; errors carry exit code 2 (bad input).
+func renderPlan(c *cli.Context) (*render.Result, error) {
+	plan, _, site, err := resolvePlan(c, "")
+	if err != nil {
+		return nil, err
+	}
+	res, err := render.Render(plan, render.Options{Locate: siteLocator(site)})
+	if err != nil {
+		return nil, failWith(exitError, err)
+	}
+	return res, nil
+}
+
+// settingPaths maps the renderer's settings to site file field paths.
+var settingPaths = map[string]string{
+	render.SettingOpenShift:    "spec.openshift",
+	render.SettingPlatform:     "spec.platform",
+	render.SettingStack:        "spec.stacks",
+	render.SettingPool:         "spec.pool",
+	render.SettingPushSpec:     "spec.registry.pushSpec",
+	render.SettingStorageClass: "spec.registry.storageClass",
+	render.SettingRegistrySize: "spec.registry.size",
+	render.SettingSecrets:      "spec.secrets.mode",
+	render.SettingSite:         "metadata.name",
+	render.SettingRepos:        "spec.repos",
+}
+
+// siteLocator points a render finding at the flag that set the value, or
+// else its line in the site file; "" when it came from a default.
+func siteLocator(site *profile.Site) func(string) string {
+	return func(setting string) string {
+		path, ok := settingPaths[setting]
+		if !ok || site == nil {
+			return ""
+		}
+		if f := site.SetBy(path); f != "" {
+			return f
+		}
+		// Pos falls back to the nearest parent in the file; only point into
+		// the file when the file really holds the value (not a default).
+		if !siteHas(site, setting) || site.File == "" {
+			return ""
+		}
+		if pos, ok := site.Pos(path); ok {
+			return pos.String()
+		}
+		return ""
+	}
+}
+
+func siteHas(s *profile.Site, setting string) bool {
+	switch setting {
+	case render.SettingOpenShift:
+		return s.Spec.OpenShift != ""
+	case render.SettingPlatform:
+		return s.Spec.Platform != ""
+	case render.SettingStack:
+		return len(s.Spec.Stacks) > 0
+	case render.SettingPool:
+		return s.Spec.Pool != ""
+	case render.SettingPushSpec:
+		return s.Spec.Registry.PushSpec != ""
+	case render.SettingStorageClass:
+		return s.Spec.Registry.StorageClass != ""
+	case render.SettingRegistrySize:
+		return s.Spec.Registry.Size != ""
+	case render.SettingSecrets:
+		return s.Spec.Secrets.Mode != ""
+	case render.SettingSite:
+		return s.Metadata.Name != ""
+	case render.SettingRepos:
+		return s.Spec.Repos.GPGCheck != nil || len(s.Spec.Repos.Mirrors) > 0
+	}
+	return false
+}
+
+func printWarnings(w io.Writer, warns []profile.Warning) {
+	for _, x := range warns {
+		fmt.Fprintf(w, "warning: %s\n", x)
+	}
+}

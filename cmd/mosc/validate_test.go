@@ -1,0 +1,79 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestValidatePlan(t *testing.T) {
+	out, errOut, code := runCLI(t, "validate", "--openshift", "4.20", "--stack", "doca-3.3:ovs")
+	if code != 0 || out != "valid: plan, 3 objects\n" || errOut != "" {
+		t.Errorf("exit %d\nstdout %q\nstderr %q", code, out, errOut)
+	}
+	// The master pool is a warning; --strict makes it fatal.
+	_, errOut, code = runCLI(t, "validate", "--openshift", "4.20", "--pool", "master")
+	if code != 0 || !strings.Contains(errOut, "warning: --pool:") {
+		t.Errorf("master: exit %d, %s", code, errOut)
+	}
+	_, errOut, code = runCLI(t, "validate", "--strict", "--openshift", "4.20", "--pool", "master")
+	if code != exitFailure || !strings.Contains(errOut, "error: 1 warning(s) and --strict") {
+		t.Errorf("--strict master: exit %d, %s", code, errOut)
+	}
+	// Invalid input fails the check (exit 1), naming the flag.
+	_, errOut, code = runCLI(t, "validate", "--openshift", "4.20", "--push-spec", "quay.io/x/y")
+	if code != exitFailure || !strings.Contains(errOut, "--push-spec: ") {
+		t.Errorf("bad push spec: exit %d, %s", code, errOut)
+	}
+	_, errOut, code = runCLI(t, "validate", "--openshift", "4.22", "--stack", "doca-3.2")
+	if code != exitFailure || !strings.Contains(errOut, "does not support OpenShift 4.22") {
+		t.Errorf("unsupported: exit %d, %s", code, errOut)
+	}
+}
+
+func TestValidatePath(t *testing.T) {
+	dir := t.TempDir()
+	if _, errOut, code := runCLI(t, "render", "--openshift", "4.19", "-o", dir); code != 0 {
+		t.Fatalf("render: %s", errOut)
+	}
+	mosc := filepath.Join(dir, "50-machineosconfig-worker.yaml")
+	good, _ := os.ReadFile(mosc)
+	for _, tc := range []struct {
+		name, from, to, want string
+	}{
+		{"tagless push spec", "os-image:latest", "os-image", `50-machineosconfig-worker.yaml:2: MachineOSConfig/worker: spec.renderedImagePushSpec: "image-registry.openshift-image-registry.svc:5000/openshift-machine-config-operator/os-image" has no tag`},
+		{"name != pool", "  name: worker\nspec:", "  name: infra\nspec:", `MachineOSConfig/infra: metadata.name: MachineOSConfig name "infra" must equal its pool "worker"`},
+		{"later stage", "      FROM configs AS final\n", "      FROM configs AS final\n      FROM scratch\n", `line 2: "FROM scratch" starts a later stage`},
+		{"no FROM configs", "FROM configs AS final", "FROM configs AS base", `must start with "FROM configs AS final"`},
+		{"unknown field", "renderedImagePushSpec:", "renderedImagePushspec:", `unknown field "spec.renderedImagePushspec"`},
+		{"no NoArch entry", "containerfileArch: NoArch", "containerfileArch: AMD64", "want exactly one NoArch Containerfile entry"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bad := strings.Replace(string(good), tc.from, tc.to, 1)
+			if bad == string(good) {
+				t.Fatalf("%q not in %s", tc.from, mosc)
+			}
+			os.WriteFile(mosc, []byte(bad), 0o644)
+			defer os.WriteFile(mosc, good, 0o644)
+			_, errOut, code := runCLI(t, "validate", dir)
+			if code != exitFailure || !strings.Contains(errOut, tc.want) {
+				t.Errorf("exit %d, stderr:\n%s\nwant: %s", code, errOut, tc.want)
+			}
+		})
+	}
+	out, _, code := runCLI(t, "validate", "--strict", dir)
+	if code != 0 || !strings.Contains(out, "valid: "+dir+", 3 objects") {
+		t.Errorf("restored dir: exit %d %s", code, out)
+	}
+	// A single file works too; a missing path is a usage error.
+	if _, errOut, code := runCLI(t, "validate", mosc); code != 0 {
+		t.Errorf("single file: %s", errOut)
+	}
+	if _, _, code := runCLI(t, "validate", filepath.Join(dir, "nope")); code != exitError {
+		t.Errorf("missing path: exit %d, want 2", code)
+	}
+	if _, errOut, code := runCLI(t, "validate", "--pool", "x", dir); code != exitError || !strings.Contains(errOut, "--pool: plan flags do not apply") {
+		t.Errorf("flags with PATH: exit %d %s", code, errOut)
+	}
+}

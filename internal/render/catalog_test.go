@@ -1,0 +1,117 @@
+package render
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/mosc-dev/mosc/internal/profile"
+)
+
+// combo is one release × platform × stack × variant of the embedded catalog.
+type combo struct {
+	release, platform, stack, variant string
+	supported                         bool
+}
+
+func (c combo) name() string {
+	return fmt.Sprintf("%s_%s_%s-%s", c.release, c.platform, c.stack, c.variant)
+}
+
+// catalogCombos iterates the catalog itself (not a hand list), so a new
+// release, platform, stack or variant file gets golden coverage at once.
+func catalogCombos(t testing.TB) (*profile.Catalog, []combo) {
+	t.Helper()
+	cat, err := profile.LoadCatalog()
+	if err != nil {
+		t.Fatalf("embedded catalog: %v", err)
+	}
+	var out []combo
+	for _, r := range cat.Releases() {
+		for _, p := range cat.Platforms() {
+			for _, s := range cat.Stacks() {
+				for _, v := range s.Spec.Variants {
+					out = append(out, combo{
+						release: r.Metadata.Name, platform: p.Metadata.Name, stack: s.Metadata.Name, variant: v.Name,
+						supported: slices.Contains(s.Spec.Support.Releases, r.Metadata.Name) && slices.Contains(s.Spec.Support.Platforms, p.Metadata.Name),
+					})
+				}
+			}
+		}
+	}
+	if len(out) == 0 {
+		t.Fatal("empty catalog")
+	}
+	return cat, out
+}
+
+func resolveCombo(cat *profile.Catalog, c combo) (*profile.Plan, error) {
+	site := profile.NewSite()
+	site.Override(profile.Overrides{OpenShift: c.release, Platform: c.platform, Stacks: []string{c.stack + ":" + c.variant}})
+	return cat.Resolve(site)
+}
+
+// Golden files for every supported combination; every unsupported one
+// fails to resolve with an error that names the stack and what it supports.
+func TestCatalogGolden(t *testing.T) {
+	cat, combos := catalogCombos(t)
+	largest, largestName, supported := 0, "", 0
+	for _, c := range combos {
+		t.Run(c.name(), func(t *testing.T) {
+			plan, err := resolveCombo(cat, c)
+			if !c.supported {
+				if err == nil {
+					t.Fatalf("unsupported combination resolved")
+				}
+				if !strings.Contains(err.Error(), c.stack) || !strings.Contains(err.Error(), "support") {
+					t.Errorf("unclear error for an unsupported combination: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("resolve: %v", err)
+			}
+			supported++
+			r, err := Render(plan, Options{})
+			if err != nil {
+				t.Fatalf("render: %v", err)
+			}
+			if n := len([]rune(r.Containerfile)); n > largest {
+				largest, largestName = n, c.name()
+			}
+			checkGolden(t, "catalog/"+c.name()+".yaml", yamlOf(t, r.Bundle))
+		})
+	}
+	t.Logf("%d combinations, %d supported; largest Containerfile %d characters (%s), limit %d",
+		len(combos), supported, largest, largestName, MaxContainerfileChars)
+	// Keep real headroom: sites add extra packages and mirrors.
+	if largest > MaxContainerfileChars/2 {
+		t.Errorf("largest catalog Containerfile is %d characters (%s): over half the %d limit", largest, largestName, MaxContainerfileChars)
+	}
+}
+
+func BenchmarkRenderCatalog(b *testing.B) {
+	cat, combos := catalogCombos(b)
+	var plans []*profile.Plan
+	for _, c := range combos {
+		if !c.supported {
+			continue
+		}
+		p, err := resolveCombo(cat, c)
+		if err != nil {
+			b.Fatal(err)
+		}
+		plans = append(plans, p)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		for _, p := range plans {
+			if _, err := Render(p, Options{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(len(plans)), "bundles/op")
+}
