@@ -1,0 +1,152 @@
+package node
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/mosc-dev/mosc/internal/profile"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// DefaultImage runs the check script when neither --check-image nor the
+// cluster's `openshift/tools` image stream is available. It is the image
+// `oc debug node/…` falls back to; the script only needs sh and chroot, since
+// every real command runs from the host under `chroot /host`.
+const DefaultImage = "registry.redhat.io/rhel9/support-tools:latest"
+
+// LabelNode is set on check pods to the node they check (names of nodes can be
+// longer than a label value allows, so it is truncated; nodeName is exact).
+const LabelNode = "mosc.dev/node"
+
+// PodOptions say what pod to build.
+type PodOptions struct {
+	Node      string
+	Action    string // ActionVerify or ActionEnableDocaInit
+	Image     string
+	Namespace string // default CheckNamespace
+	Verify    profile.VerifyPlan
+}
+
+// packageArg keeps package names and globs safe to pass to the script
+// through the environment (they are never interpolated into shell text).
+var packageArg = regexp.MustCompile(`^[A-Za-z0-9._+*?\[\]-]+$`)
+
+// Script is the check run by the pod. Commands run from the host
+// (`chroot /host`) but the script stays in the container, because
+// /dev/termination-log is the container's, not the host's. Package names come
+// from the environment with globbing off, never from shell text.
+const Script = `set -u
+set -f
+out=${MOSC_TERMINATION_LOG:-/dev/termination-log}
+tmp=$(mktemp)
+: >"$out"
+section() { printf -- '--- mosc:%s rc=%s ---\n' "$1" "$2" >>"$out"; cat "$tmp" >>"$out"; }
+if [ "$MOSC_ACTION" = enable-doca-init ]; then
+  chroot /host /bin/sh -c 'ovs-vsctl --no-wait set Open_vSwitch . other_config:doca-init=true && systemctl restart openvswitch' >"$tmp" 2>&1
+  section enable $?
+fi
+chroot /host rpm -q $MOSC_PRESENT >"$tmp" 2>&1
+section rpm $?
+: >"$tmp"; rc=0
+for g in $MOSC_ABSENT; do
+  chroot /host rpm -qa "$g" >>"$tmp" 2>&1 || rc=$?
+done
+section rpm-absent $rc
+chroot /host ovs-vsctl --format=json --columns="$MOSC_COLUMNS" list Open_vSwitch >"$tmp" 2>&1
+section ovs $?
+rm -f "$tmp"
+exit 0
+`
+
+// BuildPod returns the check pod for one node.
+func BuildPod(o PodOptions) (*corev1.Pod, error) {
+	if o.Node == "" {
+		return nil, fmt.Errorf("check pod: no node name")
+	}
+	if o.Action != ActionVerify && o.Action != ActionEnableDocaInit {
+		return nil, fmt.Errorf("check pod: unknown action %q", o.Action)
+	}
+	present := o.Verify.PackagesPresent
+	if len(present) == 0 {
+		return nil, fmt.Errorf("check pod: plan verify.packagesPresent is empty: nothing says what OVS-DOCA package to look for")
+	}
+	for _, p := range append(append([]string{}, present...), o.Verify.PackagesAbsent...) {
+		if !packageArg.MatchString(p) {
+			return nil, fmt.Errorf("check pod: plan verify package %q has characters outside [A-Za-z0-9._+*?[]-]", p)
+		}
+	}
+	ns := o.Namespace
+	if ns == "" {
+		ns = CheckNamespace
+	}
+	img := o.Image
+	if img == "" {
+		img = DefaultImage
+	}
+	privileged := true
+	var zero int64
+	return &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{
+			GenerateName: podNamePrefix(o.Node),
+			Namespace:    ns,
+			Labels: map[string]string{
+				LabelRole:                      RoleNodeCheck,
+				"app.kubernetes.io/managed-by": "mosc",
+				LabelNode:                      labelValue(o.Node),
+			},
+			Annotations: map[string]string{AnnotationAction: o.Action},
+		},
+		Spec: corev1.PodSpec{
+			NodeName:                      o.Node,
+			HostPID:                       true,
+			HostNetwork:                   true,
+			RestartPolicy:                 corev1.RestartPolicyNever,
+			TerminationGracePeriodSeconds: &zero,
+			// Tolerate every taint so master/control-plane and cordoned nodes work.
+			Tolerations: []corev1.Toleration{{Operator: corev1.TolerationOpExists}},
+			Containers: []corev1.Container{{
+				Name:    ContainerName,
+				Image:   img,
+				Command: []string{"/bin/sh", "-c", Script},
+				Env: []corev1.EnvVar{
+					{Name: "MOSC_ACTION", Value: o.Action},
+					{Name: "MOSC_PRESENT", Value: strings.Join(present, " ")},
+					{Name: "MOSC_ABSENT", Value: strings.Join(o.Verify.PackagesAbsent, " ")},
+					{Name: "MOSC_COLUMNS", Value: OVSColumns},
+				},
+				SecurityContext:          &corev1.SecurityContext{Privileged: &privileged, RunAsUser: &zero},
+				TerminationMessagePath:   corev1.TerminationMessagePathDefault,
+				TerminationMessagePolicy: corev1.TerminationMessageReadFile,
+				VolumeMounts:             []corev1.VolumeMount{{Name: "host", MountPath: "/host"}},
+			}},
+			Volumes: []corev1.Volume{{
+				Name:         "host",
+				VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/"}},
+			}},
+		},
+	}, nil
+}
+
+// podNamePrefix keeps generated names within 63 characters.
+func podNamePrefix(node string) string {
+	n := strings.ToLower(node)
+	n = strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' {
+			return r
+		}
+		return '-'
+	}, n)
+	if len(n) > 40 {
+		n = n[:40]
+	}
+	return "mosc-check-" + strings.Trim(n, "-") + "-"
+}
+
+func labelValue(s string) string {
+	if len(s) > 63 {
+		s = s[:63]
+	}
+	return strings.Trim(s, "-_.")
+}
