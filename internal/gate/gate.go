@@ -1,0 +1,244 @@
+package gate
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/mosc-dev/mosc/internal/bundle"
+	"github.com/mosc-dev/mosc/internal/node"
+	"github.com/mosc-dev/mosc/internal/profile"
+	"github.com/mosc-dev/mosc/internal/release"
+	"github.com/mosc-dev/mosc/internal/render"
+	"github.com/mosc-dev/mosc/internal/repo"
+	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
+	mcfgclient "github.com/openshift/client-go/machineconfiguration/clientset/versioned"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+)
+
+// DefaultMinTokenDays is --min-token-days' default.
+const DefaultMinTokenDays = 14
+
+// Cluster is the live cluster the health checks read.
+type Cluster struct {
+	Kube          kubernetes.Interface
+	MachineConfig mcfgclient.Interface
+}
+
+// Options are everything a gate run needs; the command gathers them from
+// flags, the site file and the cluster.
+type Options struct {
+	Catalog *profile.Catalog
+	// Current is the plan at the current release; CurrentVersion that
+	// release as given (--openshift or the ClusterVersion), e.g. "4.20.15".
+	Current        *profile.Plan
+	CurrentVersion string
+	// Target is the plan resolved at TargetVersion (nil with TargetErr).
+	Target        *profile.Plan
+	TargetErr     error
+	TargetVersion string
+
+	// Offline runs only what needs neither cluster nor network.
+	Offline bool
+	// ReleaseImage is the payload (--release-image); "" derives it from
+	// TargetVersion when that is a full x.y.z version.
+	ReleaseImage string
+	Release      release.Options
+	Repo         *repo.Client
+
+	// Cluster is nil when no cluster is reachable; ClusterSkip says why.
+	Cluster     *Cluster
+	ClusterSkip string
+	// NodeChecker, when set, verifies each node of the pool with a check pod.
+	NodeChecker *node.Checker
+	// MinTokenDays: warn when the push token expires sooner.
+	MinTokenDays int
+	Now          func() time.Time
+}
+
+// Run performs every check and returns the report. It does not fail:
+// problems are checks with status fail.
+func Run(ctx context.Context, o Options) *Report {
+	now := time.Now
+	if o.Now != nil {
+		now = o.Now
+	}
+	r := &Report{From: o.CurrentVersion, To: o.TargetVersion, Pool: o.Current.Pool, Started: now()}
+	for _, s := range o.Current.Stacks {
+		name := s.Name
+		if s.Variant != "" {
+			name += ":" + s.Variant
+		}
+		r.Stacks = append(r.Stacks, name)
+	}
+	timed := func(f func() Check) {
+		start := time.Now()
+		c := f()
+		c.Duration = time.Since(start)
+		r.Add(c)
+	}
+
+	timed(func() Check { return CheckTargetProfile(o.Catalog, o.CurrentVersion, o.TargetVersion) })
+	timed(func() Check { return CheckStackSupport(o.Catalog, o.Current, o.TargetVersion, o.TargetErr) })
+	timed(func() Check {
+		if o.Target == nil {
+			return CheckBundleDiff(o.Current, nil, nil, nil, nil)
+		}
+		curB, err := renderBundle(o.Current)
+		if err != nil {
+			c := CheckBundleDiff(o.Current, o.Target, nil, nil, fmt.Errorf("at the current release %s: %w", o.Current.OpenShift.Version, err))
+			return c
+		}
+		tgtB, err := renderBundle(o.Target)
+		return CheckBundleDiff(o.Current, o.Target, curB, tgtB, err)
+	})
+
+	// Network checks.
+	timed(func() Check {
+		if o.Offline {
+			return Check{ID: IDReleasePayload, Status: Skip, Message: "--offline: the release payload is not read"}
+		}
+		ref := o.ReleaseImage
+		if ref == "" {
+			arch := o.Current.Platform.RPMArch
+			d, err := release.DefaultImage(o.TargetVersion, arch)
+			if err != nil {
+				return Check{ID: IDReleasePayload, Status: Skip, Message: fmt.Sprintf("--to %s is not a full x.y.z version and no --release-image was given: the payload is not read", o.TargetVersion),
+					Remedy: "pass --to with the patch level (e.g. 4.21.11) or --release-image"}
+			}
+			ref = d
+		}
+		r.ReleaseImage = ref
+		ro := o.Release
+		if ro.RPMArch == "" {
+			ro.RPMArch = o.Current.Platform.RPMArch
+		}
+		p, err := release.Inspect(ctx, ref, ro)
+		return CheckReleasePayload(p, err, o.Target, o.TargetVersion)
+	})
+	timed(func() Check {
+		if o.Offline {
+			return Check{ID: IDRepoPreflight, Status: Skip, Message: "--offline: repositories are not read"}
+		}
+		if o.Target == nil {
+			return CheckRepoPreflight(nil, nil)
+		}
+		client := o.Repo
+		if client == nil {
+			client = &repo.Client{UserAgent: "mosc"}
+		}
+		var outs []RepoOutcome
+		for _, q := range RepoQueries(o.Target) {
+			res, err := client.Check(ctx, q.Query)
+			outs = append(outs, RepoOutcome{RepoQuery: q, Result: res, Err: err})
+		}
+		return CheckRepoPreflight(outs, o.Target)
+	})
+
+	// Cluster checks.
+	skipAll := func(reason string) {
+		for _, id := range []string{IDPoolHealth, IDLastBuild, IDNodes, IDPushToken} {
+			r.Add(Check{ID: id, Status: Skip, Message: reason})
+		}
+	}
+	switch {
+	case o.Offline:
+		skipAll("--offline: the cluster is not read")
+	case o.Cluster == nil:
+		reason := o.ClusterSkip
+		if reason == "" {
+			reason = "no cluster"
+		}
+		skipAll(reason)
+	default:
+		runLive(ctx, o, r, timed, now)
+	}
+	return r
+}
+
+func renderBundle(p *profile.Plan) (*bundle.Bundle, error) {
+	res, err := render.Render(p, render.Options{})
+	if err != nil {
+		return nil, err
+	}
+	return res.Bundle, nil
+}
+
+func runLive(ctx context.Context, o Options, r *Report, timed func(func() Check), now func() time.Time) {
+	pool := o.Current.Pool
+	mc := o.Cluster.MachineConfig.MachineconfigurationV1()
+	var mcp *mcfgv1.MachineConfigPool
+	timed(func() Check {
+		var err error
+		mcp, err = mc.MachineConfigPools().Get(ctx, pool, metav1.GetOptions{})
+		if err != nil {
+			mcp = nil
+		}
+		return CheckPoolHealth(pool, mcp, err)
+	})
+
+	v1alpha1 := o.Current.OpenShift.MOSCAPIVersion != "" && o.Current.OpenShift.MOSCAPIVersion != mcfgv1.GroupVersion.String()
+	var mosc *mcfgv1.MachineOSConfig
+	timed(func() Check {
+		if v1alpha1 {
+			return Check{ID: IDLastBuild, Status: Skip, Message: fmt.Sprintf("OpenShift %s serves MachineOSConfig %s (Tech Preview): builds are not checked", o.Current.OpenShift.Version, shortAPI(o.Current.OpenShift.MOSCAPIVersion))}
+		}
+		m, err := mc.MachineOSConfigs().Get(ctx, o.Current.MOSC.Name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return CheckLastBuild(pool, nil, nil, nil)
+		}
+		if err != nil {
+			return CheckLastBuild(pool, nil, err, nil)
+		}
+		mosc = m
+		list, err := mc.MachineOSBuilds().List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return CheckLastBuild(pool, nil, err, nil)
+		}
+		return CheckLastBuild(pool, m, nil, list.Items)
+	})
+
+	timed(func() Check {
+		if mcp == nil {
+			return CheckNodes(pool, nil, nil, nil, false)
+		}
+		sel, err := metav1.LabelSelectorAsSelector(mcp.Spec.NodeSelector)
+		if err != nil {
+			return Check{ID: IDNodes, Status: Fail, Message: fmt.Sprintf("pool %s: bad nodeSelector: %v", pool, err)}
+		}
+		list, err := o.Cluster.Kube.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
+		if err != nil {
+			return Check{ID: IDNodes, Status: Fail, Message: fmt.Sprintf("listing the nodes of pool %s: %v", pool, err), Remedy: "check cluster access"}
+		}
+		views := make([]NodeView, len(list.Items))
+		for i := range list.Items {
+			views[i].Node = list.Items[i]
+		}
+		ran := o.NodeChecker != nil && mosc != nil
+		if ran {
+			// Bounded parallelism: each check is a privileged pod per node.
+			sem := make(chan struct{}, 4)
+			var wg sync.WaitGroup
+			for i := range views {
+				wg.Add(1)
+				go func(v *NodeView) {
+					defer wg.Done()
+					sem <- struct{}{}
+					defer func() { <-sem }()
+					v.Outcome, v.CheckErr = o.NodeChecker.CheckNode(ctx, v.Node.Name, o.Current.Verify, false)
+				}(&views[i])
+			}
+			wg.Wait()
+		}
+		return CheckNodes(pool, mcp, mosc, views, ran)
+	})
+
+	timed(func() Check {
+		name := o.Current.MOSC.PushSecretName
+		s, err := o.Cluster.Kube.CoreV1().Secrets(profile.MCONamespace).Get(ctx, name, metav1.GetOptions{})
+		return CheckPushToken(name, s, err, now(), o.MinTokenDays)
+	})
+}

@@ -1,0 +1,255 @@
+// Package gate answers, before an OpenShift upgrade, whether the On-Cluster
+// Layering of OVS-DOCA will survive it: each check has an id, a status
+// (pass, warn, fail, skip), a message and a remedy; the report is written as
+// a table, JSON, or JUnit XML for CI systems.
+package gate
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Status of a check.
+type Status string
+
+const (
+	Pass Status = "pass"
+	Warn Status = "warn"
+	Fail Status = "fail"
+	Skip Status = "skip"
+)
+
+// Check ids, stable for pipelines (JSON and JUnit use them).
+const (
+	IDTargetProfile  = "target-profile"
+	IDStackSupport   = "stack-support"
+	IDBundleDiff     = "bundle-diff"
+	IDReleasePayload = "release-payload"
+	IDRepoPreflight  = "repo-preflight"
+	IDPoolHealth     = "pool-health"
+	IDLastBuild      = "last-build"
+	IDNodes          = "nodes-verified"
+	IDPushToken      = "push-token"
+)
+
+// Check is one finding.
+type Check struct {
+	ID      string `json:"id"`
+	Status  Status `json:"status"`
+	Message string `json:"message"`
+	// Remedy says what to do when the status is warn or fail.
+	Remedy string `json:"remedy,omitempty"`
+	// Details carries machine-readable facts (the diff summary, packages
+	// found, RHCOS labels, ...). Schema per check in docs/gate.md.
+	Details  map[string]any `json:"details,omitempty"`
+	Duration time.Duration  `json:"-"`
+}
+
+// SchemaVersion is the version of the JSON report.
+const SchemaVersion = "mosc.dev/gate/v1"
+
+// Summary counts checks by status.
+type Summary struct {
+	Pass int `json:"pass"`
+	Warn int `json:"warn"`
+	Fail int `json:"fail"`
+	Skip int `json:"skip"`
+}
+
+// Report is the outcome of a gate run.
+type Report struct {
+	From         string    `json:"from"` // current release, "4.20.15"
+	To           string    `json:"to"`   // target release, "4.21.11"
+	Pool         string    `json:"pool"`
+	Stacks       []string  `json:"stacks"`
+	ReleaseImage string    `json:"releaseImage,omitempty"`
+	Checks       []Check   `json:"checks"`
+	Summary      Summary   `json:"summary"`
+	Started      time.Time `json:"-"`
+}
+
+// Add appends a check and counts it.
+func (r *Report) Add(c Check) {
+	r.Checks = append(r.Checks, c)
+	switch c.Status {
+	case Pass:
+		r.Summary.Pass++
+	case Warn:
+		r.Summary.Warn++
+	case Fail:
+		r.Summary.Fail++
+	case Skip:
+		r.Summary.Skip++
+	}
+}
+
+// Failed says whether any check failed (exit code 1).
+func (r *Report) Failed() bool { return r.Summary.Fail > 0 }
+
+// Verdict is the one-line outcome.
+func (r *Report) Verdict() string {
+	s := r.Summary
+	v := "PASS"
+	if s.Fail > 0 {
+		v = "FAIL"
+	}
+	return fmt.Sprintf("%s: %d passed, %d warnings, %d failed, %d skipped", v, s.Pass, s.Warn, s.Fail, s.Skip)
+}
+
+// WriteJSON writes the report as one indented JSON document.
+func WriteJSON(w io.Writer, r *Report) error {
+	doc := struct {
+		Schema string `json:"schema"`
+		*Report
+		Verdict string `json:"verdict"`
+	}{SchemaVersion, r, map[bool]string{true: "fail", false: "pass"}[r.Failed()]}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(doc)
+}
+
+// WriteTable writes a readable table: status, id, message, and the remedy
+// under any check that is not a pass.
+func WriteTable(w io.Writer, r *Report) error {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "mosc gate: OpenShift %s → %s, pool %s, stacks %s\n", r.From, r.To, r.Pool, strings.Join(r.Stacks, ","))
+	if r.ReleaseImage != "" {
+		fmt.Fprintf(&sb, "release image: %s\n", r.ReleaseImage)
+	}
+	sb.WriteString("\n")
+	tw := tabwriter.NewWriter(&sb, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "STATUS\tCHECK\tMESSAGE")
+	for _, c := range r.Checks {
+		lines := strings.Split(c.Message, "\n")
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", strings.ToUpper(string(c.Status)), c.ID, lines[0])
+		for _, l := range lines[1:] {
+			fmt.Fprintf(tw, "\t\t%s\n", l)
+		}
+		if c.Remedy != "" && (c.Status == Warn || c.Status == Fail) {
+			fmt.Fprintf(tw, "\t\t→ %s\n", c.Remedy)
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(&sb, "\n%s\n", r.Verdict())
+	_, err := io.WriteString(w, sb.String())
+	return err
+}
+
+// JUnit XML, in the form Jenkins, GitLab, GitHub Actions reporters and
+// Azure Pipelines read (the common "JUnit XSD" of testsuites/testsuite/
+// testcase): a failed check is a <failure>, a skipped one <skipped/>, a
+// warning passes with the warning in <system-out>.
+type junitSuites struct {
+	XMLName  xml.Name     `xml:"testsuites"`
+	Name     string       `xml:"name,attr"`
+	Tests    int          `xml:"tests,attr"`
+	Failures int          `xml:"failures,attr"`
+	Errors   int          `xml:"errors,attr"`
+	Skipped  int          `xml:"skipped,attr"`
+	Time     string       `xml:"time,attr"`
+	Suites   []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name      string          `xml:"name,attr"`
+	Tests     int             `xml:"tests,attr"`
+	Failures  int             `xml:"failures,attr"`
+	Errors    int             `xml:"errors,attr"`
+	Skipped   int             `xml:"skipped,attr"`
+	Time      string          `xml:"time,attr"`
+	Timestamp string          `xml:"timestamp,attr,omitempty"`
+	Props     *junitProps     `xml:"properties,omitempty"`
+	Cases     []junitTestCase `xml:"testcase"`
+}
+
+type junitProps struct {
+	Props []junitProp `xml:"property"`
+}
+
+type junitProp struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
+}
+
+type junitTestCase struct {
+	Name      string        `xml:"name,attr"`
+	Classname string        `xml:"classname,attr"`
+	Time      string        `xml:"time,attr"`
+	Failure   *junitFailure `xml:"failure,omitempty"`
+	Skipped   *junitSkipped `xml:"skipped,omitempty"`
+	SystemOut string        `xml:"system-out,omitempty"`
+}
+
+type junitFailure struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr"`
+	Text    string `xml:",chardata"`
+}
+
+type junitSkipped struct {
+	Message string `xml:"message,attr,omitempty"`
+}
+
+func seconds(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }
+
+// WriteJUnit writes the report as JUnit XML, one testcase per check.
+func WriteJUnit(w io.Writer, r *Report) error {
+	suite := junitSuite{
+		Name: fmt.Sprintf("mosc gate %s -> %s", r.From, r.To),
+		Props: &junitProps{Props: []junitProp{
+			{Name: "from", Value: r.From}, {Name: "to", Value: r.To}, {Name: "pool", Value: r.Pool},
+			{Name: "stacks", Value: strings.Join(r.Stacks, ",")}, {Name: "releaseImage", Value: r.ReleaseImage},
+		}},
+	}
+	if !r.Started.IsZero() {
+		suite.Timestamp = r.Started.UTC().Format("2006-01-02T15:04:05")
+	}
+	var total time.Duration
+	for _, c := range r.Checks {
+		total += c.Duration
+		tc := junitTestCase{Name: c.ID, Classname: "mosc.gate", Time: seconds(c.Duration)}
+		text := c.Message
+		if c.Remedy != "" {
+			text += "\nremedy: " + c.Remedy
+		}
+		switch c.Status {
+		case Fail:
+			tc.Failure = &junitFailure{Message: firstLine(c.Message), Type: "fail", Text: text}
+			suite.Failures++
+		case Skip:
+			tc.Skipped = &junitSkipped{Message: c.Message}
+			suite.Skipped++
+		case Warn:
+			tc.SystemOut = "WARNING: " + text
+		default:
+			tc.SystemOut = c.Message
+		}
+		suite.Tests++
+		suite.Cases = append(suite.Cases, tc)
+	}
+	suite.Time = seconds(total)
+	doc := junitSuites{Name: "mosc gate", Tests: suite.Tests, Failures: suite.Failures, Skipped: suite.Skipped, Time: suite.Time, Suites: []junitSuite{suite}}
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}
+
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(s, "\n")
+	return l
+}
