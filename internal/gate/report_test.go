@@ -133,7 +133,7 @@ func TestWriteTableAndJSON(t *testing.T) {
 		"mosc gate: OpenShift 4.20.15 → 4.21.11, pool worker, stacks doca-3.3:full\n",
 		"STATUS  CHECK           MESSAGE\n",
 		"PASS    target-profile  profile 4.21 found\n",
-		"FAIL    repo-preflight  doca-3.3: repo has no doca-openvswitch\n                                second line <&>\n                                → mirror it\n",
+		"FAIL    repo-preflight  doca-3.3: repo has no doca-openvswitch\n" + strings.Repeat(" ", 24) + "second line <&>\n" + strings.Repeat(" ", 24) + "→ mirror it\n",
 		"SKIP    pool-health     --offline",
 		"FAIL: 1 passed, 1 warnings, 1 failed, 1 skipped\n",
 	} {
