@@ -218,11 +218,12 @@ func ensureLabels(u *unstructured.Unstructured, site string) {
 // builder service account is there to mint a token for, and that the caller
 // may do everything apply will do. A *PermissionError lists what is missing.
 func (a *Applier) Preflight(ctx context.Context, p *Prepared) error {
-	if err := PoolExists(ctx, a.c, p.Plan.Pool); err != nil {
-		return err
-	}
+	// Permissions first: a restricted user gets the whole list at once.
 	mint := a.opts.PushAuth == nil
 	if err := CheckPermissions(ctx, a.c, ApplyNeeds(p.targets, mint, p.registryPVC != nil)); err != nil {
+		return err
+	}
+	if err := PoolExists(ctx, a.c, p.Plan.Pool); err != nil {
 		return err
 	}
 	if mint {
@@ -417,15 +418,31 @@ func (a *Applier) applyObject(ctx context.Context, obj *unstructured.Unstructure
 		return Result{}, fmt.Errorf("%s: %w", ref, err)
 	}
 	force := a.opts.ForceConflicts
-	after, err := ri.Patch(ctx, obj.GetName(), types.ApplyPatchType, body,
-		metav1.PatchOptions{FieldManager: FieldManager, Force: &force, DryRun: a.opts.DryRun.opts()})
-	if err != nil {
-		if c, ok := ParseConflict(err); ok {
-			return Result{}, &ConflictError{Ref: ref, Managers: c}
+	patch := func(dryRun []string) (*unstructured.Unstructured, error) {
+		after, err := ri.Patch(ctx, obj.GetName(), types.ApplyPatchType, body,
+			metav1.PatchOptions{FieldManager: FieldManager, Force: &force, DryRun: dryRun})
+		if err != nil {
+			if c, ok := ParseConflict(err); ok {
+				return nil, &ConflictError{Ref: ref, Managers: c}
+			}
+			return nil, fmt.Errorf("%s: %w", ref, err)
 		}
-		return Result{}, fmt.Errorf("%s: %w", ref, err)
+		return after, nil
 	}
-	res.Action = changeOf(before, after, a.opts.DryRun)
+	// A server dry run first: some kinds (PersistentVolumeClaims) get a new
+	// resourceVersion from an apply that changes nothing, so an object that
+	// is already as mosc wants it is not written at all.
+	after, err := patch([]string{metav1.DryRunAll})
+	if err != nil {
+		return Result{}, err
+	}
+	res.Action = changeOf(before, after, DryRunServer)
+	if res.Action == "unchanged" || a.opts.DryRun == DryRunServer {
+		return res, nil
+	}
+	if _, err := patch(nil); err != nil {
+		return Result{}, err
+	}
 	return res, nil
 }
 

@@ -110,6 +110,10 @@ func Remove(ctx context.Context, c *Clients, mapper meta.RESTMapper, o RemoveOpt
 			if it.GetNamespace() == PullSecretNamespace || it.GetLabels()[profile.LabelManagedBy] != profile.LabelManagedByValue {
 				continue
 			}
+			// Already being deleted (e.g. a PVC held by its protection finalizer).
+			if it.GetDeletionTimestamp() != nil {
+				continue
+			}
 			sites[it.GetLabels()[profile.LabelSite]] = true
 			objs = append(objs, found{obj: it, kind: k})
 		}
