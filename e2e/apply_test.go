@@ -1,0 +1,638 @@
+package e2e
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	operatorv1 "github.com/openshift/api/operator/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/watch"
+
+	"github.com/mosc-dev/mosc/internal/cluster"
+)
+
+// The walkthrough's objects (FACTS.md §4), as mosc names them on stdout.
+const (
+	refPVC       = "persistentvolumeclaim/registry-claim"
+	refRecord    = "configmap/mosc-registry-previous"
+	refRegistry  = "config.imageregistry.operator.openshift.io/cluster"
+	refPush      = "secret/push-secret"
+	refPullPush  = "secret/pull-and-push-secret"
+	refRepos     = "configmap/etc-yum-repos-d"
+	refMOSC      = "machineosconfig.machineconfiguration.openshift.io/master"
+	mcoNS        = "openshift-machine-config-operator"
+	registryNS   = "openshift-image-registry"
+	internalHost = "image-registry.openshift-image-registry.svc:5000"
+)
+
+// walkthroughArgs is the walkthrough as flags: SNO master pool, internal
+// registry on a 100Gi lvms-vg1 claim; the OpenShift release comes from the
+// cluster's ClusterVersion.
+var walkthroughArgs = []string{"--pool", "master", "--internal-registry", "--storage-class", "lvms-vg1", "--site", "lab"}
+
+func resetCluster(t *testing.T) {
+	t.Helper()
+	releasePVCs(t)
+	resetEnv(t)
+	releasePVCs(t)
+}
+
+// releasePVCs plays the controller manager's pvc-protection controller: the
+// registry claims are used by no pod here, so their finalizer goes, and a
+// deleted claim really disappears.
+func releasePVCs(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	pvcs := env.Clients.Kube.CoreV1().PersistentVolumeClaims(registryNS)
+	list, err := pvcs.List(ctx, metav1.ListOptions{})
+	must(t, err)
+	for _, p := range list.Items {
+		if len(p.Finalizers) == 0 {
+			continue
+		}
+		_, err := pvcs.Patch(ctx, p.Name, types.MergePatchType, []byte(`{"metadata":{"finalizers":null}}`), metav1.PatchOptions{})
+		if err != nil && !apierrors.IsNotFound(err) {
+			t.Fatal(err)
+		}
+	}
+}
+
+// snapshot records what apply and remove may touch: resourceVersion of
+// every object of those kinds, and the registry Config's spec (its content,
+// since remove --registry restores it by a patch).
+func snapshot(t *testing.T) map[string]string {
+	t.Helper()
+	ctx := context.Background()
+	c := env.Clients
+	s := map[string]string{}
+	add := func(key, v string) { s[key] = v }
+	moscs, err := c.MachineConfig.MachineconfigurationV1().MachineOSConfigs().List(ctx, metav1.ListOptions{})
+	must(t, err)
+	for _, o := range moscs.Items {
+		add("mosc/"+o.Name, o.ResourceVersion)
+	}
+	mcs, err := c.MachineConfig.MachineconfigurationV1().MachineConfigs().List(ctx, metav1.ListOptions{})
+	must(t, err)
+	for _, o := range mcs.Items {
+		add("machineconfig/"+o.Name, o.ResourceVersion)
+	}
+	for _, ns := range []string{mcoNS, registryNS, "openshift-config"} {
+		cms, err := c.Kube.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{})
+		must(t, err)
+		for _, o := range cms.Items {
+			add("configmap/"+ns+"/"+o.Name, o.ResourceVersion)
+		}
+		secs, err := c.Kube.CoreV1().Secrets(ns).List(ctx, metav1.ListOptions{})
+		must(t, err)
+		for _, o := range secs.Items {
+			add("secret/"+ns+"/"+o.Name, o.ResourceVersion)
+		}
+		pvcs, err := c.Kube.CoreV1().PersistentVolumeClaims(ns).List(ctx, metav1.ListOptions{})
+		must(t, err)
+		for _, o := range pvcs.Items {
+			add("pvc/"+ns+"/"+o.Name, o.ResourceVersion)
+		}
+	}
+	cfg, err := c.ImageRegistry.ImageregistryV1().Configs().Get(ctx, "cluster", metav1.GetOptions{})
+	must(t, err)
+	spec, _ := json.Marshal(cfg.Spec)
+	add("registry-config-spec", string(spec))
+	return s
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// actions maps each ref on stdout to its action ("created", "unchanged (server dry run)").
+func actions(t *testing.T, out string) map[string]string {
+	t.Helper()
+	m := map[string]string{}
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		ref, act, ok := strings.Cut(l, " ")
+		if !ok {
+			t.Fatalf("unexpected output line %q", l)
+		}
+		m[ref] = act
+	}
+	return m
+}
+
+// fakeRegistryOperator plays the image registry operator: once the Config
+// is Managed it reports Available=True (nothing runs the operator here).
+func fakeRegistryOperator(ctx context.Context, t *testing.T) {
+	cfgs := env.Clients.ImageRegistry.ImageregistryV1().Configs()
+	w, err := cfgs.Watch(ctx, metav1.ListOptions{FieldSelector: "metadata.name=cluster"})
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	defer w.Stop()
+	for ev := range w.ResultChan() {
+		if ev.Type != watch.Added && ev.Type != watch.Modified {
+			continue
+		}
+		cfg, err := cfgs.Get(ctx, "cluster", metav1.GetOptions{})
+		if err != nil || cfg.Spec.ManagementState != operatorv1.Managed {
+			continue
+		}
+		for _, c := range cfg.Status.Conditions {
+			if c.Type == "Available" && c.Status == operatorv1.ConditionTrue {
+				return
+			}
+		}
+		cfg.Status.Conditions = append(cfg.Status.Conditions, operatorv1.OperatorCondition{
+			Type: "Available", Status: operatorv1.ConditionTrue, Reason: "Ready", Message: "The registry is ready", LastTransitionTime: metav1.Now(),
+		})
+		if _, err := cfgs.UpdateStatus(ctx, cfg, metav1.UpdateOptions{}); err != nil && ctx.Err() == nil {
+			t.Errorf("fake registry operator: %v", err)
+		}
+		return
+	}
+}
+
+func clearRegistryStatus(t *testing.T) {
+	ctx := context.Background()
+	cfgs := env.Clients.ImageRegistry.ImageregistryV1().Configs()
+	cfg, err := cfgs.Get(ctx, "cluster", metav1.GetOptions{})
+	must(t, err)
+	cfg.Status.Conditions = nil
+	_, err = cfgs.UpdateStatus(ctx, cfg, metav1.UpdateOptions{})
+	must(t, err)
+}
+
+// pushToken returns the builder token in the push secret.
+func pushToken(t *testing.T) string {
+	t.Helper()
+	s, err := env.Clients.Kube.CoreV1().Secrets(mcoNS).Get(context.Background(), "push-secret", metav1.GetOptions{})
+	must(t, err)
+	var dc struct {
+		Auths map[string]struct {
+			Auth string `json:"auth"`
+		} `json:"auths"`
+	}
+	must(t, json.Unmarshal(s.Data[corev1.DockerConfigJsonKey], &dc))
+	raw, err := base64.StdEncoding.DecodeString(dc.Auths[internalHost].Auth)
+	must(t, err)
+	user, tok, ok := strings.Cut(string(raw), ":")
+	if !ok || user != "builder" || tok == "" {
+		t.Fatalf("push secret auth for %s is not builder:<token>", internalHost)
+	}
+	return tok
+}
+
+// noSecretsIn fails if any output holds the token or its encodings.
+func noSecretsIn(t *testing.T, token string, outputs ...string) {
+	t.Helper()
+	needles := []string{token, base64.StdEncoding.EncodeToString([]byte("builder:" + token))}
+	if parts := strings.Split(token, "."); len(parts) == 3 {
+		needles = append(needles, parts[2]) // the signature alone is secret enough
+	}
+	for i, o := range outputs {
+		for _, n := range needles {
+			if strings.Contains(o, n) {
+				t.Fatalf("output %d contains the builder token (or its auth encoding)", i)
+			}
+		}
+	}
+}
+
+func TestApplyWalkthrough(t *testing.T) {
+	resetCluster(t)
+	clearRegistryStatus(t)
+	ctx := context.Background()
+	c := env.Clients
+	before := snapshot(t)
+	var outputs []string
+
+	opCtx, stopOp := context.WithTimeout(ctx, time.Minute)
+	defer stopOp()
+	go fakeRegistryOperator(opCtx, t)
+
+	out, errOut, code := runMosc(t, append([]string{"apply", "--registry-timeout", "30s"}, walkthroughArgs...)...)
+	outputs = append(outputs, out, errOut)
+	if code != 0 {
+		t.Fatalf("apply: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	got := actions(t, out)
+	for _, ref := range []string{refPVC, refRecord, refPush, refPullPush, refRepos, refMOSC} {
+		if got[ref] != "created" {
+			t.Errorf("%s: %q; want created\nstdout:\n%s", ref, got[ref], out)
+		}
+	}
+	if got[refRegistry] != "configured" {
+		t.Errorf("%s: %q; want configured", refRegistry, got[refRegistry])
+	}
+	if !strings.Contains(errOut, "the image registry is available") {
+		t.Errorf("apply did not wait for the registry:\n%s", errOut)
+	}
+	for ref, act := range got {
+		if act != "created" && ref != refRegistry {
+			t.Errorf("%s %s on a fresh cluster", ref, act)
+		}
+	}
+
+	// The objects are the walkthrough's, accepted by the real CRDs.
+	mosc, err := c.MachineConfig.MachineconfigurationV1().MachineOSConfigs().Get(ctx, "master", metav1.GetOptions{})
+	must(t, err)
+	if mosc.Spec.MachineConfigPool.Name != "master" || mosc.Spec.RenderedImagePushSecret.Name != "push-secret" ||
+		mosc.Spec.BaseImagePullSecret == nil || mosc.Spec.BaseImagePullSecret.Name != "pull-and-push-secret" ||
+		mosc.Spec.RenderedImagePushSpec != internalHost+"/openshift-machine-config-operator/os-image:latest" ||
+		string(mosc.Spec.ImageBuilder.ImageBuilderType) != "Job" {
+		t.Errorf("MachineOSConfig spec = %+v", mosc.Spec)
+	}
+	if len(mosc.Spec.Containerfile) != 1 || !strings.HasPrefix(mosc.Spec.Containerfile[0].Content, "FROM configs AS final") {
+		t.Errorf("Containerfile = %+v", mosc.Spec.Containerfile)
+	}
+	if mosc.Labels["app.kubernetes.io/managed-by"] != "mosc" || mosc.Labels["mosc.dev/site"] != "lab" {
+		t.Errorf("MOSC labels = %v", mosc.Labels)
+	}
+	pvc, err := c.Kube.CoreV1().PersistentVolumeClaims(registryNS).Get(ctx, "registry-claim", metav1.GetOptions{})
+	must(t, err)
+	if pvc.Spec.StorageClassName == nil || *pvc.Spec.StorageClassName != "lvms-vg1" || pvc.Spec.Resources.Requests.Storage().String() != "100Gi" {
+		t.Errorf("PVC spec = %+v", pvc.Spec)
+	}
+	cfg, err := c.ImageRegistry.ImageregistryV1().Configs().Get(ctx, "cluster", metav1.GetOptions{})
+	must(t, err)
+	if cfg.Spec.ManagementState != operatorv1.Managed || cfg.Spec.Storage.PVC == nil || cfg.Spec.Storage.PVC.Claim != "registry-claim" ||
+		cfg.Spec.RolloutStrategy != "Recreate" || cfg.Spec.Replicas != 1 || !cfg.Spec.DefaultRoute {
+		t.Errorf("registry Config spec = %+v", cfg.Spec)
+	}
+	if cfg.Spec.HTTPSecret == "" {
+		t.Errorf("the merge patch lost a field it does not own (httpSecret)")
+	}
+
+	// The token: minted through TokenRequest, 30 days by default, expiry reported.
+	tok := pushToken(t)
+	exp, err := cluster.TokenExpiry(tok)
+	must(t, err)
+	if d := time.Until(exp); d < 30*24*time.Hour-time.Hour || d > 30*24*time.Hour+time.Hour {
+		t.Errorf("token lifetime %v; want 30 days", d)
+	}
+	if !strings.Contains(errOut, "valid until "+exp.Format(time.RFC3339)) {
+		t.Errorf("stderr does not report the real expiry %s:\n%s", exp.Format(time.RFC3339), errOut)
+	}
+
+	// The merged pull secret keeps every seeded auth, byte for byte, plus the push auth.
+	merged, err := c.Kube.CoreV1().Secrets(mcoNS).Get(ctx, "pull-and-push-secret", metav1.GetOptions{})
+	must(t, err)
+	if merged.Type != corev1.SecretTypeDockerConfigJson {
+		t.Errorf("pull-and-push-secret type %s", merged.Type)
+	}
+	var dc struct {
+		Auths map[string]map[string]string `json:"auths"`
+	}
+	must(t, json.Unmarshal(merged.Data[corev1.DockerConfigJsonKey], &dc))
+	seeded := env.SeededPullSecretAuths()
+	for host, auth := range seeded {
+		if dc.Auths[host]["auth"] != auth || dc.Auths[host]["email"] == "" {
+			t.Errorf("merged auth for %s = %v; want the seeded one kept with its email", host, dc.Auths[host])
+		}
+	}
+	if len(dc.Auths) != len(seeded)+1 || dc.Auths[internalHost]["auth"] == "" {
+		t.Errorf("merged auths: %d entries, internal registry present: %v", len(dc.Auths), dc.Auths[internalHost] != nil)
+	}
+	for _, n := range []string{"push-secret", "pull-and-push-secret"} {
+		s, err := c.Kube.CoreV1().Secrets(mcoNS).Get(ctx, n, metav1.GetOptions{})
+		must(t, err)
+		if s.Labels["app.kubernetes.io/managed-by"] != "mosc" || s.Labels["mosc.dev/site"] != "lab" {
+			t.Errorf("%s labels = %v", n, s.Labels)
+		}
+	}
+	pull, err := c.Kube.CoreV1().Secrets("openshift-config").Get(ctx, "pull-secret", metav1.GetOptions{})
+	must(t, err)
+	if before["secret/openshift-config/pull-secret"] != pull.ResourceVersion {
+		t.Errorf("the cluster pull secret was changed")
+	}
+
+	// A second apply changes nothing.
+	applied := snapshot(t)
+	out, errOut, code = runMosc(t, append([]string{"apply", "--registry-timeout", "30s"}, walkthroughArgs...)...)
+	outputs = append(outputs, out, errOut)
+	if code != 0 {
+		t.Fatalf("second apply: exit %d\n%s\n%s", code, out, errOut)
+	}
+	for ref, act := range actions(t, out) {
+		if act != "unchanged" {
+			t.Errorf("second apply: %s %s; want unchanged", ref, act)
+		}
+	}
+	if len(actions(t, out)) != len(got)-1 { // the registry record is written once
+		t.Errorf("second apply printed %d objects, first %d", len(actions(t, out)), len(got))
+	}
+	if d := cmp.Diff(applied, snapshot(t)); d != "" {
+		t.Errorf("second apply changed the cluster (-before +after):\n%s", d)
+	}
+	if !strings.Contains(errOut, "keeping the builder token") {
+		t.Errorf("second apply did not keep the token:\n%s", errOut)
+	}
+
+	// Dry runs change nothing, whatever they would do.
+	for _, mode := range []string{"server", "client"} {
+		out, errOut, code = runMosc(t, append([]string{"apply", "--dry-run=" + mode, "--rotate-token"}, walkthroughArgs...)...)
+		outputs = append(outputs, out, errOut)
+		if code != 0 {
+			t.Fatalf("apply --dry-run=%s: exit %d\n%s\n%s", mode, code, out, errOut)
+		}
+		if !strings.Contains(errOut, "TokenRequest API has no dry-run") {
+			t.Errorf("--dry-run=%s --rotate-token does not say the token is not minted:\n%s", mode, errOut)
+		}
+		if d := cmp.Diff(applied, snapshot(t)); d != "" {
+			t.Errorf("apply --dry-run=%s changed the cluster (-before +after):\n%s", mode, d)
+		}
+	}
+	if a := actions(t, out); a[refMOSC] != "configured (dry run)" {
+		t.Errorf("client dry run: %s %q", refMOSC, a[refMOSC])
+	}
+
+	// --rotate-token mints a new token: both secrets change, nothing else.
+	out, errOut, code = runMosc(t, append([]string{"apply", "--rotate-token", "--token-ttl", "1h"}, walkthroughArgs...)...)
+	outputs = append(outputs, out, errOut)
+	if code != 0 {
+		t.Fatalf("apply --rotate-token: exit %d\n%s\n%s", code, out, errOut)
+	}
+	a := actions(t, out)
+	if a[refPush] != "configured" || a[refPullPush] != "configured" || a[refMOSC] != "unchanged" {
+		t.Errorf("apply --rotate-token: %v", a)
+	}
+	tok2 := pushToken(t)
+	if tok2 == tok {
+		t.Errorf("--rotate-token kept the old token")
+	}
+
+	// No command ever printed a token.
+	for _, tk := range []string{tok, tok2} {
+		noSecretsIn(t, tk, outputs...)
+	}
+
+	// remove: the MOSC first, then the rest; the registry stays.
+	out, errOut, code = runMosc(t, "remove", "--site", "lab")
+	noSecretsIn(t, tok2, out, errOut)
+	if code != 0 {
+		t.Fatalf("remove: exit %d\n%s\n%s", code, out, errOut)
+	}
+	rm := strings.Split(strings.TrimSpace(out), "\n")
+	if rm[0] != refMOSC+" deleted" {
+		t.Errorf("remove did not delete the MachineOSConfig first:\n%s", out)
+	}
+	if strings.Contains(out, refPVC) || !strings.Contains(errOut, "the image registry stays enabled") {
+		t.Errorf("remove without --registry touched the registry:\n%s\n%s", out, errOut)
+	}
+	if _, err := c.Kube.CoreV1().PersistentVolumeClaims(registryNS).Get(ctx, "registry-claim", metav1.GetOptions{}); err != nil {
+		t.Errorf("registry PVC: %v", err)
+	}
+	// remove --registry restores the registry Config and deletes the claim:
+	// the cluster is as it was before the first apply.
+	out, errOut, code = runMosc(t, "remove", "--site", "lab", "--registry")
+	if code != 0 {
+		t.Fatalf("remove --registry: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if want := []string{refRegistry + " restored", refPVC + " deleted", refRecord + " deleted"}; cmp.Diff(want, strings.Split(strings.TrimSpace(out), "\n")) != "" {
+		t.Errorf("remove --registry:\n%s\nwant %v", out, want)
+	}
+	releasePVCs(t)
+	if d := cmp.Diff(before, snapshot(t)); d != "" {
+		t.Errorf("apply + remove --registry did not leave the cluster as before (-before +after):\n%s", d)
+	}
+}
+
+func TestApplyDryRunOnFreshCluster(t *testing.T) {
+	resetCluster(t)
+	before := snapshot(t)
+	for _, mode := range []string{"client", "server"} {
+		out, errOut, code := runMosc(t, append([]string{"apply", "--dry-run=" + mode}, walkthroughArgs...)...)
+		if code != 0 {
+			t.Fatalf("apply --dry-run=%s: exit %d\n%s\n%s", mode, code, out, errOut)
+		}
+		suffix := " (dry run)"
+		if mode == "server" {
+			suffix = " (server dry run)"
+		}
+		for ref, act := range actions(t, out) {
+			want := "created" + suffix
+			if ref == refRegistry {
+				want = "configured" + suffix
+			}
+			if act != want {
+				t.Errorf("--dry-run=%s: %s %q; want %q", mode, ref, act, want)
+			}
+		}
+		if !strings.Contains(errOut, "a new builder token would be minted") {
+			t.Errorf("--dry-run=%s does not say a token would be minted:\n%s", mode, errOut)
+		}
+		if d := cmp.Diff(before, snapshot(t)); d != "" {
+			t.Fatalf("apply --dry-run=%s changed the cluster (-before +after):\n%s", mode, d)
+		}
+	}
+	// remove on a cluster without mosc objects is a no-op.
+	out, errOut, code := runMosc(t, "remove", "--dry-run=server")
+	if code != 0 || out != "" || !strings.Contains(errOut, "nothing to remove") {
+		t.Fatalf("remove on a clean cluster: exit %d\n%s\n%s", code, out, errOut)
+	}
+}
+
+// grant gives a user a cluster role (labelled so Reset removes the binding).
+func grant(t *testing.T, user, role string, rules []rbacv1.PolicyRule) {
+	t.Helper()
+	ctx := context.Background()
+	rbac := env.Clients.Kube.RbacV1()
+	cr := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: role}, Rules: rules}
+	if _, err := rbac.ClusterRoles().Create(ctx, cr, metav1.CreateOptions{}); apierrors.IsAlreadyExists(err) {
+		_, err = rbac.ClusterRoles().Update(ctx, cr, metav1.UpdateOptions{})
+		must(t, err)
+	} else {
+		must(t, err)
+	}
+	crb := &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: role + "-" + user, Labels: map[string]string{"mosc-e2e/test": "apply"}},
+		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: role},
+		Subjects:   []rbacv1.Subject{{Kind: "User", APIGroup: "rbac.authorization.k8s.io", Name: user}},
+	}
+	if _, err := rbac.ClusterRoleBindings().Create(ctx, crb, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+}
+
+func TestApplyRestrictedUser(t *testing.T) {
+	resetCluster(t)
+	// bob may read pools and write ConfigMaps, nothing else mosc needs.
+	grant(t, "bob", "mosc-e2e-partial", []rbacv1.PolicyRule{
+		{APIGroups: []string{"machineconfiguration.openshift.io"}, Resources: []string{"machineconfigpools"}, Verbs: []string{"get", "list"}},
+		{APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: []string{"get", "create", "patch"}},
+	})
+	kc, err := env.UserKubeconfig("bob", nil)
+	must(t, err)
+	before := snapshot(t)
+	out, errOut, code := runMosc(t, append([]string{"apply", "--kubeconfig", kc, "--openshift", "4.20"}, walkthroughArgs...)...)
+	if code != 2 {
+		t.Fatalf("restricted apply: exit %d; want 2\n%s\n%s", code, out, errOut)
+	}
+	for _, want := range []string{
+		"bob may not do",
+		"nothing was changed",
+		`create secrets "push-secret" in namespace openshift-machine-config-operator`,
+		`patch secrets "pull-and-push-secret" in namespace openshift-machine-config-operator`,
+		`create machineosconfigs.machineconfiguration.openshift.io "master" (cluster-scoped)`,
+		`create serviceaccounts/token "builder" in namespace openshift-machine-config-operator`,
+		`get secrets "pull-secret" in namespace openshift-config`,
+		`patch configs.imageregistry.operator.openshift.io "cluster" (cluster-scoped)`,
+		`create persistentvolumeclaims "registry-claim" in namespace openshift-image-registry`,
+	} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+	for _, granted := range []string{"machineconfigpools", `configmaps "etc-yum-repos-d"`} {
+		if strings.Contains(errOut, granted) {
+			t.Errorf("stderr lists the granted %s:\n%s", granted, errOut)
+		}
+	}
+	if out != "" {
+		t.Errorf("stdout: %s", out)
+	}
+	if d := cmp.Diff(before, snapshot(t)); d != "" {
+		t.Errorf("a refused apply changed the cluster (-before +after):\n%s", d)
+	}
+	// remove lists what it lacks too.
+	_, errOut, code = runMosc(t, "remove", "--kubeconfig", kc, "--site", "lab")
+	if code != 2 || !strings.Contains(errOut, "delete machineosconfigs.machineconfiguration.openshift.io") {
+		t.Errorf("restricted remove: exit %d\n%s", code, errOut)
+	}
+}
+
+func TestApplyBadInputChangesNothing(t *testing.T) {
+	resetCluster(t)
+	dir := t.TempDir()
+	badSite := filepath.Join(dir, "mosc.yaml")
+	must(t, os.WriteFile(badSite, []byte("apiVersion: mosc.dev/v1alpha1\nkind: Site\nmetadata:\n  name: lab\nspec:\n  pool: master\n  registy:\n    internal: true\n"), 0o600))
+	otherAuth := filepath.Join(dir, "auth.json")
+	must(t, os.WriteFile(otherAuth, []byte(`{"auths":{"docker.io":{"auth":"`+base64.StdEncoding.EncodeToString([]byte("u:p"))+`"}}}`), 0o600))
+	before := snapshot(t)
+	tests := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"site file typo", []string{"apply", "-f", badSite}, []string{badSite + ":7:3", "registy"}},
+		{"push spec without tag", []string{"apply", "--pool", "master", "--push-spec", "quay.io/acme/os-image"}, []string{"--push-spec", "no tag"}},
+		{"push auth without the host", []string{"apply", "--pool", "master", "--push-spec", "quay.io/acme/os-image:latest", "--push-auth", otherAuth}, []string{"--push-auth " + otherAuth, `"quay.io"`}},
+		{"external registry without credentials", []string{"apply", "--pool", "master", "--push-spec", "quay.io/acme/os-image:latest"}, []string{"--push-auth FILE"}},
+		{"unknown pool", []string{"apply", "--pool", "gpu"}, []string{`machineconfigpool "gpu" not found`, "master, worker"}},
+		{"version mismatch", []string{"apply", "--pool", "master", "--openshift", "4.21"}, []string{"runs OpenShift 4.20.15", "--force"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, errOut, code := runMosc(t, tt.args...)
+			if code != 2 {
+				t.Fatalf("exit %d; want 2\n%s\n%s", code, out, errOut)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(errOut, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, errOut)
+				}
+			}
+			if d := cmp.Diff(before, snapshot(t)); d != "" {
+				t.Fatalf("bad input changed the cluster (-before +after):\n%s", d)
+			}
+		})
+	}
+}
+
+func TestApplyConflictAndExternalRegistry(t *testing.T) {
+	resetCluster(t)
+	ctx := context.Background()
+	kube := env.Clients.Kube
+	dir := t.TempDir()
+	// External registry: credentials from a file; quay.io clashes with the
+	// cluster pull secret's entry, which the push auth replaces in the merge.
+	robot := base64.StdEncoding.EncodeToString([]byte("acme+robot:robot-password-123"))
+	authFile := filepath.Join(dir, "push.json")
+	must(t, os.WriteFile(authFile, []byte(`{"auths":{"quay.io":{"auth":"`+robot+`"},"docker.io":{"auth":"eDp5"}}}`), 0o600))
+	args := []string{"apply", "--pool", "worker", "--site", "ext", "--push-spec", "quay.io/acme/os-image:4.20", "--push-auth", authFile}
+	out, errOut, code := runMosc(t, args...)
+	if code != 0 {
+		t.Fatalf("apply: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if strings.Contains(out+errOut, robot) || strings.Contains(out+errOut, "robot-password-123") {
+		t.Fatalf("output holds the push credentials")
+	}
+	if !strings.Contains(errOut, `already has an auth for "quay.io"`) || strings.Contains(errOut, "minted") {
+		t.Errorf("stderr:\n%s", errOut)
+	}
+	push, err := kube.CoreV1().Secrets(mcoNS).Get(ctx, "push-secret", metav1.GetOptions{})
+	must(t, err)
+	if want := `{"auths":{"quay.io":{"auth":"` + robot + `"}}}`; string(push.Data[corev1.DockerConfigJsonKey]) != want {
+		t.Errorf("push secret = %s; want only the quay.io entry of the file", push.Data[corev1.DockerConfigJsonKey])
+	}
+	merged, err := kube.CoreV1().Secrets(mcoNS).Get(ctx, "pull-and-push-secret", metav1.GetOptions{})
+	must(t, err)
+	var dc struct {
+		Auths map[string]map[string]string `json:"auths"`
+	}
+	must(t, json.Unmarshal(merged.Data[corev1.DockerConfigJsonKey], &dc))
+	for host, auth := range env.SeededPullSecretAuths() {
+		want := auth
+		if host == "quay.io" {
+			want = robot
+		}
+		if dc.Auths[host]["auth"] != want {
+			t.Errorf("merged %s auth = %q; want %q", host, dc.Auths[host]["auth"], want)
+		}
+	}
+
+	// Someone edits a field mosc owns: apply names them and stops.
+	cm, err := kube.CoreV1().ConfigMaps(mcoNS).Get(ctx, "etc-yum-repos-d", metav1.GetOptions{})
+	must(t, err)
+	var key string
+	for k := range cm.Data {
+		key = k
+		break
+	}
+	cm.Data[key] = "# edited by hand\n"
+	_, err = kube.CoreV1().ConfigMaps(mcoNS).Update(ctx, cm, metav1.UpdateOptions{FieldManager: "kubectl-edit"})
+	must(t, err)
+	out, errOut, code = runMosc(t, args...)
+	if code != 1 {
+		t.Fatalf("apply over an edit: exit %d; want 1\n%s\n%s", code, out, errOut)
+	}
+	if want := fmt.Sprintf(`configmap/etc-yum-repos-d: conflict: field manager "kubectl-edit" owns .data.%s`, key); !strings.Contains(errOut, want) || !strings.Contains(errOut, "--force-conflicts") {
+		t.Errorf("stderr lacks %q:\n%s", want, errOut)
+	}
+	if strings.Contains(out, refMOSC) {
+		t.Errorf("apply went on past the conflict:\n%s", out)
+	}
+	out, errOut, code = runMosc(t, append(args, "--force-conflicts")...)
+	if code != 0 || actions(t, out)[refRepos] != "configured" {
+		t.Fatalf("apply --force-conflicts: exit %d\n%s\n%s", code, out, errOut)
+	}
+	cm, err = kube.CoreV1().ConfigMaps(mcoNS).Get(ctx, "etc-yum-repos-d", metav1.GetOptions{})
+	must(t, err)
+	if cm.Data[key] == "# edited by hand\n" {
+		t.Errorf("--force-conflicts did not restore %s", key)
+	}
+
+	// Two sites: remove needs --site; then removes only its own.
+	out, errOut, code = runMosc(t, append([]string{"apply", "--push-spec", "quay.io/acme/os-image:master", "--push-auth", authFile}, walkthroughArgs[:2]...)...)
+	if code != 0 {
+		t.Fatalf("apply master: exit %d\n%s\n%s", code, out, errOut)
+	}
+	_, errOut, code = runMosc(t, "remove")
+	if code != 2 || !strings.Contains(errOut, "several sites") || !strings.Contains(errOut, "default, ext") {
+		t.Fatalf("remove without --site: exit %d\n%s", code, errOut)
+	}
+}
