@@ -1,0 +1,579 @@
+// Package watch follows a MachineOSConfig from its MachineOSBuild through the
+// pool's rollout to verified OVS-DOCA on every node. The model is a pure
+// function of object snapshots (Evaluate), changes between two evaluations
+// are Events (Diff), and a Watcher feeds snapshots from informers.
+package watch
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+)
+
+// Annotations and labels the Machine Config Operator sets (FACTS.md §1).
+const (
+	AnnotationCurrentMOSB   = "machineconfiguration.openshift.io/current-machine-os-build"
+	AnnotationCurrentConfig = "machineconfiguration.openshift.io/currentConfig"
+	AnnotationDesiredConfig = "machineconfiguration.openshift.io/desiredConfig"
+	AnnotationState         = "machineconfiguration.openshift.io/state"
+	AnnotationReason        = "machineconfiguration.openshift.io/reason"
+	AnnotationCurrentImage  = "machineconfiguration.openshift.io/currentImage"
+	AnnotationDesiredImage  = "machineconfiguration.openshift.io/desiredImage"
+	LabelMachineOSConfig    = "machineconfiguration.openshift.io/machine-os-config"
+	// LabelJobName is set by the Job controller on a Job's pods.
+	LabelJobName = "job-name"
+	// BuildContainer is the build pod's buildah container.
+	BuildContainer = "image-build"
+	MCONamespace   = "openshift-machine-config-operator"
+)
+
+// Node states of the machine-config daemon.
+const (
+	NodeDone           = "Done"
+	NodeWorking        = "Working"
+	NodeRebooting      = "Rebooting"
+	NodeDegraded       = "Degraded"
+	NodeUnreconcilable = "Unreconcilable"
+)
+
+// Phase of the whole rollout.
+type Phase string
+
+const (
+	PhaseBuild   Phase = "build"
+	PhaseRollout Phase = "rollout"
+	PhaseVerify  Phase = "verify"
+	PhaseDone    Phase = "done"
+	PhaseFailed  Phase = "failed"
+)
+
+// Build states: the True one of the MOSB's five conditions, or a waiting state.
+const (
+	BuildNoMOSC       = "NoMachineOSConfig"
+	BuildWaiting      = "Waiting" // no MOSB for the current spec yet
+	BuildPending      = "Pending" // MOSB exists, no condition True yet
+	BuildPrepared     = "Prepared"
+	BuildBuilding     = "Building"
+	BuildSucceeded    = "Succeeded"
+	BuildFailed       = "Failed"
+	BuildInterrupted  = "Interrupted"
+	buildConditionSet = "Prepared,Building,Succeeded,Failed,Interrupted"
+)
+
+// Check states of a node's on-node verification.
+const (
+	CheckNone     = ""         // node not updated yet
+	CheckPending  = "pending"  // updated, check not started
+	CheckRunning  = "running"  // check pod(s) in flight
+	CheckEnabling = "enabling" // setting doca-init and restarting openvswitch
+	CheckPassed   = "passed"
+	CheckFailed   = "failed" // the node is not working as the plan says
+	CheckError    = "error"  // the check could not run (retried)
+)
+
+// Snapshot is everything the model looks at, as read from the API (listers).
+type Snapshot struct {
+	Pool string // MachineConfigPool name
+	MOSC string // MachineOSConfig name (== Pool for v1)
+
+	MOSCObj   *mcfgv1.MachineOSConfig
+	MOSBs     []*mcfgv1.MachineOSBuild
+	Pools     []*mcfgv1.MachineConfigPool // all pools: node membership depends on them
+	Nodes     []*corev1.Node              // candidate nodes (may include other pools')
+	MCNs      map[string]*mcfgv1.MachineConfigNode
+	BuildPods []*corev1.Pod
+	// Checks are the verification results the watcher keeps, by node.
+	Checks map[string]CheckState
+}
+
+// CheckState is one node's verification state.
+type CheckState struct {
+	State string `json:"state"`
+	// Image is the node's currentImage when it was checked; a node that later
+	// boots another image is checked again.
+	Image    string   `json:"image,omitempty"`
+	Problems []string `json:"problems,omitempty"`
+	Message  string   `json:"message,omitempty"`
+	Enabled  bool     `json:"docaInitEnabled,omitempty"`
+	Attempts int      `json:"-"`
+}
+
+// Status is the model's view of the rollout at one moment.
+type Status struct {
+	Pool  string `json:"pool"`
+	MOSC  string `json:"machineOSConfig"`
+	Phase Phase  `json:"phase"`
+	// Waiting says, in words, what the current phase waits for.
+	Waiting string `json:"waiting,omitempty"`
+
+	Build BuildStatus `json:"build"`
+	// TargetImage is the MOSC's status.currentImagePullSpec once it points
+	// at the current build's image ("" before).
+	TargetImage string     `json:"targetImage,omitempty"`
+	PoolStatus  PoolStatus `json:"poolStatus"`
+	Nodes       []NodeStatus
+
+	Total    int `json:"total"`
+	Updated  int `json:"updated"`
+	Verified int `json:"verified"`
+
+	// Failure is set when the rollout cannot succeed (build failed, node or
+	// pool degraded, a node failed verification).
+	Failure *Failure `json:"failure,omitempty"`
+}
+
+// Failure says why a rollout failed, naming the object.
+type Failure struct {
+	Phase  Phase  `json:"phase"`
+	Object string `json:"object"`
+	Reason string `json:"reason"`
+	// LogTail is the end of the build log (build failures only).
+	LogTail []string `json:"logTail,omitempty"`
+}
+
+func (f *Failure) Error() string {
+	s := f.Object + ": " + f.Reason
+	if len(f.LogTail) > 0 {
+		s += "\nlast lines of the build log:\n  " + strings.Join(f.LogTail, "\n  ")
+	}
+	return s
+}
+
+// BuildStatus follows the MachineOSBuild for the MOSC's current spec.
+type BuildStatus struct {
+	MOSB    string     `json:"machineOSBuild,omitempty"`
+	State   string     `json:"state"`
+	Reason  string     `json:"reason,omitempty"`
+	Message string     `json:"message,omitempty"`
+	Start   *time.Time `json:"start,omitempty"`
+	End     *time.Time `json:"end,omitempty"`
+	Image   string     `json:"image,omitempty"` // digestedImagePushSpec
+	Job     string     `json:"job,omitempty"`
+	Pod     string     `json:"pod,omitempty"`
+	// PodRunning is true once the build container has started (logs exist).
+	PodRunning bool `json:"-"`
+}
+
+// Duration of the build so far (or in all, once ended).
+func (b BuildStatus) Duration(now time.Time) time.Duration {
+	if b.Start == nil {
+		return 0
+	}
+	end := now
+	if b.End != nil {
+		end = *b.End
+	}
+	return end.Sub(*b.Start).Round(time.Second)
+}
+
+// PoolStatus is the MachineConfigPool's status.
+type PoolStatus struct {
+	Name        string `json:"name"`
+	Config      string `json:"config,omitempty"`
+	Machines    int32  `json:"machineCount"`
+	Updated     int32  `json:"updatedMachineCount"`
+	Ready       int32  `json:"readyMachineCount"`
+	Unavailable int32  `json:"unavailableMachineCount"`
+	Degraded    int32  `json:"degradedMachineCount"`
+	// Conditions holds Updated, Updating, Degraded, NodeDegraded,
+	// RenderDegraded and ImageBuildDegraded as "True"/"False" (absent: "").
+	Conditions map[string]string `json:"conditions,omitempty"`
+	// Messages of the True degraded conditions.
+	Messages map[string]string `json:"messages,omitempty"`
+}
+
+// Pool condition types that fail a rollout when True.
+var poolDegradedConditions = []string{"Degraded", "NodeDegraded", "RenderDegraded", "ImageBuildDegraded"}
+
+// PoolConditionTypes are shown, in order.
+var PoolConditionTypes = []string{"Updated", "Updating", "Degraded", "ImageBuildDegraded"}
+
+// NodeStatus is one node of the pool.
+type NodeStatus struct {
+	Name          string `json:"name"`
+	State         string `json:"state"`
+	Reason        string `json:"reason,omitempty"`
+	CurrentConfig string `json:"currentConfig,omitempty"`
+	DesiredConfig string `json:"desiredConfig,omitempty"`
+	CurrentImage  string `json:"currentImage,omitempty"`
+	DesiredImage  string `json:"desiredImage,omitempty"`
+	// MCN lists the True conditions of the node's MachineConfigNode.
+	MCN []string `json:"machineConfigNode,omitempty"`
+	// Updated is the FACTS.md §1 rule: configs and images all equal the
+	// targets, state Done.
+	Updated bool `json:"updated"`
+	// Waiting says why a node is not updated yet.
+	Waiting string     `json:"waiting,omitempty"`
+	Check   CheckState `json:"check"`
+}
+
+// InFlight says whether a node is being worked on (shown in the live table).
+func (n NodeStatus) InFlight() bool {
+	if n.Updated {
+		return n.Check.State != CheckPassed
+	}
+	return n.State != NodeDone || n.DesiredImage != n.CurrentImage || n.DesiredConfig != n.CurrentConfig
+}
+
+// Done says the rollout finished: every node updated and verified.
+func (s *Status) Done() bool { return s.Phase == PhaseDone }
+
+// NodeDoneInput is what the node-done rule looks at.
+type NodeDoneInput struct {
+	CurrentConfig, DesiredConfig, PoolConfig string
+	State                                    string
+	CurrentImage, DesiredImage, TargetImage  string
+}
+
+// NodeUpdated applies FACTS.md §1: a layered node is done when currentConfig
+// == desiredConfig == the pool's spec config, state == Done, and
+// currentImage == desiredImage == the MOSC's status.currentImagePullSpec.
+// The second result says what is still missing.
+func NodeUpdated(in NodeDoneInput) (bool, string) {
+	switch {
+	case in.TargetImage == "":
+		return false, "no built image yet"
+	case in.State != NodeDone:
+		if in.State == "" {
+			return false, "no machine-config daemon state"
+		}
+		return false, "state " + in.State
+	case in.DesiredImage != in.TargetImage:
+		return false, "desiredImage is not the new image yet"
+	case in.CurrentImage != in.DesiredImage:
+		return false, "currentImage differs from desiredImage"
+	case in.PoolConfig != "" && in.DesiredConfig != in.PoolConfig:
+		return false, "desiredConfig " + in.DesiredConfig + " is not the pool's " + in.PoolConfig
+	case in.CurrentConfig != in.DesiredConfig:
+		return false, "currentConfig differs from desiredConfig"
+	}
+	return true, ""
+}
+
+// Evaluate computes the Status of a snapshot.
+func Evaluate(s Snapshot) Status {
+	st := Status{Pool: s.Pool, MOSC: s.MOSC, Phase: PhaseBuild}
+	pool := findPool(s.Pools, s.Pool)
+	if pool != nil {
+		st.PoolStatus = poolStatus(pool)
+	} else {
+		st.PoolStatus = PoolStatus{Name: s.Pool}
+	}
+	st.Build = buildStatus(s, pool)
+	target := ""
+	if s.MOSCObj != nil && st.Build.State == BuildSucceeded {
+		cur := string(s.MOSCObj.Status.CurrentImagePullSpec)
+		// The MOSC may still point at the previous build's image for a moment.
+		if st.Build.Image == "" || cur == st.Build.Image {
+			target = cur
+		}
+	}
+	st.TargetImage = target
+	poolConfig := ""
+	if pool != nil {
+		poolConfig = pool.Spec.Configuration.Name
+	}
+
+	for _, n := range poolNodes(s.Nodes, s.Pools, pool) {
+		ns := nodeStatus(n, s.MCNs[n.Name])
+		ns.Updated, ns.Waiting = NodeUpdated(NodeDoneInput{
+			CurrentConfig: ns.CurrentConfig, DesiredConfig: ns.DesiredConfig, PoolConfig: poolConfig,
+			State: ns.State, CurrentImage: ns.CurrentImage, DesiredImage: ns.DesiredImage, TargetImage: target,
+		})
+		if ns.Updated {
+			st.Updated++
+			c, ok := s.Checks[n.Name]
+			if ok && c.Image == ns.CurrentImage {
+				ns.Check = c
+			} else {
+				ns.Check = CheckState{State: CheckPending, Image: ns.CurrentImage}
+			}
+			if ns.Check.State == CheckPassed {
+				st.Verified++
+			}
+		}
+		st.Nodes = append(st.Nodes, ns)
+	}
+	sort.Slice(st.Nodes, func(i, j int) bool { return st.Nodes[i].Name < st.Nodes[j].Name })
+	st.Total = len(st.Nodes)
+
+	st.Failure = failure(s, &st)
+	switch {
+	case st.Failure != nil:
+		st.Phase = PhaseFailed
+	case st.Build.State != BuildSucceeded || target == "":
+		st.Phase = PhaseBuild
+		st.Waiting = buildWaiting(st.Build, target)
+	case st.Updated < st.Total:
+		st.Phase = PhaseRollout
+		st.Waiting = fmt.Sprintf("%d of %d nodes updated", st.Updated, st.Total)
+	case st.Verified < st.Total:
+		st.Phase = PhaseVerify
+		st.Waiting = fmt.Sprintf("%d of %d nodes verified", st.Verified, st.Total)
+	default:
+		st.Phase = PhaseDone
+	}
+	return st
+}
+
+func buildWaiting(b BuildStatus, target string) string {
+	switch b.State {
+	case BuildNoMOSC, BuildWaiting:
+		return b.Message
+	case BuildSucceeded:
+		if target == "" {
+			return "MachineOSConfig status.currentImagePullSpec does not point at " + b.Image + " yet"
+		}
+	}
+	if b.MOSB != "" {
+		return "MachineOSBuild " + b.MOSB + " " + b.State
+	}
+	return b.State
+}
+
+func failure(s Snapshot, st *Status) *Failure {
+	switch st.Build.State {
+	case BuildFailed, BuildInterrupted:
+		reason := st.Build.State
+		if st.Build.Reason != "" && st.Build.Reason != st.Build.State {
+			reason += " (" + st.Build.Reason + ")"
+		}
+		if st.Build.Message != "" {
+			reason += ": " + st.Build.Message
+		}
+		return &Failure{Phase: PhaseBuild, Object: "machineosbuild/" + st.Build.MOSB, Reason: reason}
+	}
+	for _, n := range st.Nodes {
+		if n.State == NodeDegraded || n.State == NodeUnreconcilable {
+			r := n.Reason
+			if r == "" {
+				r = "(no reason annotation)"
+			}
+			return &Failure{Phase: PhaseRollout, Object: "node/" + n.Name, Reason: n.State + ": " + r}
+		}
+		for _, c := range n.MCN {
+			if c == string(mcfgv1.MachineConfigNodeNodeDegraded) {
+				msg := ""
+				if mcn := s.MCNs[n.Name]; mcn != nil {
+					if cond := meta.FindStatusCondition(mcn.Status.Conditions, c); cond != nil {
+						msg = cond.Message
+					}
+				}
+				return &Failure{Phase: PhaseRollout, Object: "node/" + n.Name, Reason: "MachineConfigNode NodeDegraded: " + msg}
+			}
+		}
+		if n.Check.State == CheckFailed {
+			return &Failure{Phase: PhaseVerify, Object: "node/" + n.Name, Reason: "verification failed: " + strings.Join(n.Check.Problems, "; ")}
+		}
+	}
+	for _, t := range poolDegradedConditions {
+		if st.PoolStatus.Conditions[t] == "True" {
+			return &Failure{Phase: PhaseRollout, Object: "machineconfigpool/" + st.Pool, Reason: t + ": " + st.PoolStatus.Messages[t]}
+		}
+	}
+	return nil
+}
+
+func findPool(pools []*mcfgv1.MachineConfigPool, name string) *mcfgv1.MachineConfigPool {
+	for _, p := range pools {
+		if p.Name == name {
+			return p
+		}
+	}
+	return nil
+}
+
+func poolStatus(p *mcfgv1.MachineConfigPool) PoolStatus {
+	ps := PoolStatus{
+		Name: p.Name, Config: p.Spec.Configuration.Name,
+		Machines: p.Status.MachineCount, Updated: p.Status.UpdatedMachineCount, Ready: p.Status.ReadyMachineCount,
+		Unavailable: p.Status.UnavailableMachineCount, Degraded: p.Status.DegradedMachineCount,
+		Conditions: map[string]string{}, Messages: map[string]string{},
+	}
+	for _, c := range p.Status.Conditions {
+		ps.Conditions[string(c.Type)] = string(c.Status)
+		if c.Status == corev1.ConditionTrue && c.Message != "" {
+			ps.Messages[string(c.Type)] = c.Message
+		}
+	}
+	return ps
+}
+
+// buildStatus finds the MachineOSBuild for the MOSC's current spec: the one
+// the MOSC's current-machine-os-build annotation names, else the newest one
+// labelled with the MOSC; one built for another rendered config than the
+// pool's is stale (MCO has yet to start the new build).
+func buildStatus(s Snapshot, pool *mcfgv1.MachineConfigPool) BuildStatus {
+	if s.MOSCObj == nil {
+		return BuildStatus{State: BuildNoMOSC, Message: "MachineOSConfig " + s.MOSC + " does not exist (yet)"}
+	}
+	mosc := s.MOSCObj
+	var mosb *mcfgv1.MachineOSBuild
+	if name := mosc.Annotations[AnnotationCurrentMOSB]; name != "" {
+		for _, b := range s.MOSBs {
+			if b.Name == name {
+				mosb = b
+			}
+		}
+	}
+	if mosb == nil {
+		for _, b := range s.MOSBs {
+			if b.Labels[LabelMachineOSConfig] != mosc.Name && b.Spec.MachineOSConfig.Name != mosc.Name {
+				continue
+			}
+			if mosb == nil || b.CreationTimestamp.After(mosb.CreationTimestamp.Time) ||
+				b.CreationTimestamp.Equal(&mosb.CreationTimestamp) && b.Name > mosb.Name {
+				mosb = b
+			}
+		}
+	}
+	if mosb == nil {
+		return BuildStatus{State: BuildWaiting, Message: "no MachineOSBuild for MachineOSConfig " + mosc.Name + " yet"}
+	}
+	if pool != nil && pool.Spec.Configuration.Name != "" && mosb.Spec.MachineConfig.Name != "" &&
+		mosb.Spec.MachineConfig.Name != pool.Spec.Configuration.Name {
+		return BuildStatus{State: BuildWaiting, MOSB: mosb.Name,
+			Message: fmt.Sprintf("MachineOSBuild %s is for %s; waiting for a build of the pool's %s", mosb.Name, mosb.Spec.MachineConfig.Name, pool.Spec.Configuration.Name)}
+	}
+	b := BuildStatus{MOSB: mosb.Name, State: BuildPending, Image: string(mosb.Status.DigestedImagePushSpec)}
+	for _, t := range strings.Split(buildConditionSet, ",") {
+		if c := meta.FindStatusCondition(mosb.Status.Conditions, t); c != nil && c.Status == metav1.ConditionTrue {
+			b.State, b.Reason, b.Message = t, c.Reason, c.Message
+		}
+	}
+	// Once one of the final three is True it wins, whatever else says True.
+	for _, t := range []string{BuildSucceeded, BuildFailed, BuildInterrupted} {
+		if c := meta.FindStatusCondition(mosb.Status.Conditions, t); c != nil && c.Status == metav1.ConditionTrue {
+			b.State, b.Reason, b.Message = t, c.Reason, c.Message
+		}
+	}
+	// Right after a spec change the annotation still names the previous,
+	// finished build; a MOSC whose observedGeneration lags is not done.
+	if og := mosc.Status.ObservedGeneration; b.State == BuildSucceeded && og != 0 && og < mosc.Generation {
+		return BuildStatus{State: BuildWaiting, MOSB: mosb.Name,
+			Message: fmt.Sprintf("the operator has not built MachineOSConfig %s generation %d yet (observed %d)", mosc.Name, mosc.Generation, og)}
+	}
+	if mosb.Status.BuildStart != nil {
+		t := mosb.Status.BuildStart.Time
+		b.Start = &t
+	}
+	if mosb.Status.BuildEnd != nil {
+		t := mosb.Status.BuildEnd.Time
+		b.End = &t
+	}
+	b.Job = "build-" + mosb.Name
+	if j := mosb.Status.Builder; j != nil && j.Job != nil && j.Job.Name != "" {
+		b.Job = j.Job.Name
+	}
+	var pod *corev1.Pod
+	for _, p := range s.BuildPods {
+		if p.Labels[LabelJobName] == b.Job && p.DeletionTimestamp == nil &&
+			(pod == nil || p.CreationTimestamp.After(pod.CreationTimestamp.Time)) {
+			pod = p
+		}
+	}
+	if pod != nil {
+		b.Pod = pod.Name
+		for _, cs := range pod.Status.ContainerStatuses {
+			if cs.Name == BuildContainer && (cs.State.Running != nil || cs.State.Terminated != nil) {
+				b.PodRunning = true
+			}
+		}
+	}
+	return b
+}
+
+// poolNodes picks the pool's nodes the way the MCO does: the pool's
+// nodeSelector matches, and a node matched by master and another pool
+// belongs to master, by a custom pool and worker to the custom pool.
+func poolNodes(nodes []*corev1.Node, pools []*mcfgv1.MachineConfigPool, pool *mcfgv1.MachineConfigPool) []*corev1.Node {
+	if pool == nil {
+		return nil
+	}
+	sel, err := selectorOf(pool)
+	if err != nil {
+		return nil
+	}
+	sels := make([]poolSelector, 0, len(pools))
+	for _, p := range pools {
+		if s, err := selectorOf(p); err == nil {
+			sels = append(sels, poolSelector{p.Name, s})
+		}
+	}
+	var out []*corev1.Node
+	for _, n := range nodes {
+		if !sel.Matches(labels.Set(n.Labels)) {
+			continue
+		}
+		if owner := ownerPool(n, sels); owner != "" && owner != pool.Name {
+			continue
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+func selectorOf(p *mcfgv1.MachineConfigPool) (labels.Selector, error) {
+	if p.Spec.NodeSelector == nil {
+		return labels.Nothing(), nil
+	}
+	return metav1.LabelSelectorAsSelector(p.Spec.NodeSelector)
+}
+
+// ownerPool resolves a node matched by several pools.
+type poolSelector struct {
+	name string
+	sel  labels.Selector
+}
+
+func ownerPool(n *corev1.Node, pools []poolSelector) string {
+	var matched []string
+	for _, p := range pools {
+		if p.sel.Matches(labels.Set(n.Labels)) {
+			matched = append(matched, p.name)
+		}
+	}
+	if len(matched) <= 1 {
+		return ""
+	}
+	for _, m := range matched {
+		if m == "master" {
+			return m
+		}
+	}
+	var custom []string
+	for _, m := range matched {
+		if m != "worker" {
+			custom = append(custom, m)
+		}
+	}
+	if len(custom) == 1 {
+		return custom[0]
+	}
+	return "" // ambiguous: the MCO reports an error; show the node in every pool
+}
+
+func nodeStatus(n *corev1.Node, mcn *mcfgv1.MachineConfigNode) NodeStatus {
+	a := n.Annotations
+	ns := NodeStatus{
+		Name: n.Name, State: a[AnnotationState], Reason: a[AnnotationReason],
+		CurrentConfig: a[AnnotationCurrentConfig], DesiredConfig: a[AnnotationDesiredConfig],
+		CurrentImage: a[AnnotationCurrentImage], DesiredImage: a[AnnotationDesiredImage],
+	}
+	if mcn != nil {
+		for _, c := range mcn.Status.Conditions {
+			if c.Status == metav1.ConditionTrue {
+				ns.MCN = append(ns.MCN, c.Type)
+			}
+		}
+		sort.Strings(ns.MCN)
+	}
+	return ns
+}

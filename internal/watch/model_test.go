@@ -1,0 +1,304 @@
+package watch
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files under testdata/")
+
+const (
+	oldImage = "image-registry.openshift-image-registry.svc:5000/openshift-machine-config-operator/os-image@sha256:1111111111111111111111111111111111111111111111111111111111111111"
+	newImage = "image-registry.openshift-image-registry.svc:5000/openshift-machine-config-operator/os-image@sha256:2222222222222222222222222222222222222222222222222222222222222222"
+	rendered = "rendered-worker-91833d06ff7a4b4563d843249bc12228"
+	mosbName = "worker-9c55a02933a10f5fc31c6bb5329e1f38"
+)
+
+var t0 = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+
+func TestNodeUpdated(t *testing.T) {
+	done := NodeDoneInput{CurrentConfig: rendered, DesiredConfig: rendered, PoolConfig: rendered, State: NodeDone,
+		CurrentImage: newImage, DesiredImage: newImage, TargetImage: newImage}
+	tests := []struct {
+		name   string
+		change func(*NodeDoneInput)
+		want   bool
+		why    string
+	}{
+		{"all equal and Done", func(*NodeDoneInput) {}, true, ""},
+		{"no image built yet", func(i *NodeDoneInput) { i.TargetImage = "" }, false, "no built image yet"},
+		{"Working", func(i *NodeDoneInput) { i.State = NodeWorking }, false, "state Working"},
+		{"Rebooting", func(i *NodeDoneInput) { i.State = NodeRebooting }, false, "state Rebooting"},
+		{"no state", func(i *NodeDoneInput) { i.State = "" }, false, "no machine-config daemon state"},
+		{"Done on the old image, not asked yet", func(i *NodeDoneInput) { i.CurrentImage, i.DesiredImage = oldImage, oldImage }, false, "desiredImage is not the new image yet"},
+		{"asked, not booted", func(i *NodeDoneInput) { i.CurrentImage = oldImage }, false, "currentImage differs from desiredImage"},
+		{"pool moved to a newer config", func(i *NodeDoneInput) { i.PoolConfig = "rendered-worker-new" }, false, "desiredConfig " + rendered + " is not the pool's rendered-worker-new"},
+		{"config not applied", func(i *NodeDoneInput) { i.CurrentConfig = "rendered-worker-old" }, false, "currentConfig differs from desiredConfig"},
+		{"pool config unknown", func(i *NodeDoneInput) { i.PoolConfig = "" }, true, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := done
+			tt.change(&in)
+			got, why := NodeUpdated(in)
+			if got != tt.want || why != tt.why {
+				t.Errorf("NodeUpdated = %v, %q; want %v, %q", got, why, tt.want, tt.why)
+			}
+		})
+	}
+}
+
+// world builds snapshots of a 2-worker pool (plus a master) step by step.
+type world struct {
+	mosc  *mcfgv1.MachineOSConfig
+	mosbs []*mcfgv1.MachineOSBuild
+	pools []*mcfgv1.MachineConfigPool
+	nodes []*corev1.Node
+	mcns  map[string]*mcfgv1.MachineConfigNode
+	check map[string]CheckState
+}
+
+func newWorld() *world {
+	pool := func(name string) *mcfgv1.MachineConfigPool {
+		return &mcfgv1.MachineConfigPool{
+			ObjectMeta: metav1.ObjectMeta{Name: name},
+			Spec: mcfgv1.MachineConfigPoolSpec{
+				NodeSelector:  &metav1.LabelSelector{MatchLabels: map[string]string{"node-role.kubernetes.io/" + name: ""}},
+				Configuration: mcfgv1.MachineConfigPoolStatusConfiguration{ObjectReference: corev1.ObjectReference{Name: "rendered-" + name}},
+			},
+		}
+	}
+	w := &world{
+		mosc:  &mcfgv1.MachineOSConfig{ObjectMeta: metav1.ObjectMeta{Name: "worker", Generation: 1}},
+		pools: []*mcfgv1.MachineConfigPool{pool("master"), pool("worker")},
+		mcns:  map[string]*mcfgv1.MachineConfigNode{},
+		check: map[string]CheckState{},
+	}
+	w.pools[1].Spec.Configuration.Name = rendered
+	for _, n := range []struct{ name, role string }{{"worker-0", "worker"}, {"worker-1", "worker"}, {"master-0", "master"}} {
+		w.nodes = append(w.nodes, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: n.name,
+			// On compact clusters masters carry the worker role too: they stay in master.
+			Labels: map[string]string{"node-role.kubernetes.io/" + n.role: "", "node-role.kubernetes.io/worker": ""},
+			Annotations: map[string]string{AnnotationState: NodeDone, AnnotationCurrentConfig: rendered, AnnotationDesiredConfig: rendered,
+				AnnotationCurrentImage: oldImage, AnnotationDesiredImage: oldImage}}})
+	}
+	return w
+}
+
+func (w *world) snap() Snapshot {
+	return Snapshot{Pool: "worker", MOSC: "worker", MOSCObj: w.mosc, MOSBs: w.mosbs, Pools: w.pools, Nodes: w.nodes, MCNs: w.mcns, Checks: w.check}
+}
+
+func (w *world) build(state string, at time.Time) {
+	if len(w.mosbs) == 0 {
+		w.mosbs = []*mcfgv1.MachineOSBuild{{
+			ObjectMeta: metav1.ObjectMeta{Name: mosbName, CreationTimestamp: metav1.NewTime(at), Labels: map[string]string{LabelMachineOSConfig: "worker"}},
+			Spec:       mcfgv1.MachineOSBuildSpec{MachineConfig: mcfgv1.MachineConfigReference{Name: rendered}},
+		}}
+		w.mosc.Annotations = map[string]string{AnnotationCurrentMOSB: mosbName}
+	}
+	b := w.mosbs[0]
+	b.Status.Conditions = nil
+	for _, c := range []struct{ t, r string }{{"Prepared", "Prepared"}, {"Building", "Building"}, {"Succeeded", "Ready"}, {"Failed", "Failed"}, {"Interrupted", "Interrupted"}} {
+		st := metav1.ConditionFalse
+		msg := ""
+		if c.t == state {
+			st = metav1.ConditionTrue
+			if c.t == "Failed" {
+				msg = "Build Failed: exit status 1"
+			}
+		}
+		b.Status.Conditions = append(b.Status.Conditions, metav1.Condition{Type: c.t, Status: st, Reason: c.r, Message: msg})
+	}
+	switch state {
+	case "Building":
+		b.Status.BuildStart = &metav1.Time{Time: at}
+	case "Succeeded", "Failed":
+		b.Status.BuildEnd = &metav1.Time{Time: at}
+		if state == "Succeeded" {
+			b.Status.DigestedImagePushSpec = mcfgv1.ImageDigestFormat(newImage)
+		}
+	}
+}
+
+func (w *world) node(name string, set map[string]string) {
+	for _, n := range w.nodes {
+		if n.Name == name {
+			for k, v := range set {
+				n.Annotations[k] = v
+			}
+		}
+	}
+}
+
+// TestStateMachine drives the model through a whole rollout and checks the
+// phases and the plain event stream against a golden file.
+func TestStateMachine(t *testing.T) {
+	w := newWorld()
+	var prev *Status
+	var lines []string
+	var phases []Phase
+	step := 0
+	observe := func(what string) Status {
+		step++
+		st := Evaluate(w.snap())
+		for _, e := range Diff(prev, &st, t0.Add(time.Duration(step)*time.Minute)) {
+			lines = append(lines, FormatEvent(e))
+		}
+		if prev == nil || prev.Phase != st.Phase {
+			phases = append(phases, st.Phase)
+		}
+		prev = &st
+		if len(st.Nodes) != 2 {
+			t.Fatalf("%s: pool has %d nodes, want worker-0 and worker-1 (master-0 belongs to master)", what, len(st.Nodes))
+		}
+		return st
+	}
+	observe("no build yet")
+	w.build("Prepared", t0)
+	observe("prepared")
+	w.build("Building", t0.Add(time.Minute))
+	observe("building")
+	w.build("Succeeded", t0.Add(8*time.Minute))
+	if st := observe("succeeded, MOSC not updated"); st.Phase != PhaseBuild || !strings.Contains(st.Waiting, "currentImagePullSpec") {
+		t.Errorf("MOSC still on the old image: phase %s, waiting %q", st.Phase, st.Waiting)
+	}
+	w.mosc.Status.CurrentImagePullSpec = mcfgv1.ImageDigestFormat(newImage)
+	observe("target known")
+	w.node("worker-0", map[string]string{AnnotationDesiredImage: newImage, AnnotationState: NodeWorking})
+	observe("worker-0 working")
+	w.node("worker-0", map[string]string{AnnotationState: NodeRebooting})
+	observe("worker-0 rebooting")
+	w.node("worker-0", map[string]string{AnnotationCurrentImage: newImage, AnnotationState: NodeDone})
+	if st := observe("worker-0 done"); st.Updated != 1 || st.Nodes[0].Check.State != CheckPending {
+		t.Errorf("worker-0 done: updated %d, check %q", st.Updated, st.Nodes[0].Check.State)
+	}
+	w.check["worker-0"] = CheckState{State: CheckPassed, Image: newImage, Message: "ovs 3.3.0040, doca 3.3.0109"}
+	observe("worker-0 verified")
+	w.node("worker-1", map[string]string{AnnotationDesiredImage: newImage, AnnotationCurrentImage: newImage})
+	observe("worker-1 done")
+	w.check["worker-1"] = CheckState{State: CheckEnabling, Image: newImage}
+	observe("worker-1 enabling")
+	w.check["worker-1"] = CheckState{State: CheckPassed, Image: newImage, Enabled: true}
+	st := observe("all verified")
+	if !st.Done() || st.Verified != 2 || st.Failure != nil {
+		t.Errorf("final status: %+v", st)
+	}
+	if d := cmp.Diff([]Phase{PhaseBuild, PhaseRollout, PhaseVerify, PhaseDone}, phases); d != "" {
+		t.Errorf("phases (-want +got):\n%s", d)
+	}
+	// Nothing changed: no events.
+	again := Evaluate(w.snap())
+	if evs := Diff(prev, &again, t0); len(evs) != 0 {
+		t.Errorf("no change gave events: %v", evs)
+	}
+	golden(t, "statemachine.golden", strings.Join(lines, "\n")+"\n")
+	golden(t, "live-block.golden", LiveBlock(prev, 9*time.Minute+3*time.Second, 30))
+}
+
+func TestFailures(t *testing.T) {
+	tests := []struct {
+		name    string
+		mutate  func(w *world)
+		phase   Phase
+		object  string
+		contain string
+	}{
+		{"build failed", func(w *world) { w.build("Failed", t0) }, PhaseBuild, "machineosbuild/" + mosbName, "Failed: Build Failed: exit status 1"},
+		{"build interrupted", func(w *world) { w.build("Interrupted", t0) }, PhaseBuild, "machineosbuild/" + mosbName, "Interrupted"},
+		{"node degraded", func(w *world) {
+			w.node("worker-1", map[string]string{AnnotationState: NodeDegraded, AnnotationReason: "failed to drain node: timed out"})
+		}, PhaseRollout, "node/worker-1", "Degraded: failed to drain node: timed out"},
+		{"node unreconcilable", func(w *world) { w.node("worker-0", map[string]string{AnnotationState: NodeUnreconcilable}) }, PhaseRollout, "node/worker-0", "Unreconcilable: (no reason annotation)"},
+		{"MCN degraded", func(w *world) {
+			w.mcns["worker-0"] = &mcfgv1.MachineConfigNode{ObjectMeta: metav1.ObjectMeta{Name: "worker-0"}, Status: mcfgv1.MachineConfigNodeStatus{
+				Conditions: []metav1.Condition{{Type: "NodeDegraded", Status: metav1.ConditionTrue, Message: "rpm-ostree rebase failed"}}}}
+		}, PhaseRollout, "node/worker-0", "MachineConfigNode NodeDegraded: rpm-ostree rebase failed"},
+		{"pool image build degraded", func(w *world) {
+			w.pools[1].Status.Conditions = []mcfgv1.MachineConfigPoolCondition{{Type: "ImageBuildDegraded", Status: corev1.ConditionTrue, Message: "Failed to build OS image"}}
+		}, PhaseRollout, "machineconfigpool/worker", "ImageBuildDegraded: Failed to build OS image"},
+		{"verification failed", func(w *world) {
+			w.build("Succeeded", t0)
+			w.mosc.Status.CurrentImagePullSpec = mcfgv1.ImageDigestFormat(newImage)
+			w.node("worker-0", map[string]string{AnnotationDesiredImage: newImage, AnnotationCurrentImage: newImage})
+			w.check["worker-0"] = CheckState{State: CheckFailed, Image: newImage, Problems: []string{"datapath: datapath_types [netdev, system] lacks doca"}}
+		}, PhaseVerify, "node/worker-0", "verification failed: datapath: datapath_types [netdev, system] lacks doca"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld()
+			w.build("Building", t0)
+			tt.mutate(w)
+			st := Evaluate(w.snap())
+			f := st.Failure
+			if st.Phase != PhaseFailed || f == nil {
+				t.Fatalf("phase %s, failure %v", st.Phase, f)
+			}
+			if f.Phase != tt.phase || f.Object != tt.object || !strings.Contains(f.Reason, tt.contain) {
+				t.Errorf("failure = %+v; want phase %s object %s reason ~ %q", *f, tt.phase, tt.object, tt.contain)
+			}
+		})
+	}
+}
+
+func TestBuildSelection(t *testing.T) {
+	w := newWorld()
+	if st := Evaluate(Snapshot{Pool: "worker", MOSC: "worker", Pools: w.pools}); st.Build.State != BuildNoMOSC || st.Phase != PhaseBuild {
+		t.Errorf("no MOSC: %+v", st.Build)
+	}
+	// Without the annotation the newest labelled MOSB is used.
+	old := &mcfgv1.MachineOSBuild{ObjectMeta: metav1.ObjectMeta{Name: "worker-old", CreationTimestamp: metav1.NewTime(t0), Labels: map[string]string{LabelMachineOSConfig: "worker"}},
+		Spec: mcfgv1.MachineOSBuildSpec{MachineConfig: mcfgv1.MachineConfigReference{Name: rendered}}}
+	w.build("Building", t0.Add(time.Hour))
+	w.mosc.Annotations = nil
+	w.mosbs = append(w.mosbs, old)
+	if st := Evaluate(w.snap()); st.Build.MOSB != mosbName || st.Build.State != BuildBuilding {
+		t.Errorf("newest: %+v", st.Build)
+	}
+	// The annotation wins.
+	w.mosc.Annotations = map[string]string{AnnotationCurrentMOSB: "worker-old"}
+	if st := Evaluate(w.snap()); st.Build.MOSB != "worker-old" {
+		t.Errorf("annotation: %+v", st.Build)
+	}
+	// A build of an older rendered config is stale: wait for the new one.
+	w.mosc.Annotations = nil
+	w.pools[1].Spec.Configuration.Name = "rendered-worker-newer"
+	if st := Evaluate(w.snap()); st.Build.State != BuildWaiting || !strings.Contains(st.Waiting, "rendered-worker-newer") {
+		t.Errorf("stale: %+v / %q", st.Build, st.Waiting)
+	}
+	// A finished build while the operator has not seen the new MOSC spec.
+	w = newWorld()
+	w.build("Succeeded", t0)
+	w.mosc.Generation, w.mosc.Status.ObservedGeneration = 3, 2
+	w.mosc.Status.CurrentImagePullSpec = mcfgv1.ImageDigestFormat(newImage)
+	if st := Evaluate(w.snap()); st.Build.State != BuildWaiting || st.Phase != PhaseBuild {
+		t.Errorf("generation lag: %+v", st.Build)
+	}
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create)", err)
+	}
+	if d := cmp.Diff(string(want), got); d != "" {
+		t.Errorf("%s (-want +got):\n%s", name, d)
+	}
+}

@@ -1,0 +1,584 @@
+package watch
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
+	mcfgclient "github.com/openshift/client-go/machineconfiguration/clientset/versioned"
+	mcfginformers "github.com/openshift/client-go/machineconfiguration/informers/externalversions"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/dynamic"
+	kubeinformers "k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/mosc-dev/mosc/internal/node"
+	"github.com/mosc-dev/mosc/internal/profile"
+)
+
+// Options of a watch.
+type Options struct {
+	Pool string
+	MOSC string // "" = Pool
+	// Verify says what "working" means on a node.
+	Verify         profile.VerifyPlan
+	EnableDocaInit bool
+	// CheckImage runs the check pods ("" = the cluster's tools image, else
+	// node.DefaultImage).
+	CheckImage      string
+	CheckParallel   int           // verification pods at once (default 4)
+	CheckPodTimeout time.Duration // per check pod (default node.DefaultPodTimeout)
+	// Timeout bounds the whole watch (0: none).
+	Timeout time.Duration
+	// StallWarning warns when a phase makes no progress for this long (0: never).
+	StallWarning time.Duration
+	// Logs follows the build pod's image-build container.
+	Logs bool
+	// Now is the clock (tests).
+	Now func() time.Time
+}
+
+// Watcher follows one pool's layered rollout.
+type Watcher struct {
+	Kube          kubernetes.Interface
+	MachineConfig mcfgclient.Interface
+	Dynamic       dynamic.Interface // optional: finds the cluster's tools image
+	Opts          Options
+	View          View
+}
+
+// ErrInterrupted is returned when the context is cancelled (Ctrl-C).
+var ErrInterrupted = errors.New("interrupted")
+
+// TimeoutError says what was still in flight when --timeout fired.
+type TimeoutError struct {
+	After time.Duration
+	Stuck string
+}
+
+func (e *TimeoutError) Error() string {
+	return fmt.Sprintf("timed out after %s: %s", e.After, e.Stuck)
+}
+
+const maxCheckAttempts = 3
+
+type checkUpdate struct {
+	node  string
+	state CheckState
+}
+
+// Run watches until every node is updated and verified (nil), the rollout
+// fails (*Failure), the timeout fires (*TimeoutError) or ctx is cancelled
+// (ErrInterrupted). Check pods are deleted before it returns.
+func (w *Watcher) Run(ctx context.Context) (*Status, error) {
+	o := w.Opts
+	if o.MOSC == "" {
+		o.MOSC = o.Pool
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.CheckParallel <= 0 {
+		o.CheckParallel = 4
+	}
+	start := o.Now()
+	pool, err := w.MachineConfig.MachineconfigurationV1().MachineConfigPools().Get(ctx, o.Pool, metav1.GetOptions{})
+	if err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, fmt.Errorf("machineconfigpool %q not found (--pool)", o.Pool)
+		}
+		return nil, fmt.Errorf("reading machineconfigpool %s: %w", o.Pool, err)
+	}
+	nodeSel, err := selectorOf(pool)
+	if err != nil {
+		return nil, fmt.Errorf("machineconfigpool %s: spec.nodeSelector: %w", o.Pool, err)
+	}
+	hasMCN := hasResource(w.MachineConfig.Discovery(), mcfgv1.GroupVersion.String(), "machineconfignodes")
+
+	// Informers relist and rewatch on their own after a dropped watch or an
+	// API server restart; MOSB conditions are immutable once final, so a
+	// relist never misses a terminal state.
+	stop := make(chan struct{})
+	defer close(stop)
+	mf := mcfginformers.NewSharedInformerFactory(w.MachineConfig, 0)
+	mc := mf.Machineconfiguration().V1()
+	nf := kubeinformers.NewSharedInformerFactoryWithOptions(w.Kube, 0, kubeinformers.WithTweakListOptions(func(lo *metav1.ListOptions) {
+		lo.LabelSelector = nodeSel.String()
+	}))
+	pf := kubeinformers.NewSharedInformerFactoryWithOptions(w.Kube, 0, kubeinformers.WithNamespace(MCONamespace),
+		kubeinformers.WithTweakListOptions(func(lo *metav1.ListOptions) { lo.LabelSelector = LabelJobName }))
+
+	changed := make(chan struct{}, 1)
+	notify := func() {
+		select {
+		case changed <- struct{}{}:
+		default:
+		}
+	}
+	h := cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(any) { notify() },
+		UpdateFunc: func(any, any) { notify() },
+		DeleteFunc: func(any) { notify() },
+	}
+	moscInf, mosbInf, poolInf := mc.MachineOSConfigs().Informer(), mc.MachineOSBuilds().Informer(), mc.MachineConfigPools().Informer()
+	nodeInf, podInf := nf.Core().V1().Nodes().Informer(), pf.Core().V1().Pods().Informer()
+	infs := []cache.SharedIndexInformer{moscInf, mosbInf, poolInf, nodeInf, podInf}
+	var mcnInf cache.SharedIndexInformer
+	if hasMCN {
+		mcnInf = mc.MachineConfigNodes().Informer()
+		infs = append(infs, mcnInf)
+	}
+	for _, inf := range infs {
+		// Keep only what the model reads: a 1000-node pool's Nodes carry
+		// image lists and managed fields worth megabytes.
+		_ = inf.SetTransform(slim)
+		if _, err := inf.AddEventHandler(h); err != nil {
+			return nil, err
+		}
+	}
+	mf.Start(stop)
+	nf.Start(stop)
+	pf.Start(stop)
+	synced := make([]cache.InformerSynced, len(infs))
+	for i, inf := range infs {
+		synced[i] = inf.HasSynced
+	}
+
+	var timeoutC <-chan time.Time
+	if o.Timeout > 0 {
+		t := time.NewTimer(o.Timeout)
+		defer t.Stop()
+		timeoutC = t.C
+	}
+	syncCtx, syncCancel := context.WithCancel(ctx)
+	go func() {
+		select {
+		case <-timeoutC:
+		case <-syncCtx.Done():
+		}
+		syncCancel()
+	}()
+	if !cache.WaitForCacheSync(syncCtx.Done(), synced...) {
+		syncCancel()
+		if ctx.Err() != nil {
+			return nil, ErrInterrupted
+		}
+		return nil, &TimeoutError{After: o.Timeout, Stuck: "could not list MachineOSConfigs, MachineOSBuilds, pools and nodes from the API server"}
+	}
+	syncCancel()
+
+	image := o.CheckImage
+	if image == "" {
+		image = node.ResolveImage(ctx, w.Dynamic)
+	}
+	updates := make(chan checkUpdate, 64)
+	podEvents := make(chan Event, 64)
+	checker := &node.Checker{Kube: w.Kube, Image: image, PodTimeout: o.CheckPodTimeout,
+		OnPod: func(nodeName, pod, action, what string) {
+			if action == node.ActionEnableDocaInit && what == "created" {
+				updates <- checkUpdate{node: nodeName, state: CheckState{State: CheckEnabling}}
+			}
+			podEvents <- Event{Kind: KindPod, Object: "pod/" + node.CheckNamespace + "/" + pod, Message: what + " (" + action + " on node " + nodeName + ")",
+				Fields: map[string]string{"node": nodeName, "action": action}}
+		}}
+	checkCtx, checkCancel := context.WithCancel(context.Background())
+	var checks sync.WaitGroup
+	sem := make(chan struct{}, o.CheckParallel)
+	// Whatever ends the watch, the check pods go first.
+	defer func() {
+		checkCancel()
+		checks.Wait()
+	}()
+
+	logLines := make(chan string, 256)
+	followed := map[string]bool{}
+	logCtx, logCancel := context.WithCancel(ctx)
+	defer logCancel()
+
+	lists := listers{
+		mosc: mc.MachineOSConfigs().Lister(), mosb: mc.MachineOSBuilds().Lister(), pool: mc.MachineConfigPools().Lister(),
+		node: nf.Core().V1().Nodes().Lister(), pod: pf.Core().V1().Pods().Lister(),
+	}
+	if hasMCN {
+		lists.mcn = mc.MachineConfigNodes().Lister()
+	}
+	checkStates := map[string]CheckState{}
+	running := map[string]bool{}
+	var prev *Status
+	var cur Status
+	lastProgress := o.Now()
+	stallTicker := time.NewTicker(time.Second)
+	defer stallTicker.Stop()
+
+	emit := func(evs []Event) {
+		for _, e := range evs {
+			w.View.Event(e)
+		}
+	}
+	evaluate := func() {
+		snap := lists.snapshot(o.Pool, o.MOSC)
+		snap.Checks = checkStates
+		cur = Evaluate(snap)
+		now := o.Now()
+		evs := Diff(prev, &cur, now)
+		if len(evs) > 0 {
+			lastProgress = now
+		}
+		emit(evs)
+		prev = &cur
+		w.View.Status(&cur, now.Sub(start))
+
+		// Verify each node as it finishes, with a bounded number of pods.
+		for _, n := range cur.Nodes {
+			if !n.Updated || running[n.Name] || n.Check.State != CheckPending && n.Check.State != CheckError {
+				continue
+			}
+			if n.Check.State == CheckError && n.Check.Attempts >= maxCheckAttempts {
+				continue
+			}
+			running[n.Name] = true
+			attempts := checkStates[n.Name].Attempts
+			if checkStates[n.Name].Image != n.CurrentImage {
+				attempts = 0
+			}
+			checkStates[n.Name] = CheckState{State: CheckRunning, Image: n.CurrentImage, Attempts: attempts}
+			checks.Add(1)
+			go func(name, img string, attempts int) {
+				defer checks.Done()
+				select {
+				case sem <- struct{}{}:
+				case <-checkCtx.Done():
+					return
+				}
+				defer func() { <-sem }()
+				if attempts > 0 {
+					select { // back off before retrying a check that could not run
+					case <-time.After(time.Duration(attempts) * 3 * time.Second):
+					case <-checkCtx.Done():
+						return
+					}
+				}
+				out, err := checker.CheckNode(checkCtx, name, o.Verify, o.EnableDocaInit)
+				st := CheckState{Image: img, Attempts: attempts + 1}
+				switch {
+				case err != nil && checkCtx.Err() != nil:
+					return
+				case err != nil:
+					st.State, st.Message = CheckError, err.Error()
+					if st.Attempts >= maxCheckAttempts {
+						st.State, st.Problems = CheckFailed, []string{fmt.Sprintf("check pod failed %d times: %v", st.Attempts, err)}
+					}
+				case out.OK():
+					st.State, st.Enabled = CheckPassed, out.Enabled
+					st.Message = resultSummary(out.Result)
+				default:
+					st.State, st.Enabled = CheckFailed, out.Enabled
+					for _, p := range out.Problems {
+						st.Problems = append(st.Problems, p.String())
+					}
+				}
+				updates <- checkUpdate{node: name, state: st}
+			}(n.Name, n.CurrentImage, attempts)
+		}
+		if o.Logs && cur.Build.Pod != "" && cur.Build.PodRunning && !followed[cur.Build.Pod] {
+			followed[cur.Build.Pod] = true
+			go w.followLog(logCtx, cur.Build.Pod, logLines)
+		}
+	}
+
+	finish := func(err error) (*Status, error) {
+		// Stop the checks (their pods are deleted) before the final event.
+		checkCancel()
+		waited := make(chan struct{})
+		go func() { checks.Wait(); close(waited) }()
+		showPod := func(e Event) {
+			e.Time, e.Phase = o.Now(), cur.Phase
+			w.View.Event(e)
+		}
+	drain: // the check goroutines may still report while they clean up
+		for {
+			select {
+			case e := <-podEvents:
+				showPod(e)
+			case <-updates:
+			case <-waited:
+				break drain
+			}
+		}
+		for len(podEvents) > 0 {
+			showPod(<-podEvents)
+		}
+		logCancel()
+		res := Event{Time: o.Now(), Phase: cur.Phase, Kind: KindResult, Fields: map[string]string{
+			"total": fmt.Sprint(cur.Total), "updated": fmt.Sprint(cur.Updated), "verified": fmt.Sprint(cur.Verified),
+			"elapsed": o.Now().Sub(start).Round(time.Second).String()}}
+		var f *Failure
+		var te *TimeoutError
+		switch {
+		case err == nil:
+			res.Fields["result"] = "done"
+			res.Message = fmt.Sprintf("done: %d/%d nodes of pool %s updated and verified in %s", cur.Verified, cur.Total, o.Pool, res.Fields["elapsed"])
+		case errors.As(err, &f):
+			res.Fields["result"] = "failed"
+			res.Object = f.Object
+			res.Message = "failed: " + f.Object + ": " + f.Reason
+			if len(f.LogTail) > 0 {
+				res.Fields["logTail"] = strings.Join(f.LogTail, "\n")
+			}
+		case errors.As(err, &te):
+			res.Fields["result"] = "timeout"
+			res.Message = te.Error()
+		default:
+			res.Fields["result"] = "interrupted"
+			res.Message = "interrupted: " + describeStuck(&cur)
+		}
+		w.View.Event(res)
+		w.View.Status(&cur, o.Now().Sub(start))
+		w.View.Close()
+		return &cur, err
+	}
+
+	evaluate()
+	for {
+		if cur.Failure != nil {
+			f := *cur.Failure
+			if f.Phase == PhaseBuild {
+				f.LogTail = w.buildLogTail(cur.Build)
+			}
+			return finish(&f)
+		}
+		if cur.Done() {
+			return finish(nil)
+		}
+		select {
+		case <-ctx.Done():
+			return finish(ErrInterrupted)
+		case <-timeoutC:
+			return finish(&TimeoutError{After: o.Timeout, Stuck: describeStuck(&cur)})
+		case <-changed:
+			evaluate()
+		case u := <-updates:
+			delete(running, u.node)
+			if u.state.State == CheckEnabling {
+				running[u.node] = true
+				c := checkStates[u.node]
+				c.State = CheckEnabling
+				checkStates[u.node] = c
+			} else {
+				checkStates[u.node] = u.state
+				if u.state.State == CheckError {
+					notify() // retried (after a back-off in the check goroutine)
+				}
+			}
+			evaluate()
+		case e := <-podEvents:
+			e.Time, e.Phase = o.Now(), cur.Phase
+			w.View.Event(e)
+		case l := <-logLines:
+			w.View.Log(l)
+		case <-stallTicker.C:
+			now := o.Now()
+			if o.StallWarning > 0 && now.Sub(lastProgress) >= o.StallWarning {
+				lastProgress = now
+				w.View.Event(Event{Time: now, Phase: cur.Phase, Kind: KindStall,
+					Message: fmt.Sprintf("no progress in %s for %s: %s", cur.Phase, o.StallWarning, describeStuck(&cur))})
+			}
+			w.View.Status(&cur, now.Sub(start))
+		}
+	}
+}
+
+func resultSummary(r *node.Result) string {
+	if r == nil {
+		return ""
+	}
+	return fmt.Sprintf("ovs %s, doca %s, doca_initialized=%t, dpdk_initialized=%t, datapath_types [%s]",
+		r.OVSVersion, r.DocaVersion, r.DocaInitialized, r.DPDKInitialized, strings.Join(r.DatapathTypes, ", "))
+}
+
+// describeStuck names what the rollout waits for, for timeouts and stalls.
+func describeStuck(st *Status) string {
+	switch st.Phase {
+	case PhaseBuild:
+		s := st.Waiting
+		if st.Build.Start != nil && st.Build.End == nil {
+			s += fmt.Sprintf(" for %s", st.Build.Duration(time.Now()))
+		}
+		return "build: " + s
+	case PhaseRollout, PhaseVerify:
+		var parts []string
+		for _, n := range st.Nodes {
+			switch {
+			case !n.Updated:
+				p := "node " + n.Name + " " + orUnknown(n.State)
+				if n.Reason != "" {
+					p += " (" + n.Reason + ")"
+				}
+				if n.Waiting != "" {
+					p += ": " + n.Waiting
+				}
+				parts = append(parts, p)
+			case n.Check.State != CheckPassed:
+				parts = append(parts, "node "+n.Name+" check "+n.Check.State)
+			}
+		}
+		if len(parts) > 5 {
+			parts = append(parts[:5], fmt.Sprintf("and %d more", len(parts)-5))
+		}
+		return fmt.Sprintf("%s: %d/%d updated, %d verified; %s", st.Phase, st.Updated, st.Total, st.Verified, strings.Join(parts, "; "))
+	}
+	return string(st.Phase)
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "(no state)"
+	}
+	return s
+}
+
+// LogTailLines is how much of a failed build's log is shown.
+const LogTailLines = 20
+
+func (w *Watcher) buildLogTail(b BuildStatus) []string {
+	if b.Pod == "" {
+		return []string{"(no build pod found for job " + b.Job + ")"}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	n := int64(LogTailLines)
+	raw, err := w.Kube.CoreV1().Pods(MCONamespace).GetLogs(b.Pod, &corev1.PodLogOptions{Container: BuildContainer, TailLines: &n}).DoRaw(ctx)
+	if err != nil {
+		return []string{fmt.Sprintf("(build log of pod %s unavailable: %v)", b.Pod, err)}
+	}
+	lines := strings.Split(strings.TrimRight(string(raw), "\n"), "\n")
+	if len(lines) > LogTailLines {
+		lines = lines[len(lines)-LogTailLines:]
+	}
+	return lines
+}
+
+// followLog streams the build container's log; a stream cut by an API server
+// restart is reopened and the lines already shown are skipped.
+func (w *Watcher) followLog(ctx context.Context, pod string, out chan<- string) {
+	seen := 0
+	for attempt := 0; ctx.Err() == nil && attempt < 20; attempt++ {
+		rc, err := w.Kube.CoreV1().Pods(MCONamespace).GetLogs(pod, &corev1.PodLogOptions{Container: BuildContainer, Follow: true}).Stream(ctx)
+		if err != nil {
+			if apierrors.IsNotFound(err) {
+				return
+			}
+			select {
+			case <-time.After(time.Second):
+			case <-ctx.Done():
+				return
+			}
+			continue
+		}
+		sc := bufio.NewScanner(rc)
+		sc.Buffer(make([]byte, 64*1024), 1024*1024)
+		i := 0
+		for sc.Scan() {
+			i++
+			if i <= seen {
+				continue
+			}
+			seen = i
+			select {
+			case out <- sc.Text():
+			case <-ctx.Done():
+				rc.Close()
+				return
+			}
+		}
+		err = sc.Err()
+		rc.Close()
+		if err == nil {
+			return // the container ended: EOF
+		}
+	}
+}
+
+type listers struct {
+	mosc interface {
+		Get(string) (*mcfgv1.MachineOSConfig, error)
+	}
+	mosb interface {
+		List(labels.Selector) ([]*mcfgv1.MachineOSBuild, error)
+	}
+	pool interface {
+		List(labels.Selector) ([]*mcfgv1.MachineConfigPool, error)
+	}
+	mcn interface {
+		List(labels.Selector) ([]*mcfgv1.MachineConfigNode, error)
+	}
+	node interface {
+		List(labels.Selector) ([]*corev1.Node, error)
+	}
+	pod interface {
+		List(labels.Selector) ([]*corev1.Pod, error)
+	}
+}
+
+func (l listers) snapshot(pool, mosc string) Snapshot {
+	s := Snapshot{Pool: pool, MOSC: mosc, MCNs: map[string]*mcfgv1.MachineConfigNode{}}
+	if m, err := l.mosc.Get(mosc); err == nil {
+		s.MOSCObj = m
+	}
+	s.MOSBs, _ = l.mosb.List(labels.Everything())
+	s.Pools, _ = l.pool.List(labels.Everything())
+	s.Nodes, _ = l.node.List(labels.Everything())
+	s.BuildPods, _ = l.pod.List(labels.Everything())
+	if l.mcn != nil {
+		mcns, _ := l.mcn.List(labels.Everything())
+		for _, m := range mcns {
+			s.MCNs[m.Name] = m
+		}
+	}
+	return s
+}
+
+// slim drops what the model never reads before an object enters the cache.
+func slim(obj any) (any, error) {
+	if a, ok := obj.(metav1.ObjectMetaAccessor); ok {
+		a.GetObjectMeta().SetManagedFields(nil)
+	}
+	switch o := obj.(type) {
+	case *corev1.Node:
+		o.Status.Images = nil
+		o.Status.VolumesAttached = nil
+		o.Status.VolumesInUse = nil
+		o.Spec = corev1.NodeSpec{Unschedulable: o.Spec.Unschedulable}
+	case *corev1.Pod:
+		o.Spec = corev1.PodSpec{NodeName: o.Spec.NodeName}
+	case *mcfgv1.MachineOSConfig:
+		o.Spec.Containerfile = nil
+	}
+	return obj, nil
+}
+
+func hasResource(d discovery.DiscoveryInterface, gv, resource string) bool {
+	if d == nil {
+		return false
+	}
+	rl, err := d.ServerResourcesForGroupVersion(gv)
+	if err != nil {
+		return false
+	}
+	for _, r := range rl.APIResources {
+		if r.Name == resource {
+			return true
+		}
+	}
+	return false
+}
