@@ -238,7 +238,7 @@ func TestApplyWalkthrough(t *testing.T) {
 	if got[refRegistry] != "configured" {
 		t.Errorf("%s: %q; want configured", refRegistry, got[refRegistry])
 	}
-	if !strings.Contains(errOut, "the image registry is available") {
+	if !strings.Contains(errOut, "the image registry is available (after") {
 		t.Errorf("apply did not wait for the registry:\n%s", errOut)
 	}
 	for ref, act := range got {
@@ -634,5 +634,43 @@ func TestApplyConflictAndExternalRegistry(t *testing.T) {
 	_, errOut, code = runMosc(t, "remove")
 	if code != 2 || !strings.Contains(errOut, "several sites") || !strings.Contains(errOut, "default, ext") {
 		t.Fatalf("remove without --site: exit %d\n%s", code, errOut)
+	}
+}
+
+func TestApplyRegistryWait(t *testing.T) {
+	resetCluster(t)
+	clearRegistryStatus(t)
+	// Nothing plays the registry operator: the wait times out, names the
+	// last state and the ways out.
+	out, errOut, code := runMosc(t, append([]string{"apply", "--registry-timeout", "2s"}, walkthroughArgs...)...)
+	if code != 1 || !strings.Contains(errOut, "did not become available within 2s (no Available condition yet)") || !strings.Contains(errOut, "--wait-registry=false") {
+		t.Fatalf("apply without a registry operator: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if strings.Contains(out, refMOSC) || strings.Contains(out, refPush) {
+		t.Errorf("apply went on past the registry wait:\n%s", out)
+	}
+	// The registry reports a failure: the wait follows the watch and says so.
+	ctx := context.Background()
+	cfgs := env.Clients.ImageRegistry.ImageregistryV1().Configs()
+	go func() {
+		time.Sleep(time.Second)
+		cfg, err := cfgs.Get(ctx, "cluster", metav1.GetOptions{})
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		cfg.Status.Conditions = []operatorv1.OperatorCondition{{Type: "Available", Status: operatorv1.ConditionFalse, Reason: "NoReplicasAvailable", Message: "The deployment does not have available replicas", LastTransitionTime: metav1.Now()}}
+		if _, err := cfgs.UpdateStatus(ctx, cfg, metav1.UpdateOptions{}); err != nil {
+			t.Error(err)
+		}
+	}()
+	out, errOut, code = runMosc(t, append([]string{"apply", "--registry-timeout", "4s"}, walkthroughArgs...)...)
+	if code != 1 || !strings.Contains(errOut, "(Available=False NoReplicasAvailable: The deployment does not have available replicas)") {
+		t.Fatalf("apply with an unavailable registry: exit %d\n%s\n%s", code, out, errOut)
+	}
+	// Skipping the wait applies the rest.
+	out, errOut, code = runMosc(t, append([]string{"apply", "--wait-registry=false"}, walkthroughArgs...)...)
+	if code != 0 || actions(t, out)[refMOSC] != "created" {
+		t.Fatalf("apply --wait-registry=false: exit %d\n%s\n%s", code, out, errOut)
 	}
 }

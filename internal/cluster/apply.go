@@ -267,11 +267,18 @@ func (a *Applier) Apply(ctx context.Context, p *Prepared) ([]Result, error) {
 				return results, err
 			}
 			if a.opts.WaitRegistry && a.opts.DryRun == DryRunNone {
-				fmt.Fprintf(a.opts.Log, "waiting up to %v for the image registry to report Available...\n", a.opts.RegistryTimeout)
-				if err := WaitRegistryAvailable(ctx, a.c, a.opts.RegistryTimeout); err != nil {
+				start := time.Now()
+				waited := false
+				err := WaitRegistryAvailable(ctx, a.c, a.opts.RegistryTimeout, func() {
+					waited = true
+					fmt.Fprintf(a.opts.Log, "waiting up to %v for the image registry to report Available...\n", a.opts.RegistryTimeout)
+				})
+				if err != nil {
 					return results, err
 				}
-				fmt.Fprintln(a.opts.Log, "the image registry is available")
+				if waited {
+					fmt.Fprintf(a.opts.Log, "the image registry is available (after %v)\n", time.Since(start).Round(time.Second))
+				}
 			}
 		}
 	}

@@ -3,7 +3,6 @@ package cluster
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -12,12 +11,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/fields"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
-	"k8s.io/client-go/tools/cache"
-	watchtools "k8s.io/client-go/tools/watch"
 )
 
 // The internal image registry (FACTS.md §1, §4 step 1).
@@ -201,51 +197,82 @@ func (a *Applier) enableRegistry(ctx context.Context, r *profile.RegistryPlan, s
 }
 
 // WaitRegistryAvailable waits, through a watch, until the registry Config
-// reports condition Available=True, or the timeout passes.
-func WaitRegistryAvailable(ctx context.Context, c *Clients, timeout time.Duration) error {
+// reports condition Available=True, or the timeout passes. waiting is called
+// once if the registry is not available yet (to say so).
+func WaitRegistryAvailable(ctx context.Context, c *Clients, timeout time.Duration, waiting func()) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	res := c.Dynamic.Resource(registryGVR)
 	sel := fields.OneTermEqualSelector("metadata.name", RegistryConfigName).String()
-	lw := &cache.ListWatch{
-		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			o.FieldSelector = sel
-			return res.List(ctx, o)
-		},
-		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-			o.FieldSelector = sel
-			return res.Watch(ctx, o)
-		},
-	}
 	last := "no Available condition yet"
-	_, err := watchtools.UntilWithSync(ctx, lw, &unstructured.Unstructured{}, nil, func(ev watch.Event) (bool, error) {
-		u, ok := ev.Object.(*unstructured.Unstructured)
-		if !ok {
-			return false, nil
-		}
-		if ev.Type == watch.Deleted {
-			return false, fmt.Errorf("configs.%s/%s was deleted", registryGVR.Group, RegistryConfigName)
-		}
+	available := func(u *unstructured.Unstructured) bool {
 		st, reason, msg, found := condition(u, "Available")
 		if !found {
-			return false, nil
+			return false
 		}
-		last = fmt.Sprintf("Available=%s", st)
+		last = "Available=" + st
 		if reason != "" {
 			last += " " + reason
 		}
 		if msg != "" {
 			last += ": " + msg
 		}
-		return st == "True", nil
-	})
-	if err != nil {
-		if errors.Is(err, watchtools.ErrWatchClosed) || errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
-			return fmt.Errorf("the image registry did not become available within %v (%s); raise --registry-timeout, or skip the wait with --wait-registry=false", timeout, last)
-		}
-		return fmt.Errorf("waiting for the image registry: %w", err)
+		return st == "True"
 	}
-	return nil
+	timedOut := func() error {
+		return fmt.Errorf("the image registry did not become available within %v (%s); raise --registry-timeout, or skip the wait with --wait-registry=false", timeout, last)
+	}
+	told := false
+	// A watch ends now and then (server timeouts); each round starts from a
+	// fresh read, so no change is missed in between.
+	for {
+		u, err := res.Get(ctx, RegistryConfigName, metav1.GetOptions{})
+		if err != nil {
+			if ctx.Err() != nil {
+				return timedOut()
+			}
+			return fmt.Errorf("waiting for the image registry: %w", err)
+		}
+		if available(u) {
+			return nil
+		}
+		if !told && waiting != nil {
+			waiting()
+			told = true
+		}
+		w, err := res.Watch(ctx, metav1.ListOptions{FieldSelector: sel, ResourceVersion: u.GetResourceVersion()})
+		if err != nil {
+			if ctx.Err() != nil {
+				return timedOut()
+			}
+			return fmt.Errorf("waiting for the image registry: %w", err)
+		}
+		done, err := func() (bool, error) {
+			defer w.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return false, timedOut()
+				case ev, ok := <-w.ResultChan():
+					if !ok {
+						return false, nil
+					}
+					switch ev.Type {
+					case watch.Deleted:
+						return false, fmt.Errorf("configs.%s/%s was deleted", registryGVR.Group, RegistryConfigName)
+					case watch.Error:
+						return false, nil // e.g. resourceVersion too old: read again
+					}
+					if u, ok := ev.Object.(*unstructured.Unstructured); ok && available(u) {
+						return true, nil
+					}
+				}
+			}
+		}()
+		if err != nil || done {
+			return err
+		}
+	}
 }
 
 // condition reads status.conditions[type=t] of an unstructured object.

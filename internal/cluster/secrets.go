@@ -149,8 +149,6 @@ type PushAuth struct {
 	Host string
 	// entry is the raw auth entry (JSON object) for Host.
 	entry json.RawMessage
-	// Token is set when the auth is a minted builder token.
-	token string
 }
 
 // DockerConfigJSON is the push secret's .dockerconfigjson.
@@ -166,7 +164,7 @@ func TokenPushAuth(host, token string) *PushAuth {
 		"username": BuilderSA,
 		"password": token,
 	})
-	return &PushAuth{Host: host, entry: e, token: token}
+	return &PushAuth{Host: host, entry: e}
 }
 
 // ReadPushAuthFile reads an external registry's push credentials: a
