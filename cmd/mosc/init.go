@@ -109,6 +109,10 @@ spec:
     # id: doca, baseos, appstream, crb, epel.
     # mirrors:
     #   doca: https://mirror.example.com/doca/3.3.0/rhel9/x86_64/
+    # Keys by repo id: a URL, or an armored key file (relative to this file)
+    # that mosc ships to the build in Secret etc-pki-rpm-gpg.
+    # gpgKeys:
+    #   doca: keys/GPG-KEY-Mellanox.pub
   # Extra packages installed with the stack, e.g. [tcpdump].
   extraPackages: []
   node:

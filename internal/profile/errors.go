@@ -2,6 +2,8 @@ package profile
 
 import (
 	"fmt"
+	"io"
+	"os"
 	"sort"
 	"strings"
 )
@@ -101,3 +103,28 @@ func knownList(names []string) string {
 func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
 
 func sortStrings(s []string) { sort.Strings(s) }
+
+// readLimited reads a regular file of at most limit bytes (a FIFO or
+// device named by mistake must not hang or flood resolution).
+func readLimited(path string, limit int64) ([]byte, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, unwrapPathErr(err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, unwrapPathErr(err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s is larger than %d bytes", path, limit)
+	}
+	return data, nil
+}

@@ -233,6 +233,65 @@ func TestResolveVariantsAndOptions(t *testing.T) {
 		}
 	})
 
+	t.Run("site GPG keys for disconnected clusters", func(t *testing.T) {
+		dir := t.TempDir()
+		armored := "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmQINBFxyz\n-----END PGP PUBLIC KEY BLOCK-----\n"
+		writeFile(t, dir, "keys/doca.asc", armored)
+		writeFile(t, dir, "keys/centos.asc", strings.Replace(armored, "xyz", "abc", 1))
+		doc := siteDoc("spec:",
+			"  openshift: \"4.20\"",
+			"  repos:",
+			"    gpgKeys:",
+			"      doca: keys/doca.asc",
+			"      baseos: keys/centos.asc",
+			"      appstream: keys/centos.asc",
+			"      crb: https://mirror.example.com/keys/centos.pub",
+		)
+		s, err := DecodeSite(filepath.Join(dir, "mosc.yaml"), []byte(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := c.Resolve(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []GPGKey{{FileName: "RPM-GPG-KEY-doca", Armored: armored}, {FileName: "RPM-GPG-KEY-baseos", Armored: strings.Replace(armored, "xyz", "abc", 1)}}
+		if !cmp.Equal(p.GPGKeys, want) {
+			t.Errorf("GPGKeys %+v", p.GPGKeys)
+		}
+		var keys []string
+		for _, f := range p.RepoFiles {
+			for _, r := range f.Repos {
+				keys = append(keys, r.ID+"="+r.GPGKey)
+			}
+		}
+		if want := []string{
+			"doca=file:///etc/pki/rpm-gpg/RPM-GPG-KEY-doca",
+			"baseos=file:///etc/pki/rpm-gpg/RPM-GPG-KEY-baseos",
+			"appstream=file:///etc/pki/rpm-gpg/RPM-GPG-KEY-baseos", // same file, one key
+			"crb=https://mirror.example.com/keys/centos.pub",
+		}; !cmp.Equal(keys, want) {
+			t.Errorf("repo keys %v", keys)
+		}
+
+		writeFile(t, dir, "keys/not-a-key.txt", "hello")
+		for _, tc := range []struct{ line, want string }{
+			{"      doca: keys/not-a-key.txt", "/mosc.yaml:7:13: spec.repos.gpgKeys.doca: keys/not-a-key.txt is not an armored PGP public key (-----BEGIN PGP PUBLIC KEY BLOCK-----)"},
+			{"      doca: keys/missing.asc", "/mosc.yaml:7:13: spec.repos.gpgKeys.doca: reading GPG key: no such file or directory"},
+			{"      doca: keys", "/mosc.yaml:7:13: spec.repos.gpgKeys.doca: reading GPG key: " + filepath.Join(dir, "keys") + " is not a regular file"},
+			{"      nvidia: keys/doca.asc", "/mosc.yaml:7:15: spec.repos.gpgKeys.nvidia: no repository \"nvidia\" to set a key for; known: appstream, baseos, crb, doca, epel"},
+		} {
+			s, err := DecodeSite(filepath.Join(dir, "mosc.yaml"), []byte(siteDoc("spec:", "  openshift: \"4.20\"", "  repos:", "    gpgKeys:", tc.line)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = c.Resolve(s)
+			if err == nil || err.Error() != dir+tc.want {
+				t.Errorf("%s:\n got %v\nwant %s", tc.line, err, dir+tc.want)
+			}
+		}
+	})
+
 	t.Run("tech preview releases warn", func(t *testing.T) {
 		for rel, want := range map[string]string{
 			"4.16": "On-Cluster Layering on OpenShift 4.16 needs featureSet TechPreviewNoUpgrade, which can never be undone and blocks upgrades",

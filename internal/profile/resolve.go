@@ -314,10 +314,12 @@ func (r *resolver) stacks(rel *ReleaseInfo, plat *Platform) []*resolvedStack {
 	return out
 }
 
-// mirrors checks spec.repos.mirrors and applies it to the DOCA repos.
+// mirrors checks spec.repos.mirrors and gpgKeys, and applies the mirrors to
+// the DOCA repos.
 func (r *resolver) mirrors(stacks []*resolvedStack, plat *Platform) {
 	m := r.s.Spec.Repos.Mirrors
-	if len(m) == 0 {
+	keys := r.s.Spec.Repos.GPGKeys
+	if len(m) == 0 && len(keys) == 0 {
 		return
 	}
 	known := map[string]bool{EPELRepoID: true}
@@ -337,6 +339,12 @@ func (r *resolver) mirrors(stacks []*resolvedStack, plat *Platform) {
 		}
 		if err := checkURL(m[id]); err != nil {
 			r.fail(path, "%v", err)
+		}
+	}
+	for _, id := range sortedKeys(keys) {
+		path := join("spec.repos.gpgKeys", id)
+		if len(stacks) > 0 && plat != nil && !known[id] {
+			r.fail(path, "no repository %q to set a key for; known: %s", id, knownList(sortedKeys(known)))
 		}
 	}
 	for i := range stacks {
@@ -446,9 +454,13 @@ func (r *resolver) secrets() {
 }
 
 func (r *resolver) repoFiles(stacks []*resolvedStack, plat *Platform, gpgCheck bool) {
-	key := func(url string) string {
+	keyFiles := map[string]string{} // site key path → file:// URL, read once
+	key := func(repoID, url string) string {
 		if !gpgCheck {
 			return ""
+		}
+		if k, ok := r.s.Spec.Repos.GPGKeys[repoID]; ok {
+			return r.siteKey(repoID, k, keyFiles)
 		}
 		return url
 	}
@@ -478,7 +490,7 @@ func (r *resolver) repoFiles(stacks []*resolvedStack, plat *Platform, gpgCheck b
 			BaseURL:  rs.info.RepoBaseURL,
 			Enabled:  true,
 			GPGCheck: gpgCheck,
-			GPGKey:   key(sr.GPGKey),
+			GPGKey:   key(sr.ID, sr.GPGKey),
 			Extra:    extra,
 		})
 	}
@@ -494,7 +506,7 @@ func (r *resolver) repoFiles(stacks []*resolvedStack, plat *Platform, gpgCheck b
 			BaseURL:  base,
 			Enabled:  repo.Enabled == nil || *repo.Enabled,
 			GPGCheck: gpgCheck,
-			GPGKey:   key(cs.GPGKey),
+			GPGKey:   key(repo.ID, cs.GPGKey),
 		})
 	}
 	// A disconnected cluster cannot fetch the EPEL release RPM: a mirrored
@@ -506,9 +518,50 @@ func (r *resolver) repoFiles(stacks []*resolvedStack, plat *Platform, gpgCheck b
 			BaseURL:  u,
 			Enabled:  true,
 			GPGCheck: gpgCheck,
-			GPGKey:   key(plat.Spec.Sources.EPEL.GPGKey),
+			GPGKey:   key(EPELRepoID, plat.Spec.Sources.EPEL.GPGKey),
 		})
 	}
+}
+
+// GPGKeyDir is where MCO mounts Secret etc-pki-rpm-gpg in the build.
+const GPGKeyDir = "/etc/pki/rpm-gpg"
+
+// maxGPGKeySize bounds a key file read from disk (armored keys are a few KiB).
+const maxGPGKeySize = 64 << 10
+
+// siteKey turns a spec.repos.gpgKeys value into the repo's gpgkey: a URL is
+// used as is; a local file is read, checked, added to the plan's GPGKeys
+// (Secret etc-pki-rpm-gpg) and referenced as file:///etc/pki/rpm-gpg/NAME.
+func (r *resolver) siteKey(repoID, value string, done map[string]string) string {
+	path := join("spec.repos.gpgKeys", repoID)
+	if strings.Contains(value, "://") {
+		if err := checkURL(value); err != nil {
+			r.fail(path, "%v", err)
+		}
+		return value
+	}
+	file := value
+	if !filepath.IsAbs(file) && r.s.File != "" && r.s.SetBy(path) == "" {
+		file = filepath.Join(filepath.Dir(r.s.File), file)
+	}
+	if u, ok := done[file]; ok {
+		return u
+	}
+	data, err := readLimited(file, maxGPGKeySize)
+	if err != nil {
+		r.fail(path, "reading GPG key: %v", err)
+		return ""
+	}
+	text := string(data)
+	if !strings.Contains(text, "-----BEGIN PGP PUBLIC KEY BLOCK-----") || !strings.Contains(text, "-----END PGP PUBLIC KEY BLOCK-----") {
+		r.fail(path, "%s is not an armored PGP public key (-----BEGIN PGP PUBLIC KEY BLOCK-----)", value)
+		return ""
+	}
+	name := "RPM-GPG-KEY-" + repoID
+	r.plan.GPGKeys = append(r.plan.GPGKeys, GPGKey{FileName: name, Armored: text})
+	u := "file://" + GPGKeyDir + "/" + name
+	done[file] = u
+	return u
 }
 
 func (r *resolver) layers(stacks []*resolvedStack) {
@@ -671,6 +724,9 @@ func (r *resolver) warnings(rel *ReleaseInfo, plat *Platform, gpgCheck bool) {
 			}
 		}
 		r.warn("spec.repos.gpgCheck", "gpgcheck=0: packages from %s are installed without signature verification", knownList(ids))
+		if len(r.s.Spec.Repos.GPGKeys) > 0 {
+			r.warn("spec.repos.gpgKeys", "ignored: gpgCheck is false")
+		}
 	}
 	if plat.Spec.ContainerfileArch != "AMD64" {
 		r.warn("spec.platform", "On-Cluster Layering is documented for AMD64 only; platform %s is %s", plat.Metadata.Name, plat.Spec.ContainerfileArch)

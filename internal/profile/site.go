@@ -101,6 +101,11 @@ type SiteRepos struct {
 	// Mirrors replace a repository's baseurl by repo id (doca, baseos,
 	// appstream, crb, epel), for disconnected clusters.
 	Mirrors map[string]string `yaml:"mirrors"`
+	// GPGKeys replace a repository's key by repo id: a URL, or a path (relative
+	// to the site file) to an armored public key that is shipped to the build
+	// in Secret etc-pki-rpm-gpg — for disconnected clusters that cannot fetch
+	// the vendor's key URL.
+	GPGKeys map[string]string `yaml:"gpgKeys"`
 }
 
 type SiteNode struct {
