@@ -248,3 +248,48 @@ func TestDecodeProfileErrors(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// Errors that only site-made profiles can trigger: the embedded catalog is
+// consistent, but an override dir may not be.
+func TestResolveErrorsWithOverrideProfiles(t *testing.T) {
+	dir := t.TempDir()
+	stackFile := writeFile(t, dir, "doca-2.9.yaml", strings.NewReplacer(
+		`releases: ["4.16", "4.17", "4.18", "4.19", "4.20", "4.21"]`, `releases: ["4.16", "4.17", "4.18", "4.19", "4.20", "4.21", "4.22"]`,
+		"hwOffloadSelectable: true", "hwOffloadSelectable: false",
+		"  - name: install\n", "",
+	).Replace(embedded(t, "stack/doca-2.9.yaml")))
+	writeFile(t, dir, "rhel10.yaml", strings.NewReplacer("name: rhel9-x86_64", "name: rhel10-x86_64", `rhelMajor: "9"`, `rhelMajor: "10"`).Replace(embedded(t, "platform/rhel9-x86_64.yaml")))
+	c := mustCatalog(t, dir)
+	if c.Stacks()[0].Source.File != stackFile {
+		t.Fatalf("override not loaded")
+	}
+	tests := []struct {
+		doc  string
+		o    Overrides
+		want string
+	}{
+		{"", Overrides{OpenShift: "4.22", Stacks: []string{"doca-2.9"}},
+			"--stack: DOCA 2.9.4 publishes repositories per RHEL minor for RHEL 9.2, 9.4, 9.6 only; OpenShift 4.22 is based on RHEL 9.8"},
+		{"", Overrides{OpenShift: "4.20", Platform: "rhel10-x86_64", Stacks: []string{"doca-3.3"}},
+			"--platform: platform rhel10-x86_64 is for RHEL 10, but OpenShift 4.20 is based on RHEL 9.6\n" +
+				"--stack: stack doca-3.3 does not support platform rhel10-x86_64; supported platforms: rhel9-x86_64, rhel9-aarch64, rhel9-bluefield"},
+		{siteDoc("spec:", "  openshift: \"4.20\"", "  stacks: [doca-2.9]", "  node: {hwOffload: true}"), Overrides{},
+			"mosc.yaml:6:21: spec.node.hwOffload: the selected stacks do not allow changing hw-offload (default false)"},
+		{siteDoc("spec:", "  openshift: \"4.20\"", "  stacks: [doca-2.9]", "  extraPackages: [tcpdump]"), Overrides{},
+			`mosc.yaml:6:18: spec.extraPackages: no "install" layer in the selected stacks to install extra packages with`},
+	}
+	for _, tt := range tests {
+		s := NewSite()
+		if tt.doc != "" {
+			var err error
+			if s, err = DecodeSite("mosc.yaml", []byte(tt.doc)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s.Override(tt.o)
+		_, err := c.Resolve(s)
+		if err == nil || err.Error() != tt.want {
+			t.Errorf("\n got %v\nwant %s", err, tt.want)
+		}
+	}
+}
