@@ -62,19 +62,6 @@ func tokenTTL(c *cli.Context, plan *profile.Plan, site *profile.Site) (time.Dura
 	return ttl, nil
 }
 
-// locateFlag points render findings at the flag that set a value.
-func locateFlag(c *cli.Context) func(string) string {
-	return func(setting string) string {
-		if c.IsSet(setting) {
-			return "--" + setting
-		}
-		if f := c.String("file"); f != "" {
-			return f
-		}
-		return ""
-	}
-}
-
 func runApply(c *cli.Context) error {
 	ctx := c.Context
 	stderr := c.App.ErrWriter
@@ -109,17 +96,11 @@ func runApply(c *cli.Context) error {
 		}
 		fmt.Fprintf(stderr, "warning: %s; applying anyway (--force)\n", msg)
 	}
-	printPlanWarnings(c, plan)
-
-	res, err := render.Render(plan, render.Options{Locate: locateFlag(c)})
+	res, err := render.Render(plan, render.Options{Locate: siteLocator(site)})
 	if err != nil {
 		return failWith(exitError, err)
 	}
-	if len(res.Warnings) > len(plan.Warnings) {
-		for _, w := range res.Warnings[len(plan.Warnings):] {
-			fmt.Fprintf(stderr, "warning: %s\n", w)
-		}
-	}
+	printWarnings(stderr, res.Warnings)
 
 	ttl, err := tokenTTL(c, plan, site)
 	if err != nil {
