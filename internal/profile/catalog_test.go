@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/mosc-dev/mosc/layers"
 	"github.com/mosc-dev/mosc/profiles"
 )
 
@@ -56,6 +57,15 @@ func TestEmbeddedCatalog(t *testing.T) {
 		for _, p := range s.Spec.Support.Platforms {
 			if _, err := c.Platform(p); err != nil {
 				t.Errorf("%s supports unknown platform %s", s.Metadata.Name, p)
+			}
+		}
+	}
+	// Every layer a stack names exists in layers/ (the renderer checks the
+	// parameters against each fragment's declaration).
+	for _, s := range c.Stacks() {
+		for i, l := range s.Spec.Layers {
+			if _, err := fs.Stat(layers.FS, l.Name+".tmpl"); err != nil {
+				t.Errorf("%s: spec.layers[%d]: no layers/%s.tmpl", s.Metadata.Name, i, l.Name)
 			}
 		}
 	}

@@ -113,11 +113,11 @@ func describe(n *yaml.Node) string {
 	case yaml.AliasNode:
 		return "an alias"
 	}
-	v := n.Value
+	v := []rune(n.Value)
 	if len(v) > 40 {
-		v = v[:40] + "…"
+		return strconv.Quote(string(v[:40]) + "…")
 	}
-	return strconv.Quote(v)
+	return strconv.Quote(string(v))
 }
 
 func join(path, name string) string {
