@@ -154,27 +154,11 @@ func diffPlans(c *cli.Context) (*diff.Result, error) {
 // renderSide resolves and renders the plan of the flags with mutate applied
 // to the overrides (nil: as given). Errors name the flag or site line.
 func renderSide(c *cli.Context, mutate func(*profile.Overrides)) (*bundle.Bundle, *profile.Plan, error) {
-	o, err := planOverrides(c)
-	if err != nil {
-		return nil, nil, failWith(exitError, err)
-	}
-	cat, err := profile.LoadCatalog(o.ProfilesDirs...)
-	if err != nil {
-		return nil, nil, failWith(exitError, err)
-	}
-	site := profile.NewSite()
-	if f := c.String("file"); f != "" {
-		if site, err = profile.LoadSite(f); err != nil {
-			return nil, nil, failWith(exitError, err)
-		}
-	}
 	side := "from"
 	if mutate != nil {
-		mutate(&o)
 		side = "to"
 	}
-	site.Override(o)
-	plan, err := cat.Resolve(site)
+	plan, site, err := resolveSide(c, "", mutate)
 	if err != nil {
 		return nil, nil, failWith(exitError, fmt.Errorf("%s side: %w", side, err))
 	}
@@ -183,6 +167,38 @@ func renderSide(c *cli.Context, mutate func(*profile.Overrides)) (*bundle.Bundle
 		return nil, nil, failWith(exitError, fmt.Errorf("%s side: %w", side, err))
 	}
 	return res.Bundle, plan, nil
+}
+
+// resolveSide resolves the plan of the flags and site file with mutate
+// applied to the overrides; clusterVersion (may be "") fills spec.openshift
+// when neither sets it. The error is the plain resolution error.
+func resolveSide(c *cli.Context, clusterVersion string, mutate func(*profile.Overrides)) (*profile.Plan, *profile.Site, error) {
+	o, err := planOverrides(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	cat, err := profile.LoadCatalog(o.ProfilesDirs...)
+	if err != nil {
+		return nil, nil, err
+	}
+	site := profile.NewSite()
+	if f := c.String("file"); f != "" {
+		if site, err = profile.LoadSite(f); err != nil {
+			return nil, nil, err
+		}
+	}
+	if mutate != nil {
+		mutate(&o)
+	}
+	site.Override(o)
+	if clusterVersion != "" {
+		site.DefaultOpenShift(clusterVersion, "cluster version")
+	}
+	plan, err := cat.Resolve(site)
+	if err != nil {
+		return nil, site, err
+	}
+	return plan, site, nil
 }
 
 // describePlan names a side: "openshift 4.21 (RHEL 9.6), rhel9-x86_64, doca-3.3:full, pool worker".

@@ -404,11 +404,13 @@ func CheckRepoPreflight(outs []RepoOutcome, tgt *profile.Plan) Check {
 	}
 	var ok, bad []string
 	var details []map[string]any
+	unreadable := false
 	for _, o := range outs {
 		d := map[string]any{"stack": o.Stack, "baseURL": o.Query.BaseURL}
 		details = append(details, d)
 		if o.Err != nil {
 			d["error"] = o.Err.Error()
+			unreadable = true
 			bad = append(bad, fmt.Sprintf("%s: %v", o.Stack, o.Err))
 			continue
 		}
@@ -430,6 +432,12 @@ func CheckRepoPreflight(outs []RepoOutcome, tgt *profile.Plan) Check {
 		ok = append(ok, fmt.Sprintf("%s: %s has %s", o.Stack, o.Query.BaseURL, strings.Join(found, ", ")))
 	}
 	c.Details = map[string]any{"repos": details}
+	if len(bad) > 0 && unreadable {
+		c.Status = Fail
+		c.Message = strings.Join(append(bad, ok...), "\n")
+		c.Remedy = "the repository could not be read: check the URL, the network or proxy, or point spec.repos.mirrors at a reachable mirror (--offline skips this check)"
+		return c
+	}
 	if len(bad) > 0 {
 		c.Status = Fail
 		c.Message = strings.Join(append(bad, ok...), "\n")

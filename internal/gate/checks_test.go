@@ -235,7 +235,7 @@ func TestCheckRepoPreflight(t *testing.T) {
 		{"all there", []RepoOutcome{{RepoQuery: q, Result: found()}}, Pass, []string{"doca-openvswitch-3.3.0040-1.el9.x86_64", "rdma-core-3.3.0040-1.el9.x86_64"}},
 		{"doca-openvswitch missing", []RepoOutcome{{RepoQuery: q, Result: found("doca-openvswitch")}}, Fail, []string{"has no doca-openvswitch for x86_64 (of 120 packages)", "spec.repos.mirrors"}},
 		{"two missing", []RepoOutcome{{RepoQuery: q, Result: found("libibverbs", "rdma-core")}}, Fail, []string{"has no libibverbs, rdma-core"}},
-		{"unreachable", []RepoOutcome{{RepoQuery: q, Err: errors.New("GET https://x/repodata/repomd.xml: 404 Not Found")}}, Fail, []string{"404 Not Found"}},
+		{"unreachable", []RepoOutcome{{RepoQuery: q, Err: errors.New("GET https://x/repodata/repomd.xml: 404 Not Found")}}, Fail, []string{"404 Not Found", "could not be read"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

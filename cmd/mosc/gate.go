@@ -1,0 +1,209 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/mosc-dev/mosc/internal/cluster"
+	"github.com/mosc-dev/mosc/internal/gate"
+	"github.com/mosc-dev/mosc/internal/node"
+	"github.com/mosc-dev/mosc/internal/profile"
+	"github.com/mosc-dev/mosc/internal/release"
+	"github.com/mosc-dev/mosc/internal/repo"
+)
+
+func init() {
+	register(func() *cli.Command {
+		return &cli.Command{
+			Name:      "gate",
+			Usage:     "check, before an OpenShift upgrade, that the OVS-DOCA layer will survive it",
+			UsageText: "mosc gate --to VERSION [plan flags] [--release-image REF] [--offline] [-o table|json] [--junit FILE]",
+			Description: `Runs the upgrade checks a pipeline needs before it upgrades a cluster, each with
+an id, a status (pass, warn, fail, skip), a message and a remedy:
+
+  target-profile   the catalog has a profile for the target release; an upgrade, one minor at a time
+  stack-support    the stacks support the target release, its RHEL base and the platform
+  bundle-diff      what changes in the rendered bundle at the target (stock OVS package,
+                   lint command, MachineOSConfig API, Containerfile) and whether it forces a rebuild
+  release-payload  the target payload's rhel-coreos image labels (RHEL stream/version) match the profile
+  repo-preflight   the DOCA repository for the target RHEL/arch has every package the layers install
+  pool-health      the pool is Updated and not Degraded                              (cluster)
+  last-build       the MachineOSConfig's last MachineOSBuild Succeeded               (cluster)
+  nodes-verified   every node runs the layered image and verifies OVS-DOCA           (cluster)
+  push-token       the push secret's token does not expire within --min-token-days   (cluster)
+
+The current release is --openshift (or spec.openshift in the site file), else the
+cluster's ClusterVersion. The payload is --release-image, else derived from a full
+--to version (quay.io/openshift-release-dev/ocp-release:<x.y.z>-<arch>). --offline
+runs only the checks that need neither the cluster nor the network. Without a
+kubeconfig the cluster checks are skipped.
+
+Exit codes: 0 no check failed (warnings allowed), 1 a check failed, 2 error.
+
+Examples:
+  mosc gate --to 4.21.11
+  mosc gate -f mosc.yaml --openshift 4.20.15 --to 4.21.11 --registry-config pull-secret.json --junit gate.xml
+  mosc gate --openshift 4.21 --to 4.22 --offline -o json`,
+			Flags: append(append(planFlags(),
+				&cli.StringFlag{Name: "to", Usage: "the OpenShift release to upgrade to, e.g. 4.21.11 (required)"},
+				&cli.StringFlag{Name: "release-image", Usage: "the target release payload `REF` (default: derived from a full --to version)"},
+				&cli.StringFlag{Name: "registry-config", Usage: "dockerconfigjson `FILE` with credentials to read the payload (like oc --registry-config); default anonymous", TakesFile: true},
+				&cli.BoolFlag{Name: "offline", Usage: "run only the checks that need neither the cluster nor the network"},
+				&cli.IntFlag{Name: "min-token-days", Usage: "warn when the push token expires within this many days", Value: gate.DefaultMinTokenDays},
+				&cli.BoolFlag{Name: "node-checks", Usage: "verify each node of the pool with a short-lived check pod (--node-checks=false reads node annotations only)", Value: true},
+				&cli.DurationFlag{Name: "node-timeout", Usage: "how long one node's check pod may take", Value: node.DefaultPodTimeout},
+				&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "output format: table or json", Value: "table"},
+				&cli.DurationFlag{Name: "timeout", Usage: "bound the whole run (registry, repositories, cluster)", Value: 10 * time.Minute},
+				&cli.StringFlag{Name: "junit", Usage: "also write the report as JUnit XML to `FILE` (one testcase per check)", TakesFile: true},
+			), clusterFlags()...),
+			Action: runGate,
+		}
+	})
+}
+
+func runGate(c *cli.Context) error {
+	ctx := c.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if c.Duration("timeout") <= 0 {
+		return failWith(exitError, errors.New("--timeout: must be positive"))
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.Duration("timeout"))
+	defer cancel()
+	if c.NArg() > 0 {
+		return failWith(exitError, fmt.Errorf("gate takes no arguments, got %q (pass the target with --to)", c.Args().First()))
+	}
+	format := c.String("output")
+	if format != "table" && format != "json" {
+		return failWith(exitError, fmt.Errorf("-o: unknown format %q; known: table, json", format))
+	}
+	target := c.String("to")
+	if target == "" {
+		return failWith(exitError, errors.New("--to: the target release is required, e.g. --to 4.21.11"))
+	}
+	if _, err := profile.MinorVersion(target); err != nil {
+		return failWith(exitError, fmt.Errorf("--to: %v", err))
+	}
+	if c.Int("min-token-days") < 0 {
+		return failWith(exitError, errors.New("--min-token-days: must not be negative"))
+	}
+	if c.IsSet("junit") && c.String("junit") == "" {
+		return failWith(exitError, errors.New("--junit: must not be empty"))
+	}
+	if c.IsSet("release-image") && c.String("release-image") == "" {
+		return failWith(exitError, errors.New("--release-image: must not be empty"))
+	}
+	if f := c.String("registry-config"); f != "" {
+		if _, err := release.LoadKeychain(f); err != nil {
+			return failWith(exitError, err)
+		}
+	}
+
+	opts := gate.Options{
+		TargetVersion: target,
+		Offline:       c.Bool("offline"),
+		ReleaseImage:  c.String("release-image"),
+		Release:       release.Options{RegistryConfig: c.String("registry-config")},
+		Repo:          &repo.Client{UserAgent: "mosc"},
+		MinTokenDays:  c.Int("min-token-days"),
+	}
+
+	// The cluster: read when one is configured (and not --offline); an
+	// unreachable configured cluster is an error, no kubeconfig at all
+	// skips the cluster checks.
+	var clients *cluster.Clients
+	clusterVersion := ""
+	if opts.Offline {
+		opts.ClusterSkip = "--offline: the cluster is not read"
+	} else {
+		access := clusterAccess(c)
+		if _, err := access.RESTConfig(); err != nil {
+			if c.String("kubeconfig") != "" || c.String("context") != "" {
+				return failWith(exitError, err)
+			}
+			opts.ClusterSkip = "no cluster configured (--kubeconfig, $KUBECONFIG or ~/.kube/config)"
+		} else {
+			cl, err := access.Connect()
+			if err != nil {
+				return failWith(exitError, err)
+			}
+			if err := cluster.Reachable(cl); err != nil {
+				return failWith(exitError, fmt.Errorf("%v (use --offline to run without the cluster)", err))
+			}
+			clients = cl
+			if v, err := cluster.OpenShiftVersion(ctx, cl); err == nil {
+				clusterVersion = v
+			} else {
+				fmt.Fprintf(c.App.ErrWriter, "warning: %v\n", err)
+			}
+		}
+	}
+
+	cur, site, err := resolveSide(c, clusterVersion, nil)
+	if err != nil {
+		if site != nil && site.Spec.OpenShift == "" {
+			return failWith(exitError, fmt.Errorf("the current release is unknown: pass --openshift, set spec.openshift, or point --kubeconfig at the cluster (%v)", err))
+		}
+		return failWith(exitError, err)
+	}
+	printPlanWarnings(c, cur)
+	cat, err := profile.LoadCatalog(c.StringSlice("profiles")...)
+	if err != nil {
+		return failWith(exitError, err)
+	}
+	opts.Catalog, opts.Current = cat, cur
+	opts.CurrentVersion = site.Spec.OpenShift
+	if opts.CurrentVersion == "" {
+		opts.CurrentVersion = cur.OpenShift.Version
+	}
+	if clusterVersion != "" && cluster.Minor(clusterVersion) != cur.OpenShift.Version {
+		fmt.Fprintf(c.App.ErrWriter, "warning: the cluster runs OpenShift %s but the plan is for %s (--openshift or spec.openshift)\n", clusterVersion, cur.OpenShift.Version)
+	}
+	opts.Target, _, opts.TargetErr = resolveSide(c, clusterVersion, func(o *profile.Overrides) { o.OpenShift = target })
+
+	if clients != nil {
+		opts.Cluster = &gate.Cluster{Kube: clients.Kube, MachineConfig: clients.MachineConfig}
+		if c.Bool("node-checks") {
+			opts.NodeChecker = &node.Checker{Kube: clients.Kube, Image: node.ResolveImage(ctx, clients.Dynamic), PodTimeout: c.Duration("node-timeout")}
+		}
+	}
+	opts.Now = time.Now
+
+	report := gate.Run(ctx, opts)
+
+	if f := c.String("junit"); f != "" {
+		var b bytes.Buffer
+		if err := gate.WriteJUnit(&b, report); err != nil {
+			return failWith(exitError, err)
+		}
+		if err := os.WriteFile(f, b.Bytes(), 0o644); err != nil {
+			return failWith(exitError, fmt.Errorf("--junit: %v", err))
+		}
+	}
+	if format == "json" {
+		err = gate.WriteJSON(c.App.Writer, report)
+	} else {
+		err = gate.WriteTable(c.App.Writer, report)
+	}
+	if err != nil {
+		return failWith(exitError, err)
+	}
+	if report.Failed() {
+		var failed []string
+		for _, ch := range report.Checks {
+			if ch.Status == gate.Fail {
+				failed = append(failed, ch.ID)
+			}
+		}
+		return failWith(exitFailure, fmt.Errorf("gate failed: %s", strings.Join(failed, ", ")))
+	}
+	return nil
+}

@@ -1,0 +1,226 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/registry"
+
+	"github.com/mosc-dev/mosc/internal/release/releasetest"
+)
+
+// noCluster makes sure no kubeconfig is found, so cluster checks skip.
+func noCluster(t *testing.T) {
+	t.Setenv("KUBECONFIG", "")
+	t.Setenv("HOME", t.TempDir())
+}
+
+// fakeRepo serves repodata for packages "name-version-release.arch".
+func fakeRepo(t *testing.T, nevras ...string) string {
+	t.Helper()
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<metadata xmlns=\"http://linux.duke.edu/metadata/common\" packages=\"%d\">\n", len(nevras))
+	for _, n := range nevras {
+		i := strings.LastIndex(n, ".")
+		rest, arch := n[:i], n[i+1:]
+		parts := strings.Split(rest, "-")
+		name := strings.Join(parts[:len(parts)-2], "-")
+		fmt.Fprintf(&sb, "<package type=\"rpm\"><name>%s</name><arch>%s</arch><version epoch=\"0\" ver=\"%s\" rel=\"%s.el9\"/></package>\n", name, arch, parts[len(parts)-2], parts[len(parts)-1])
+	}
+	sb.WriteString("</metadata>\n")
+	var gz bytes.Buffer
+	w := gzip.NewWriter(&gz)
+	w.Write([]byte(sb.String()))
+	w.Close()
+	sum := sha256.Sum256(gz.Bytes())
+	repomd := fmt.Sprintf(`<repomd xmlns="http://linux.duke.edu/metadata/repo"><revision>1</revision><data type="primary"><checksum type="sha256">%s</checksum><location href="repodata/p-primary.xml.gz"/><size>%d</size></data></repomd>`, hex.EncodeToString(sum[:]), gz.Len())
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/doca/repodata/repomd.xml":
+			io.WriteString(w, repomd)
+		case "/doca/repodata/p-primary.xml.gz":
+			w.Write(gz.Bytes())
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL + "/doca/"
+}
+
+func siteWithMirror(t *testing.T, mirror string) string {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), "mosc.yaml")
+	site := "apiVersion: mosc.dev/v1alpha1\nkind: Site\nmetadata:\n  name: lab\nspec:\n  openshift: \"4.21\"\n  pool: worker\n  stacks:\n  - name: doca-3.3\n  repos:\n    mirrors:\n      doca: " + mirror + "\n"
+	if err := os.WriteFile(f, []byte(site), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func payload(t *testing.T, version, rhel string) string {
+	t.Helper()
+	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	t.Cleanup(srv.Close)
+	ref, err := releasetest.Push(strings.TrimPrefix(srv.URL, "http://")+"/openshift-release-dev", releasetest.Spec{
+		Version: version,
+		CoreOS: map[string]map[string]string{
+			"rhel-coreos":            releasetest.Labels(rhel, "20251110-1"),
+			"rhel-coreos-extensions": releasetest.Labels(rhel, "20251110-1"),
+			"rhel-coreos-10":         releasetest.Labels("10.2", "20251112-0"),
+		},
+		OtherTags: []string{"cli", "machine-config-operator", "ovn-kubernetes"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ref
+}
+
+var allPackages = []string{"doca-all-3.3.0-0040.x86_64", "doca-openvswitch-3.3.0040-1.x86_64", "libibverbs-2501mlnx56-1.x86_64", "rdma-core-2501mlnx56-1.x86_64"}
+
+func TestGateNetworkChecks(t *testing.T) {
+	noCluster(t)
+	good := fakeRepo(t, allPackages...)
+	noOVS := fakeRepo(t, allPackages[0], allPackages[2], allPackages[3], "doca-openvswitch-3.3.0040-1.aarch64")
+	ref := payload(t, "4.22.0", "9.8")
+	wrongRHEL := payload(t, "4.22.0", "9.6")
+	junit := filepath.Join(t.TempDir(), "gate.xml")
+
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		statuses map[string]string
+		want     []string
+	}{
+		{
+			name:     "all good",
+			args:     []string{"-f", siteWithMirror(t, good), "--to", "4.22.0", "--release-image", ref, "--junit", junit},
+			code:     exitOK,
+			statuses: map[string]string{"target-profile": "PASS", "stack-support": "PASS", "bundle-diff": "WARN", "release-payload": "PASS", "repo-preflight": "PASS", "pool-health": "SKIP", "push-token": "SKIP"},
+			want:     []string{"payload 4.22.0: rhel-coreos is RHEL 9.8 (9.8.20251110-1), as profile 4.22 says (rhel-coreos-10 is RHEL 10.2", "has doca-all-3.3.0-0040.el9.x86_64, doca-openvswitch-3.3.0040-1.el9.x86_64, libibverbs", "no cluster configured", "PASS: 4 passed, 1 warnings, 0 failed, 4 skipped"},
+		},
+		{
+			name:     "repo lacks doca-openvswitch for x86_64",
+			args:     []string{"-f", siteWithMirror(t, noOVS), "--to", "4.22.0", "--release-image", ref},
+			code:     exitFailure,
+			statuses: map[string]string{"repo-preflight": "FAIL", "release-payload": "PASS"},
+			want:     []string{"has no doca-openvswitch for x86_64 (of 4 packages)"},
+		},
+		{
+			name:     "payload RHEL differs from the profile",
+			args:     []string{"-f", siteWithMirror(t, good), "--to", "4.22.0", "--release-image", wrongRHEL},
+			code:     exitFailure,
+			statuses: map[string]string{"release-payload": "FAIL"},
+			want:     []string{"rhel-coreos is RHEL 9.6 (com.coreos.stream=rhel-9.6), but profile 4.22 says RHEL 9.8"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, errOut, code := runCLI(t, append([]string{"gate"}, tt.args...)...)
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d\n%s\n%s", code, tt.code, out, errOut)
+			}
+			for id, st := range tt.statuses {
+				if !strings.Contains(out, "\n"+st+strings.Repeat(" ", 8-len(st))+id) {
+					t.Errorf("%s is not %s:\n%s", id, st, out)
+				}
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+			if code == exitFailure && !strings.Contains(errOut, "gate failed: ") {
+				t.Errorf("stderr: %s", errOut)
+			}
+		})
+	}
+
+	b, err := os.ReadFile(junit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		XMLName xml.Name `xml:"testsuites"`
+		Tests   int      `xml:"tests,attr"`
+		Skipped int      `xml:"skipped,attr"`
+		Suites  []struct {
+			Cases []struct {
+				Name string `xml:"name,attr"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal(b, &doc); err != nil || doc.Tests != 9 || doc.Skipped != 4 || len(doc.Suites[0].Cases) != 9 {
+		t.Errorf("junit: %v %+v\n%s", err, doc, b)
+	}
+}
+
+func TestGateOfflineJSON(t *testing.T) {
+	noCluster(t)
+	out, errOut, code := runCLI(t, "gate", "--openshift", "4.17", "--to", "4.18", "--offline", "-o", "json")
+	if code != exitFailure {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var doc struct {
+		Schema, Verdict, From, To string
+		Checks                    []struct {
+			ID, Status, Message, Remedy string
+			Details                     map[string]any
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Schema != "mosc.dev/gate/v1" || doc.Verdict != "fail" || doc.From != "4.17" || doc.To != "4.18" || len(doc.Checks) != 9 {
+		t.Errorf("doc = %+v", doc)
+	}
+	for _, c := range doc.Checks {
+		if c.ID == "bundle-diff" && (c.Status != "fail" || !strings.Contains(c.Remedy, "mosc remove")) {
+			t.Errorf("bundle-diff = %+v", c)
+		}
+		if c.ID == "release-payload" && c.Status != "skip" {
+			t.Errorf("payload = %+v", c)
+		}
+	}
+}
+
+func TestGateErrors(t *testing.T) {
+	noCluster(t)
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no --to", []string{"gate", "--openshift", "4.21"}, "--to: the target release is required"},
+		{"bad --to", []string{"gate", "--openshift", "4.21", "--to", "latest"}, `--to: invalid OpenShift version "latest"`},
+		{"bad -o", []string{"gate", "--openshift", "4.21", "--to", "4.22", "-o", "xml"}, `-o: unknown format "xml"`},
+		{"no current release", []string{"gate", "--to", "4.22"}, "the current release is unknown"},
+		{"missing kubeconfig", []string{"gate", "--openshift", "4.21", "--to", "4.22", "--kubeconfig", "/nonexistent/kubeconfig"}, "/nonexistent/kubeconfig"},
+		{"bad registry config", []string{"gate", "--openshift", "4.21", "--to", "4.22", "--registry-config", "/nonexistent/auth.json"}, "--registry-config"},
+		{"negative token days", []string{"gate", "--openshift", "4.21", "--to", "4.22", "--min-token-days", "-1"}, "--min-token-days"},
+		{"argument", []string{"gate", "--to", "4.22", "4.21"}, "gate takes no arguments"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, errOut, code := runCLI(t, tt.args...)
+			if code != exitError || !strings.Contains(errOut, tt.want) {
+				t.Errorf("exit %d, stderr %q; want 2 and %q", code, errOut, tt.want)
+			}
+		})
+	}
+}
