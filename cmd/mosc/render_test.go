@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"flag"
 	"os"
@@ -11,6 +10,9 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/mosc-dev/mosc/internal/profile"
+	"github.com/mosc-dev/mosc/internal/render"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -163,10 +165,33 @@ func TestRenderErrorPointsAtSiteFile(t *testing.T) {
 }
 
 func TestRenderOutputHasNoSecrets(t *testing.T) {
-	var buf bytes.Buffer
 	out, _, _ := runCLI(t, append(append([]string{}, walkthroughArgs...), "--secrets", "placeholder")...)
-	buf.WriteString(out)
 	if !strings.Contains(out, "mosc.dev/placeholder:") || !strings.Contains(out, ".dockerconfigjson: eyJhdXRocyI6e319") {
 		t.Errorf("placeholder secrets missing or not empty:\n%s", out)
+	}
+}
+
+// Render findings point at the flag, else the site file's line, else nowhere
+// (a default), never at an unrelated parent line.
+func TestSiteLocator(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "mosc.yaml")
+	os.WriteFile(f, []byte("apiVersion: mosc.dev/v1alpha1\nkind: Site\nspec:\n  openshift: \"4.20\"\n  pool: master\n  registry:\n    size: 50Gi\n"), 0o644)
+	site, err := profile.LoadSite(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	site.Override(profile.Overrides{PushSpec: "quay.io/x/y:z"})
+	loc := siteLocator(site)
+	for setting, want := range map[string]string{
+		render.SettingPool:         f + ":5:9",
+		render.SettingRegistrySize: f + ":7:11",
+		render.SettingPushSpec:     "--push-spec",
+		render.SettingStorageClass: "", // a default: not in the file, no flag
+		render.SettingPlatform:     "",
+		"no-such-setting":          "",
+	} {
+		if got := loc(setting); got != want {
+			t.Errorf("%s: got %q, want %q", setting, got, want)
+		}
 	}
 }
