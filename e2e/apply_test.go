@@ -355,9 +355,17 @@ func TestApplyWalkthrough(t *testing.T) {
 		if d := cmp.Diff(applied, snapshot(t)); d != "" {
 			t.Errorf("apply --dry-run=%s changed the cluster (-before +after):\n%s", mode, d)
 		}
-	}
-	if a := actions(t, out); a[refMOSC] != "configured (dry run)" {
-		t.Errorf("client dry run: %s %q", refMOSC, a[refMOSC])
+		// A new token would change both secrets; nothing else would change.
+		suffix := map[string]string{"server": " (server dry run)", "client": " (dry run)"}[mode]
+		for ref, act := range actions(t, out) {
+			want := "unchanged" + suffix
+			if ref == refPush || ref == refPullPush {
+				want = "configured" + suffix
+			}
+			if act != want {
+				t.Errorf("apply --dry-run=%s --rotate-token: %s %q; want %q", mode, ref, act, want)
+			}
+		}
 	}
 
 	// --rotate-token mints a new token: both secrets change, nothing else.
@@ -404,6 +412,12 @@ func TestApplyWalkthrough(t *testing.T) {
 	}
 	if want := []string{refRegistry + " restored", refPVC + " deleted", refRecord + " deleted"}; cmp.Diff(want, strings.Split(strings.TrimSpace(out), "\n")) != "" {
 		t.Errorf("remove --registry:\n%s\nwant %v", out, want)
+	}
+	// The claim waits for its protection finalizer (the registry pod may
+	// still use it): apply refuses to "apply" an object being deleted.
+	out, errOut, code = runMosc(t, append([]string{"apply", "--wait-registry=false"}, walkthroughArgs...)...)
+	if code != 1 || !strings.Contains(errOut, refPVC+" is being deleted (finalizers: kubernetes.io/pvc-protection)") || out != "" {
+		t.Errorf("apply over a terminating claim: exit %d\n%s\n%s", code, out, errOut)
 	}
 	releasePVCs(t)
 	if d := cmp.Diff(before, snapshot(t)); d != "" {

@@ -258,9 +258,7 @@ func (a *Applier) Apply(ctx context.Context, p *Prepared) ([]Result, error) {
 			return results, err
 		}
 		emit(r)
-		if a.opts.DryRun == DryRunClient {
-			emit(Result{Ref: refOf(nil, registryGVR) + "/" + RegistryConfigName, Action: "configured", DryRun: DryRunClient})
-		} else {
+		{
 			rs, err := a.enableRegistry(ctx, p.Plan.Registry, p.Plan.Site)
 			emit(rs...)
 			if err != nil {
@@ -326,11 +324,8 @@ func (a *Applier) applySecrets(ctx context.Context, p *Prepared) ([]Result, erro
 		case a.opts.DryRun != DryRunNone:
 			// TokenRequest has no dry-run: a real request would mint a real token.
 			fmt.Fprintf(a.opts.Log, "%s: a new builder token would be minted (%s); not in a dry run, since the TokenRequest API has no dry-run\n", plan.MOSC.PushSecretName, d.Reason)
-			if have {
-				push = TokenPushAuth(p.PushHost, old)
-			} else {
-				push = TokenPushAuth(p.PushHost, "dry-run-placeholder")
-			}
+			// A placeholder, so the dry run shows both secrets changing.
+			push = TokenPushAuth(p.PushHost, "dry-run-placeholder")
 		default:
 			tok, exp, err := MintBuilderToken(ctx, a.c.Kube, a.opts.TokenTTL)
 			if err != nil {
@@ -412,17 +407,17 @@ func (a *Applier) applyObject(ctx context.Context, obj *unstructured.Unstructure
 	} else if err != nil {
 		return Result{}, fmt.Errorf("%s: %w", ref, err)
 	}
-	res := Result{Ref: ref, DryRun: a.opts.DryRun}
-	if a.opts.DryRun == DryRunClient {
-		res.Action = "configured"
-		if before == nil {
-			res.Action = "created"
-		}
-		return res, nil
+	if before != nil && before.GetDeletionTimestamp() != nil {
+		return Result{}, fmt.Errorf("%s is being deleted (finalizers: %s); apply again once it is gone", ref, strings.Join(before.GetFinalizers(), ", "))
 	}
+	res := Result{Ref: ref, DryRun: a.opts.DryRun}
 	body, err := applyBody(obj)
 	if err != nil {
 		return Result{}, fmt.Errorf("%s: %w", ref, err)
+	}
+	if a.opts.DryRun == DryRunClient {
+		res.Action = clientChange(body, before)
+		return res, nil
 	}
 	force := a.opts.ForceConflicts
 	patch := func(dryRun []string) (*unstructured.Unstructured, error) {
@@ -482,6 +477,67 @@ func changeOf(before, after *unstructured.Unstructured, d DryRun) string {
 	return "configured"
 }
 
+// clientChange guesses, without asking the server, what a write of body
+// (an apply configuration or a merge patch) would do to live: unchanged
+// when live already holds every field of body with the same value (null in
+// a merge patch: the field is absent). Server-side defaulting can make a
+// guess "configured" where the server would change nothing; never the
+// other way round.
+func clientChange(body []byte, live *unstructured.Unstructured) string {
+	if live == nil {
+		return "created"
+	}
+	var want, have any
+	if json.Unmarshal(body, &want) != nil {
+		return "configured"
+	}
+	lb, err := live.MarshalJSON()
+	if err != nil || json.Unmarshal(lb, &have) != nil {
+		return "configured"
+	}
+	if subsetOf(want, have) {
+		return "unchanged"
+	}
+	return "configured"
+}
+
+// subsetOf reports whether have holds everything want says (values decoded
+// from JSON, so numbers compare as float64).
+func subsetOf(want, have any) bool {
+	switch w := want.(type) {
+	case map[string]any:
+		h, ok := have.(map[string]any)
+		if !ok {
+			return false
+		}
+		for k, wv := range w {
+			hv, present := h[k]
+			if wv == nil {
+				if present && hv != nil {
+					return false
+				}
+				continue
+			}
+			if !present || !subsetOf(wv, hv) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		h, ok := have.([]any)
+		if !ok || len(h) != len(w) {
+			return false
+		}
+		for i := range w {
+			if !subsetOf(w[i], h[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	return want == have
+}
+
 func contentOf(u *unstructured.Unstructured) map[string]any {
 	c := u.DeepCopy()
 	for _, f := range []string{"resourceVersion", "managedFields", "generation"} {
@@ -499,9 +555,6 @@ func (a *Applier) mergePatchObject(ctx context.Context, o preparedObject) (Resul
 	if err != nil {
 		return Result{}, fmt.Errorf("%s: %w", ref, err)
 	}
-	if a.opts.DryRun == DryRunClient {
-		return Result{Ref: ref, Action: "configured", DryRun: DryRunClient}, nil
-	}
 	patch := map[string]any{}
 	for k, v := range o.obj.Object {
 		if k != "apiVersion" && k != "kind" && k != "metadata" {
@@ -517,6 +570,9 @@ func (a *Applier) mergePatchObject(ctx context.Context, o preparedObject) (Resul
 
 func (a *Applier) mergePatch(ctx context.Context, live *unstructured.Unstructured, gvr schema.GroupVersionResource, body []byte) (Result, error) {
 	ref := refOf(live, gvr)
+	if a.opts.DryRun == DryRunClient {
+		return Result{Ref: ref, Action: clientChange(body, live), DryRun: DryRunClient}, nil
+	}
 	after, err := a.resource(gvr, live.GetNamespace()).Patch(ctx, live.GetName(), types.MergePatchType, body,
 		metav1.PatchOptions{FieldManager: FieldManager, DryRun: a.opts.DryRun.opts()})
 	if err != nil {

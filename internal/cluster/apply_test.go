@@ -138,3 +138,33 @@ func TestSiteSelector(t *testing.T) {
 		t.Fatalf("bad site err = %v", err)
 	}
 }
+
+func TestClientChange(t *testing.T) {
+	live := &unstructured.Unstructured{}
+	if err := live.UnmarshalJSON([]byte(`{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x","namespace":"n","resourceVersion":"7",
+		"labels":{"app.kubernetes.io/managed-by":"mosc","other":"y"}},"data":{"a":"1","b":"2"},
+		"spec":{"replicas":1,"list":[{"k":"v","extra":true}],"storage":{"pvc":{"claim":"c"}}}}`)); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, body string
+		live       *unstructured.Unstructured
+		want       string
+	}{
+		{"absent", `{"data":{"a":"1"}}`, nil, "created"},
+		{"subset", `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x","labels":{"app.kubernetes.io/managed-by":"mosc"}},"data":{"a":"1"}}`, live, "unchanged"},
+		{"number", `{"spec":{"replicas":1}}`, live, "unchanged"},
+		{"different value", `{"data":{"a":"2"}}`, live, "configured"},
+		{"missing key", `{"data":{"c":"3"}}`, live, "configured"},
+		{"list element subset", `{"spec":{"list":[{"k":"v"}]}}`, live, "unchanged"},
+		{"list length", `{"spec":{"list":[{"k":"v"},{"k":"w"}]}}`, live, "configured"},
+		{"null means absent", `{"spec":{"storage":{"emptyDir":null}}}`, live, "unchanged"},
+		{"null but present", `{"spec":{"storage":{"pvc":null}}}`, live, "configured"},
+		{"type differs", `{"spec":{"storage":"pvc"}}`, live, "configured"},
+	}
+	for _, tt := range tests {
+		if got := clientChange([]byte(tt.body), tt.live); got != tt.want {
+			t.Errorf("%s: clientChange = %q; want %q", tt.name, got, tt.want)
+		}
+	}
+}
