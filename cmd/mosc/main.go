@@ -89,10 +89,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var ee *exitErr
 	if errors.As(err, &ee) {
 		if ee.err != nil {
-			fmt.Fprintf(stderr, "error: %v\n", ee.err)
+			printError(stderr, ee.err)
 		}
 		return ee.code
 	}
-	fmt.Fprintf(stderr, "error: %v\n", err)
+	printError(stderr, err)
 	return exitError
+}
+
+// printError prefixes every line, so each finding of a multi-error reads alone
+// (and grep "^error:" finds them all in a CI log).
+func printError(w io.Writer, err error) {
+	for _, line := range strings.Split(strings.TrimRight(err.Error(), "\n"), "\n") {
+		fmt.Fprintf(w, "error: %s\n", line)
+	}
 }

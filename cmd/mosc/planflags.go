@@ -12,7 +12,7 @@ import (
 // validate, apply, diff, gate). Each also has a site-file field; the flag wins.
 func planFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "file", Aliases: []string{"f"}, Usage: "site file (mosc.yaml; see `mosc init`)", TakesFile: true},
+		&cli.StringFlag{Name: "file", Aliases: []string{"f"}, Usage: "site `FILE` (mosc.yaml; write one with mosc init)", TakesFile: true},
 		&cli.StringFlag{Name: "openshift", Usage: "OpenShift release, e.g. 4.20 or 4.20.15 (spec.openshift)"},
 		&cli.StringFlag{Name: "platform", Usage: "platform profile (spec.platform; default " + profile.DefaultPlatform + ")"},
 		&cli.StringSliceFlag{Name: "stack", Usage: "stack profile, NAME or NAME:VARIANT, repeatable (spec.stacks; default " + profile.DefaultStack + ")"},
