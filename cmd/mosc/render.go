@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime/debug"
 
 	"github.com/urfave/cli/v2"
 
@@ -75,6 +76,7 @@ func runRender(c *cli.Context) error {
 // renderPlan resolves the plan from the flags and site file and renders
 // it; errors carry exit code 2 (bad input).
 func renderPlan(c *cli.Context) (*render.Result, error) {
+	shortLivedGC()
 	plan, _, site, err := resolvePlan(c, "")
 	if err != nil {
 		return nil, err
@@ -147,6 +149,21 @@ func siteHas(s *profile.Site, setting string) bool {
 		return s.Spec.Repos.GPGCheck != nil || len(s.Spec.Repos.Mirrors) > 0
 	}
 	return false
+}
+
+// tuneGC is off in tests, which run many commands in one long process.
+var tuneGC = true
+
+// shortLivedGC stops the collector for the rest of this short process,
+// with a memory limit as the safety net: rendering allocates a few MB and
+// exits, and on a busy machine the collector cycles it would run cost about
+// a third of the process's CPU time (measured: see docs/render.md).
+func shortLivedGC() {
+	if !tuneGC {
+		return
+	}
+	debug.SetGCPercent(-1)
+	debug.SetMemoryLimit(256 << 20)
 }
 
 func printWarnings(w io.Writer, warns []profile.Warning) {

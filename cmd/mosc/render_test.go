@@ -15,6 +15,9 @@ import (
 	"github.com/mosc-dev/mosc/internal/render"
 )
 
+// Tests run many commands in one process: keep the collector on.
+func init() { tuneGC = false }
+
 var update = flag.Bool("update", false, "rewrite golden files")
 
 // walkthroughArgs is the "done when" command: the walkthrough's
