@@ -147,3 +147,14 @@ func TestSplitYAMLLines(t *testing.T) {
 		t.Errorf("(-want +got)\n%s", d)
 	}
 }
+
+func TestReadPathStdin(t *testing.T) {
+	defer func(f func() ([]byte, error)) { readAllStdin = f }(readAllStdin)
+	readAllStdin = func() ([]byte, error) {
+		return []byte(`{"apiVersion":"v1","kind":"List","items":[{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a"}}]}`), nil
+	}
+	b, srcs, err := ReadPath("-")
+	if err != nil || len(b.Objects) != 1 || srcs[0].File != "<stdin>" {
+		t.Errorf("stdin: %v %v", err, srcs)
+	}
+}

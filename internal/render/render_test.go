@@ -18,6 +18,7 @@ import (
 	imageregistryv1 "github.com/openshift/api/imageregistry/v1"
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	sigsjson "sigs.k8s.io/json"
 )
 
@@ -445,6 +446,50 @@ func TestValidationErrors(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error:\n  %v\nwant it to contain:\n  %s", err, tc.want)
+			}
+		})
+	}
+}
+
+// Bundle-level checks that only manifests edited by hand can trip.
+func TestValidateBundleEditedManifests(t *testing.T) {
+	for _, tc := range []struct {
+		name, want string
+		warn       bool
+		edit       func(b *bundle.Bundle)
+	}{
+		{"repo ConfigMap elsewhere", `ConfigMap/etc-yum-repos-d: metadata.namespace: namespace "default": MCO mounts build inputs only from openshift-machine-config-operator`, false,
+			func(b *bundle.Bundle) { b.Objects[2].Content.SetNamespace("default") }},
+		{"gpg Secret elsewhere", `Secret/etc-pki-rpm-gpg: metadata.namespace: namespace "openshift-config"`, false,
+			func(b *bundle.Bundle) { b.Objects[3].Content.SetNamespace("openshift-config") }},
+		{"registry Config name", "Config/registry: metadata.name: the image registry operator reads only the Config named cluster", false,
+			func(b *bundle.Bundle) { b.Objects[1].Content.SetName("registry") }},
+		{"two MOSCs for one pool", "MachineOSConfig/worker: metadata.name: two MachineOSConfigs for the same pool", false,
+			func(b *bundle.Bundle) { b.Objects = append(b.Objects, b.Objects[len(b.Objects)-1]) }},
+		{"MachineConfig without role", "MachineConfig/99-mosc-worker-hugepages: metadata.labels: no machineconfiguration.openshift.io/role label", true,
+			func(b *bundle.Bundle) { b.Objects[6].Content.SetLabels(nil) }},
+		{"arch entry ignored", "spec.containerFile[1]: containerfileArch AMD64 is ignored: MCO builds only the NoArch entry", true,
+			func(b *bundle.Bundle) {
+				u := b.Objects[len(b.Objects)-1].Content
+				cfs, _, _ := unstructured.NestedSlice(u.Object, "spec", "containerFile")
+				cfs = append(cfs, map[string]any{"containerfileArch": "AMD64", "content": "FROM configs AS final\n"})
+				unstructured.SetNestedSlice(u.Object, cfs, "spec", "containerFile")
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := mustRender(t, fullPlan()).Bundle
+			tc.edit(b)
+			errs, warns := ValidateBundle(b)
+			got := errs
+			if tc.warn {
+				got = warns
+			}
+			var msgs []string
+			for _, f := range got {
+				msgs = append(msgs, f.Error())
+			}
+			if !strings.Contains(strings.Join(msgs, "\n"), tc.want) {
+				t.Errorf("got %q, want %q", msgs, tc.want)
 			}
 		})
 	}

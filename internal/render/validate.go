@@ -118,7 +118,22 @@ func ValidateBundle(b *bundle.Bundle) (errs, warns []*Finding) {
 			errs, warns = append(errs, e...), append(warns, w...)
 		case bundle.GVKConfigMap:
 			if u.GetName() == "etc-yum-repos-d" {
+				errs = append(errs, buildInputNamespace(u, obj)...)
 				warns = append(warns, repoWarnings(u, obj)...)
+			}
+		case bundle.GVKSecret:
+			if u.GetName() == "etc-pki-rpm-gpg" {
+				errs = append(errs, buildInputNamespace(u, obj)...)
+			}
+		case bundle.GVKMachineConfig:
+			if u.GetLabels()[LabelMCPRole] == "" {
+				warns = append(warns, &Finding{Object: obj, Field: "metadata.labels", Setting: SettingPool,
+					Message: fmt.Sprintf("no %s label: no pool's selector picks this MachineConfig up", LabelMCPRole)})
+			}
+		case bundle.GVKImageRegistryConfig:
+			if u.GetName() != "cluster" {
+				errs = append(errs, &Finding{Object: obj, Field: "metadata.name", Setting: SettingRegistrySize,
+					Message: "the image registry operator reads only the Config named cluster"})
 			}
 		}
 	}
@@ -176,6 +191,17 @@ func validateMOSC(u *unstructured.Unstructured) (errs, warns []*Finding) {
 			Message: fmt.Sprintf("want exactly one %s Containerfile entry (the only one MCO builds), found %d", noArch, found)})
 	}
 	return errs, warns
+}
+
+// buildInputNamespace: MCO mounts build inputs (etc-yum-repos-d,
+// etc-pki-rpm-gpg) only from its own namespace; elsewhere they are ignored
+// silently and the build fails later for want of repositories.
+func buildInputNamespace(u *unstructured.Unstructured, obj string) []*Finding {
+	if u.GetNamespace() == profile.MCONamespace {
+		return nil
+	}
+	return []*Finding{{Object: obj, Field: "metadata.namespace", Setting: SettingRepos,
+		Message: fmt.Sprintf("namespace %q: MCO mounts build inputs only from %s", u.GetNamespace(), profile.MCONamespace)}}
 }
 
 // repoWarnings warns for every repo section with gpgcheck=0.
