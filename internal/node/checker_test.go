@@ -36,7 +36,7 @@ func newFakeNode(t *testing.T, answer func(p *corev1.Pod) (msg string, ok bool))
 		f.mu.Unlock()
 		if msg, ok := answer(p); ok {
 			go func(p *corev1.Pod) {
-				time.Sleep(10 * time.Millisecond)
+				time.Sleep(50 * time.Millisecond) // after the checker's list+watch: the fake watch does not replay
 				q := p.DeepCopy()
 				q.Status.Phase = corev1.PodSucceeded
 				q.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: ContainerName, State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{Message: msg}}}}

@@ -235,7 +235,8 @@ func (w *Watcher) Run(ctx context.Context) (*Status, error) {
 			lastProgress = now
 		}
 		emit(evs)
-		prev = &cur
+		last := cur // Evaluate builds fresh slices, so a copy is a snapshot
+		prev = &last
 		w.View.Status(&cur, now.Sub(start))
 
 		// Verify each node as it finishes, with a bounded number of pods.

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/mosc-dev/mosc/internal/watch"
+)
+
+func init() {
+	register(func() *cli.Command {
+		flags := append(planFlags(), clusterFlags()...)
+		flags = append(flags, &cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "table or json"})
+		return &cli.Command{
+			Name:  "status",
+			Usage: "one snapshot of the build and the pool rollout (no waiting, no check pods)",
+			Description: `status reads the MachineOSConfig, its current MachineOSBuild, the pool, its nodes and
+their MachineConfigNodes once, and prints what mosc watch would show at this moment:
+the build state, the pool's counts and conditions, and each node's state and image.
+It starts no check pods: on-node verification is mosc watch's job.
+
+Exit codes: 0 nothing has failed (the rollout may still be in progress); 1 the build
+failed or was interrupted, or a node or the pool is degraded; 2 bad flags, unknown
+pool, or the cluster is unreachable.`,
+			Flags:  flags,
+			Action: runStatus,
+		}
+	})
+}
+
+func runStatus(c *cli.Context) error {
+	out := c.String("output")
+	if out != "table" && out != "json" {
+		return failWith(exitError, fmt.Errorf("--output %q: want table or json", out))
+	}
+	plan, err := watchPlan(c)
+	if err != nil {
+		return err
+	}
+	clients, err := clusterAccess(c).Connect()
+	if err != nil {
+		return failWith(exitError, err)
+	}
+	ctx := c.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	snap, err := watch.Fetch(ctx, clients.Kube, clients.MachineConfig, plan.Pool, plan.MOSC.Name)
+	if err != nil {
+		return failWith(exitError, err)
+	}
+	st := watch.Evaluate(snap)
+	watch.ForStatus(&st)
+	if out == "json" {
+		enc := json.NewEncoder(c.App.Writer)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(st); err != nil {
+			return failWith(exitError, err)
+		}
+	} else if err := watch.WriteStatusTable(c.App.Writer, &st, time.Now()); err != nil {
+		return failWith(exitError, err)
+	}
+	if st.Failure != nil {
+		return failWith(exitFailure, nil)
+	}
+	return nil
+}

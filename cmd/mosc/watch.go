@@ -1,0 +1,227 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/mosc-dev/mosc/internal/cluster"
+	"github.com/mosc-dev/mosc/internal/node"
+	"github.com/mosc-dev/mosc/internal/profile"
+	"github.com/mosc-dev/mosc/internal/watch"
+)
+
+// Defaults of the watch flags; runWatch uses them when the calling command
+// (mosc apply --wait) does not define a flag.
+const (
+	defaultWatchTimeout = 90 * time.Minute
+	defaultStallWarning = 15 * time.Minute
+)
+
+// watchFlags are the flags of mosc watch beyond the plan and cluster flags;
+// mosc apply adds them for --wait.
+func watchFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.BoolFlag{Name: "logs", Usage: "stream the build pod's image-build container log (to stderr; above the live view on a terminal)"},
+		&cli.DurationFlag{Name: "timeout", Value: defaultWatchTimeout, Usage: "give up after this long, naming what is stuck (exit 1)"},
+		&cli.DurationFlag{Name: "stall-warning", Value: defaultStallWarning, Usage: "warn when a phase makes no progress for this long (0: never)"},
+		&cli.BoolFlag{Name: "enable-doca-init", Usage: "on a node where other_config:doca-init is not set, set it and restart openvswitch (one node at a time), then check again"},
+		&cli.StringFlag{Name: "check-image", Usage: "image of the on-node check pods (default: the cluster's openshift/tools image, else " + node.DefaultImage + ")"},
+		&cli.DurationFlag{Name: "check-timeout", Value: node.DefaultPodTimeout, Usage: "how long one check pod may take"},
+	}
+}
+
+func outputFlag(usage string) cli.Flag {
+	return &cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: usage}
+}
+
+func init() {
+	register(func() *cli.Command {
+		flags := append(planFlags(), clusterFlags()...)
+		flags = append(flags, watchFlags()...)
+		flags = append(flags, outputFlag("live (a redrawn view; default on a terminal), plain (one line per change; default otherwise) or json (one event per line)"))
+		return &cli.Command{
+			Name:  "watch",
+			Usage: "follow the build, the pool rollout and on-node OVS-DOCA checks until every node is verified",
+			Description: `watch follows the MachineOSConfig of the pool (the plan's, or --pool alone): the
+MachineOSBuild for its current spec (Prepared → Building → Succeeded, with --logs the
+build log), the pool's rollout node by node (state, reason, currentImage vs desiredImage
+vs the MachineOSConfig's image, MachineConfigNode conditions), and, as each node is
+updated, a short-lived privileged pod on it that checks the stack's packages and
+ovs-vsctl's Open_vSwitch record (doca_initialized, datapath_types ∋ doca). With
+--enable-doca-init a node without other_config:doca-init=true gets it (openvswitch is
+restarted, one node at a time) and is checked again. Check pods are always deleted.
+
+It only watches (informers: a dropped watch or an API server restart resumes), never
+polls. Ctrl-C stops cleanly.
+
+Exit codes: 0 every node of the pool is updated and verified; 1 the build failed or was
+interrupted, a node or the pool is degraded, a node failed its check, --timeout fired,
+or interrupted; 2 bad flags, unknown pool, or the cluster is unreachable.`,
+			Flags: flags,
+			Action: func(c *cli.Context) error {
+				plan, err := watchPlan(c)
+				if err != nil {
+					return err
+				}
+				return runWatch(c, plan)
+			},
+		}
+	})
+}
+
+// explicitPlanInput says whether the user asked for a profile-based plan (a
+// failure to resolve it is then an error, not a reason to fall back to
+// --pool alone).
+func explicitPlanInput(c *cli.Context) bool {
+	for _, f := range []string{"file", "openshift", "platform", "stack", "profiles", "push-spec"} {
+		if c.IsSet(f) {
+			return true
+		}
+	}
+	return false
+}
+
+// watchPlan resolves the plan as apply does; with nothing but --pool (and a
+// catalog that cannot resolve for this cluster) it falls back to the pool and
+// the default OVS-DOCA checks.
+func watchPlan(c *cli.Context) (*profile.Plan, error) {
+	ctx := c.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	version := ""
+	if clients, err := clusterAccess(c).Connect(); err == nil {
+		cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		version, _ = cluster.OpenShiftVersion(cctx, clients)
+		cancel()
+	}
+	plan, _, _, err := resolvePlan(c, version)
+	if err == nil {
+		return plan, nil
+	}
+	if explicitPlanInput(c) {
+		return nil, err
+	}
+	pool := c.String("pool")
+	if pool == "" {
+		pool = profile.DefaultPool
+	}
+	fmt.Fprintf(c.App.ErrWriter, "warning: no plan (%v); watching pool %s with the default checks (package %v present, %v absent, datapath %s, doca_initialized)\n",
+		errors.Unwrap(err), pool, node.DefaultVerify.PackagesPresent, node.DefaultVerify.PackagesAbsent, node.DefaultVerify.DatapathType)
+	return &profile.Plan{Pool: pool, MOSC: profile.MOSCPlan{Name: pool}, Verify: node.DefaultVerify}, nil
+}
+
+// hasFlag says whether the running command defines a flag.
+func hasFlag(c *cli.Context, name string) bool {
+	for _, f := range c.Command.Flags {
+		for _, n := range f.Names() {
+			if n == name {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func durationFlag(c *cli.Context, name string, def time.Duration) time.Duration {
+	if hasFlag(c, name) {
+		return c.Duration(name)
+	}
+	return def
+}
+
+// watchOutput picks the view: -o, else live on a terminal, plain otherwise.
+func watchOutput(c *cli.Context) (string, error) {
+	mode := ""
+	if hasFlag(c, "output") {
+		mode = c.String("output")
+	}
+	switch mode {
+	case "":
+		if watch.IsTerminal(c.App.Writer) && os.Getenv("TERM") != "dumb" {
+			return "live", nil
+		}
+		return "plain", nil
+	case "live", "plain", "json":
+		return mode, nil
+	}
+	return "", failWith(exitError, fmt.Errorf("--output %q: want live, plain or json", mode))
+}
+
+// runWatch follows plan's pool until it is updated and verified. mosc apply
+// --wait calls it after applying; flags the calling command lacks take their
+// defaults.
+func runWatch(c *cli.Context, plan *profile.Plan) error {
+	mode, err := watchOutput(c)
+	if err != nil {
+		return err
+	}
+	timeout := durationFlag(c, "timeout", defaultWatchTimeout)
+	stall := durationFlag(c, "stall-warning", defaultStallWarning)
+	checkTimeout := durationFlag(c, "check-timeout", node.DefaultPodTimeout)
+	if timeout < 0 || stall < 0 || checkTimeout <= 0 {
+		return failWith(exitError, errors.New("--timeout and --stall-warning must not be negative, --check-timeout must be positive"))
+	}
+	verify := plan.Verify
+	if len(verify.PackagesPresent) == 0 {
+		return failWith(exitError, fmt.Errorf("the plan says nothing about what to check on the node (stack verify.packagesPresent is empty)"))
+	}
+	clients, err := clusterAccess(c).Connect()
+	if err != nil {
+		return failWith(exitError, err)
+	}
+	view, err := watch.NewView(mode, c.App.Writer, c.App.ErrWriter)
+	if err != nil {
+		return failWith(exitError, err)
+	}
+	parent := c.Context
+	if parent == nil {
+		parent = context.Background()
+	}
+	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	moscName := plan.MOSC.Name
+	if moscName == "" {
+		moscName = plan.Pool
+	}
+	w := &watch.Watcher{
+		Kube: clients.Kube, MachineConfig: clients.MachineConfig, Dynamic: clients.Dynamic, View: view,
+		Opts: watch.Options{
+			Pool: plan.Pool, MOSC: moscName, Verify: verify,
+			EnableDocaInit:  hasFlag(c, "enable-doca-init") && c.Bool("enable-doca-init"),
+			CheckImage:      stringFlag(c, "check-image"),
+			CheckPodTimeout: checkTimeout,
+			Timeout:         timeout, StallWarning: stall,
+			Logs: hasFlag(c, "logs") && c.Bool("logs"),
+		},
+	}
+	_, err = w.Run(ctx)
+	var f *watch.Failure
+	var te *watch.TimeoutError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &f):
+		return failWith(exitFailure, fmt.Errorf("rollout of pool %s failed: %w", plan.Pool, err))
+	case errors.As(err, &te):
+		return failWith(exitFailure, err)
+	case errors.Is(err, watch.ErrInterrupted):
+		return failWith(exitFailure, errors.New("interrupted; check pods deleted"))
+	}
+	return failWith(exitError, err)
+}
+
+func stringFlag(c *cli.Context, name string) string {
+	if hasFlag(c, name) {
+		return c.String(name)
+	}
+	return ""
+}

@@ -1,0 +1,252 @@
+package watch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
+	mcfgfake "github.com/openshift/client-go/machineconfiguration/clientset/versioned/fake"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	kubefake "k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/mosc-dev/mosc/internal/node"
+)
+
+// recView records events (thread-safe).
+type recView struct {
+	mu  sync.Mutex
+	evs []Event
+}
+
+func (v *recView) Event(e Event) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.evs = append(v.evs, e)
+}
+func (v *recView) Status(*Status, time.Duration) {}
+func (v *recView) Log(string)                    {}
+func (v *recView) Close()                        {}
+
+func (v *recView) find(kind, field, value string) []Event {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	var out []Event
+	for _, e := range v.evs {
+		if e.Kind == kind && (field == "" || e.Fields[field] == value) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// fakeCluster is a rolled-out worker pool on fake clientsets whose check pods
+// answer like the walkthrough's node (doca-init off until enabled).
+type fakeCluster struct {
+	kube    *kubefake.Clientset
+	mc      *mcfgfake.Clientset
+	mu      sync.Mutex
+	docaOn  map[string]bool
+	n       int
+	silent  bool // check pods never finish
+	created int
+}
+
+func newFakeCluster(t *testing.T, nodes int, mutate func(*world)) *fakeCluster {
+	w := newWorld()
+	w.build("Succeeded", t0)
+	w.mosc.Status.CurrentImagePullSpec = mcfgv1.ImageDigestFormat(newImage)
+	for _, n := range w.nodes {
+		if strings.HasPrefix(n.Name, "worker") {
+			n.Annotations[AnnotationCurrentImage], n.Annotations[AnnotationDesiredImage] = newImage, newImage
+		}
+	}
+	for i := 2; i < nodes; i++ {
+		n := w.nodes[0].DeepCopy()
+		n.Name = fmt.Sprintf("worker-%d", i)
+		w.nodes = append(w.nodes, n)
+	}
+	if mutate != nil {
+		mutate(w)
+	}
+	var mcObjs, kubeObjs []runtime.Object
+	mcObjs = append(mcObjs, w.mosc)
+	for _, b := range w.mosbs {
+		mcObjs = append(mcObjs, b)
+	}
+	for _, p := range w.pools {
+		mcObjs = append(mcObjs, p)
+	}
+	for _, n := range w.nodes {
+		kubeObjs = append(kubeObjs, n)
+	}
+	before, err := os.ReadFile("../node/testdata/walkthrough-before-doca-init.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := os.ReadFile("../node/testdata/walkthrough-enable-doca-init.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fakeCluster{kube: kubefake.NewClientset(kubeObjs...), mc: mcfgfake.NewClientset(mcObjs...), docaOn: map[string]bool{}}
+	f.kube.PrependReactor("create", "pods", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		p := a.(k8stesting.CreateAction).GetObject().(*corev1.Pod)
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.n++
+		f.created++
+		p.Name = fmt.Sprintf("%s%d", p.GenerateName, f.n)
+		if f.silent {
+			return false, nil, nil
+		}
+		if p.Annotations[node.AnnotationAction] == node.ActionEnableDocaInit {
+			f.docaOn[p.Spec.NodeName] = true
+		}
+		msg := string(before)
+		if f.docaOn[p.Spec.NodeName] {
+			msg = string(after)
+		}
+		go func(p *corev1.Pod) {
+			q := p.DeepCopy()
+			q.Status.Phase = corev1.PodSucceeded
+			q.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: node.ContainerName, State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{Message: msg}}}}
+			// The fake clientset's watch does not replay from a resourceVersion:
+			// answer after the checker's list+watch is up, as a kubelet would.
+			time.Sleep(50 * time.Millisecond)
+			for range 50 { // the create may not have reached the tracker yet
+				if _, err := f.kube.CoreV1().Pods(q.Namespace).UpdateStatus(context.Background(), q, metav1.UpdateOptions{}); err == nil {
+					return
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+		}(p)
+		return false, nil, nil
+	})
+	return f
+}
+
+func (f *fakeCluster) checkPodsLeft(t *testing.T) int {
+	l, err := f.kube.CoreV1().Pods(node.CheckNamespace).List(context.Background(), metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(l.Items)
+}
+
+func (f *fakeCluster) watcher(v View, o Options) *Watcher {
+	o.Pool = "worker"
+	o.Verify = node.DefaultVerify
+	o.CheckImage = "quay.io/test/tools:1"
+	return &Watcher{Kube: f.kube, MachineConfig: f.mc, View: v, Opts: o}
+}
+
+func TestRunVerifiesAndEnablesDocaInit(t *testing.T) {
+	f := newFakeCluster(t, 3, nil)
+	v := &recView{}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	st, err := f.watcher(v, Options{EnableDocaInit: true, CheckParallel: 2}).Run(ctx)
+	if err != nil {
+		for _, e := range v.evs {
+			t.Log(FormatEvent(e))
+		}
+		t.Fatalf("Run: %v", err)
+	}
+	if !st.Done() || st.Verified != 3 {
+		t.Fatalf("status %s, verified %d", st.Phase, st.Verified)
+	}
+	passed := v.find(KindCheck, "check", CheckPassed)
+	if len(passed) != 3 {
+		t.Errorf("%d passed checks, want 3", len(passed))
+	}
+	for _, e := range passed {
+		if e.Fields["docaInitEnabled"] != "true" {
+			t.Errorf("%s: doca-init not enabled: %+v", e.Object, e)
+		}
+	}
+	if n := len(v.find(KindCheck, "check", CheckEnabling)); n != 3 {
+		t.Errorf("%d enabling events, want 3", n)
+	}
+	if f.created != 9 {
+		t.Errorf("%d check pods, want 9 (verify, enable, verify per node)", f.created)
+	}
+	if n := f.checkPodsLeft(t); n != 0 {
+		t.Errorf("%d check pods left", n)
+	}
+	res := v.find(KindResult, "result", "done")
+	if len(res) != 1 || !strings.Contains(res[0].Message, "done: 3/3 nodes of pool worker updated and verified") {
+		t.Errorf("result events %+v", res)
+	}
+}
+
+func TestRunFailsOnVerificationWithoutDocaInit(t *testing.T) {
+	f := newFakeCluster(t, 2, nil)
+	v := &recView{}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, err := f.watcher(v, Options{}).Run(ctx)
+	var fail *Failure
+	if !errors.As(err, &fail) || fail.Phase != PhaseVerify || !strings.Contains(fail.Reason, "doca_initialized is false") {
+		t.Fatalf("err = %v", err)
+	}
+	if n := f.checkPodsLeft(t); n != 0 {
+		t.Errorf("%d check pods left", n)
+	}
+}
+
+func TestRunDegradedNode(t *testing.T) {
+	f := newFakeCluster(t, 2, func(w *world) {
+		w.node("worker-1", map[string]string{AnnotationState: NodeDegraded, AnnotationReason: "unexpected on-disk state"})
+	})
+	_, err := f.watcher(&recView{}, Options{}).Run(context.Background())
+	var fail *Failure
+	if !errors.As(err, &fail) || fail.Object != "node/worker-1" || !strings.Contains(fail.Reason, "unexpected on-disk state") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestRunTimeoutAndInterruptDeleteCheckPods(t *testing.T) {
+	f := newFakeCluster(t, 2, func(w *world) {
+		w.node("worker-1", map[string]string{AnnotationState: NodeWorking, AnnotationCurrentImage: oldImage})
+	})
+	f.silent = true // check pods hang
+	v := &recView{}
+	_, err := f.watcher(v, Options{Timeout: 300 * time.Millisecond}).Run(context.Background())
+	var te *TimeoutError
+	if !errors.As(err, &te) || !strings.Contains(te.Stuck, "node worker-1 Working") || !strings.Contains(te.Stuck, "node worker-0 check running") {
+		t.Fatalf("err = %v", err)
+	}
+	if n := f.checkPodsLeft(t); n != 0 {
+		t.Errorf("after timeout: %d check pods left", n)
+	}
+	if len(v.find(KindPod, "action", node.ActionVerify)) != 2 {
+		t.Errorf("want a created and a deleted pod event: %+v", v.find(KindPod, "", ""))
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(300*time.Millisecond, cancel)
+	_, err = f.watcher(&recView{}, Options{}).Run(ctx)
+	if !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("err = %v", err)
+	}
+	if n := f.checkPodsLeft(t); n != 0 {
+		t.Errorf("after interrupt: %d check pods left", n)
+	}
+}
+
+func TestRunUnknownPool(t *testing.T) {
+	f := newFakeCluster(t, 2, nil)
+	w := f.watcher(&recView{}, Options{})
+	w.Opts.Pool = "gpu"
+	if _, err := w.Run(context.Background()); err == nil || !strings.Contains(err.Error(), `machineconfigpool "gpu" not found`) {
+		t.Fatalf("err = %v", err)
+	}
+}
