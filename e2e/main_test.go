@@ -141,3 +141,5 @@ func startSim(t testing.TB, f sim.Faults) *sim.Simulator {
 	}
 	return s
 }
+
+func ciEnv() string { return os.Getenv("CI") }

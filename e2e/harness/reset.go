@@ -17,7 +17,7 @@ const ManagedByLabel = "app.kubernetes.io/managed-by=mosc"
 // Reset deletes everything tests create — MachineOSConfigs, MachineOSBuilds,
 // non-seeded MachineConfigs, mosc-managed Secrets/ConfigMaps, PVCs in
 // openshift-image-registry, Jobs/Pods in openshift-machine-config-operator,
-// RoleBindings/ClusterRoleBindings labelled mosc-e2e/test — and re-seeds with
+// Roles, ClusterRoles and their bindings labelled mosc-e2e/test — and re-seeds with
 // the cluster's start options. Stop any simulator first: one running during
 // Reset would react to the deletions.
 func (c *Cluster) Reset(ctx context.Context) error {
@@ -46,8 +46,11 @@ func (c *Cluster) ResetWith(ctx context.Context, opts Options) error {
 		{"PVCs", func() error {
 			return kube.CoreV1().PersistentVolumeClaims(RegistryNamespace).DeleteCollection(ctx, now, all)
 		}},
-		{"test RoleBindings", func() error {
+		{"test ClusterRoleBindings", func() error {
 			return kube.RbacV1().ClusterRoleBindings().DeleteCollection(ctx, now, metav1.ListOptions{LabelSelector: "mosc-e2e/test"})
+		}},
+		{"test ClusterRoles", func() error {
+			return kube.RbacV1().ClusterRoles().DeleteCollection(ctx, now, metav1.ListOptions{LabelSelector: "mosc-e2e/test"})
 		}},
 	}
 	nss, err := kube.CoreV1().Namespaces().List(ctx, all)
@@ -90,6 +93,12 @@ func (c *Cluster) ResetWith(ctx context.Context, opts Options) error {
 				fn   func() error
 			}{"RoleBindings in " + name, func() error {
 				return kube.RbacV1().RoleBindings(name).DeleteCollection(ctx, now, metav1.ListOptions{LabelSelector: "mosc-e2e/test"})
+			}},
+			struct {
+				what string
+				fn   func() error
+			}{"Roles in " + name, func() error {
+				return kube.RbacV1().Roles(name).DeleteCollection(ctx, now, metav1.ListOptions{LabelSelector: "mosc-e2e/test"})
 			}},
 		)
 	}

@@ -18,7 +18,9 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/mosc-dev/mosc/e2e/sim"
@@ -116,42 +118,43 @@ func (c *Cluster) seedPullSecret(ctx context.Context) error {
 	return nil
 }
 
+// seedClusterVersion writes through the dynamic client with JSON patches:
+// the typed spec would send signatureStores, a field the Default CRD lacks.
 func (c *Cluster) seedClusterVersion(ctx context.Context, version string) error {
-	cvs := c.Clients.OpenShift.ConfigV1().ClusterVersions()
+	cvs := c.Clients.Dynamic.Resource(configv1.GroupVersion.WithResource("clusterversions"))
 	minor := version
 	if parts := strings.Split(version, "."); len(parts) >= 2 {
 		minor = parts[0] + "." + parts[1]
 	}
-	cv, err := cvs.Get(ctx, "version", metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		cv, err = cvs.Create(ctx, &configv1.ClusterVersion{
-			ObjectMeta: metav1.ObjectMeta{Name: "version"},
-			Spec:       configv1.ClusterVersionSpec{ClusterID: "8a1c1b5e-7f38-4f2a-9d7e-2c4b7e0e6f11", Channel: "stable-" + minor},
-		}, metav1.CreateOptions{})
+	obj := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "config.openshift.io/v1", "kind": "ClusterVersion",
+		"metadata": map[string]any{"name": "version"},
+		"spec":     map[string]any{"clusterID": "8a1c1b5e-7f38-4f2a-9d7e-2c4b7e0e6f11", "channel": "stable-" + minor},
+	}}
+	if _, err := cvs.Create(ctx, obj, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("seed ClusterVersion: %w", err)
 	}
+	spec, _ := json.Marshal(map[string]any{"spec": map[string]any{"channel": "stable-" + minor, "desiredUpdate": nil}})
+	cv, err := cvs.Patch(ctx, "version", types.MergePatchType, spec, metav1.PatchOptions{})
 	if err != nil {
 		return fmt.Errorf("seed ClusterVersion: %w", err)
 	}
-	if cv.Spec.Channel != "stable-"+minor || cv.Spec.DesiredUpdate != nil {
-		cv.Spec.Channel, cv.Spec.DesiredUpdate = "stable-"+minor, nil
-		if cv, err = cvs.Update(ctx, cv, metav1.UpdateOptions{}); err != nil {
-			return fmt.Errorf("seed ClusterVersion: %w", err)
-		}
-	}
 	started := metav1.NewTime(time.Now().Add(-27 * time.Hour).Truncate(time.Second))
 	done := metav1.NewTime(started.Add(40 * time.Minute))
-	cv.Status = configv1.ClusterVersionStatus{
+	st := configv1.ClusterVersionStatus{
 		Desired:            configv1.Release{Version: version, Image: releaseImage, Channels: []string{"stable-" + minor}},
 		History:            []configv1.UpdateHistory{{State: configv1.CompletedUpdate, StartedTime: started, CompletionTime: &done, Version: version, Image: releaseImage, Verified: false}},
-		ObservedGeneration: cv.Generation,
+		ObservedGeneration: cv.GetGeneration(),
 		VersionHash:        "d1Gr5jzqxSM=",
+		AvailableUpdates:   []configv1.Release{}, // required; null in a merge patch would delete it
 		Conditions: []configv1.ClusterOperatorStatusCondition{
 			{Type: configv1.OperatorAvailable, Status: configv1.ConditionTrue, LastTransitionTime: done, Message: "Done applying " + version},
 			{Type: configv1.OperatorProgressing, Status: configv1.ConditionFalse, LastTransitionTime: done, Message: "Cluster version is " + version},
 			{Type: configv1.OperatorDegraded, Status: configv1.ConditionFalse, LastTransitionTime: done},
 		},
 	}
-	if _, err := cvs.UpdateStatus(ctx, cv, metav1.UpdateOptions{}); err != nil {
+	status, _ := json.Marshal(map[string]any{"status": st})
+	if _, err := cvs.Patch(ctx, "version", types.MergePatchType, status, metav1.PatchOptions{}, "status"); err != nil {
 		return fmt.Errorf("seed ClusterVersion status: %w", err)
 	}
 	return nil

@@ -239,8 +239,20 @@ func (s *Simulator) ensureBuildRunning(ctx context.Context, mosb string) {
 			cancel()
 		}()
 		if err := s.runBuild(bctx, mosb); err != nil && bctx.Err() == nil {
-			s.opts.Logf("sim: build %s: %v (will resume)", mosb, err)
-			time.Sleep(200 * time.Millisecond)
+			s.mu.Lock()
+			s.buildFailures[mosb]++
+			n := s.buildFailures[mosb]
+			s.mu.Unlock()
+			delay := min(100*time.Millisecond<<min(n, 6), 5*time.Second)
+			s.opts.Logf("sim: build %s: %v (retry %d in %s)", mosb, err, n, delay)
+			select {
+			case <-bctx.Done():
+			case <-time.After(delay):
+			}
+		} else {
+			s.mu.Lock()
+			delete(s.buildFailures, mosb)
+			s.mu.Unlock()
 		}
 		if bctx.Err() == nil {
 			if b, err := s.mosbs.Get(mosb); err == nil {
@@ -365,10 +377,8 @@ func (s *Simulator) runBuild(ctx context.Context, mosbName string) error {
 		if mosb.Status.BuildStart == nil {
 			mosb.Status.BuildStart = &now
 		}
-		mosb.Status.RelatedObjects = []mcfgv1.ObjectReference{
-			{Group: "", Resource: "configmaps", Namespace: MCONamespace, Name: cm.Name},
-			{Group: "", Resource: "secrets", Namespace: MCONamespace, Name: "final-" + mosbName},
-		}
+		// No relatedObjects: the CRD's CEL rule rejects group "" (core
+		// ConfigMaps/Secrets) although its own description shows "" as an example.
 		if mosb, err = mcapi.MachineOSBuilds().UpdateStatus(ctx, mosb, metav1.UpdateOptions{}); err != nil {
 			return fmt.Errorf("MOSB %s Building: %w", mosbName, err)
 		}

@@ -82,12 +82,13 @@ type Simulator struct {
 	c    *cluster.Clients
 	opts Options
 
-	mu      sync.Mutex
-	faults  Faults
-	builds  map[string]context.CancelFunc // MOSB name → running build
-	steps   map[string]time.Time          // node → when it entered its current state
-	deleted map[types.UID]bool            // MOSBs we deleted (the cache may lag)
-	ready   chan struct{}
+	mu            sync.Mutex
+	faults        Faults
+	builds        map[string]context.CancelFunc // MOSB name → running build
+	steps         map[string]time.Time          // node → when it entered its current state
+	deleted       map[types.UID]bool            // MOSBs we deleted (the cache may lag)
+	buildFailures map[string]int                // MOSB → consecutive errors, for back-off
+	ready         chan struct{}
 
 	queue workqueue.TypedRateLimitingInterface[string]
 
@@ -106,7 +107,7 @@ func New(clients *cluster.Clients, opts Options) *Simulator {
 		opts.Logf = func(string, ...any) {}
 	}
 	return &Simulator{c: clients, opts: opts, faults: opts.Faults, builds: map[string]context.CancelFunc{},
-		steps: map[string]time.Time{}, deleted: map[types.UID]bool{}, ready: make(chan struct{})}
+		steps: map[string]time.Time{}, deleted: map[types.UID]bool{}, buildFailures: map[string]int{}, ready: make(chan struct{})}
 }
 
 // SetFaults replaces the injected faults; running builds read them when they end.
