@@ -4,6 +4,7 @@ package cluster
 
 import (
 	"fmt"
+	"path/filepath"
 
 	configclient "github.com/openshift/client-go/config/clientset/versioned"
 	imageregistryclient "github.com/openshift/client-go/imageregistry/clientset/versioned"
@@ -27,7 +28,12 @@ type Access struct {
 // RESTConfig resolves the client configuration.
 func (a Access) RESTConfig() (*rest.Config, error) {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	if a.Kubeconfig != "" {
+	switch paths := filepath.SplitList(a.Kubeconfig); {
+	case len(paths) > 1:
+		// A $KUBECONFIG-style list (the flag reads $KUBECONFIG): merged in
+		// order, as oc and kubectl do; missing files are skipped.
+		rules.Precedence = paths
+	case a.Kubeconfig != "":
 		rules.ExplicitPath = a.Kubeconfig
 	}
 	overrides := &clientcmd.ConfigOverrides{CurrentContext: a.Context}
