@@ -688,3 +688,24 @@ func TestApplyRegistryWait(t *testing.T) {
 		t.Fatalf("apply --wait-registry=false: exit %d\n%s\n%s", code, out, errOut)
 	}
 }
+
+func TestApplyWaitHandsOverToWatch(t *testing.T) {
+	resetCluster(t)
+	// No simulator: nothing builds, so the watch that apply hands over to
+	// times out, naming the phase it is stuck in, with watch's exit code.
+	out, errOut, code := runMosc(t, "apply", "--pool", "worker", "--site", "wait", "--wait", "--timeout", "3s")
+	if code != 1 {
+		t.Fatalf("apply --wait: exit %d; want 1\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if !strings.Contains(out, "machineosconfig.machineconfiguration.openshift.io/worker created") {
+		t.Errorf("apply --wait did not apply first:\n%s", out)
+	}
+	if !strings.Contains(errOut, "timed out after 3s: build: no MachineOSBuild for MachineOSConfig worker yet") {
+		t.Errorf("apply --wait did not time out as watch does:\n%s\n%s", out, errOut)
+	}
+	// Dry runs have nothing to follow.
+	out, errOut, code = runMosc(t, "apply", "--pool", "worker", "--site", "wait", "--wait", "--dry-run=server")
+	if code != 0 || !strings.Contains(errOut, "--wait: nothing to follow in a dry run") {
+		t.Errorf("apply --wait --dry-run=server: exit %d\n%s\n%s", code, out, errOut)
+	}
+}

@@ -26,7 +26,9 @@ func init() {
 			&cli.StringFlag{Name: "push-auth", Usage: "dockerconfigjson `FILE` with push credentials for an external registry (spec.secrets.pushAuthFile)", TakesFile: true},
 			&cli.BoolFlag{Name: "wait-registry", Value: true, Usage: "wait until the internal registry reports Available before writing the rest"},
 			&cli.DurationFlag{Name: "registry-timeout", Value: 10 * time.Minute, Usage: "how long to wait for the internal registry"},
+			&cli.BoolFlag{Name: "wait", Usage: "then follow the build, the rollout and the on-node checks as `mosc watch` does (with its --logs, --timeout, ... flags)"},
 		)
+		flags = append(flags, watchFlags()...)
 		return &cli.Command{
 			Name:  "apply",
 			Usage: "enable the registry, mint the builder token, create the secrets and server-side apply the bundle",
@@ -38,7 +40,11 @@ its lifetime remains) and the merged pull-and-push secret, then the rendered bun
 server-side apply with field manager "mosc", the MachineOSConfig last. One line per
 object: created, configured or unchanged.
 
-Exit codes: 0 applied; 1 an apply failed (e.g. a field conflict); 2 bad input, missing
+With --wait, apply then follows the build and the rollout as mosc watch does, and exits
+as watch would.
+
+Exit codes: 0 applied (with --wait: and every node verified); 1 an apply failed (e.g. a
+field conflict), or with --wait the build or rollout failed; 2 bad input, missing
 permissions, version mismatch, or the cluster is unreachable.`,
 			Flags:  flags,
 			Action: runApply,
@@ -147,6 +153,13 @@ func runApply(c *cli.Context) error {
 	}
 	if _, err := ap.Apply(ctx, prepared); err != nil {
 		return failWith(exitFailure, err)
+	}
+	if c.Bool("wait") {
+		if dry != cluster.DryRunNone {
+			fmt.Fprintln(stderr, "--wait: nothing to follow in a dry run")
+			return nil
+		}
+		return runWatch(c, plan)
 	}
 	return nil
 }
