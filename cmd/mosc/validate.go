@@ -83,6 +83,11 @@ func runValidate(c *cli.Context) error {
 		}
 		what = path
 	} else {
+		if f := c.String("file"); f != "" {
+			if _, err := os.Stat(f); err != nil {
+				return failWith(exitError, fmt.Errorf("-f: %v", err)) // unreadable input, not an invalid one
+			}
+		}
 		res, err := renderPlan(c)
 		if err != nil {
 			var ee *exitErr

@@ -26,6 +26,10 @@ func TestValidatePlan(t *testing.T) {
 	if code != exitFailure || !strings.Contains(errOut, "--push-spec: ") {
 		t.Errorf("bad push spec: exit %d, %s", code, errOut)
 	}
+	_, errOut, code = runCLI(t, "validate", "-f", filepath.Join(t.TempDir(), "missing.yaml"))
+	if code != exitError || !strings.Contains(errOut, "-f: ") {
+		t.Errorf("missing site file: exit %d, %s", code, errOut)
+	}
 	_, errOut, code = runCLI(t, "validate", "--openshift", "4.22", "--stack", "doca-3.2")
 	if code != exitFailure || !strings.Contains(errOut, "does not support OpenShift 4.22") {
 		t.Errorf("unsupported: exit %d, %s", code, errOut)
