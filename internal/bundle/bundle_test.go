@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -156,5 +157,36 @@ func TestReadPathStdin(t *testing.T) {
 	b, srcs, err := ReadPath("-")
 	if err != nil || len(b.Objects) != 1 || srcs[0].File != "<stdin>" {
 		t.Errorf("stdin: %v %v", err, srcs)
+	}
+}
+
+// Re-rendering unchanged output leaves files alone; a changed mode or
+// content is rewritten.
+func TestWriteDirKeepsUnchangedFiles(t *testing.T) {
+	dir := t.TempDir()
+	if err := WriteDir(dir, sample(t), "dev"); err != nil {
+		t.Fatal(err)
+	}
+	cm := filepath.Join(dir, "20-configmap-etc-yum-repos-d.yaml")
+	old := time.Unix(1_000_000_000, 0)
+	if err := os.Chtimes(cm, old, old); err != nil {
+		t.Fatal(err)
+	}
+	secret := filepath.Join(dir, "30-secret-push-secret.yaml")
+	os.Chmod(secret, 0o644)
+	if err := WriteDir(dir, sample(t), "dev"); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(cm); !st.ModTime().Equal(old) {
+		t.Errorf("unchanged file rewritten: mtime %v", st.ModTime())
+	}
+	if st, _ := os.Stat(secret); st.Mode().Perm() != 0o600 {
+		t.Errorf("secret mode not restored: %v", st.Mode().Perm())
+	}
+	if err := WriteDir(dir, sample(t), "v2"); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(cm); st.ModTime().Equal(old) {
+		t.Error("changed file (new header) not rewritten")
 	}
 }

@@ -152,7 +152,14 @@ func hasHeader(path string) (bool, error) {
 // writeFileAtomic writes through a temporary file and a rename, so a
 // reader (or an interrupted render) never sees half a manifest, and sets
 // the mode explicitly so the umask cannot widen or narrow it unexpectedly.
+// A file that already holds exactly data with mode is left alone, so a
+// re-render keeps mtimes (and file watchers quiet) when nothing changed.
 func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+	if st, err := os.Lstat(path); err == nil && st.Mode().IsRegular() && st.Mode().Perm() == mode && st.Size() == int64(len(data)) {
+		if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, data) {
+			return nil
+		}
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".mosc-*")
 	if err != nil {
 		return err
