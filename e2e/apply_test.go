@@ -682,6 +682,13 @@ func TestApplyRegistryWait(t *testing.T) {
 	if code != 1 || !strings.Contains(errOut, "(Available=False NoReplicasAvailable: The deployment does not have available replicas)") {
 		t.Fatalf("apply with an unavailable registry: exit %d\n%s\n%s", code, out, errOut)
 	}
+	// Ctrl-C ends the wait cleanly.
+	ictx, interrupt := context.WithCancel(ctx)
+	time.AfterFunc(2*time.Second, interrupt)
+	out, errOut, code = runMoscWith(t, moscRun{Ctx: ictx}, append([]string{"apply", "--registry-timeout", "1m"}, walkthroughArgs...)...)
+	if code != 1 || !strings.Contains(errOut, "interrupted while waiting for the image registry (Available=False NoReplicasAvailable") {
+		t.Fatalf("apply interrupted in the registry wait: exit %d\n%s\n%s", code, out, errOut)
+	}
 	// Skipping the wait applies the rest.
 	out, errOut, code = runMosc(t, append([]string{"apply", "--wait-registry=false"}, walkthroughArgs...)...)
 	if code != 0 || actions(t, out)[refMOSC] != "created" {

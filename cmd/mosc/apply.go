@@ -3,6 +3,9 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/mosc-dev/mosc/internal/cluster"
@@ -69,7 +72,10 @@ func tokenTTL(c *cli.Context, plan *profile.Plan, site *profile.Site) (time.Dura
 }
 
 func runApply(c *cli.Context) error {
-	ctx := c.Context
+	// Ctrl-C ends a registry wait cleanly; what was applied stays applied,
+	// and a new apply carries on from there.
+	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	stderr := c.App.ErrWriter
 	dry, err := cluster.ParseDryRun(c.String("dry-run"))
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/mosc-dev/mosc/internal/profile"
 	configv1 "github.com/openshift/api/config/v1"
@@ -218,18 +219,37 @@ func (e *PermissionError) Error() string {
 // CheckPermissions asks SelfSubjectAccessReview about each permission and
 // returns a *PermissionError listing all that are denied.
 func CheckPermissions(ctx context.Context, c *Clients, needs []Permission) error {
+	// A few reviews at a time: twenty round trips in a row are slow on a
+	// remote cluster; the answers keep the order of needs.
+	allowed := make([]bool, len(needs))
+	errs := make([]error, len(needs))
+	sem := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	for i, p := range needs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			r, err := c.Kube.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, &authorizationv1.SelfSubjectAccessReview{
+				Spec: authorizationv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &authorizationv1.ResourceAttributes{
+					Verb: p.Verb, Group: p.Group, Resource: p.Resource, Subresource: p.Subresource,
+					Namespace: p.Namespace, Name: p.Name,
+				}},
+			}, metav1.CreateOptions{})
+			if err != nil {
+				errs[i] = fmt.Errorf("checking permission to %s: %w", p, err)
+				return
+			}
+			allowed[i] = r.Status.Allowed
+		}()
+	}
+	wg.Wait()
 	var missing []Permission
-	for _, p := range needs {
-		r, err := c.Kube.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, &authorizationv1.SelfSubjectAccessReview{
-			Spec: authorizationv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &authorizationv1.ResourceAttributes{
-				Verb: p.Verb, Group: p.Group, Resource: p.Resource, Subresource: p.Subresource,
-				Namespace: p.Namespace, Name: p.Name,
-			}},
-		}, metav1.CreateOptions{})
-		if err != nil {
-			return fmt.Errorf("checking permission to %s: %w", p, err)
+	for i, p := range needs {
+		if errs[i] != nil {
+			return errs[i]
 		}
-		if !r.Status.Allowed {
+		if !allowed[i] {
 			missing = append(missing, p)
 		}
 	}

@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -220,6 +221,9 @@ func WaitRegistryAvailable(ctx context.Context, c *Clients, timeout time.Duratio
 		return st == "True"
 	}
 	timedOut := func() error {
+		if errors.Is(ctx.Err(), context.Canceled) {
+			return fmt.Errorf("interrupted while waiting for the image registry (%s)", last)
+		}
 		return fmt.Errorf("the image registry did not become available within %v (%s); raise --registry-timeout, or skip the wait with --wait-registry=false", timeout, last)
 	}
 	told := false
