@@ -18,6 +18,10 @@ import (
 // MinTokenTTL is the shortest lifetime the TokenRequest API grants (600 s).
 const MinTokenTTL = 10 * time.Minute
 
+// tokenSkew is how far the local clock may be ahead of or behind the API
+// server's before a freshly minted token looks too long-lived.
+const tokenSkew = time.Hour
+
 // DefaultTokenTTL is 30 days: long enough for builds and rebuilds, short
 // enough that a leaked push secret does not stay useful for years (the
 // walkthrough's 900 days only on request, with --token-ttl).
@@ -78,7 +82,13 @@ func DecideToken(existing string, have bool, ttl time.Duration, rotate bool, now
 		return TokenDecision{Mint: true, Reason: "the push secret's token expired at " + exp.Format(time.RFC3339)}
 	}
 	if left <= ttl/2 {
-		return TokenDecision{Mint: true, Reason: fmt.Sprintf("the push secret's token expires at %s, within half of --token-ttl %v", exp.Format(time.RFC3339), ttl)}
+		return TokenDecision{Mint: true, Reason: fmt.Sprintf("the push secret's token expires at %s, within half of --token-ttl %v", exp.Format(time.RFC3339), humanDuration(ttl))}
+	}
+	// A token that outlives the lifetime asked for (the walkthrough's 900
+	// days, or a --token-ttl lowered since) is replaced, so the bound holds.
+	// The slack absorbs clock skew between here and the API server.
+	if left > ttl+tokenSkew {
+		return TokenDecision{Mint: true, Reason: fmt.Sprintf("the push secret's token is valid until %s, longer than --token-ttl %v", exp.Format(time.RFC3339), humanDuration(ttl))}
 	}
 	return TokenDecision{Mint: false, Reason: "the push secret's token is valid until " + exp.Format(time.RFC3339), Expiry: exp}
 }

@@ -67,6 +67,8 @@ func TestDecideToken(t *testing.T) {
 		{name: "expired", token: tok(-time.Hour), have: true, wantMint: true, reason: "expired"},
 		{name: "rotate", token: tok(29 * 24 * time.Hour), have: true, rotate: true, wantMint: true, reason: "--rotate-token"},
 		{name: "unreadable", token: "opaque-token", have: true, wantMint: true, reason: "unreadable"},
+		{name: "walkthrough's 900 days", token: tok(900 * 24 * time.Hour), have: true, wantMint: true, reason: "longer than --token-ttl 30d"},
+		{name: "fresh, server clock ahead", token: tok(ttl + 30*time.Minute), have: true, wantMint: false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
