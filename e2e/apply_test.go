@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	operatorv1 "github.com/openshift/api/operator/v1"
+	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -714,5 +716,97 @@ func TestApplyWaitHandsOverToWatch(t *testing.T) {
 	out, errOut, code = runMosc(t, "apply", "--pool", "worker", "--site", "wait", "--wait", "--dry-run=server")
 	if code != 0 || !strings.Contains(errOut, "--wait: nothing to follow in a dry run") {
 		t.Errorf("apply --wait --dry-run=server: exit %d\n%s\n%s", code, out, errOut)
+	}
+}
+
+// TestApplyAdoptsWalkthrough: a cluster set up by hand as in the walkthrough
+// (oc create token --duration=900 days, oc create secret, jq merge, oc
+// create -f) is taken over only when asked, and then belongs to mosc.
+func TestApplyAdoptsWalkthrough(t *testing.T) {
+	resetCluster(t)
+	ctx := context.Background()
+	c := env.Clients
+	byHand := metav1.CreateOptions{FieldManager: "kubectl-create"}
+	days900 := int64(900 * 24 * 3600)
+	tr, err := c.Kube.CoreV1().ServiceAccounts(mcoNS).CreateToken(ctx, "builder", &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: &days900}}, metav1.CreateOptions{})
+	must(t, err)
+	oldToken := tr.Status.Token
+	auth := base64.StdEncoding.EncodeToString([]byte("builder:" + oldToken))
+	push := `{"auths":{"` + internalHost + `":{"username":"builder","password":"` + oldToken + `","auth":"` + auth + `"}}}`
+	pull, err := c.Kube.CoreV1().Secrets("openshift-config").Get(ctx, "pull-secret", metav1.GetOptions{})
+	must(t, err)
+	var merged map[string]map[string]any
+	must(t, json.Unmarshal(pull.Data[corev1.DockerConfigJsonKey], &merged))
+	merged["auths"][internalHost] = map[string]string{"username": "builder", "password": oldToken, "auth": auth}
+	mergedJSON, _ := json.Marshal(merged)
+	for name, data := range map[string][]byte{"push-secret": []byte(push), "pull-and-push-secret": mergedJSON} {
+		_, err := c.Kube.CoreV1().Secrets(mcoNS).Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: mcoNS},
+			Type: corev1.SecretTypeDockerConfigJson, Data: map[string][]byte{corev1.DockerConfigJsonKey: data}}, byHand)
+		must(t, err)
+	}
+	_, err = c.Kube.CoreV1().ConfigMaps(mcoNS).Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "etc-yum-repos-d", Namespace: mcoNS},
+		Data: map[string]string{"doca.repo": "[doca]\nname=DOCA Online Repo\nbaseurl=https://linux.mellanox.com/public/repo/doca/3.3.0/rhel9/x86_64/\nenabled=1\ngpgcheck=0\n"}}, byHand)
+	must(t, err)
+	_, err = c.MachineConfig.MachineconfigurationV1().MachineOSConfigs().Create(ctx, &mcfgv1.MachineOSConfig{
+		ObjectMeta: metav1.ObjectMeta{Name: "master"},
+		Spec: mcfgv1.MachineOSConfigSpec{
+			MachineConfigPool:       mcfgv1.MachineConfigPoolReference{Name: "master"},
+			ImageBuilder:            mcfgv1.MachineOSImageBuilder{ImageBuilderType: mcfgv1.JobBuilder},
+			BaseImagePullSecret:     &mcfgv1.ImageSecretObjectReference{Name: "pull-and-push-secret"},
+			RenderedImagePushSecret: mcfgv1.ImageSecretObjectReference{Name: "push-secret"},
+			RenderedImagePushSpec:   mcfgv1.ImageTagFormat(internalHost + "/openshift-machine-config-operator/os-image:latest"),
+			Containerfile:           []mcfgv1.MachineOSContainerfile{{ContainerfileArch: mcfgv1.NoArch, Content: "FROM configs AS final\nRUN dnf install doca-all -y && bootc container lint"}},
+		},
+	}, byHand)
+	must(t, err)
+	before := snapshot(t)
+
+	args := []string{"apply", "--pool", "master", "--site", "lab"}
+	out, errOut, code := runMosc(t, args...)
+	if code != 1 || !strings.Contains(errOut, `secret/push-secret: conflict: field manager "kubectl-create" owns`) {
+		t.Fatalf("apply over a hand-made setup: exit %d; want 1 naming kubectl-create\n%s\n%s", code, out, errOut)
+	}
+	if !strings.Contains(errOut, "longer than --token-ttl 30d") {
+		t.Errorf("the 900-day token was not replaced:\n%s", errOut)
+	}
+	if d := cmp.Diff(before, snapshot(t)); d != "" {
+		t.Errorf("a conflicting apply changed the cluster (-before +after):\n%s", d)
+	}
+	noSecretsIn(t, oldToken, out, errOut)
+
+	out, errOut, code = runMosc(t, append(args, "--force-conflicts")...)
+	if code != 0 {
+		t.Fatalf("apply --force-conflicts: exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, ref := range []string{refPush, refPullPush, refRepos, refMOSC} {
+		if a := actions(t, out)[ref]; a != "configured" {
+			t.Errorf("%s %q; want configured", ref, a)
+		}
+	}
+	newToken := pushToken(t)
+	if newToken == oldToken {
+		t.Errorf("the 900-day token is still in the push secret")
+	}
+	exp, err := cluster.TokenExpiry(newToken)
+	must(t, err)
+	if time.Until(exp) > 31*24*time.Hour {
+		t.Errorf("new token expires %v", exp)
+	}
+	noSecretsIn(t, oldToken, out, errOut)
+	noSecretsIn(t, newToken, out, errOut)
+
+	// From now on mosc owns them: unchanged, and remove takes them away.
+	out, errOut, code = runMosc(t, args...)
+	if code != 0 {
+		t.Fatalf("apply after adoption: exit %d\n%s\n%s", code, out, errOut)
+	}
+	for ref, act := range actions(t, out) {
+		if act != "unchanged" {
+			t.Errorf("apply after adoption: %s %s", ref, act)
+		}
+	}
+	out, errOut, code = runMosc(t, "remove", "--site", "lab")
+	if code != 0 || !strings.Contains(out, refMOSC+" deleted") || !strings.Contains(out, refPush+" deleted") {
+		t.Fatalf("remove after adoption: exit %d\n%s\n%s", code, out, errOut)
 	}
 }
