@@ -82,7 +82,12 @@ func main() {
 
 // run is main without the process: tests call it in-process.
 func run(args []string, stdout, stderr io.Writer) int {
-	err := newApp(stdout, stderr).Run(args)
+	app := newApp(stdout, stderr)
+	if n := len(args); n > 1 && args[n-1] == completionFlag {
+		completeArgs(app, args[1:n-1], stdout)
+		return exitOK
+	}
+	err := app.Run(args)
 	if err == nil {
 		return exitOK
 	}
