@@ -2,16 +2,31 @@ package e2e
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/mosc-dev/mosc/e2e/harness"
 	"github.com/mosc-dev/mosc/e2e/sim"
@@ -22,14 +37,15 @@ import (
 // fastFaults: a healthy cluster whose build and node steps take a moment, so
 // every state is seen by the watch.
 func fastFaults() sim.Faults {
-	return sim.Faults{BuildDuration: 1500 * time.Millisecond, NodeStep: 300 * time.Millisecond}
+	return sim.Faults{BuildDuration: 3 * time.Second, NodeStep: 300 * time.Millisecond}
 }
 
 // layerWorkers creates what mosc apply would: a push secret and the worker
 // pool's MachineOSConfig installing doca-openvswitch (typed client: these
 // tests do not depend on apply).
-func layerWorkers(t *testing.T, ctx context.Context) {
+func layerWorkers(t testing.TB, ctx context.Context) {
 	t.Helper()
+	buildMosc(t) // before the build starts, so the watch sees it from the start
 	push := pushToTestRegistry(t, ctx, "push-secret")
 	createMOSC(t, ctx, newMOSC("worker", push, "push-secret", docaContainerfile))
 }
@@ -174,9 +190,9 @@ func TestWatchHappyPathWithDocaInit(t *testing.T) {
 func TestWatchBuildFailed(t *testing.T) {
 	resetEnv(t)
 	ctx := testCtx(t, 3*time.Minute)
-	startSim(t, sim.Faults{BuildFails: true, BuildDuration: 500 * time.Millisecond})
+	startSim(t, sim.Faults{BuildFails: true, BuildDuration: 3 * time.Second})
 	layerWorkers(t, ctx)
-	out, stderr, code := runMosc(t, "watch", "--pool", "worker", "--timeout", "2m")
+	out, stderr, code := runMosc(t, "watch", "--pool", "worker", "--timeout", "40s", "--logs")
 	if code != 1 {
 		t.Fatalf("exit %d, want 1\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
 	}
@@ -203,7 +219,7 @@ func TestWatchDegradedNode(t *testing.T) {
 	f.DegradeNode, f.DegradeReason = "worker-1", "failed to drain node worker-1: timed out waiting for pod eviction"
 	startSim(t, f)
 	layerWorkers(t, ctx)
-	out, stderr, code := runMosc(t, "watch", "--pool", "worker", "-o", "json", "--timeout", "2m")
+	out, stderr, code := runMosc(t, "watch", "--pool", "worker", "-o", "json", "--timeout", "2m", "--enable-doca-init")
 	if code != 1 {
 		t.Fatalf("exit %d, want 1\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
 	}
@@ -225,7 +241,7 @@ func TestWatchStuckNodeTimesOut(t *testing.T) {
 	f.StuckNode = "worker-2"
 	startSim(t, f)
 	layerWorkers(t, ctx)
-	out, stderr, code := runMosc(t, "watch", "--pool", "worker", "--timeout", "25s", "--stall-warning", "5s")
+	out, stderr, code := runMosc(t, "watch", "--pool", "worker", "--timeout", "25s", "--stall-warning", "5s", "--enable-doca-init")
 	if code != 1 {
 		t.Fatalf("exit %d, want 1\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
 	}
@@ -312,4 +328,251 @@ func TestWatchInterruptDeletesCheckPods(t *testing.T) {
 		t.Errorf("the interrupt came before any check pod:\n%s", out)
 	}
 	noCheckPods(t, "after an interrupt")
+}
+
+// countingProxy is a reverse proxy in front of the API server that counts
+// mosc's requests by verb and resource; it authenticates as the admin, so
+// the mosc under test gets a kubeconfig with no credentials of its own.
+type countingProxy struct {
+	srv    *httptest.Server
+	mu     sync.Mutex
+	counts map[string]int
+	total  int
+}
+
+func newCountingProxy(b testing.TB) *countingProxy {
+	rt, err := rest.TransportFor(env.RESTConfig)
+	if err != nil {
+		b.Fatal(err)
+	}
+	target, err := url.Parse(env.Server)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := &countingProxy{counts: map[string]int{}}
+	rp := &httputil.ReverseProxy{
+		Rewrite: func(r *httputil.ProxyRequest) {
+			r.SetURL(target)
+			r.Out.Header.Del("Authorization") // the admin transport adds its own
+			p.count(r.In)
+		},
+		Transport:     rt,
+		FlushInterval: -1, // stream watches and followed logs at once
+	}
+	p.srv = httptest.NewTLSServer(rp)
+	b.Cleanup(p.srv.Close)
+	return p
+}
+
+func (p *countingProxy) count(r *http.Request) {
+	segs := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	// /api/v1/[namespaces/NS/]RES[/NAME[/SUB]] or /apis/G/V/...
+	i := 2
+	if len(segs) > 0 && segs[0] == "apis" {
+		i = 3
+	}
+	if i+1 < len(segs) && segs[i] == "namespaces" && len(segs) > i+2 {
+		i += 2
+	}
+	res, named := "(discovery)", false
+	if i < len(segs) {
+		res = segs[i]
+		named = i+1 < len(segs)
+		if i+2 < len(segs) {
+			res += "/" + segs[i+2]
+		}
+	}
+	verb := r.Method
+	switch {
+	case r.Method == http.MethodGet && r.URL.Query().Get("watch") == "true":
+		verb = "WATCH"
+	case r.Method == http.MethodGet && !named && res != "(discovery)":
+		verb = "LIST"
+	}
+	p.mu.Lock()
+	p.counts[verb+" "+res]++
+	p.total++
+	p.mu.Unlock()
+}
+
+func (p *countingProxy) snapshot() (int, map[string]int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	c := make(map[string]int, len(p.counts))
+	for k, v := range p.counts {
+		c[k] = v
+	}
+	return p.total, c
+}
+
+func (p *countingProxy) kubeconfig(b testing.TB) string {
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters["proxy"] = &clientcmdapi.Cluster{Server: p.srv.URL, InsecureSkipTLSVerify: true}
+	cfg.AuthInfos["proxy"] = &clientcmdapi.AuthInfo{}
+	cfg.Contexts["proxy"] = &clientcmdapi.Context{Cluster: "proxy", AuthInfo: "proxy"}
+	cfg.CurrentContext = "proxy"
+	path := filepath.Join(b.TempDir(), "kubeconfig")
+	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
+		b.Fatal(err)
+	}
+	return path
+}
+
+// BenchmarkWatch1000Nodes follows a simulated rollout of a 1000-node worker
+// pool with `mosc watch -o json` as a subprocess behind a counting proxy,
+// and reports: API requests (in all, per node, and during an idle minute of
+// waiting — proportional to changes, not time), peak RSS of the mosc process,
+// and the delay from a node's change on the API server to its event on
+// mosc's output. Figures go to docs/watch.md; nothing here asserts a time.
+func BenchmarkWatch1000Nodes(b *testing.B) {
+	const workers = 1000
+	for range b.N {
+		b.StopTimer()
+		ctx := testCtx(b, 30*time.Minute)
+		if err := env.ResetWith(ctx, harness.Options{WorkerNodes: workers, MaxUnavailable: "10%"}); err != nil {
+			b.Fatalf("reset with %d workers: %v", workers, err)
+		}
+		b.Cleanup(func() {
+			rctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+			defer cancel()
+			if err := env.Reset(rctx); err != nil {
+				b.Errorf("reset back: %v", err)
+			}
+		})
+		startSim(b, sim.Faults{BuildDuration: 2 * time.Second, NodeStep: 50 * time.Millisecond})
+		proxy := newCountingProxy(b)
+
+		// When each node really finished, seen by a watch of our own.
+		var mu sync.Mutex
+		doneAt := map[string]time.Time{}
+		var target atomic.Value
+		target.Store("")
+		inf := cache.NewSharedIndexInformer(env.NodesLW("node-role.kubernetes.io/worker"), &corev1.Node{}, 0, cache.Indexers{})
+		record := func(o any) {
+			n, ok := o.(*corev1.Node)
+			img, _ := target.Load().(string)
+			if !ok || img == "" || n.Annotations[sim.AnnotationState] != "Done" || n.Annotations[sim.AnnotationCurrentImage] != img {
+				return
+			}
+			mu.Lock()
+			if _, seen := doneAt[n.Name]; !seen {
+				doneAt[n.Name] = time.Now()
+			}
+			mu.Unlock()
+		}
+		if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{AddFunc: record, UpdateFunc: func(_, o any) { record(o) }}); err != nil {
+			b.Fatal(err)
+		}
+		stopInf := make(chan struct{})
+		go inf.Run(stopInf)
+
+		bin := buildMosc(b)
+		cmd := exec.Command(bin, "watch", "--pool", "worker", "-o", "json", "--timeout", "25m", "--stall-warning", "0", "--enable-doca-init", "--check-parallel", "8")
+		cmd.Env = append(os.Environ(), "KUBECONFIG="+proxy.kubeconfig(b))
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			b.Fatal(err)
+		}
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		b.StartTimer()
+		start := time.Now()
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		type line struct {
+			at time.Time
+			ev watch.Event
+		}
+		lines := make(chan line, 4096)
+		go func() {
+			defer close(lines)
+			sc := bufio.NewScanner(stdout)
+			sc.Buffer(make([]byte, 1<<20), 1<<20)
+			for sc.Scan() {
+				var e watch.Event
+				if json.Unmarshal(sc.Bytes(), &e) == nil {
+					lines <- line{time.Now(), e}
+				}
+			}
+		}()
+		// The first event means the informers synced; then a minute of
+		// waiting for a MachineOSConfig that does not exist yet.
+		first, ok := <-lines
+		if !ok {
+			b.Fatalf("mosc watch printed nothing: %s", stderr.String())
+		}
+		syncedAfter := time.Since(start)
+		atSync, _ := proxy.snapshot()
+		idle := time.Minute
+		time.Sleep(idle)
+		afterIdle, _ := proxy.snapshot()
+
+		layerWorkers(b, ctx)
+		var evs []line
+		evs = append(evs, first)
+		for l := range lines {
+			if l.ev.Kind == watch.KindBuild && l.ev.Fields["image"] != "" && strings.HasPrefix(l.ev.Object, "machineosconfig/") {
+				target.Store(l.ev.Fields["image"])
+			}
+			evs = append(evs, l)
+		}
+		err = cmd.Wait()
+		elapsed := time.Since(start)
+		b.StopTimer()
+		close(stopInf)
+		if err != nil {
+			b.Fatalf("mosc watch: %v\n%s", err, stderr.String())
+		}
+		total, counts := proxy.snapshot()
+
+		// Delay: our watch saw the node done → mosc printed it updated.
+		var delays []time.Duration
+		mu.Lock()
+		for _, l := range evs {
+			if l.ev.Kind == watch.KindNode && l.ev.Fields["updated"] == "true" {
+				if t0, ok := doneAt[strings.TrimPrefix(l.ev.Object, "node/")]; ok {
+					delays = append(delays, l.at.Sub(t0))
+				}
+			}
+		}
+		mu.Unlock()
+		sort.Slice(delays, func(i, j int) bool { return delays[i] < delays[j] })
+		pct := func(p float64) time.Duration {
+			if len(delays) == 0 {
+				return 0
+			}
+			return delays[min(len(delays)-1, int(p*float64(len(delays))))]
+		}
+		var rss int64
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			rss = ru.Maxrss // KiB on Linux
+		}
+		changes := 0
+		for _, l := range evs {
+			if l.ev.Kind != watch.KindPod {
+				changes++
+			}
+		}
+		b.ReportMetric(float64(total), "requests")
+		b.ReportMetric(float64(total)/workers, "requests/node")
+		b.ReportMetric(float64(afterIdle-atSync), "requests-idle-minute")
+		b.ReportMetric(float64(rss)/1024, "peak-RSS-MiB")
+		b.ReportMetric(float64(pct(0.5).Microseconds())/1000, "delay-p50-ms")
+		b.ReportMetric(float64(pct(0.99).Microseconds())/1000, "delay-p99-ms")
+		b.ReportMetric(float64(len(evs)), "events")
+
+		keys := make([]string, 0, len(counts))
+		for k := range counts {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var sb strings.Builder
+		for _, k := range keys {
+			fmt.Fprintf(&sb, "  %-45s %d\n", k, counts[k])
+		}
+		b.Logf("%d workers: synced after %s, done after %s (including the %s idle wait); %d events (%d without pod events), %d requests (%d during the idle minute); peak RSS %d MiB; delay p50 %s p99 %s max %s over %d nodes\nrequests by verb and resource:\n%s",
+			workers, syncedAfter.Round(time.Millisecond), elapsed.Round(time.Second), idle, len(evs), changes, total, afterIdle-atSync, rss/1024,
+			pct(0.5), pct(0.99), pct(1), len(delays), sb.String())
+	}
 }

@@ -20,8 +20,9 @@ import (
 // Defaults of the watch flags; runWatch uses them when the calling command
 // (mosc apply --wait) does not define a flag.
 const (
-	defaultWatchTimeout = 90 * time.Minute
-	defaultStallWarning = 15 * time.Minute
+	defaultWatchTimeout  = 90 * time.Minute
+	defaultStallWarning  = 15 * time.Minute
+	defaultCheckParallel = 4
 )
 
 // watchFlags are the flags of mosc watch beyond the plan and cluster flags;
@@ -34,6 +35,7 @@ func watchFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "enable-doca-init", Usage: "on a node where other_config:doca-init is not set, set it and restart openvswitch (one node at a time), then check again"},
 		&cli.StringFlag{Name: "check-image", Usage: "image of the on-node check pods (default: the cluster's openshift/tools image, else " + node.DefaultImage + ")"},
 		&cli.DurationFlag{Name: "check-timeout", Value: node.DefaultPodTimeout, Usage: "how long one check pod may take"},
+		&cli.IntFlag{Name: "check-parallel", Value: defaultCheckParallel, Usage: "how many nodes are checked at once (enabling doca-init is always one node at a time)"},
 	}
 }
 
@@ -169,6 +171,13 @@ func runWatch(c *cli.Context, plan *profile.Plan) error {
 	if timeout < 0 || stall < 0 || checkTimeout <= 0 {
 		return failWith(exitError, errors.New("--timeout and --stall-warning must not be negative, --check-timeout must be positive"))
 	}
+	parallel := defaultCheckParallel
+	if hasFlag(c, "check-parallel") {
+		parallel = c.Int("check-parallel")
+	}
+	if parallel < 1 {
+		return failWith(exitError, fmt.Errorf("--check-parallel %d: must be at least 1", parallel))
+	}
 	verify := plan.Verify
 	if len(verify.PackagesPresent) == 0 {
 		return failWith(exitError, fmt.Errorf("the plan says nothing about what to check on the node (stack verify.packagesPresent is empty)"))
@@ -199,6 +208,7 @@ func runWatch(c *cli.Context, plan *profile.Plan) error {
 			EnableDocaInit:  hasFlag(c, "enable-doca-init") && c.Bool("enable-doca-init"),
 			CheckImage:      stringFlag(c, "check-image"),
 			CheckPodTimeout: checkTimeout,
+			CheckParallel:   parallel,
 			Timeout:         timeout, StallWarning: stall,
 			Logs: hasFlag(c, "logs") && c.Bool("logs"),
 		},

@@ -32,6 +32,9 @@ type Checker struct {
 	Namespace string // "" = CheckNamespace
 	// PodTimeout bounds each pod from creation to termination.
 	PodTimeout time.Duration
+	// RunID, when set, labels every pod (LabelRun) so DeleteRun can sweep
+	// them all at the end.
+	RunID string
 	// OnPod, when set, is told about each pod created and deleted (for
 	// progress output).
 	OnPod func(node, pod, action, what string)
@@ -89,8 +92,18 @@ func (c *Checker) Run(ctx context.Context, nodeName, action string, v profile.Ve
 	if timeout <= 0 {
 		timeout = DefaultPodTimeout
 	}
+	if c.RunID != "" {
+		pod.Labels[LabelRun] = c.RunID
+	}
 	pods := c.Kube.CoreV1().Pods(pod.Namespace)
-	created, err := pods.Create(ctx, pod, metav1.CreateOptions{})
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("node %s: %w", nodeName, err)
+	}
+	// Not ctx: a create cancelled in flight may still be carried out by the
+	// server, and then only its answer tells which pod to delete.
+	cctx, ccancel := context.WithTimeout(context.Background(), 30*time.Second)
+	created, err := pods.Create(cctx, pod, metav1.CreateOptions{})
+	ccancel()
 	if err != nil {
 		return nil, fmt.Errorf("node %s: creating check pod in %s: %w", nodeName, pod.Namespace, err)
 	}
@@ -145,6 +158,15 @@ func DeletePod(ctx context.Context, kube kubernetes.Interface, ns, name string) 
 		return nil
 	}
 	return err
+}
+
+// DeleteRun deletes every check pod of a run: the sweep after the per-pod
+// deletes, for a pod whose create answer was lost.
+func DeleteRun(ctx context.Context, kube kubernetes.Interface, ns, runID string) error {
+	var zero int64
+	bg := metav1.DeletePropagationBackground
+	return kube.CoreV1().Pods(ns).DeleteCollection(ctx, metav1.DeleteOptions{GracePeriodSeconds: &zero, PropagationPolicy: &bg},
+		metav1.ListOptions{LabelSelector: LabelRun + "=" + runID})
 }
 
 // waitTerminated watches the pod (list+watch, resuming after dropped watches)

@@ -20,6 +20,9 @@ const DefaultImage = "registry.redhat.io/rhel9/support-tools:latest"
 // longer than a label value allows, so it is truncated; nodeName is exact).
 const LabelNode = "mosc.dev/node"
 
+// LabelRun is set on check pods to the id of the mosc run that made them.
+const LabelRun = "mosc.dev/run"
+
 // PodOptions say what pod to build.
 type PodOptions struct {
 	Node      string

@@ -84,7 +84,8 @@ func Diff(prev, cur *Status, now time.Time) []Event {
 	if p, pp := cur.PoolStatus, prev.PoolStatus; !samePool(p, pp) {
 		f := map[string]string{
 			"machineCount": fmt.Sprint(p.Machines), "updatedMachineCount": fmt.Sprint(p.Updated),
-			"readyMachineCount": fmt.Sprint(p.Ready), "degradedMachineCount": fmt.Sprint(p.Degraded),
+			"readyMachineCount": fmt.Sprint(p.Ready), "unavailableMachineCount": fmt.Sprint(p.Unavailable),
+			"degradedMachineCount": fmt.Sprint(p.Degraded),
 		}
 		var conds []string
 		for _, t := range PoolConditionTypes {
@@ -93,7 +94,7 @@ func Diff(prev, cur *Status, now time.Time) []Event {
 				conds = append(conds, t+"="+v)
 			}
 		}
-		msg := fmt.Sprintf("updated %d/%d, ready %d, degraded %d", p.Updated, p.Machines, p.Ready, p.Degraded)
+		msg := fmt.Sprintf("updated %d/%d, ready %d, unavailable %d, degraded %d", p.Updated, p.Machines, p.Ready, p.Unavailable, p.Degraded)
 		if len(conds) > 0 {
 			msg += "; " + strings.Join(conds, " ")
 		}
@@ -135,6 +136,14 @@ func samePool(a, b PoolStatus) bool {
 }
 
 func nodeMessage(n NodeStatus) string {
+	s := nodeState(n)
+	if len(n.MCN) > 0 {
+		s += " [" + strings.Join(n.MCN, " ") + "]"
+	}
+	return s
+}
+
+func nodeState(n NodeStatus) string {
 	if n.Updated {
 		return "updated: " + shortImage(n.CurrentImage)
 	}

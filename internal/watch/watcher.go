@@ -3,6 +3,8 @@ package watch
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -183,7 +185,8 @@ func (w *Watcher) Run(ctx context.Context) (*Status, error) {
 	}
 	updates := make(chan checkUpdate, 64)
 	podEvents := make(chan Event, 64)
-	checker := &node.Checker{Kube: w.Kube, Image: image, PodTimeout: o.CheckPodTimeout,
+	runID := newRunID()
+	checker := &node.Checker{Kube: w.Kube, Image: image, PodTimeout: o.CheckPodTimeout, RunID: runID,
 		OnPod: func(nodeName, pod, action, what string) {
 			if action == node.ActionEnableDocaInit && what == "created" {
 				updates <- checkUpdate{node: nodeName, state: CheckState{State: CheckEnabling}}
@@ -319,6 +322,11 @@ func (w *Watcher) Run(ctx context.Context) (*Status, error) {
 		for len(podEvents) > 0 {
 			showPod(<-podEvents)
 		}
+		sweepCtx, sweepCancel := context.WithTimeout(context.Background(), 30*time.Second)
+		if err := node.DeleteRun(sweepCtx, w.Kube, node.CheckNamespace, runID); err != nil {
+			w.View.Event(Event{Time: o.Now(), Phase: cur.Phase, Kind: KindPod, Message: fmt.Sprintf("could not sweep check pods labelled %s=%s: %v", node.LabelRun, runID, err)})
+		}
+		sweepCancel()
 		logCancel()
 		res := Event{Time: o.Now(), Phase: cur.Phase, Kind: KindResult, Fields: map[string]string{
 			"total": fmt.Sprint(cur.Total), "updated": fmt.Sprint(cur.Updated), "verified": fmt.Sprint(cur.Verified),
@@ -397,6 +405,14 @@ func (w *Watcher) Run(ctx context.Context) (*Status, error) {
 			w.View.Status(&cur, now.Sub(start))
 		}
 	}
+}
+
+func newRunID() string {
+	b := make([]byte, 6)
+	if _, err := rand.Read(b); err != nil {
+		return fmt.Sprintf("%x", time.Now().UnixNano())
+	}
+	return hex.EncodeToString(b)
 }
 
 func resultSummary(r *node.Result) string {
