@@ -291,6 +291,9 @@ func TestWatchSurvivesAPIServerRestart(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.out, r.stderr)
 	}
+	if strings.Contains(r.stderr, "reflector") || strings.Contains(r.stderr, "Failed to watch") {
+		t.Errorf("client-go noise on stderr:\n%s", r.stderr)
+	}
 	evs := parseEvents(t, r.out)
 	if last := evs[len(evs)-1]; last.Fields["result"] != "done" || last.Fields["verified"] != "3" {
 		t.Errorf("last event %+v", last)

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
+	"k8s.io/klog/v2"
 
 	"github.com/mosc-dev/mosc/internal/cluster"
 	"github.com/mosc-dev/mosc/internal/node"
@@ -186,6 +188,10 @@ func runWatch(c *cli.Context, plan *profile.Plan) error {
 	if err != nil {
 		return failWith(exitError, err)
 	}
+	// client-go reports every dropped watch through klog; the informers
+	// re-list on their own, and the view says what matters.
+	klog.LogToStderr(false)
+	klog.SetOutput(io.Discard)
 	view, err := watch.NewView(mode, c.App.Writer, c.App.ErrWriter)
 	if err != nil {
 		return failWith(exitError, err)
