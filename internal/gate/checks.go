@@ -206,16 +206,23 @@ func CheckBundleDiff(cur, tgt *profile.Plan, curB, tgtB *bundle.Bundle, renderEr
 	note("moscAPIVersion", "MachineOSConfig API", cur.OpenShift.MOSCAPIVersion, tgt.OpenShift.MOSCAPIVersion)
 	note("imageBuilderType", "image builder", cur.OpenShift.ImageBuilderType, tgt.OpenShift.ImageBuilderType)
 	reasons := res.RebuildReasons()
+	if reasons == nil {
+		reasons = []string{} // JSON: always a list
+	}
 	details["rebuild"] = len(reasons) > 0
 	details["rebuildReasons"] = reasons
-	var changes []map[string]any
+	changes := []map[string]any{}
 	var objLines []string
 	for _, o := range res.Objects {
-		var paths []string
+		paths := []string{}
 		for _, f := range o.Fields {
 			paths = append(paths, f.Path)
 		}
-		changes = append(changes, map[string]any{"change": o.Change, "apiVersion": o.APIVersion, "kind": o.Kind, "namespace": o.Namespace, "name": o.Name, "fields": paths})
+		ch := map[string]any{"change": o.Change, "apiVersion": o.APIVersion, "kind": o.Kind, "name": o.Name, "fields": paths}
+		if o.Namespace != "" {
+			ch["namespace"] = o.Namespace
+		}
+		changes = append(changes, ch)
 		line := fmt.Sprintf("%s %s %s", o.Change, o.Kind, o.Name)
 		if len(paths) > 0 && o.Change == diff.Changed {
 			line += ": " + strings.Join(uniq(paths), ", ")

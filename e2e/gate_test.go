@@ -1,0 +1,378 @@
+package e2e
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/xml"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/mosc-dev/mosc/e2e/dnfrepo"
+	"github.com/mosc-dev/mosc/e2e/harness"
+	"github.com/mosc-dev/mosc/e2e/sim"
+	"github.com/mosc-dev/mosc/internal/release/releasetest"
+)
+
+var updateGateGolden = flag.Bool("update-gate-golden", false, "rewrite cmd/mosc/testdata/diff/live-*.txt from the live cluster")
+
+// gateReport is mosc gate -o json (schema mosc.dev/gate/v1).
+type gateReport struct {
+	Schema, Verdict, From, To, Pool, ReleaseImage string
+	Checks                                        []struct {
+		ID, Status, Message, Remedy string
+		Details                     map[string]any
+	}
+}
+
+func (r gateReport) status(id string) (string, string) {
+	for _, c := range r.Checks {
+		if c.ID == id {
+			return c.Status, c.Message + "\n" + c.Remedy
+		}
+	}
+	return "", ""
+}
+
+// docaRepo builds and serves a real DNF repository (rpmbuild + createrepo_c)
+// with the DOCA packages; without lists names to leave out.
+func docaRepo(t *testing.T, without ...string) string {
+	t.Helper()
+	if err := dnfrepo.Tools(); err != nil {
+		t.Skip(err)
+	}
+	pkgs := []dnfrepo.Package{
+		{Name: "doca-all", Version: "3.3.0", Release: "0040.el9"},
+		{Name: "doca-openvswitch", Version: "3.3.0040", Release: "1.el9"},
+		{Name: "libibverbs", Version: "2601mlnx61", Release: "1.2601019"},
+		{Name: "rdma-core", Version: "2601mlnx61", Release: "1.2601019"},
+		{Name: "doca-repo-key", Version: "1.0", Release: "1", Arch: "noarch"},
+	}
+	var keep []dnfrepo.Package
+	for _, p := range pkgs {
+		skip := false
+		for _, w := range without {
+			if p.Name == w && p.Arch == "" {
+				skip = true
+			}
+		}
+		if !skip {
+			keep = append(keep, p)
+		}
+	}
+	dir := t.TempDir()
+	if err := dnfrepo.Build(dir, keep); err != nil {
+		t.Fatal(err)
+	}
+	url, closeFn, err := dnfrepo.Serve(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(closeFn)
+	return url + "/"
+}
+
+// gateSite writes a site file whose DOCA repository is mirrored at repoURL.
+func gateSite(t *testing.T, dir, name, repoURL string, extra string) string {
+	t.Helper()
+	f := filepath.Join(dir, name)
+	site := `apiVersion: mosc.dev/v1alpha1
+kind: Site
+metadata:
+  name: lab
+spec:
+  pool: worker
+  stacks:
+  - name: doca-3.3
+` + extra + `  repos:
+    mirrors:
+      doca: ` + repoURL + "\n"
+	must(t, os.WriteFile(f, []byte(site), 0o644))
+	return f
+}
+
+// pushPayload pushes a synthetic 4.21.11 release payload (a real manifest
+// whose release-manifests layer names rhel-coreos images carrying RHCOS
+// labels) to the harness registry and writes a registry config for it.
+func pushPayload(t *testing.T, dir, version, rhel string) (ref, registryConfig string) {
+	t.Helper()
+	ref, err := releasetest.Push(env.Registry.Host()+"/openshift-release-dev", releasetest.Spec{
+		Version: version,
+		Index:   true,
+		CoreOS: map[string]map[string]string{
+			"rhel-coreos":            releasetest.Labels(rhel, "20251110-1"),
+			"rhel-coreos-extensions": releasetest.Labels(rhel, "20251110-1"),
+			"rhel-coreos-10":         releasetest.Labels("10.2", "20251112-0"),
+		},
+		OtherTags: []string{"cli", "machine-config-operator", "ovn-kubernetes", "tools"},
+	}, remote.WithAuth(env.Registry.Authenticator()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth := base64.StdEncoding.EncodeToString([]byte(env.Registry.User() + ":" + env.Registry.Password()))
+	registryConfig = filepath.Join(dir, "pull-secret.json")
+	must(t, os.WriteFile(registryConfig, []byte(`{"auths":{"`+env.Registry.Host()+`":{"auth":"`+auth+`"}}}`), 0o600))
+	return ref, registryConfig
+}
+
+func runGate(t *testing.T, wantCode int, args ...string) gateReport {
+	t.Helper()
+	out, stderr, code := runMoscWith(t, moscRun{Timeout: 3 * time.Minute}, append([]string{"gate", "-o", "json"}, args...)...)
+	if code != wantCode {
+		t.Fatalf("mosc gate %v: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", args, code, wantCode, out, stderr)
+	}
+	var r gateReport
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("gate -o json: %v\n%s", err, out)
+	}
+	return r
+}
+
+func expectChecks(t *testing.T, r gateReport, want map[string]string, msgs map[string][]string) {
+	t.Helper()
+	for id, st := range want {
+		got, msg := r.status(id)
+		if got != st {
+			t.Errorf("%s = %s, want %s: %s", id, got, st, msg)
+		}
+	}
+	for id, ms := range msgs {
+		_, msg := r.status(id)
+		for _, m := range ms {
+			if !strings.Contains(msg, m) {
+				t.Errorf("%s lacks %q: %s", id, m, msg)
+			}
+		}
+	}
+}
+
+func waitWorkers(t *testing.T, ctx context.Context, what string, cond func(p *mcfgv1.MachineConfigPool) bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
+	err := harness.WaitFor(ctx, env.PoolsLW(), func(ps []*mcfgv1.MachineConfigPool) (bool, string) {
+		for _, p := range ps {
+			if p.Name == "worker" {
+				return cond(p), harness.PoolSummary(p)
+			}
+		}
+		return false, "no worker pool"
+	})
+	if err != nil {
+		t.Fatalf("waiting for the worker pool to be %s: %v", what, err)
+	}
+}
+
+func poolCondition(p *mcfgv1.MachineConfigPool, t string) bool {
+	for _, c := range p.Status.Conditions {
+		if string(c.Type) == t && c.Status == "True" {
+			return true
+		}
+	}
+	return false
+}
+
+// The gate end to end: a layered worker pool on the real API server with
+// the simulated MCO, a synthetic 4.21.11 payload in the registry, real DNF
+// repositories; then an expiring token, a repo lacking doca-openvswitch, a
+// payload whose RHEL disagrees with the profile and a Degraded pool.
+func TestGate(t *testing.T) {
+	resetEnv(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	// Builds last over a second: MOSB buildStart/buildEnd have one-second
+	// resolution and the CRD requires buildEnd after buildStart.
+	faults := sim.Faults{BuildDuration: 1500 * time.Millisecond, NodeStep: 100 * time.Millisecond}
+	s := startSim(t, faults)
+	dir := t.TempDir()
+	full := docaRepo(t)
+	lacking := docaRepo(t, "doca-openvswitch")
+	site := gateSite(t, dir, "mosc.yaml", full, "")
+	ref, regcfg := pushPayload(t, dir, "4.21.11", "9.6")
+
+	if out, stderr, code := runMosc(t, "apply", "-f", site); code != 0 {
+		t.Fatalf("mosc apply: exit %d\n%s\n%s", code, out, stderr)
+	}
+	waitWorkers(t, ctx, "Updated on the layered image", func(p *mcfgv1.MachineConfigPool) bool {
+		return harness.PoolUpdated(p) && p.Status.UpdatedMachineCount == 3
+	})
+
+	gateArgs := []string{"-f", site, "--to", "4.21.11", "--release-image", ref, "--registry-config", regcfg}
+
+	t.Run("healthy", func(t *testing.T) {
+		junit := filepath.Join(t.TempDir(), "gate.xml")
+		r := runGate(t, 0, append(gateArgs, "--junit", junit)...)
+		if r.Schema != "mosc.dev/gate/v1" || r.Verdict != "pass" || r.From != "4.20.15" || r.To != "4.21.11" || r.ReleaseImage != ref {
+			t.Errorf("report header: %+v", r)
+		}
+		expectChecks(t, r, map[string]string{
+			"target-profile": "pass", "stack-support": "pass", "bundle-diff": "warn", "release-payload": "pass",
+			"repo-preflight": "pass", "pool-health": "pass", "last-build": "pass", "nodes-verified": "pass", "push-token": "pass",
+		}, map[string][]string{
+			"release-payload": {"payload 4.21.11: rhel-coreos is RHEL 9.6 (9.6.20251110-1), as profile 4.21 says", "rhel-coreos-10 is RHEL 10.2"},
+			"repo-preflight":  {"doca-openvswitch-3.3.0040-1.el9.x86_64", "libibverbs-2601mlnx61-1.2601019.x86_64", "rdma-core-2601mlnx61-1.2601019.x86_64"},
+			"nodes-verified":  {"3/3 nodes of pool worker run the layered image and verify OVS-DOCA on the node"},
+			"last-build":      {"Succeeded"},
+			"push-token":      {"push token for image-registry.openshift-image-registry.svc:5000 expires in "},
+		})
+		b, err := os.ReadFile(junit)
+		must(t, err)
+		var doc struct {
+			XMLName  xml.Name `xml:"testsuites"`
+			Tests    int      `xml:"tests,attr"`
+			Failures int      `xml:"failures,attr"`
+			Suites   []struct {
+				Cases []struct {
+					Name    string    `xml:"name,attr"`
+					Failure *struct{} `xml:"failure"`
+				} `xml:"testcase"`
+			} `xml:"testsuite"`
+		}
+		if err := xml.Unmarshal(b, &doc); err != nil || doc.Tests != 9 || doc.Failures != 0 || len(doc.Suites) != 1 || len(doc.Suites[0].Cases) != 9 {
+			t.Errorf("junit: %v %+v\n%s", err, doc, b)
+		}
+		// No check pod is left behind.
+		pods, err := env.Clients.Kube.CoreV1().Pods("openshift-machine-config-operator").List(ctx, metav1.ListOptions{LabelSelector: "mosc.dev/role=node-check"})
+		must(t, err)
+		if len(pods.Items) != 0 {
+			t.Errorf("%d check pods left", len(pods.Items))
+		}
+	})
+
+	t.Run("offline", func(t *testing.T) {
+		r := runGate(t, 0, append(gateArgs, "--offline", "--openshift", "4.20.15")...)
+		expectChecks(t, r, map[string]string{"release-payload": "skip", "repo-preflight": "skip", "pool-health": "skip", "push-token": "skip", "stack-support": "pass"}, nil)
+		if r.From != "4.20.15" {
+			t.Errorf("offline: current release is --openshift, got %q", r.From)
+		}
+	})
+
+	t.Run("repo lacks doca-openvswitch", func(t *testing.T) {
+		bad := gateSite(t, dir, "lacking.yaml", lacking, "")
+		r := runGate(t, 1, "-f", bad, "--to", "4.21.11", "--release-image", ref, "--registry-config", regcfg, "--node-checks=false")
+		expectChecks(t, r, map[string]string{"repo-preflight": "fail", "pool-health": "pass"}, map[string][]string{
+			"repo-preflight": {lacking + " has no doca-openvswitch for x86_64"},
+		})
+	})
+
+	t.Run("payload RHEL disagrees with the profile", func(t *testing.T) {
+		ref98, _ := pushPayload(t, dir, "4.21.11-rhel98", "9.8")
+		r := runGate(t, 1, "-f", site, "--to", "4.21.11", "--release-image", ref98, "--registry-config", regcfg, "--node-checks=false")
+		expectChecks(t, r, map[string]string{"release-payload": "fail"}, map[string][]string{
+			"release-payload": {"rhel-coreos is RHEL 9.8", "profile 4.21 says RHEL 9.6"},
+		})
+	})
+
+	t.Run("payload needs credentials", func(t *testing.T) {
+		r := runGate(t, 1, "-f", site, "--to", "4.21.11", "--release-image", ref, "--node-checks=false")
+		expectChecks(t, r, map[string]string{"release-payload": "fail"}, map[string][]string{"release-payload": {"UNAUTHORIZED", "--registry-config"}})
+	})
+
+	t.Run("expiring token", func(t *testing.T) {
+		if out, stderr, code := runMosc(t, "apply", "-f", site, "--token-ttl", "120h", "--rotate-token"); code != 0 {
+			t.Fatalf("mosc apply --token-ttl 120h: exit %d\n%s\n%s", code, out, stderr)
+		}
+		r := runGate(t, 0, append(gateArgs, "--node-checks=false")...)
+		expectChecks(t, r, map[string]string{"push-token": "warn", "pool-health": "pass"}, map[string][]string{
+			"push-token": {"expires in 4 day(s)", "--min-token-days 14", "mosc apply"},
+		})
+		// A smaller threshold passes.
+		r = runGate(t, 0, append(gateArgs, "--node-checks=false", "--min-token-days", "3")...)
+		expectChecks(t, r, map[string]string{"push-token": "pass"}, nil)
+		out, _, _ := runMoscWith(t, moscRun{}, append([]string{"gate"}, gateArgs...)...)
+		if strings.Contains(out, "eyJ") {
+			t.Error("the token reached stdout")
+		}
+	})
+
+	t.Run("live diff", func(t *testing.T) {
+		out, stderr, code := runMosc(t, "diff", "--live", "-f", site)
+		if code != 0 {
+			t.Fatalf("diff --live right after apply: exit %d\n%s\n%s", code, out, stderr)
+		}
+		if !strings.HasSuffix(out, "0 changed, 0 added, 0 removed, 3 unchanged\n") {
+			t.Errorf("diff --live:\n%s", out)
+		}
+		// Fields other managers own are not mosc's business...
+		cms := env.Clients.Kube.CoreV1().ConfigMaps(mcoNS)
+		cm, err := cms.Get(ctx, "etc-yum-repos-d", metav1.GetOptions{})
+		must(t, err)
+		cm.Annotations = map[string]string{"example.com/owner": "platform-team"}
+		cm, err = cms.Update(ctx, cm, metav1.UpdateOptions{FieldManager: "kubectl-edit"})
+		must(t, err)
+		if out, stderr, code := runMosc(t, "diff", "--live", "-f", site); code != 0 {
+			t.Errorf("another manager's annotation shows in diff --live: exit %d\n%s\n%s", code, out, stderr)
+		}
+		// ...but a hand edit of a field mosc set is drift.
+		cm.Data["doca.repo"] = strings.Replace(cm.Data["doca.repo"], "gpgcheck=1", "gpgcheck=0", 1)
+		_, err = cms.Update(ctx, cm, metav1.UpdateOptions{FieldManager: "kubectl-edit"})
+		must(t, err)
+		out, _, code = runMosc(t, "diff", "--live", "-f", site)
+		if code != 1 || !strings.Contains(out, "~ data[\"doca.repo\"]:\n") || !strings.Contains(out, "-gpgcheck=0\n") || !strings.Contains(out, "+gpgcheck=1\n") {
+			t.Errorf("hand edit not shown by diff --live: exit %d\n%s", code, out)
+		}
+		// Server-side apply reports the hand edit as a conflict; take it back.
+		if out, stderr, code := runMosc(t, "apply", "-f", site, "--force-conflicts"); code != 0 {
+			t.Fatalf("re-apply: exit %d\n%s\n%s", code, out, stderr)
+		}
+
+		ovs := gateSite(t, dir, "ovs.yaml", full, "    variant: ovs\n")
+		out, stderr, code = runMosc(t, "diff", "--live", "-f", ovs)
+		if code != 1 {
+			t.Fatalf("diff --live against the ovs variant: exit %d\n%s\n%s", code, out, stderr)
+		}
+		liveGolden(t, "live-full-to-ovs.txt", out)
+		out, _, code = runMosc(t, "diff", "--live", "-f", ovs, "-o", "json")
+		var doc map[string]any
+		if code != 1 || json.Unmarshal([]byte(out), &doc) != nil || doc["schema"] != "mosc.dev/diff/v1" {
+			t.Errorf("diff --live -o json: exit %d\n%s", code, out)
+		}
+	})
+
+	t.Run("degraded pool", func(t *testing.T) {
+		f := faults
+		f.DegradeNode, f.DegradeReason = "worker-1", "unexpected on-disk state validating against rendered-worker"
+		s.SetFaults(f)
+		ovs := gateSite(t, dir, "ovs.yaml", full, "    variant: ovs\n")
+		if out, stderr, code := runMosc(t, "apply", "-f", ovs); code != 0 {
+			t.Fatalf("mosc apply (ovs variant): exit %d\n%s\n%s", code, out, stderr)
+		}
+		waitWorkers(t, ctx, "Degraded", func(p *mcfgv1.MachineConfigPool) bool { return poolCondition(p, "Degraded") })
+		r := runGate(t, 1, "-f", ovs, "--to", "4.21.11", "--release-image", ref, "--registry-config", regcfg, "--node-checks=false")
+		expectChecks(t, r, map[string]string{"pool-health": "fail", "nodes-verified": "fail", "repo-preflight": "pass"}, map[string][]string{
+			"pool-health":    {"pool worker is degraded", "oc describe mcp worker"},
+			"nodes-verified": {"worker-1: state Degraded"},
+		})
+	})
+}
+
+var liveHost = regexp.MustCompile(`live cluster https://127\.0\.0\.1:\d+`)
+
+// liveGolden compares a live diff with cmd/mosc/testdata/diff/NAME, with the
+// API server's address pinned.
+func liveGolden(t *testing.T, name, got string) {
+	t.Helper()
+	got = liveHost.ReplaceAllString(got, "live cluster https://127.0.0.1:PORT")
+	path := filepath.Join("..", "cmd", "mosc", "testdata", "diff", name)
+	if *updateGateGolden {
+		must(t, os.WriteFile(path, []byte(got), 0o644))
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (go test ./e2e -run TestGate -update-gate-golden)", err)
+	}
+	if d := cmp.Diff(string(want), got); d != "" {
+		t.Errorf("%s (-want +got):\n%s", path, d)
+	}
+}
