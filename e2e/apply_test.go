@@ -22,6 +22,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
 
+	"github.com/mosc-dev/mosc/e2e/sim"
 	"github.com/mosc-dev/mosc/internal/cluster"
 )
 
@@ -808,5 +809,29 @@ func TestApplyAdoptsWalkthrough(t *testing.T) {
 	out, errOut, code = runMosc(t, "remove", "--site", "lab")
 	if code != 0 || !strings.Contains(out, refMOSC+" deleted") || !strings.Contains(out, refPush+" deleted") {
 		t.Fatalf("remove after adoption: exit %d\n%s\n%s", code, out, errOut)
+	}
+}
+
+func TestApplyWaitRollout(t *testing.T) {
+	resetCluster(t)
+	startSim(t, sim.Faults{BuildDuration: 1500 * time.Millisecond, NodeStep: 100 * time.Millisecond}) // builds under 1s trip the CRD rule buildEnd > buildStart (second precision)
+	out, errOut, code := runMosc(t, "apply", "--pool", "worker", "--site", "wait", "--wait", "--timeout", "90s")
+	if code != 0 {
+		t.Fatalf("apply --wait: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	applied := strings.Index(out, refMOSC[:len(refMOSC)-len("master")]+"worker created")
+	done := strings.Index(out, "done: 3/3 nodes of pool worker updated and verified")
+	if applied < 0 || done < applied {
+		t.Fatalf("apply --wait: want the apply lines, then watch to the end:\n%s", out)
+	}
+	noSecretsIn(t, pushToken(t), out, errOut)
+}
+
+func TestApplyWaitBuildFails(t *testing.T) {
+	resetCluster(t)
+	startSim(t, sim.Faults{BuildDuration: 1500 * time.Millisecond, BuildFails: true})
+	out, errOut, code := runMosc(t, "apply", "--pool", "worker", "--site", "wait", "--wait", "--timeout", "90s")
+	if code != 1 || !strings.Contains(errOut, "rollout of pool worker failed") {
+		t.Fatalf("apply --wait with a failing build: exit %d; want 1\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 }
