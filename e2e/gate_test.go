@@ -241,6 +241,12 @@ func TestGate(t *testing.T) {
 		if err := xml.Unmarshal(b, &doc); err != nil || doc.Tests != 9 || doc.Failures != 0 || len(doc.Suites) != 1 || len(doc.Suites[0].Cases) != 9 {
 			t.Errorf("junit: %v %+v\n%s", err, doc, b)
 		}
+		// The table, as a pipeline log shows it.
+		out, _, code := runMoscWith(t, moscRun{Timeout: 3 * time.Minute}, append([]string{"gate"}, gateArgs...)...)
+		if code != 0 || !strings.Contains(out, "PASS    nodes-verified   3/3 nodes of pool worker") || !strings.HasSuffix(out, "PASS: 8 passed, 1 warnings, 0 failed, 0 skipped\n") {
+			t.Errorf("gate table: exit %d\n%s", code, out)
+		}
+		t.Logf("mosc gate (table):\n%s", out)
 		// No check pod is left behind.
 		pods, err := env.Clients.Kube.CoreV1().Pods("openshift-machine-config-operator").List(ctx, metav1.ListOptions{LabelSelector: "mosc.dev/role=node-check"})
 		must(t, err)
@@ -353,6 +359,8 @@ func TestGate(t *testing.T) {
 			"pool-health":    {"pool worker is degraded", "oc describe mcp worker"},
 			"nodes-verified": {"worker-1: state Degraded"},
 		})
+		out, _, _ := runMoscWith(t, moscRun{Timeout: 3 * time.Minute}, "gate", "-f", ovs, "--to", "4.21.11", "--release-image", ref, "--registry-config", regcfg, "--node-checks=false")
+		t.Logf("mosc gate (table):\n%s", out)
 	})
 }
 

@@ -42,7 +42,10 @@ func CheckPoolHealth(pool string, mcp *mcfgv1.MachineConfigPool, err error) Chec
 		"machineCount": st.MachineCount, "updatedMachineCount": st.UpdatedMachineCount, "readyMachineCount": st.ReadyMachineCount,
 		"degradedMachineCount": st.DegradedMachineCount, "unavailableMachineCount": st.UnavailableMachineCount, "configuration": st.Configuration.Name,
 	}
+	// Degraded repeats NodeDegraded's (or another *Degraded's) text: group
+	// the condition types by their reason and message.
 	var degraded []string
+	byDetail := map[string][]string{}
 	updated, updating := false, false
 	for _, cond := range st.Conditions {
 		if string(cond.Status) != conditionTrue {
@@ -54,11 +57,20 @@ func CheckPoolHealth(pool string, mcp *mcfgv1.MachineConfigPool, err error) Chec
 		case t == "Updating":
 			updating = true
 		case strings.HasSuffix(t, mcpDegradedPrefix) || t == "BuildFailed":
-			m := t
-			if cond.Reason != "" || cond.Message != "" {
-				m += " (" + strings.TrimSpace(cond.Reason+" "+cond.Message) + ")"
+			d := strings.TrimSpace(cond.Reason + ": " + cond.Message)
+			d = strings.Trim(d, ": ")
+			if _, ok := byDetail[d]; !ok {
+				degraded = append(degraded, d)
 			}
-			degraded = append(degraded, m)
+			byDetail[d] = append(byDetail[d], t)
+		}
+	}
+	for i, d := range degraded {
+		types := byDetail[d]
+		sort.Strings(types)
+		degraded[i] = strings.Join(types, ", ")
+		if d != "" {
+			degraded[i] += " (" + d + ")"
 		}
 	}
 	sort.Strings(degraded)
@@ -227,7 +239,7 @@ func CheckNodes(pool string, mcp *mcfgv1.MachineConfigPool, mosc *mcfgv1.Machine
 	}
 	if len(bad) > 0 {
 		c.Status = Fail
-		c.Message = fmt.Sprintf("%d/%d nodes of pool %s %s; not: %s", verified, len(nodes), pool, what, strings.Join(bad, "\n"))
+		c.Message = fmt.Sprintf("%d/%d nodes of pool %s %s; %d do not:\n%s", verified, len(nodes), pool, what, len(bad), strings.Join(bad, "\n"))
 		c.Remedy = fmt.Sprintf("bring every node to the layered image before upgrading (mosc status --pool %s)", pool)
 		return c
 	}

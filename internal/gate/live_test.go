@@ -24,7 +24,7 @@ func pool(conds map[string]string, updated, total, degraded int32) *mcfgv1.Machi
 			st = corev1.ConditionStatus(v)
 		}
 		c := mcfgv1.MachineConfigPoolCondition{Type: mcfgv1.MachineConfigPoolConditionType(t), Status: st}
-		if t == "NodeDegraded" && st == corev1.ConditionTrue {
+		if (t == "NodeDegraded" || t == "Degraded") && st == corev1.ConditionTrue {
 			c.Reason, c.Message = "1 nodes are reporting degraded status on sync", `Node worker-1 is reporting: "unexpected on-disk state"`
 		}
 		p.Status.Conditions = append(p.Status.Conditions, c)
@@ -41,8 +41,8 @@ func TestCheckPoolHealth(t *testing.T) {
 		msg    []string
 	}{
 		{"updated", pool(map[string]string{"Updated": "True"}, 3, 3, 0), nil, Pass, []string{"pool worker is Updated: 3/3 machines updated, 0 degraded"}},
-		{"degraded", pool(map[string]string{"Degraded": "True", "NodeDegraded": "True"}, 2, 3, 1), nil, Fail, []string{"pool worker is degraded: Degraded; NodeDegraded (1 nodes are reporting", "unexpected on-disk state", "oc describe mcp worker"}},
-		{"image build degraded", pool(map[string]string{"Updated": "True", "ImageBuildDegraded": "True"}, 3, 3, 0), nil, Fail, []string{"ImageBuildDegraded"}},
+		{"degraded", pool(map[string]string{"Degraded": "True", "NodeDegraded": "True"}, 2, 3, 1), nil, Fail, []string{"pool worker is degraded: Degraded, NodeDegraded (1 nodes are reporting degraded status on sync: Node worker-1 is reporting: \"unexpected on-disk state\"); 2/3 machines updated, 1 degraded", "oc describe mcp worker"}},
+		{"image build degraded", pool(map[string]string{"Updated": "True", "ImageBuildDegraded": "True"}, 3, 3, 0), nil, Fail, []string{"pool worker is degraded: ImageBuildDegraded; 3/3"}},
 		{"updating", pool(map[string]string{"Updating": "True"}, 1, 3, 0), nil, Warn, []string{"still rolling out", "1/3", "mosc watch"}},
 		{"not found", nil, errors.New(`machineconfigpools.machineconfiguration.openshift.io "worker" not found`), Fail, []string{"not found", "--pool"}},
 	}
@@ -127,7 +127,7 @@ func TestCheckNodes(t *testing.T) {
 	}{
 		{"all done", []NodeView{good, nodeView("worker-1", "Done", "rendered-worker-abc", img)}, false, Pass, []string{"2/2 nodes of pool worker run the layered image"}},
 		{"verified", []NodeView{good, nodeView("worker-1", "Done", "rendered-worker-abc", img, []node.Problem{}...)}, true, Pass, []string{"verify OVS-DOCA on the node"}},
-		{"working", []NodeView{good, nodeView("worker-1", "Working", "rendered-worker-old", "quay.io/rhcos@sha256:bb")}, false, Fail, []string{"1/2 nodes", "worker-1: state Working", "config rendered-worker-old, pool wants rendered-worker-abc", "image quay.io/rhcos@sha256:bb"}},
+		{"working", []NodeView{good, nodeView("worker-1", "Working", "rendered-worker-old", "quay.io/rhcos@sha256:bb")}, false, Fail, []string{"1/2 nodes of pool worker run the layered image; 1 do not:\nworker-1: state Working", "config rendered-worker-old, pool wants rendered-worker-abc", "image quay.io/rhcos@sha256:bb"}},
 		{"doca not initialized", []NodeView{nodeView("worker-1", "Done", "rendered-worker-abc", img, node.Problem{Check: "doca_initialized", Message: "false"})}, true, Fail, []string{"worker-1: doca_initialized: false"}},
 		{"check pod error", []NodeView{{Node: good.Node, CheckErr: errors.New("did not finish within 5m0s")}}, true, Fail, []string{"check pod: did not finish"}},
 		{"empty pool", nil, false, Warn, []string{"selects no nodes"}},
