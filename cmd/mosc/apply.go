@@ -29,7 +29,7 @@ func init() {
 			&cli.StringFlag{Name: "push-auth", Usage: "dockerconfigjson `FILE` with push credentials for an external registry (spec.secrets.pushAuthFile)", TakesFile: true},
 			&cli.BoolFlag{Name: "wait-registry", Value: true, Usage: "wait until the internal registry reports Available before writing the rest"},
 			&cli.DurationFlag{Name: "registry-timeout", Value: 10 * time.Minute, Usage: "how long to wait for the internal registry"},
-			&cli.BoolFlag{Name: "wait", Usage: "then follow the build, the rollout and the on-node checks as `mosc watch` does (with its --logs, --timeout, ... flags)"},
+			&cli.BoolFlag{Name: "wait", Usage: "then follow the build, the rollout and the on-node checks as mosc watch does (with its --logs, --timeout, ... flags)"},
 		)
 		flags = append(flags, watchFlags()...)
 		return &cli.Command{

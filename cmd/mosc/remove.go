@@ -12,7 +12,7 @@ func init() {
 	register(func() *cli.Command {
 		flags := append([]cli.Flag{
 			&cli.StringFlag{Name: "site", Usage: "site name (the mosc.dev/site label); default: the only site found on the cluster"},
-			&cli.StringFlag{Name: "file", Aliases: []string{"f"}, Usage: "site file to take the site name from (metadata.name)", TakesFile: true},
+			&cli.StringFlag{Name: "file", Aliases: []string{"f"}, Usage: "site `FILE` to take the site name from (metadata.name)", TakesFile: true},
 			&cli.BoolFlag{Name: "registry", Usage: "also put the image registry Config back as it was before mosc, and delete the registry PVC"},
 			&cli.StringFlag{Name: "dry-run", Value: "none", Usage: "none, client (list what would be deleted) or server (deletes sent with dryRun=All)"},
 		}, clusterFlags()...)

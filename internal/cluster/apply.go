@@ -147,6 +147,9 @@ func (a *Applier) Prepare(plan *profile.Plan, b *bundle.Bundle) (*Prepared, erro
 	if a.opts.PushAuth != nil && a.opts.PushAuth.Host != host {
 		return nil, fmt.Errorf("--push-auth has credentials for %q, but the push spec's registry is %q", a.opts.PushAuth.Host, host)
 	}
+	if plan.MOSC.PushSecretName == "" || plan.MOSC.BaseImagePullSecretName == "" {
+		return nil, errors.New("the plan names no push secret or no base image pull secret")
+	}
 	if plan.Site == "" {
 		return nil, errors.New("the plan has no site name: mosc labels everything it creates with it, so `mosc remove` can find it")
 	}
