@@ -100,6 +100,7 @@ func TestWatchHappyPathWithDocaInit(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("mosc watch exit %d\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
 	}
+	t.Logf("mosc watch --pool worker -o json --enable-doca-init:\n%s", out)
 	evs := parseEvents(t, out)
 	var build []string
 	updated, verified, enabled := map[string]bool{}, map[string]bool{}, map[string]bool{}
@@ -159,6 +160,7 @@ func TestWatchHappyPathWithDocaInit(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("second mosc watch exit %d\n%s\n%s", code, out, stderr)
 	}
+	t.Logf("mosc watch --pool worker:\n%s", out)
 	for _, want := range []string{"verified: ovs 3.3.0040, doca 3.3.0109, doca_initialized=true", "node/worker-2 updated: os-image@sha256:", "done: 3/3 nodes of pool worker updated and verified"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("plain output lacks %q:\n%s", want, out)
@@ -182,6 +184,7 @@ func TestWatchHappyPathWithDocaInit(t *testing.T) {
 		t.Errorf("status: phase %s updated %d/%d build %s", st.Phase, st.Updated, st.Total, st.Build.State)
 	}
 	out, _, code = runMosc(t, "status", "--pool", "worker")
+	t.Logf("mosc status --pool worker:\n%s", out)
 	if code != 0 || !strings.Contains(out, "worker-0") || !strings.Contains(out, "Succeeded") {
 		t.Errorf("mosc status table (exit %d):\n%s", code, out)
 	}
@@ -196,6 +199,7 @@ func TestWatchBuildFailed(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("exit %d, want 1\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
 	}
+	t.Logf("mosc watch --pool worker --logs (build fails):\nstdout:\n%s\nstderr:\n%s", out, stderr)
 	for _, want := range []string{"machineosbuild/worker-", "Failed", "Build Failed", "last lines of the build log", "Error: Unable to find a match: doca-openvswitch"} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr)
@@ -245,6 +249,7 @@ func TestWatchStuckNodeTimesOut(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("exit %d, want 1\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
 	}
+	t.Logf("mosc watch (stuck node):\nstdout:\n%s\nstderr:\n%s", out, stderr)
 	if !strings.Contains(stderr, "timed out after 25s") || !strings.Contains(stderr, "node worker-2 Working") {
 		t.Errorf("timeout message does not name the stuck node and state:\n%s", stderr)
 	}
