@@ -116,9 +116,9 @@ type Status struct {
 	Build BuildStatus `json:"build"`
 	// TargetImage is the MOSC's status.currentImagePullSpec once it points
 	// at the current build's image ("" before).
-	TargetImage string     `json:"targetImage,omitempty"`
-	PoolStatus  PoolStatus `json:"poolStatus"`
-	Nodes       []NodeStatus
+	TargetImage string       `json:"targetImage,omitempty"`
+	PoolStatus  PoolStatus   `json:"poolStatus"`
+	Nodes       []NodeStatus `json:"nodes"`
 
 	Total    int `json:"total"`
 	Updated  int `json:"updated"`
