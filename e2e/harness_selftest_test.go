@@ -741,6 +741,10 @@ func TestSimulatorFaultsAndLifecycle(t *testing.T) {
 		t.Errorf("worker-1 annotations: %v", n.Annotations)
 	}
 
+	// With the fault gone the MCD's retry succeeds.
+	s.SetFaults(sim.Faults{NodeStep: 50 * time.Millisecond})
+	waitPool(t, ctx, "worker", "recovered", func(p *mcfgv1.MachineConfigPool) bool { return harness.PoolUpdated(p) })
+
 	// A new MachineConfig re-renders the pool and, layered, builds again.
 	s.SetFaults(sim.Faults{StuckNode: "worker-0", NodeStep: 50 * time.Millisecond})
 	newMC := &mcfgv1.MachineConfig{ObjectMeta: metav1.ObjectMeta{Name: "50-doca-init", Labels: map[string]string{sim.LabelMCRole: "worker"}}}
@@ -775,11 +779,6 @@ func TestSimulatorFaultsAndLifecycle(t *testing.T) {
 	// Disabling layering: MOSBs deleted, nodes back on the base image.
 	s.SetFaults(sim.Faults{})
 	if err := mc.MachineOSConfigs().Delete(ctx, "worker", metav1.DeleteOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	// worker-1 is Degraded: an admin would fix the node; reset its state.
-	if _, err := env.Clients.Kube.CoreV1().Nodes().Patch(ctx, "worker-1", types.MergePatchType,
-		[]byte(fmt.Sprintf(`{"metadata":{"annotations":{%q:"Done",%q:""}}}`, sim.AnnotationState, sim.AnnotationReason)), metav1.PatchOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	waitPool(t, ctx, "worker", "back on the base image", func(p *mcfgv1.MachineConfigPool) bool { return harness.PoolUpdated(p) })

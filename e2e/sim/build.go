@@ -384,6 +384,27 @@ func (s *Simulator) runBuild(ctx context.Context, mosbName string) error {
 		}
 		s.opts.Logf("sim: MOSB %s Building", mosbName)
 	}
+	// Resuming after an error between the pod's end and the MOSB update.
+	switch pod.Status.Phase {
+	case corev1.PodSucceeded:
+		cm, err := kube.CoreV1().ConfigMaps(MCONamespace).Get(ctx, "digest-"+mosbName, metav1.GetOptions{})
+		if err != nil {
+			return fmt.Errorf("resume %s: digest ConfigMap: %w", mosbName, err)
+		}
+		ref, err := name.ParseReference(string(mosb.Spec.RenderedImagePushSpec), name.WeakValidation)
+		if err != nil {
+			return err
+		}
+		return s.succeed(ctx, mosbName, mosb, pod, ref.Context().Name()+"@"+cm.Data["digest"])
+	case corev1.PodFailed:
+		msg := "Build Failed"
+		for _, cs := range pod.Status.ContainerStatuses {
+			if cs.Name == "image-build" && cs.State.Terminated != nil {
+				msg = cs.State.Terminated.Message
+			}
+		}
+		return s.finishMOSB(ctx, mosbName, mosb, string(mcfgv1.MachineOSBuildFailed), "Failed", "", "Failed: "+msg)
+	}
 	if err := s.setPodRunning(ctx, pod); err != nil {
 		return err
 	}
@@ -415,10 +436,15 @@ func (s *Simulator) runBuild(ctx context.Context, mosbName string) error {
 	case f.BuildInterrupted:
 		log("time=\"" + time.Now().UTC().Format(time.RFC3339) + "\" level=error msg=\"received signal terminated, exiting\"\n")
 		s.closeLogs(pod)
+		// The MOSB first: a retry after an error must not find the pod gone
+		// and start a new one.
+		if err := s.finishMOSB(ctx, mosbName, mosb, string(mcfgv1.MachineOSBuildInterrupted), "Interrupted", "", "Build pod "+pod.Name+" was deleted before the build finished"); err != nil {
+			return err
+		}
 		if err := kube.CoreV1().Pods(MCONamespace).Delete(ctx, pod.Name, deleteNow()); err != nil && !apierrors.IsNotFound(err) {
 			return err
 		}
-		return s.finishMOSB(ctx, mosbName, string(mcfgv1.MachineOSBuildInterrupted), "Build Interrupted", "", "Build pod "+pod.Name+" was deleted before the build finished")
+		return nil
 	case f.BuildFails:
 		msg := "error building at STEP \"RUN dnf install -y doca-openvswitch\": while running runtime: exit status 1"
 		log("Error: Unable to find a match: doca-openvswitch\n" + msg + "\n")
@@ -426,7 +452,7 @@ func (s *Simulator) runBuild(ctx context.Context, mosbName string) error {
 		if err := s.setPodTerminated(ctx, pod, 1, "Error", msg); err != nil {
 			return err
 		}
-		return s.finishMOSB(ctx, mosbName, string(mcfgv1.MachineOSBuildFailed), "Failed", "", "Failed: Build Failed: "+msg)
+		return s.finishMOSB(ctx, mosbName, mosb, string(mcfgv1.MachineOSBuildFailed), "Failed", "", "Failed: Build Failed: "+msg)
 	}
 	if pushErr != nil {
 		log("Error: " + pushErr.Error() + "\n")
@@ -434,7 +460,7 @@ func (s *Simulator) runBuild(ctx context.Context, mosbName string) error {
 		if err := s.setPodTerminated(ctx, pod, 1, "Error", pushErr.Error()); err != nil {
 			return err
 		}
-		return s.finishMOSB(ctx, mosbName, string(mcfgv1.MachineOSBuildFailed), "Failed", "", "Failed: "+pushErr.Error())
+		return s.finishMOSB(ctx, mosbName, mosb, string(mcfgv1.MachineOSBuildFailed), "Failed", "", "Failed: "+pushErr.Error())
 	}
 	digested, err := s.push(ctx, string(mosb.Spec.RenderedImagePushSpec), pushSecret, log)
 	if err != nil {
@@ -446,7 +472,7 @@ func (s *Simulator) runBuild(ctx context.Context, mosbName string) error {
 		if err := s.setPodTerminated(ctx, pod, 1, "Error", err.Error()); err != nil {
 			return err
 		}
-		return s.finishMOSB(ctx, mosbName, string(mcfgv1.MachineOSBuildFailed), "Failed", "", "Failed: error pushing image: "+err.Error())
+		return s.finishMOSB(ctx, mosbName, mosb, string(mcfgv1.MachineOSBuildFailed), "Failed", "", "Failed: error pushing image: "+err.Error())
 	}
 	log("Writing manifest to image destination\n")
 	s.closeLogs(pod)
@@ -458,7 +484,11 @@ func (s *Simulator) runBuild(ctx context.Context, mosbName string) error {
 	if err := s.setPodTerminated(ctx, pod, 0, "Completed", ""); err != nil {
 		return err
 	}
-	if err := s.finishMOSB(ctx, mosbName, string(mcfgv1.MachineOSBuildSucceeded), "Ready", digested, "Build Ready"); err != nil {
+	return s.succeed(ctx, mosbName, mosb, pod, digested)
+}
+
+func (s *Simulator) succeed(ctx context.Context, mosbName string, mosb *mcfgv1.MachineOSBuild, pod *corev1.Pod, digested string) error {
+	if err := s.finishMOSB(ctx, mosbName, mosb, string(mcfgv1.MachineOSBuildSucceeded), "Ready", digested, "Build Ready"); err != nil {
 		return err
 	}
 	// The MCO deletes a successful build's objects.
@@ -475,7 +505,19 @@ func (s *Simulator) closeLogs(pod *corev1.Pod) {
 	}
 }
 
-func (s *Simulator) finishMOSB(ctx context.Context, name, stage, reason, digested, msg string) error {
+// finishMOSB moves a build to its terminal condition. The CRD wants
+// buildEnd after buildStart, at metav1.Time's one-second resolution: a build
+// faster than that waits out the second, as no real build is that fast.
+func (s *Simulator) finishMOSB(ctx context.Context, name string, started *mcfgv1.MachineOSBuild, stage, reason, digested, msg string) error {
+	if started.Status.BuildStart != nil {
+		if wait := time.Until(started.Status.BuildStart.Add(time.Second)); wait > 0 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(wait):
+			}
+		}
+	}
 	mosbs := s.c.MachineConfig.MachineconfigurationV1().MachineOSBuilds()
 	b, err := mosbs.Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
@@ -488,7 +530,7 @@ func (s *Simulator) finishMOSB(ctx context.Context, name, stage, reason, digeste
 	b.Status.Conditions = buildConditions(stage, reason, msg, now)
 	b.Status.BuildEnd = &now
 	if b.Status.BuildStart == nil {
-		b.Status.BuildStart = &now
+		b.Status.BuildStart = started.Status.BuildStart
 	}
 	if digested != "" {
 		b.Status.DigestedImagePushSpec = mcfgv1.ImageDigestFormat(digested)

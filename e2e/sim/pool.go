@@ -124,12 +124,11 @@ func (s *Simulator) render(ctx context.Context, pool *mcfgv1.MachineConfigPool) 
 	if _, err := s.c.MachineConfig.MachineconfigurationV1().MachineConfigs().Create(ctx, rmc, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return false, fmt.Errorf("create rendered MachineConfig %s: %w", want, err)
 	}
-	p := pool.DeepCopy()
-	p.Spec.Configuration = mcfgv1.MachineConfigPoolStatusConfiguration{
+	patch, _ := json.Marshal(map[string]any{"spec": map[string]any{"configuration": mcfgv1.MachineConfigPoolStatusConfiguration{
 		ObjectReference: corev1.ObjectReference{Kind: "MachineConfig", APIVersion: "machineconfiguration.openshift.io/v1", Name: want},
 		Source:          refs,
-	}
-	if _, err := s.c.MachineConfig.MachineconfigurationV1().MachineConfigPools().Update(ctx, p, metav1.UpdateOptions{}); err != nil {
+	}}})
+	if _, err := s.c.MachineConfig.MachineconfigurationV1().MachineConfigPools().Patch(ctx, pool.Name, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
 		return false, fmt.Errorf("update pool %s configuration: %w", pool.Name, err)
 	}
 	s.opts.Logf("sim: pool %s rendered %s", pool.Name, want)
@@ -230,6 +229,21 @@ func (s *Simulator) rollout(ctx context.Context, pool *mcfgv1.MachineConfigPool,
 					reason = fmt.Sprintf("failed to update OS to %s: error running rpm-ostree rebase: exit status 1", v.desImg)
 				}
 				if err := s.setNodeState(ctx, pool, n, StateDegraded, reason, nil, nil); err != nil {
+					return 0, err
+				}
+			}
+		case v.state == StateDegraded && n.Name != f.DegradeNode && v.desired != "":
+			// The MCD retries a degraded update; with the fault gone it proceeds.
+			if due(n.Name) {
+				if err := s.setNodeState(ctx, pool, n, StateWorking, "", nil, nil); err != nil {
+					return 0, err
+				}
+			}
+		case v.state == StateDone && (v.current != v.desired || v.curImg != v.desImg):
+			// Desired changed under a Done node (e.g. an admin cleared a
+			// Degraded state): the MCD starts the update.
+			if due(n.Name) {
+				if err := s.setNodeState(ctx, pool, n, StateWorking, "", nil, nil); err != nil {
 					return 0, err
 				}
 			}
@@ -493,9 +507,10 @@ func (s *Simulator) updatePoolStatus(ctx context.Context, pool *mcfgv1.MachineCo
 	if apiequality.Semantic.DeepEqual(*st, pool.Status) {
 		return nil
 	}
-	p := pool.DeepCopy()
-	p.Status = *st
-	if _, err := s.c.MachineConfig.MachineconfigurationV1().MachineConfigPools().UpdateStatus(ctx, p, metav1.UpdateOptions{}); err != nil {
+	// A merge patch of the whole computed status: the informer's copy may be
+	// a write behind, and the status is recomputed from scratch anyway.
+	patch, _ := json.Marshal(map[string]any{"status": st})
+	if _, err := s.c.MachineConfig.MachineconfigurationV1().MachineConfigPools().Patch(ctx, pool.Name, types.MergePatchType, patch, metav1.PatchOptions{}, "status"); err != nil {
 		return fmt.Errorf("pool %s status: %w", pool.Name, err)
 	}
 	return nil
