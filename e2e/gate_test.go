@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -16,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/mosc-dev/mosc/e2e/dnfrepo"
@@ -173,6 +175,44 @@ func waitWorkers(t *testing.T, ctx context.Context, what string, cond func(p *mc
 	}
 }
 
+// waitLayered waits until the worker pool runs the layered image: the
+// MachineOSConfig has an image, every worker is Done on it, and the pool is
+// Updated. (The pool alone is Updated before the simulator reacts to apply.)
+func waitLayered(t *testing.T, ctx context.Context) {
+	t.Helper()
+	wctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
+	image := ""
+	err := harness.WaitFor(wctx, env.MOSCsLW(), func(ms []*mcfgv1.MachineOSConfig) (bool, string) {
+		for _, m := range ms {
+			if m.Name == "worker" && m.Status.CurrentImagePullSpec != "" {
+				image = string(m.Status.CurrentImagePullSpec)
+				return true, image
+			}
+		}
+		return false, "no image on MachineOSConfig worker yet"
+	})
+	if err != nil {
+		t.Fatalf("waiting for the layered image: %v", err)
+	}
+	err = harness.WaitFor(wctx, env.NodesLW("node-role.kubernetes.io/worker"), func(ns []*corev1.Node) (bool, string) {
+		done := 0
+		for _, n := range ns {
+			a := n.Annotations
+			if a["machineconfiguration.openshift.io/currentImage"] == image && a["machineconfiguration.openshift.io/state"] == "Done" {
+				done++
+			}
+		}
+		return len(ns) == 3 && done == 3, fmt.Sprintf("%d/%d workers on %s", done, len(ns), image)
+	})
+	if err != nil {
+		t.Fatalf("waiting for the workers: %v", err)
+	}
+	waitWorkers(t, ctx, "Updated on the layered image", func(p *mcfgv1.MachineConfigPool) bool {
+		return harness.PoolUpdated(p) && p.Status.UpdatedMachineCount == 3
+	})
+}
+
 func poolCondition(p *mcfgv1.MachineConfigPool, t string) bool {
 	for _, c := range p.Status.Conditions {
 		if string(c.Type) == t && c.Status == "True" {
@@ -203,9 +243,7 @@ func TestGate(t *testing.T) {
 	if out, stderr, code := runMosc(t, "apply", "-f", site); code != 0 {
 		t.Fatalf("mosc apply: exit %d\n%s\n%s", code, out, stderr)
 	}
-	waitWorkers(t, ctx, "Updated on the layered image", func(p *mcfgv1.MachineConfigPool) bool {
-		return harness.PoolUpdated(p) && p.Status.UpdatedMachineCount == 3
-	})
+	waitLayered(t, ctx)
 
 	gateArgs := []string{"-f", site, "--to", "4.21.11", "--release-image", ref, "--registry-config", regcfg}
 
