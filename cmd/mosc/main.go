@@ -87,7 +87,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		completeArgs(app, args[1:n-1], stdout)
 		return exitOK
 	}
-	err := app.Run(args)
+	args, err := interspersed(app, args)
+	if err != nil {
+		printError(stderr, err)
+		return exitError
+	}
+	err = app.Run(args)
 	if err == nil {
 		return exitOK
 	}
@@ -108,4 +113,64 @@ func printError(w io.Writer, err error) {
 	for _, line := range strings.Split(strings.TrimRight(err.Error(), "\n"), "\n") {
 		fmt.Fprintf(w, "error: %s\n", line)
 	}
+}
+
+// interspersed moves the flags of the command line before its positional
+// arguments, as oc and kubectl accept them. urfave/cli stops parsing flags at
+// the first positional argument, so `mosc remove worker --dry-run=client`
+// used to ignore --dry-run and delete for real, and `mosc validate DIR
+// --strict` failed. Everything after "--" stays positional.
+func interspersed(app *cli.App, args []string) ([]string, error) {
+	if len(args) < 2 {
+		return args, nil
+	}
+	out := []string{args[0]}
+	path := []string{app.Name}
+	subcommands, flags := app.Commands, app.Flags
+	var pending, positional []string
+	i := 1
+	for ; i < len(args); i++ {
+		arg := args[i]
+		if arg == "--" {
+			break
+		}
+		if strings.HasPrefix(arg, "-") && arg != "-" {
+			pending = append(pending, arg)
+			name, _, hasValue := strings.Cut(strings.TrimLeft(arg, "-"), "=")
+			if f := findFlag(flags, name); f != nil && !hasValue && flagTakesValue(f) && i+1 < len(args) {
+				i++
+				pending = append(pending, args[i])
+			}
+			continue
+		}
+		if len(positional) == 0 {
+			if sub := findCommand(subcommands, arg); sub != nil {
+				// Flags seen so far belong to the parent command.
+				out = append(append(out, pending...), arg)
+				pending, subcommands, flags = nil, sub.Subcommands, sub.Flags
+				path = append(path, sub.Name)
+				continue
+			}
+			if len(subcommands) > 0 {
+				if arg == "help" || arg == "h" {
+					return args, nil // urfave/cli's help command
+				}
+				var names []string
+				for _, c := range subcommands {
+					names = append(names, c.Name)
+				}
+				return nil, fmt.Errorf("unknown command %q for %q; commands: %s (see %s --help)", arg, strings.Join(path, " "), strings.Join(names, ", "), strings.Join(path, " "))
+			}
+		}
+		positional = append(positional, arg)
+	}
+	out = append(out, pending...)
+	if len(positional) > 0 || i < len(args) {
+		// "--" keeps urfave/cli from reading a positional "-x" as a flag.
+		out = append(append(out, "--"), positional...)
+		if i < len(args) {
+			out = append(out, args[i+1:]...)
+		}
+	}
+	return out, nil
 }

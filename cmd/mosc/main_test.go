@@ -72,3 +72,61 @@ func TestUnknownCommandIsUsageError(t *testing.T) {
 		t.Errorf("unknown command exited 0")
 	}
 }
+
+func TestInterspersedFlags(t *testing.T) {
+	app := newApp(nil, nil)
+	for _, tc := range []struct {
+		name string
+		in   []string
+		want []string
+	}{
+		{"flags first stay", []string{"mosc", "render", "--openshift", "4.20"}, []string{"mosc", "render", "--openshift", "4.20"}},
+		{"flag after argument", []string{"mosc", "remove", "worker", "--dry-run=client"}, []string{"mosc", "remove", "--dry-run=client", "--", "worker"}},
+		{"value flag after argument", []string{"mosc", "validate", "out", "--strict", "--profiles", "p"}, []string{"mosc", "validate", "--strict", "--profiles", "p", "--", "out"}},
+		{"subcommand", []string{"mosc", "profiles", "show", "doca-3.3", "--profiles", "dir"}, []string{"mosc", "profiles", "show", "--profiles", "dir", "--", "doca-3.3"}},
+		{"value that looks like a command", []string{"mosc", "render", "--pool", "render", "-o", "x"}, []string{"mosc", "render", "--pool", "render", "-o", "x"}},
+		{"stdin", []string{"mosc", "validate", "-", "--strict"}, []string{"mosc", "validate", "--strict", "--", "-"}},
+		{"after -- stays", []string{"mosc", "diff", "a", "--", "-b", "-o"}, []string{"mosc", "diff", "--", "a", "-b", "-o"}},
+		{"help command", []string{"mosc", "help", "render"}, []string{"mosc", "help", "render"}},
+		{"no command", []string{"mosc", "--help"}, []string{"mosc", "--help"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := interspersed(app, tc.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Join(got, " ") != strings.Join(tc.want, " ") {
+				t.Errorf("interspersed(%q)\n got %q\nwant %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}
+
+// Flags after positional arguments take effect (urfave/cli alone ignored
+// them: `validate DIR --strict` was "at most one PATH, got 2").
+func TestFlagsAfterArguments(t *testing.T) {
+	dir := t.TempDir()
+	if _, errOut, code := runCLI(t, "render", "--openshift", "4.20", "--pool", "master", "-o", dir); code != 0 {
+		t.Fatalf("render: exit %d: %s", code, errOut)
+	}
+	// The master pool is a warning; --strict after the PATH makes it fatal.
+	if _, errOut, code := runCLI(t, "validate", dir, "--strict"); code != exitFailure || !strings.Contains(errOut, "--strict") {
+		t.Errorf("validate DIR --strict: exit %d, stderr %q", code, errOut)
+	}
+	if _, errOut, code := runCLI(t, "render", "extra", "--openshift", "4.20"); code != exitError || !strings.Contains(errOut, `takes no arguments, got "extra"`) {
+		t.Errorf("render extra --openshift: exit %d, stderr %q", code, errOut)
+	}
+	out, errOut, code := runCLI(t, "profiles", "show", "4.20", "--profiles", dir)
+	if code != exitError || out != "" || !strings.Contains(errOut, "unsupported apiVersion") {
+		t.Errorf("profiles show NAME --profiles DIR (a rendered bundle is no profile dir): exit %d, stderr %q", code, errOut)
+	}
+}
+
+func TestUnknownCommandNamesIt(t *testing.T) {
+	for _, args := range [][]string{{"frobnicate"}, {"profiles", "frob"}} {
+		_, errOut, code := runCLI(t, args...)
+		if code != exitError || !strings.Contains(errOut, `unknown command "`+args[len(args)-1]+`"`) || !strings.Contains(errOut, "--help") {
+			t.Errorf("%q: exit %d, stderr %q", args, code, errOut)
+		}
+	}
+}
