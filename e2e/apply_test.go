@@ -45,11 +45,19 @@ const (
 // cluster's ClusterVersion.
 var walkthroughArgs = []string{"--pool", "master", "--internal-registry", "--storage-class", "lvms-vg1", "--site", "lab"}
 
+// resetCluster gives the test a fresh cluster and leaves one behind (what
+// apply creates would otherwise meet the next test, which may assume none).
+// The cleanup runs after the test's simulator has stopped (cleanups run last
+// registered first).
 func resetCluster(t *testing.T) {
 	t.Helper()
-	releasePVCs(t)
-	resetEnv(t)
-	releasePVCs(t)
+	fresh := func() {
+		releasePVCs(t)
+		resetEnv(t)
+		releasePVCs(t)
+	}
+	fresh()
+	t.Cleanup(fresh)
 }
 
 // releasePVCs plays the controller manager's pvc-protection controller: the
