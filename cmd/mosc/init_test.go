@@ -34,7 +34,7 @@ func TestInitWritesADecodableSite(t *testing.T) {
 			}
 		}},
 		{"bluefield ovs", []string{"--openshift", "4.21", "--platform", "rhel9-bluefield", "--stack", "doca-3.2:ovs"}, func(t *testing.T, s *profile.Site, p *profile.Plan) {
-			if p.Pool != "dpu-worker" || p.Stacks[0].Variant != "ovs" || !p.Node.HWOffload || p.Secrets.TokenTTLSeconds != 365*24*3600 {
+			if p.Pool != "dpu-worker" || p.Stacks[0].Variant != "ovs" || !p.Node.HWOffload || p.Secrets.TokenTTLSeconds != 30*24*3600 {
 				t.Errorf("plan pool %s stacks %+v node %+v", p.Pool, p.Stacks, p.Node)
 			}
 		}},

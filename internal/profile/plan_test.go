@@ -78,7 +78,7 @@ func TestResolveWalkthrough(t *testing.T) {
 			{Name: "cleanup"},
 		},
 		Node:     NodeSettings{DocaInit: true},
-		Secrets:  SecretsPlan{Mode: SecretsNone, TokenTTLSeconds: 365 * 24 * 3600},
+		Secrets:  SecretsPlan{Mode: SecretsNone, TokenTTLSeconds: 30 * 24 * 3600},
 		Verify:   VerifyPlan{PackagesPresent: []string{"doca-openvswitch"}, PackagesAbsent: []string{"openvswitch[0-9]*"}, DatapathType: "doca", DocaInitialized: true},
 		Warnings: []Warning{{Where: "--pool", Message: "pool master is the control plane (single-node OpenShift): the OCL docs do not support SNO, and every control-plane node reboots into the layered image"}},
 	}

@@ -19,10 +19,10 @@ const (
 	DefaultSiteName     = "default"
 	DefaultPushSpec     = "image-registry.openshift-image-registry.svc:5000/openshift-machine-config-operator/os-image:latest"
 	DefaultRegistrySize = "100Gi"
-	// DefaultTokenTTL is the builder token lifetime: long enough that builds
-	// do not start failing between routine applies (the walkthrough asked for
-	// 900 days), short enough to be rotated yearly.
-	DefaultTokenTTL = Duration(365 * 24 * time.Hour)
+	// DefaultTokenTTL is the builder token lifetime: 30 days, as mosc apply
+	// (cluster.DefaultTokenTTL) and the apply issue set it. A site file from
+	// mosc init carries this value, so it must not differ from apply's.
+	DefaultTokenTTL = Duration(30 * 24 * time.Hour)
 	// MinTokenTTL is the TokenRequest API minimum.
 	MinTokenTTL = Duration(10 * time.Minute)
 
