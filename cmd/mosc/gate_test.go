@@ -224,3 +224,137 @@ func TestGateErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestDocsSchemas checks real gate and diff output against the JSON Schemas
+// published in docs/gate.md, so the documentation cannot drift from the code.
+func TestDocsSchemas(t *testing.T) {
+	noCluster(t)
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "gate.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := func(name string) map[string]any {
+		t.Helper()
+		marker := "<!-- schema:" + name + " -->\n```json\n"
+		i := strings.Index(string(doc), marker)
+		if i < 0 {
+			t.Fatalf("docs/gate.md has no %q block", marker)
+		}
+		body := string(doc)[i+len(marker):]
+		body = body[:strings.Index(body, "```")]
+		var s map[string]any
+		if err := json.Unmarshal([]byte(body), &s); err != nil {
+			t.Fatalf("schema %s: %v", name, err)
+		}
+		return s
+	}
+	gateSchema, diffSchema := schema("gate"), schema("diff")
+
+	good := fakeRepo(t, allPackages...)
+	ref := payload(t, "4.22.0", "9.8")
+	outputs := []struct {
+		schema map[string]any
+		args   []string
+	}{
+		{gateSchema, []string{"gate", "-f", siteWithMirror(t, good), "--to", "4.22.0", "--release-image", ref, "-o", "json"}},
+		{gateSchema, []string{"gate", "--openshift", "4.17", "--to", "4.18", "--offline", "-o", "json"}},
+		{gateSchema, []string{"gate", "--openshift", "4.21", "--stack", "doca-2.9", "--to", "4.22", "--offline", "-o", "json"}},
+		{diffSchema, []string{"diff", "--openshift", "4.17", "--to", "4.18", "-o", "json"}},
+		{diffSchema, []string{"diff", "--openshift", "4.21", "--to-stack", "doca-3.3:ovs", "--to-platform", "rhel9-aarch64", "-o", "json"}},
+		{diffSchema, []string{"diff", "--openshift", "4.21", "--to", "4.21", "-o", "json"}},
+	}
+	for _, o := range outputs {
+		out, errOut, code := runCLI(t, o.args...)
+		if code == exitError {
+			t.Fatalf("%v: %s", o.args, errOut)
+		}
+		var v any
+		if err := json.Unmarshal([]byte(out), &v); err != nil {
+			t.Fatalf("%v: %v", o.args, err)
+		}
+		for _, e := range validate(o.schema, o.schema, v, "$") {
+			t.Errorf("%v: %s", o.args, e)
+		}
+	}
+	// The validator itself rejects what it should.
+	bad := map[string]any{"schema": "mosc.dev/gate/v1", "from": "4.20", "to": "4.21", "pool": "worker", "stacks": []any{}, "summary": map[string]any{"pass": 1.0, "warn": 0.0, "fail": 0.0, "skip": 0.0}, "verdict": "maybe", "checks": []any{map[string]any{"id": "x", "status": "pass"}}, "extra": true}
+	if errs := validate(gateSchema, gateSchema, bad, "$"); len(errs) != 4 {
+		t.Errorf("validator found %d problems in a bad report, want 4 (extra property, verdict, check id, check message): %v", len(errs), errs)
+	}
+}
+
+// validate implements the JSON Schema keywords docs/gate.md uses: type,
+// required, properties, additionalProperties: false, items, enum, const,
+// minimum, $ref to #/$defs/NAME.
+func validate(root, s map[string]any, v any, path string) []string {
+	if ref, ok := s["$ref"].(string); ok {
+		name := strings.TrimPrefix(ref, "#/$defs/")
+		return validate(root, root["$defs"].(map[string]any)[name].(map[string]any), v, path)
+	}
+	var errs []string
+	fail := func(f string, args ...any) { errs = append(errs, path+": "+fmt.Sprintf(f, args...)) }
+	if c, ok := s["const"]; ok && v != c {
+		fail("want %v, got %v", c, v)
+	}
+	if e, ok := s["enum"].([]any); ok {
+		found := false
+		for _, x := range e {
+			found = found || x == v
+		}
+		if !found {
+			fail("%v not in %v", v, e)
+		}
+	}
+	switch s["type"] {
+	case "object":
+		m, ok := v.(map[string]any)
+		if !ok {
+			fail("not an object")
+			return errs
+		}
+		props, _ := s["properties"].(map[string]any)
+		req, _ := s["required"].([]any)
+		for _, r := range req {
+			if _, ok := m[r.(string)]; !ok {
+				fail("required %q missing", r)
+			}
+		}
+		for k, x := range m {
+			ps, ok := props[k].(map[string]any)
+			if !ok {
+				if s["additionalProperties"] == false {
+					fail("property %q not in the schema", k)
+				}
+				continue
+			}
+			errs = append(errs, validate(root, ps, x, path+"."+k)...)
+		}
+	case "array":
+		l, ok := v.([]any)
+		if !ok {
+			fail("not an array")
+			return errs
+		}
+		if is, ok := s["items"].(map[string]any); ok {
+			for i, x := range l {
+				errs = append(errs, validate(root, is, x, fmt.Sprintf("%s[%d]", path, i))...)
+			}
+		}
+	case "string":
+		if _, ok := v.(string); !ok {
+			fail("not a string: %v", v)
+		}
+	case "boolean":
+		if _, ok := v.(bool); !ok {
+			fail("not a boolean: %v", v)
+		}
+	case "integer":
+		f, ok := v.(float64)
+		if !ok || f != float64(int64(f)) {
+			fail("not an integer: %v", v)
+		} else if min, ok := s["minimum"].(float64); ok && f < min {
+			fail("%v < minimum %v", f, min)
+		}
+	}
+	return errs
+}

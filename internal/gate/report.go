@@ -185,13 +185,19 @@ type junitTestCase struct {
 	Time      string        `xml:"time,attr"`
 	Failure   *junitFailure `xml:"failure,omitempty"`
 	Skipped   *junitSkipped `xml:"skipped,omitempty"`
-	SystemOut string        `xml:"system-out,omitempty"`
+	SystemOut *junitText    `xml:"system-out,omitempty"`
 }
 
+// Text is CDATA so multi-line messages stay readable in CI logs (chardata
+// would escape every newline as &#xA;).
 type junitFailure struct {
 	Message string `xml:"message,attr"`
 	Type    string `xml:"type,attr"`
-	Text    string `xml:",chardata"`
+	Text    string `xml:",cdata"`
+}
+
+type junitText struct {
+	Text string `xml:",cdata"`
 }
 
 type junitSkipped struct {
@@ -206,8 +212,11 @@ func WriteJUnit(w io.Writer, r *Report) error {
 		Name: fmt.Sprintf("mosc gate %s -> %s", r.From, r.To),
 		Props: &junitProps{Props: []junitProp{
 			{Name: "from", Value: r.From}, {Name: "to", Value: r.To}, {Name: "pool", Value: r.Pool},
-			{Name: "stacks", Value: strings.Join(r.Stacks, ",")}, {Name: "releaseImage", Value: r.ReleaseImage},
+			{Name: "stacks", Value: strings.Join(r.Stacks, ",")},
 		}},
+	}
+	if r.ReleaseImage != "" {
+		suite.Props.Props = append(suite.Props.Props, junitProp{Name: "releaseImage", Value: r.ReleaseImage})
 	}
 	if !r.Started.IsZero() {
 		suite.Timestamp = r.Started.UTC().Format("2006-01-02T15:04:05")
@@ -228,9 +237,9 @@ func WriteJUnit(w io.Writer, r *Report) error {
 			tc.Skipped = &junitSkipped{Message: c.Message}
 			suite.Skipped++
 		case Warn:
-			tc.SystemOut = "WARNING: " + text
+			tc.SystemOut = &junitText{"WARNING: " + text}
 		default:
-			tc.SystemOut = c.Message
+			tc.SystemOut = &junitText{c.Message}
 		}
 		suite.Tests++
 		suite.Cases = append(suite.Cases, tc)

@@ -14,7 +14,7 @@ import (
 func sampleReport() *Report {
 	r := &Report{From: "4.20.15", To: "4.21.11", Pool: "worker", Stacks: []string{"doca-3.3:full"}, ReleaseImage: "quay.io/openshift-release-dev/ocp-release:4.21.11-x86_64", Started: time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)}
 	r.Add(Check{ID: IDTargetProfile, Status: Pass, Message: "profile 4.21 found", Duration: 2 * time.Millisecond})
-	r.Add(Check{ID: IDRepoPreflight, Status: Fail, Message: "doca-3.3: repo has no doca-openvswitch\nsecond line <&>", Remedy: "mirror it", Duration: 1500 * time.Millisecond})
+	r.Add(Check{ID: IDRepoPreflight, Status: Fail, Message: "doca-3.3: repo has no doca-openvswitch\nsecond line <&> ]]>", Remedy: "mirror it", Duration: 1500 * time.Millisecond})
 	r.Add(Check{ID: IDPushToken, Status: Warn, Message: "expires in 5 day(s)", Remedy: "mosc apply"})
 	r.Add(Check{ID: IDPoolHealth, Status: Skip, Message: "--offline: the cluster is not read"})
 	return r
@@ -108,7 +108,7 @@ func TestWriteJUnit(t *testing.T) {
 				t.Error("pass has failure/skipped")
 			}
 		case 1:
-			if c.Failure == nil || c.Failure.Message != "doca-3.3: repo has no doca-openvswitch" || !strings.Contains(c.Failure.Text, "second line <&>\nremedy: mirror it") {
+			if c.Failure == nil || c.Failure.Message != "doca-3.3: repo has no doca-openvswitch" || !strings.Contains(c.Failure.Text, "second line <&> ]]>\nremedy: mirror it") {
 				t.Errorf("failure = %+v", c.Failure)
 			}
 		case 2:
@@ -133,7 +133,7 @@ func TestWriteTableAndJSON(t *testing.T) {
 		"mosc gate: OpenShift 4.20.15 → 4.21.11, pool worker, stacks doca-3.3:full\n",
 		"STATUS  CHECK           MESSAGE\n",
 		"PASS    target-profile  profile 4.21 found\n",
-		"FAIL    repo-preflight  doca-3.3: repo has no doca-openvswitch\n" + strings.Repeat(" ", 24) + "second line <&>\n" + strings.Repeat(" ", 24) + "→ mirror it\n",
+		"FAIL    repo-preflight  doca-3.3: repo has no doca-openvswitch\n" + strings.Repeat(" ", 24) + "second line <&> ]]>\n" + strings.Repeat(" ", 24) + "→ mirror it\n",
 		"SKIP    pool-health     --offline",
 		"FAIL: 1 passed, 1 warnings, 1 failed, 1 skipped\n",
 	} {
