@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	yamlv2 "go.yaml.in/yaml/v2"
 	yaml "go.yaml.in/yaml/v3"
 )
 
@@ -71,14 +72,14 @@ func parseDocument(file string, data []byte) (root *yaml.Node, err error) {
 		if errors.Is(err, io.EOF) {
 			return nil, ErrorList{{File: file, Line: 1, Column: 1, Message: "empty document"}}
 		}
-		return nil, ErrorList{syntaxError(file, err)}
+		return nil, ErrorList{syntaxError(file, data, err)}
 	}
 	var next yaml.Node
 	switch err := dec.Decode(&next); {
 	case err == nil:
 		return nil, ErrorList{{File: file, Line: next.Line, Column: next.Column, Message: "more than one YAML document; expected exactly one"}}
 	case !errors.Is(err, io.EOF):
-		return nil, ErrorList{syntaxError(file, err)}
+		return nil, ErrorList{syntaxError(file, data, err)}
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 {
 		return nil, ErrorList{{File: file, Line: 1, Column: 1, Message: "empty document"}}
@@ -90,13 +91,72 @@ func parseDocument(file string, data []byte) (root *yaml.Node, err error) {
 	return root, nil
 }
 
-func syntaxError(file string, err error) *Error {
+func syntaxError(file string, data []byte, err error) *Error {
 	msg := err.Error()
-	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return &Error{File: file, Line: line, Message: "invalid YAML: " + m[2]}
+	m := yamlLineRE.FindStringSubmatch(msg)
+	if m == nil {
+		return &Error{File: file, Message: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
 	}
-	return &Error{File: file, Message: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
+	line, _ := strconv.Atoi(m[1])
+	text := m[2]
+	if !strings.HasPrefix(text, "did not find expected") {
+		// Scanner errors: yaml.v3's line is the problem's (or the open
+		// quote's), 1-based.
+		if lines := bytes.Split(data, []byte("\n")); line >= 1 && line <= len(lines) &&
+			bytes.Contains(bytes.TrimRight(lines[line-1], " \t\r"), []byte("\t")) && strings.Contains(text, "cannot start any token") {
+			text += " (a tab: YAML indents with spaces only)"
+		}
+		return &Error{File: file, Line: line, Message: "invalid YAML: " + text}
+	}
+	// Parser errors: yaml.v3 gives the 0-based line where the enclosing
+	// mapping, list or [ ] starts, so a mis-indented key on line 9 was
+	// reported as line 3. yaml.v2 reports the problem's line (0-based); name
+	// that line and say where the enclosing block starts.
+	start := line + 1
+	at := parserProblemLine(data, text)
+	if at <= 0 {
+		at = start
+	}
+	// When the enclosing block is the document itself, yaml.v3 falls back to
+	// the problem's line: then there is no separate start to name.
+	hint := "check the indentation"
+	if at != start {
+		hint = fmt.Sprintf("inside the block that starts at line %d; check the indentation", start)
+	}
+	for _, b := range []string{"]", "}"} {
+		if strings.HasSuffix(text, "'"+b+"'") {
+			open := map[string]string{"]": "[", "}": "{"}[b]
+			hint = "a " + open + " is not closed"
+			if at != start {
+				hint = fmt.Sprintf("the %s opened on line %d is not closed", open, start)
+			}
+		}
+	}
+	return &Error{File: file, Line: at, Message: fmt.Sprintf("invalid YAML: %s (%s)", text, hint)}
+}
+
+// parserProblemLine returns the 1-based line yaml.v2 reports for the parser
+// error text in data, or 0.
+func parserProblemLine(data []byte, text string) (line int) {
+	defer func() {
+		if recover() != nil {
+			line = 0
+		}
+	}()
+	dec := yamlv2.NewDecoder(bytes.NewReader(data))
+	for {
+		var v any
+		err := dec.Decode(&v)
+		if err == nil {
+			continue
+		}
+		m := yamlLineRE.FindStringSubmatch(err.Error())
+		if m == nil || m[2] != text {
+			return 0
+		}
+		n, _ := strconv.Atoi(m[1])
+		return n + 1
+	}
 }
 
 func isNull(n *yaml.Node) bool {

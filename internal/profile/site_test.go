@@ -66,9 +66,16 @@ func TestDecodeSiteErrors(t *testing.T) {
 		{"two documents", siteDoc() + "---\napiVersion: mosc.dev/v1alpha1\n",
 			[]string{`mosc.yaml:4:1: more than one YAML document; expected exactly one`}},
 		{"syntax error has the line", siteDoc("spec:", "  pool: a", " bad: [", ""),
-			[]string{`mosc.yaml:4: invalid YAML: did not find expected key`}},
+			[]string{`mosc.yaml:5: invalid YAML: did not find expected key (check the indentation)`}},
+		// yaml.v3 alone said line 3 (the 0-based start of spec's mapping).
+		{"mis-indented nested key", siteDoc("spec:", "  pool: a", "  registry:", "    internal: true", "    size: 100Gi", "   pushSpec: x"),
+			[]string{`mosc.yaml:8: invalid YAML: did not find expected key (inside the block that starts at line 4; check the indentation)`}},
+		{"unclosed flow list", siteDoc("spec:", "  extraPackages: [a, b", "  pool: a"),
+			[]string{`mosc.yaml:5: invalid YAML: did not find expected ',' or ']' (the [ opened on line 4 is not closed)`}},
+		{"unclosed flow mapping", siteDoc("spec: {pool: a", "x: y"),
+			[]string{`mosc.yaml:4: invalid YAML: did not find expected ',' or '}' (the { opened on line 3 is not closed)`}},
 		{"tab indentation", "apiVersion: mosc.dev/v1alpha1\nkind: Site\nspec:\n\tpool: a\n",
-			[]string{`mosc.yaml:4: invalid YAML: found character that cannot start any token`}},
+			[]string{`mosc.yaml:4: invalid YAML: found character that cannot start any token (a tab: YAML indents with spaces only)`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
