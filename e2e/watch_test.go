@@ -207,7 +207,7 @@ func TestWatchBuildFailed(t *testing.T) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr)
 		}
 	}
-	if !strings.Contains(out, "failed: machineosbuild/worker-") {
+	if !strings.Contains(out, "result machineosbuild/worker-") {
 		t.Errorf("stdout lacks the result line:\n%s", out)
 	}
 	// mosc status agrees and exits 1 too.

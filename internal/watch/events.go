@@ -66,7 +66,8 @@ func Diff(prev, cur *Status, now time.Time) []Event {
 				f["reason"] = b.Reason
 			}
 			if b.Message != "" {
-				msg += ": " + b.Message
+				f["message"] = b.Message
+				msg += ": " + strings.TrimPrefix(strings.TrimPrefix(b.Message, b.State), ": ")
 			}
 		}
 		if b.State == BuildNoMOSC || b.State == BuildWaiting {

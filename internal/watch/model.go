@@ -341,12 +341,9 @@ func buildWaiting(b BuildStatus, target string) string {
 func failure(s Snapshot, st *Status) *Failure {
 	switch st.Build.State {
 	case BuildFailed, BuildInterrupted:
-		reason := st.Build.State
+		reason := withMessage(st.Build.State, st.Build.Message)
 		if st.Build.Reason != "" && st.Build.Reason != st.Build.State {
-			reason += " (" + st.Build.Reason + ")"
-		}
-		if st.Build.Message != "" {
-			reason += ": " + st.Build.Message
+			reason += " (reason " + st.Build.Reason + ")"
 		}
 		return &Failure{Phase: PhaseBuild, Object: "machineosbuild/" + st.Build.MOSB, Reason: reason}
 	}
@@ -379,6 +376,18 @@ func failure(s Snapshot, st *Status) *Failure {
 		}
 	}
 	return nil
+}
+
+// withMessage appends a condition message to its state, unless the message
+// already starts with it (the MCO writes "Failed: Build Failed: …").
+func withMessage(state, msg string) string {
+	switch {
+	case msg == "":
+		return state
+	case strings.HasPrefix(msg, state):
+		return msg
+	}
+	return state + ": " + msg
 }
 
 func findPool(pools []*mcfgv1.MachineConfigPool, name string) *mcfgv1.MachineConfigPool {

@@ -340,7 +340,7 @@ func (w *Watcher) Run(ctx context.Context) (*Status, error) {
 		case errors.As(err, &f):
 			res.Fields["result"] = "failed"
 			res.Object = f.Object
-			res.Message = "failed: " + f.Object + ": " + f.Reason
+			res.Message = "failed: " + f.Reason
 			if len(f.LogTail) > 0 {
 				res.Fields["logTail"] = strings.Join(f.LogTail, "\n")
 			}
