@@ -441,7 +441,7 @@ func describeStuck(st *Status) string {
 				if n.Reason != "" {
 					p += " (" + n.Reason + ")"
 				}
-				if n.Waiting != "" {
+				if n.Waiting != "" && n.Waiting != "state "+n.State {
 					p += ": " + n.Waiting
 				}
 				parts = append(parts, p)
