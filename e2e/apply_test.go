@@ -843,3 +843,31 @@ func TestApplyWaitBuildFails(t *testing.T) {
 		t.Fatalf("apply --wait with a failing build: exit %d; want 1\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 }
+
+func TestApplyNamesLeftovers(t *testing.T) {
+	resetCluster(t)
+	out, errOut, code := runMosc(t, "apply", "--pool", "worker", "--site", "lab")
+	if code != 0 {
+		t.Fatalf("apply worker: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if strings.Contains(errOut, "not in this plan") {
+		t.Errorf("fresh apply warns about leftovers:\n%s", errOut)
+	}
+	// The site moves to another pool: the old pool's MachineOSConfig and
+	// MachineConfig stay (apply never deletes) and are named.
+	out, errOut, code = runMosc(t, "apply", "--pool", "master", "--site", "lab")
+	if code != 0 {
+		t.Fatalf("apply master: exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, ref := range []string{"machineosconfig.machineconfiguration.openshift.io/worker", "machineconfig.machineconfiguration.openshift.io/99-mosc-worker-doca-init"} {
+		if !strings.Contains(errOut, "warning: "+ref+" (site lab) is not in this plan any more") {
+			t.Errorf("stderr does not name %s:\n%s", ref, errOut)
+		}
+	}
+	if strings.Count(errOut, "not in this plan") != 2 {
+		t.Errorf("want exactly two leftovers:\n%s", errOut)
+	}
+	if _, err := env.Clients.MachineConfig.MachineconfigurationV1().MachineOSConfigs().Get(context.Background(), "worker", metav1.GetOptions{}); err != nil {
+		t.Errorf("apply deleted the old MachineOSConfig: %v", err)
+	}
+}

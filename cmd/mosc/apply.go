@@ -157,8 +157,17 @@ func runApply(c *cli.Context) error {
 	if dry == cluster.DryRunClient {
 		fmt.Fprintln(stderr, "client dry run: nothing is sent to the cluster but reads")
 	}
-	if _, err := ap.Apply(ctx, prepared); err != nil {
+	results, err := ap.Apply(ctx, prepared)
+	if err != nil {
 		return failWith(exitFailure, err)
+	}
+	// apply never deletes; it names what an earlier plan left behind.
+	left, err := cluster.Leftovers(ctx, clients, nil, plan.Site, results)
+	if err != nil {
+		fmt.Fprintf(stderr, "warning: looking for objects an earlier apply left: %v\n", err)
+	}
+	for _, ref := range left {
+		fmt.Fprintf(stderr, "warning: %s (site %s) is not in this plan any more; mosc does not prune: delete it, or `mosc remove --site %s` and apply again\n", ref, plan.Site, plan.Site)
 	}
 	if c.Bool("wait") {
 		if dry != cluster.DryRunNone {

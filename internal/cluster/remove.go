@@ -208,3 +208,45 @@ func siteSelector(site string) (string, error) {
 	}
 	return labels.NewSelector().Add(*managed, *s).String(), nil
 }
+
+// Leftovers lists the site's objects (registry ones aside) that are not in
+// applied, e.g. the MachineOSConfig of a pool the plan no longer targets.
+// apply does not prune them; it names them. Kinds the caller may not list
+// are skipped: this is advice, not a check.
+func Leftovers(ctx context.Context, c *Clients, mapper meta.RESTMapper, site string, applied []Result) ([]string, error) {
+	if mapper == nil {
+		mapper = NewMapper(c)
+	}
+	kinds, err := servedKinds(mapper)
+	if err != nil {
+		return nil, err
+	}
+	sel, err := siteSelector(site)
+	if err != nil {
+		return nil, err
+	}
+	have := map[string]bool{}
+	for _, r := range applied {
+		have[r.Ref] = true
+	}
+	var out []string
+	for _, k := range kinds {
+		if k.Registry {
+			continue
+		}
+		list, err := c.Dynamic.Resource(k.GVR).Namespace(k.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel})
+		if apierrors.IsForbidden(err) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("listing %s: %w", refOf(nil, k.GVR), err)
+		}
+		for i := range list.Items {
+			it := &list.Items[i]
+			if ref := refOf(it, k.GVR); !have[ref] && it.GetDeletionTimestamp() == nil {
+				out = append(out, ref)
+			}
+		}
+	}
+	return out, nil
+}
