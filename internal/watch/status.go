@@ -144,7 +144,11 @@ func WriteStatusTable(w io.Writer, st *Status, now time.Time) error {
 			upd = "yes"
 		}
 		detail := n.Reason
-		if detail == "" && !n.Updated {
+		switch {
+		case detail != "" || n.Updated:
+		case n.DesiredImage != n.CurrentImage:
+			detail = "→ " + shortImage(n.DesiredImage)
+		case n.Waiting != "state "+n.State:
 			detail = n.Waiting
 		}
 		if len(n.Check.Problems) > 0 {

@@ -250,3 +250,29 @@ func TestRunUnknownPool(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestFetchAndStatusTable(t *testing.T) {
+	f := newFakeCluster(t, 3, func(w *world) {
+		w.node("worker-2", map[string]string{AnnotationState: NodeWorking, AnnotationCurrentImage: oldImage, AnnotationReason: ""})
+		w.pools[1].Status = mcfgv1.MachineConfigPoolStatus{MachineCount: 3, UpdatedMachineCount: 2, ReadyMachineCount: 2, UnavailableMachineCount: 1,
+			Conditions: []mcfgv1.MachineConfigPoolCondition{{Type: "Updated", Status: corev1.ConditionFalse}, {Type: "Updating", Status: corev1.ConditionTrue}}}
+	})
+	snap, err := Fetch(context.Background(), f.kube, f.mc, "worker", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := Evaluate(snap)
+	ForStatus(&st)
+	if st.Phase != PhaseRollout || st.Updated != 2 || st.Total != 3 {
+		t.Errorf("phase %s, updated %d/%d", st.Phase, st.Updated, st.Total)
+	}
+	var b strings.Builder
+	if err := WriteStatusTable(&b, &st, t0.Add(10*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "status-table.golden", b.String())
+
+	if _, err := Fetch(context.Background(), f.kube, f.mc, "gpu", ""); err == nil || !strings.Contains(err.Error(), `machineconfigpool "gpu" not found`) {
+		t.Errorf("unknown pool: %v", err)
+	}
+}
