@@ -162,6 +162,17 @@ func fakeRegistryOperator(ctx context.Context, t *testing.T) {
 		if err != nil || cfg.Spec.ManagementState != operatorv1.Managed {
 			continue
 		}
+		// A real operator takes a while to roll the registry out; mosc is
+		// waiting by then.
+		select {
+		case <-time.After(2 * time.Second):
+		case <-ctx.Done():
+			return
+		}
+		if cfg, err = cfgs.Get(ctx, "cluster", metav1.GetOptions{}); err != nil {
+			t.Errorf("fake registry operator: %v", err)
+			return
+		}
 		for _, c := range cfg.Status.Conditions {
 			if c.Type == "Available" && c.Status == operatorv1.ConditionTrue {
 				return
@@ -397,6 +408,19 @@ func TestApplyWalkthrough(t *testing.T) {
 	// No command ever printed a token.
 	for _, tk := range []string{tok, tok2} {
 		noSecretsIn(t, tk, outputs...)
+	}
+
+	// remove's dry runs list what would go and change nothing.
+	rotated := snapshot(t)
+	for _, mode := range []string{"client", "server"} {
+		out, errOut, code = runMosc(t, "remove", "--site", "lab", "--registry", "--dry-run="+mode)
+		suffix := map[string]string{"server": " (server dry run)", "client": " (dry run)"}[mode]
+		if code != 0 || !strings.HasPrefix(out, refMOSC+" deleted"+suffix+"\n") || !strings.Contains(out, refRegistry+" restored"+suffix) {
+			t.Errorf("remove --dry-run=%s: exit %d\n%s\n%s", mode, code, out, errOut)
+		}
+		if d := cmp.Diff(rotated, snapshot(t)); d != "" {
+			t.Errorf("remove --dry-run=%s changed the cluster (-before +after):\n%s", mode, d)
+		}
 	}
 
 	// remove: the MOSC first, then the rest; the registry stays.
