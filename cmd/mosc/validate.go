@@ -67,7 +67,7 @@ func runValidate(c *cli.Context) error {
 			for _, f := range fs {
 				for i, o := range b.Objects {
 					if o.Content.GetKind()+"/"+o.Content.GetName() == f.Object {
-						f.Where = srcs[i].String()
+						f.Where = srcs[i].At(f.Field).String()
 						break
 					}
 				}

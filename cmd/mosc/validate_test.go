@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -46,7 +47,10 @@ func TestValidatePath(t *testing.T) {
 	for _, tc := range []struct {
 		name, from, to, want string
 	}{
-		{"tagless push spec", "os-image:latest", "os-image", `50-machineosconfig-worker.yaml:2: MachineOSConfig/worker: spec.renderedImagePushSpec: "image-registry.openshift-image-registry.svc:5000/openshift-machine-config-operator/os-image" has no tag`},
+		// @renderedImagePushSpec: is replaced by the file:line:col of that key.
+		{"tagless push spec", "os-image:latest", "os-image", `@renderedImagePushSpec: MachineOSConfig/worker: spec.renderedImagePushSpec: "image-registry.openshift-image-registry.svc:5000/openshift-machine-config-operator/os-image" has no tag`},
+		{"located in the Containerfile", "FROM configs AS final", "FROM configs AS base", `@content: MachineOSConfig/worker: spec.containerFile[0].content: line 1`},
+		{"unknown field located", "renderedImagePushSpec:", "renderedImagePushspec:", `@renderedImagePushspec: MachineOSConfig: unknown field "spec.renderedImagePushspec"`},
 		{"name != pool", "  name: worker\nspec:", "  name: infra\nspec:", `MachineOSConfig/infra: metadata.name: MachineOSConfig name "infra" must equal its pool "worker"`},
 		{"later stage", "      FROM configs AS final\n", "      FROM configs AS final\n      FROM scratch\n", `line 2: "FROM scratch" starts a later stage`},
 		{"no FROM configs", "FROM configs AS final", "FROM configs AS base", `must start with "FROM configs AS final"`},
@@ -60,9 +64,19 @@ func TestValidatePath(t *testing.T) {
 			}
 			os.WriteFile(mosc, []byte(bad), 0o644)
 			defer os.WriteFile(mosc, good, 0o644)
+			want := tc.want
+			if key, rest, ok := strings.Cut(want, ": "); ok && strings.HasPrefix(key, "@") {
+				// Findings point at the field's key: file:line:column.
+				for i, l := range strings.Split(bad, "\n") {
+					if c := strings.Index(l, key[1:]+":"); c >= 0 {
+						want = fmt.Sprintf("%s:%d:%d: %s", mosc, i+1, c+1, rest)
+						break
+					}
+				}
+			}
 			_, errOut, code := runCLI(t, "validate", dir)
-			if code != exitFailure || !strings.Contains(errOut, tc.want) {
-				t.Errorf("exit %d, stderr:\n%s\nwant: %s", code, errOut, tc.want)
+			if code != exitFailure || !strings.Contains(errOut, want) {
+				t.Errorf("exit %d, stderr:\n%s\nwant: %s", code, errOut, want)
 			}
 		})
 	}

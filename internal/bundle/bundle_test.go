@@ -190,3 +190,52 @@ func TestWriteDirKeepsUnchangedFiles(t *testing.T) {
 		t.Error("changed file (new header) not rewritten")
 	}
 }
+
+// Findings on read manifests point at the field (file:line:column), also in
+// the second document of a stream, inside a v1 List and in JSON.
+func TestSourceAtLocatesFields(t *testing.T) {
+	stream := "# header\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: x}\n---\n# second\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n  annotations:\n    mosc.dev/openshift: \"4.20\"\ndata:\n  doca.repo: |\n    [doca]\n"
+	list := "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: a}\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: b\n"
+	json := "{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"ConfigMap\",\n  \"metadata\": {\n    \"name\": \"a\"\n  }\n}\n"
+	for _, tc := range []struct {
+		name, data string
+		obj        int
+		field      string
+		want       string
+	}{
+		{"first document", stream, 0, "metadata.namespace", "s.yaml:5:21"},
+		{"second document", stream, 1, "metadata.name", "s.yaml:11:3"},
+		{"bracketed key with dots", stream, 1, `metadata.annotations["mosc.dev/openshift"]`, "s.yaml:13:5"},
+		{"data key, then a section inside it", stream, 1, "data[doca.repo][doca]", "s.yaml:15:3"},
+		{"missing leaf: its parent", stream, 1, "metadata.labels", "s.yaml:10:1"},
+		{"nothing found: the document", stream, 1, "spec.x", "s.yaml:8"},
+		{"list item", list, 1, "metadata.name", "s.yaml:10:5"},
+		{"json", json, 0, "metadata.name", "s.yaml:5:5"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, srcs, err := parseFiles([]namedData{{"s.yaml", []byte(tc.data)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := srcs[tc.obj].At(tc.field).String(); got != tc.want {
+				t.Errorf("At(%q) = %s, want %s", tc.field, got, tc.want)
+			}
+		})
+	}
+	// A strict-decoding error names the unknown field's own line.
+	_, _, err := parseFiles([]namedData{{"s.yaml", []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  labelz: {}\n")}})
+	if err == nil || !strings.HasPrefix(err.Error(), `s.yaml:5:3: `) || !strings.Contains(err.Error(), `unknown field "metadata.labelz"`) {
+		t.Errorf("unknown field: %v", err)
+	}
+}
+
+func TestSplitFieldPath(t *testing.T) {
+	got := splitFieldPath(`spec.containerFile[0].content`)
+	if d := cmp.Diff([]string{"spec", "containerFile", "0", "content"}, got); d != "" {
+		t.Error(d)
+	}
+	got = splitFieldPath(`metadata.annotations["a.b/c"].x[unclosed`)
+	if d := cmp.Diff([]string{"metadata", "annotations", "a.b/c", "x", "unclosed"}, got); d != "" {
+		t.Error(d)
+	}
+}

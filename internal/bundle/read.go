@@ -6,24 +6,124 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
+	yaml3 "go.yaml.in/yaml/v3"
 	"sigs.k8s.io/yaml"
 )
 
 // Source says where a read object came from, for error messages.
 type Source struct {
-	File string // path as given
-	Line int    // first line of the YAML document (1-based), 0 for JSON
+	File   string // path as given
+	Line   int    // first line of the YAML document (1-based), 0 for JSON
+	Column int    // set by At for a field's position; 0 for a whole document
+
+	// node is the object's YAML tree and offset the file line its document
+	// starts at minus one, so At can find a field; nil when not parsed.
+	node   *yaml3.Node
+	offset int
 }
 
 func (s Source) String() string {
-	if s.Line > 0 {
+	switch {
+	case s.Line > 0 && s.Column > 0:
+		return fmt.Sprintf("%s:%d:%d", s.File, s.Line, s.Column)
+	case s.Line > 0:
 		return fmt.Sprintf("%s:%d", s.File, s.Line)
 	}
 	return s.File
 }
+
+// At returns where field (a path as findings name it: spec.containerFile[0].content,
+// metadata.annotations["mosc.dev/openshift"], data[doca.repo][doca]) is in
+// the file: the key of the deepest part of the path that exists, so an
+// unknown field points at its own key. Without a YAML tree it returns s.
+func (s Source) At(field string) Source {
+	n := s.node
+	if n == nil || field == "" {
+		return s
+	}
+	var at *yaml3.Node
+	for _, seg := range splitFieldPath(field) {
+		next, pos := child(n, seg)
+		if next == nil {
+			break
+		}
+		n, at = next, pos
+	}
+	if at == nil {
+		return s
+	}
+	return Source{File: s.File, Line: at.Line + s.offset, Column: at.Column, node: s.node, offset: s.offset}
+}
+
+// child returns the value under seg (a key, or an index for a list) and the
+// node to point at (the key for a mapping, the item for a list).
+func child(n *yaml3.Node, seg string) (value, pos *yaml3.Node) {
+	switch n.Kind {
+	case yaml3.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == seg {
+				return n.Content[i+1], n.Content[i]
+			}
+		}
+	case yaml3.SequenceNode:
+		if i, err := strconv.Atoi(seg); err == nil && i >= 0 && i < len(n.Content) {
+			return n.Content[i], n.Content[i]
+		}
+		// containerFile[NoArch]: a list map keyed by its arch.
+		for _, item := range n.Content {
+			if item.Kind != yaml3.MappingNode {
+				continue
+			}
+			for i := 0; i+1 < len(item.Content); i += 2 {
+				if item.Content[i+1].Value == seg {
+					return item, item
+				}
+			}
+		}
+	}
+	return nil, nil
+}
+
+// splitFieldPath splits a.b[0]["c.d"][e.f] into a, b, 0, c.d, e.f.
+func splitFieldPath(path string) []string {
+	var out []string
+	var cur strings.Builder
+	flush := func() {
+		if cur.Len() > 0 {
+			out = append(out, cur.String())
+			cur.Reset()
+		}
+	}
+	for i := 0; i < len(path); i++ {
+		switch c := path[i]; c {
+		case '.':
+			flush()
+		case '[':
+			flush()
+			end := strings.IndexByte(path[i:], ']')
+			if end < 0 {
+				cur.WriteString(path[i+1:])
+				i = len(path)
+				continue
+			}
+			out = append(out, strings.Trim(path[i+1:i+end], `"'`))
+			i += end
+		default:
+			cur.WriteByte(c)
+		}
+	}
+	flush()
+	return out
+}
+
+// fieldInError finds the field a strict-decoding error names
+// (`unknown field "spec.x"`, `duplicate field "y"`).
+var fieldInError = regexp.MustCompile(`(?:unknown|duplicate) field "([^"]+)"`)
 
 // ReadPath reads already-rendered manifests for `mosc validate PATH`: a
 // directory (the resources of its kustomization.yaml in order, or else every
@@ -129,10 +229,24 @@ func parseFiles(files []namedData) (*Bundle, []Source, error) {
 			if err != nil {
 				return nil, nil, fmt.Errorf("%s: %v", src, err)
 			}
-			for _, item := range items {
+			root := parseNode(doc.data)
+			src.offset = doc.start - 1
+			for i, item := range items {
+				src.node = root
+				if len(items) > 1 || isList(root) {
+					// A v1 List: each item's fields are under items[i].
+					src.node = nil
+					if it, _ := child(root, "items"); it != nil {
+						src.node, _ = child(it, strconv.Itoa(i))
+					}
+				}
 				u, err := DecodeStrict(item)
 				if err != nil {
-					return nil, nil, fmt.Errorf("%s: %v", src, err)
+					at := src
+					if m := fieldInError.FindStringSubmatch(err.Error()); m != nil {
+						at = src.At(m[1])
+					}
+					return nil, nil, fmt.Errorf("%s: %v", at, err)
 				}
 				o := Object{Content: u, Mode: ModeApply, FileName: filepath.Base(f.name)}
 				if u.GetKind() == "Secret" {
@@ -173,8 +287,36 @@ func expandList(j []byte) ([][]byte, error) {
 }
 
 type yamlDoc struct {
-	data []byte
-	line int
+	data  []byte
+	line  int // first line with content
+	start int // first line of data
+}
+
+// parseNode parses one document for At; nil if it does not parse (the
+// strict JSON conversion has reported that already).
+func parseNode(data []byte) (n *yaml3.Node) {
+	defer func() {
+		if recover() != nil {
+			n = nil
+		}
+	}()
+	var doc yaml3.Node
+	if yaml3.Unmarshal(data, &doc) != nil || doc.Kind != yaml3.DocumentNode || len(doc.Content) != 1 {
+		return nil
+	}
+	return doc.Content[0]
+}
+
+func isList(n *yaml3.Node) bool {
+	if n == nil || n.Kind != yaml3.MappingNode {
+		return false
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == "kind" && n.Content[i+1].Value == "List" {
+			return true
+		}
+	}
+	return false
 }
 
 // splitYAML splits a YAML stream at "---" lines, remembering where each
@@ -186,13 +328,13 @@ func splitYAML(data []byte) []yamlDoc {
 	for i, l := range lines {
 		t := bytes.TrimRight(l, "\r\n")
 		if bytes.Equal(t, []byte("---")) || bytes.HasPrefix(t, []byte("--- ")) {
-			docs = append(docs, yamlDoc{cur, start})
+			docs = append(docs, yamlDoc{cur, start, start})
 			cur, start = []byte{}, i+2
 			continue
 		}
 		cur = append(cur, l...)
 	}
-	docs = append(docs, yamlDoc{cur, start})
+	docs = append(docs, yamlDoc{cur, start, start})
 	out := docs[:0]
 	for _, d := range docs {
 		if len(bytes.TrimSpace(d.data)) == 0 {
