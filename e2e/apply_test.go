@@ -719,7 +719,7 @@ func TestApplyRegistryWait(t *testing.T) {
 	}
 	// Ctrl-C ends the wait cleanly.
 	ictx, interrupt := context.WithCancel(ctx)
-	time.AfterFunc(2*time.Second, interrupt)
+	time.AfterFunc(5*time.Second, interrupt) // well after the preflight, even on a loaded machine
 	out, errOut, code = runMoscWith(t, moscRun{Ctx: ictx}, append([]string{"apply", "--registry-timeout", "1m"}, walkthroughArgs...)...)
 	if code != 1 || !strings.Contains(errOut, "interrupted while waiting for the image registry (Available=False NoReplicasAvailable") {
 		t.Fatalf("apply interrupted in the registry wait: exit %d\n%s\n%s", code, out, errOut)
