@@ -239,3 +239,33 @@ func TestSplitFieldPath(t *testing.T) {
 		t.Error(d)
 	}
 }
+
+// A file mosc did not write is never overwritten: a hand-made
+// kustomization.yaml (with the site's patches) or object file stops the
+// render before anything in DIR changes.
+func TestWriteDirRefusesForeignFiles(t *testing.T) {
+	for _, name := range []string{KustomizationFile, "30-secret-push-secret.yaml"} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			foreign := []byte("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\npatches: [{path: mine.yaml}]\n")
+			os.WriteFile(filepath.Join(dir, name), foreign, 0o644)
+			err := WriteDir(dir, sample(t), "dev")
+			if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, name)+" exists and was not written by mosc") {
+				t.Fatalf("got %v", err)
+			}
+			entries, _ := os.ReadDir(dir)
+			if len(entries) != 1 {
+				t.Errorf("DIR changed: %v", entries)
+			}
+			if got, _ := os.ReadFile(filepath.Join(dir, name)); !bytes.Equal(got, foreign) {
+				t.Errorf("%s overwritten", name)
+			}
+		})
+	}
+	// A symlink in place of an object file is refused too.
+	dir := t.TempDir()
+	os.Symlink("/etc/passwd", filepath.Join(dir, "20-configmap-etc-yum-repos-d.yaml"))
+	if err := WriteDir(dir, sample(t), "dev"); err == nil {
+		t.Error("symlink target: no error")
+	}
+}

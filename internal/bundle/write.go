@@ -92,6 +92,23 @@ func WriteDir(dir string, b *Bundle, version string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
+	// Never overwrite a file mosc did not write (a hand-made
+	// kustomization.yaml with the site's patches, say): check every target
+	// before writing any, so a refusal leaves DIR as it was.
+	targets := []string{KustomizationFile}
+	for _, o := range b.Objects {
+		targets = append(targets, o.FileName)
+	}
+	for _, name := range targets {
+		p := filepath.Join(dir, name)
+		st, err := os.Lstat(p)
+		if err != nil {
+			continue
+		}
+		if ours, _ := hasHeader(p); !st.Mode().IsRegular() || !ours {
+			return fmt.Errorf("%s exists and was not written by mosc (no %q header); move it away or render into another directory", p, strings.TrimSpace(headerPrefix))
+		}
+	}
 	keep := map[string]bool{KustomizationFile: true}
 	var kust strings.Builder
 	kust.WriteString(Header(version))
