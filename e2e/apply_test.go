@@ -571,12 +571,15 @@ func TestApplyBadInputChangesNothing(t *testing.T) {
 	must(t, os.WriteFile(badSite, []byte("apiVersion: mosc.dev/v1alpha1\nkind: Site\nmetadata:\n  name: lab\nspec:\n  pool: master\n  registy:\n    internal: true\n"), 0o600))
 	otherAuth := filepath.Join(dir, "auth.json")
 	must(t, os.WriteFile(otherAuth, []byte(`{"auths":{"docker.io":{"auth":"`+base64.StdEncoding.EncodeToString([]byte("u:p"))+`"}}}`), 0o600))
+	extSite := filepath.Join(dir, "ext.yaml")
+	must(t, os.WriteFile(extSite, []byte("apiVersion: mosc.dev/v1alpha1\nkind: Site\nmetadata:\n  name: lab\nspec:\n  pool: master\n  registry:\n    pushSpec: quay.io/acme/os-image:latest\n  secrets:\n    pushAuthFile: auth.json\n"), 0o600))
 	before := snapshot(t)
 	tests := []struct {
 		name string
 		args []string
 		want []string
 	}{
+		{"site file push auth without the host", []string{"apply", "-f", extSite}, []string{extSite + ": spec.secrets.pushAuthFile " + otherAuth, `no auth for the push registry "quay.io"`}},
 		{"site file typo", []string{"apply", "-f", badSite}, []string{badSite + ":7:3", "registy"}},
 		{"push spec without tag", []string{"apply", "--pool", "master", "--push-spec", "quay.io/acme/os-image"}, []string{"--push-spec", "no tag"}},
 		{"push auth without the host", []string{"apply", "--pool", "master", "--push-spec", "quay.io/acme/os-image:latest", "--push-auth", otherAuth}, []string{"--push-auth " + otherAuth, `"quay.io"`}},

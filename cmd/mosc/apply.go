@@ -128,13 +128,16 @@ func runApply(c *cli.Context) error {
 		WaitRegistry: c.Bool("wait-registry"), RegistryTimeout: c.Duration("registry-timeout"),
 		Out: c.App.Writer, Log: stderr,
 	}
-	authFile := plan.Secrets.PushAuthFile
+	authFile, authSource := plan.Secrets.PushAuthFile, "spec.secrets.pushAuthFile"
+	if site != nil && site.File != "" {
+		authSource = site.File + ": " + authSource
+	}
 	if c.IsSet("push-auth") {
-		authFile = c.String("push-auth")
+		authFile, authSource = c.String("push-auth"), "--push-auth"
 	}
 	switch {
 	case authFile != "":
-		pa, warns, err := cluster.ReadPushAuthFile(authFile, host)
+		pa, warns, err := cluster.ReadPushAuthFile(authSource, authFile, host)
 		if err != nil {
 			return failWith(exitError, err)
 		}

@@ -169,19 +169,21 @@ func TokenPushAuth(host, token string) *PushAuth {
 
 // ReadPushAuthFile reads an external registry's push credentials: a
 // dockerconfigjson file that must hold a usable auth for host. Only that
-// entry is used. Errors name the file and host, never a credential.
-func ReadPushAuthFile(path, host string) (*PushAuth, []string, error) {
+// entry is used. source says where the path came from ("--push-auth",
+// "mosc.yaml: spec.secrets.pushAuthFile"). Errors name it, the file and the
+// host, never a credential.
+func ReadPushAuthFile(source, path, host string) (*PushAuth, []string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("--push-auth: %w", err)
+		return nil, nil, fmt.Errorf("%s: %w", source, err)
 	}
 	var warnings []string
 	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
-		warnings = append(warnings, fmt.Sprintf("--push-auth %s: file is readable by others (mode %v); credentials files should be 0600", path, fi.Mode().Perm()))
+		warnings = append(warnings, fmt.Sprintf("%s %s: file is readable by others (mode %v); credentials files should be 0600", source, path, fi.Mode().Perm()))
 	}
 	p, err := ParsePushAuth(data, host)
 	if err != nil {
-		return nil, nil, fmt.Errorf("--push-auth %s: %w", path, err)
+		return nil, nil, fmt.Errorf("%s %s: %w", source, path, err)
 	}
 	return p, warnings, nil
 }

@@ -98,18 +98,18 @@ func TestReadPushAuthFile(t *testing.T) {
 	if err := os.WriteFile(good, []byte(`{"auths":{"quay.io":{"auth":"`+b64("u:p")+`"}}}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	p, warns, err := ReadPushAuthFile(good, "quay.io")
+	p, warns, err := ReadPushAuthFile("--push-auth", good, "quay.io")
 	if err != nil || p.Host != "quay.io" {
 		t.Fatalf("ReadPushAuthFile = %v, %v", p, err)
 	}
 	if len(warns) != 1 || !strings.Contains(warns[0], "0600") {
 		t.Fatalf("warnings = %q; want one about mode 0644", warns)
 	}
-	_, _, err = ReadPushAuthFile(good, "registry.example.com")
+	_, _, err = ReadPushAuthFile("--push-auth", good, "registry.example.com")
 	if err == nil || !strings.Contains(err.Error(), good) || !strings.Contains(err.Error(), "registry.example.com") {
 		t.Fatalf("err = %v; want it to name the file and the host", err)
 	}
-	_, _, err = ReadPushAuthFile(filepath.Join(dir, "missing.json"), "quay.io")
+	_, _, err = ReadPushAuthFile("--push-auth", filepath.Join(dir, "missing.json"), "quay.io")
 	if err == nil || !strings.Contains(err.Error(), "--push-auth") {
 		t.Fatalf("err = %v; want it to name the flag", err)
 	}
