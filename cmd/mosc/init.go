@@ -27,9 +27,12 @@ Keep the file in git and pass it with -f to render, validate, apply and gate.
 Examples:
   mosc init --openshift 4.20 --pool master
   mosc init -o sites/lab.yaml --platform rhel9-bluefield --stack doca-3.3:ovs
-  mosc init -o - | less`,
+  mosc init -o - | less
+
+Exit codes: 0 written; 2 bad flags, an unknown release/platform/stack, or the file
+exists (use --force).`,
 			Flags: []cli.Flag{
-				&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "file to write (`-` for stdout)", Value: "mosc.yaml", TakesFile: true},
+				&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "`FILE` to write (- for stdout)", Value: "mosc.yaml", TakesFile: true},
 				&cli.BoolFlag{Name: "force", Usage: "overwrite an existing file"},
 				&cli.StringFlag{Name: "openshift", Usage: "OpenShift release to write into spec.openshift (else left for you to fill)"},
 				&cli.StringFlag{Name: "platform", Usage: "platform profile (default " + profile.DefaultPlatform + ")"},

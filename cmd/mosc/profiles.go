@@ -28,7 +28,10 @@ Examples:
   mosc profiles list
   mosc profiles show doca-3.3
   mosc profiles show 4.20 > 4.20.yaml   # a starting point for an override
-  mosc profiles matrix`,
+  mosc profiles matrix
+
+Exit codes: 0 ok; 2 unknown profile NAME, bad flags, or a --profiles file that does
+not decode (its file:line:column and field are named).`,
 			Subcommands: []*cli.Command{
 				{
 					Name:      "list",

@@ -26,10 +26,19 @@ MachineOSConfig whose Containerfile is composed from layers. Every object is
 strictly decoded into its real Go type and validated before anything is written.
 Output is byte-identical for the same inputs.
 
+No Secrets are rendered by default (--secrets none): the MachineOSConfig names
+push-secret and pull-and-push-secret, which mosc apply creates in the cluster. If
+something else applies the output (Argo CD, Flux, oc apply -k), create them there,
+or render --secrets placeholder and fill them in with your secret tooling.
+
 Examples:
   mosc render --openshift 4.20 --stack doca-3.3 --pool master --internal-registry --storage-class lvms-vg1
   mosc render -f mosc.yaml -o manifests/      # one file per object + kustomization.yaml
-  mosc render -f mosc.yaml --format json`,
+  mosc render -f mosc.yaml --format json
+  mosc render -f mosc.yaml | mosc validate -  # check output from elsewhere the same way
+
+Exit codes: 0 rendered; 2 bad flags, site file or profiles, or a rendered object
+failed its checks (nothing is written then).`,
 			Flags: append(planFlags(),
 				&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write one file per object plus kustomization.yaml into `DIR` (instead of stdout)", TakesFile: true},
 				&cli.StringFlag{Name: "format", Usage: "stdout format: yaml (a stream with ---) or json (a v1 List)", Value: "yaml"},
