@@ -3,6 +3,7 @@ package sim
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -210,6 +211,9 @@ func (s *Simulator) rollout(ctx context.Context, pool *mcfgv1.MachineConfigPool,
 		}
 		return true
 	}
+	// Node writes of one step go out in parallel, as every node's MCD acts
+	// on its own; a 1000-node pool moves 100 nodes at a time at 10%.
+	var jobs []func() error
 	unavailable := 0
 	for _, n := range members {
 		v := view(n)
@@ -228,30 +232,22 @@ func (s *Simulator) rollout(ctx context.Context, pool *mcfgv1.MachineConfigPool,
 				if reason == "" {
 					reason = fmt.Sprintf("failed to update OS to %s: error running rpm-ostree rebase: exit status 1", v.desImg)
 				}
-				if err := s.setNodeState(ctx, pool, n, StateDegraded, reason, nil, nil); err != nil {
-					return 0, err
-				}
+				jobs = append(jobs, func() error { return s.setNodeState(ctx, pool, n, StateDegraded, reason, nil, nil) })
 			}
 		case v.state == StateDegraded && n.Name != f.DegradeNode && v.desired != "":
 			// The MCD retries a degraded update; with the fault gone it proceeds.
 			if due(n.Name) {
-				if err := s.setNodeState(ctx, pool, n, StateWorking, "", nil, nil); err != nil {
-					return 0, err
-				}
+				jobs = append(jobs, func() error { return s.setNodeState(ctx, pool, n, StateWorking, "", nil, nil) })
 			}
 		case v.state == StateDone && (v.current != v.desired || v.curImg != v.desImg):
 			// Desired changed under a Done node (e.g. an admin cleared a
 			// Degraded state): the MCD starts the update.
 			if due(n.Name) {
-				if err := s.setNodeState(ctx, pool, n, StateWorking, "", nil, nil); err != nil {
-					return 0, err
-				}
+				jobs = append(jobs, func() error { return s.setNodeState(ctx, pool, n, StateWorking, "", nil, nil) })
 			}
 		case v.state == StateWorking:
 			if due(n.Name) {
-				if err := s.setNodeState(ctx, pool, n, StateRebooting, "", nil, boolp(false)); err != nil {
-					return 0, err
-				}
+				jobs = append(jobs, func() error { return s.setNodeState(ctx, pool, n, StateRebooting, "", nil, boolp(false)) })
 			}
 		case v.state == StateRebooting:
 			if due(n.Name) {
@@ -261,12 +257,14 @@ func (s *Simulator) rollout(ctx context.Context, pool *mcfgv1.MachineConfigPool,
 				if docaInit {
 					extra[AnnotationSimDocaInit] = strp("true")
 				}
-				if err := s.setNodeState(ctx, pool, n, StateDone, "", extra, boolp(true)); err != nil {
-					return 0, err
-				}
+				jobs = append(jobs, func() error { return s.setNodeState(ctx, pool, n, StateDone, "", extra, boolp(true)) })
 			}
 		}
 	}
+	if err := runParallel(ctx, jobs); err != nil {
+		return 0, err
+	}
+	jobs = nil
 	if pool.Spec.Paused || t.hold {
 		return wait, nil
 	}
@@ -283,15 +281,13 @@ func (s *Simulator) rollout(ctx context.Context, pool *mcfgv1.MachineConfigPool,
 			continue
 		}
 		extra := map[string]*string{AnnotationDesiredConfig: &t.config, AnnotationDesiredImage: strp(t.image)}
-		if err := s.setNodeState(ctx, pool, n, StateWorking, "", extra, nil); err != nil {
-			return 0, err
-		}
+		jobs = append(jobs, func() error { return s.setNodeState(ctx, pool, n, StateWorking, "", extra, nil) })
 		unavailable++
 		if f.NodeStep > 0 && (wait == 0 || f.NodeStep < wait) {
 			wait = f.NodeStep
 		}
 	}
-	return wait, nil
+	return wait, runParallel(ctx, jobs)
 }
 
 func boolp(b bool) *bool { return &b }
@@ -366,25 +362,32 @@ func (s *Simulator) setReady(ctx context.Context, n *corev1.Node, ready bool) er
 	return nil
 }
 
+// updateMCN mirrors a node's state in its MachineConfigNode with merge
+// patches computed from the informer's copy (no read before write).
 func (s *Simulator) updateMCN(ctx context.Context, pool, name, current, desired, state, reason string) error {
 	mcns := s.c.MachineConfig.MachineconfigurationV1().MachineConfigNodes()
-	mcn, err := mcns.Get(ctx, name, metav1.GetOptions{})
+	mcn, err := s.mcns.Get(name)
 	if apierrors.IsNotFound(err) {
 		mcn, err = mcns.Create(ctx, &mcfgv1.MachineConfigNode{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: mcfgv1.MachineConfigNodeSpec{
 			Node: mcfgv1.MCOObjectReference{Name: name}, Pool: mcfgv1.MCOObjectReference{Name: pool},
 			ConfigVersion: mcfgv1.MachineConfigNodeSpecMachineConfigVersion{Desired: desired}}}, metav1.CreateOptions{})
+		if apierrors.IsAlreadyExists(err) {
+			mcn, err = mcns.Get(ctx, name, metav1.GetOptions{})
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("MachineConfigNode %s: %w", name, err)
 	}
+	mcn = mcn.DeepCopy()
 	if mcn.Spec.ConfigVersion.Desired != desired && desired != "" {
-		mcn.Spec.ConfigVersion.Desired = desired
-		if mcn, err = mcns.Update(ctx, mcn, metav1.UpdateOptions{}); err != nil {
+		patch, _ := json.Marshal(map[string]any{"spec": map[string]any{"configVersion": map[string]any{"desired": desired}}})
+		if mcn, err = mcns.Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
 			return fmt.Errorf("MachineConfigNode %s: %w", name, err)
 		}
 	}
-	mcn.Status = MCNStatus(mcn, current, desired, state, reason, time.Now())
-	if _, err := mcns.UpdateStatus(ctx, mcn, metav1.UpdateOptions{}); err != nil {
+	st := MCNStatus(mcn, current, desired, state, reason, time.Now())
+	patch, _ := json.Marshal(map[string]any{"status": st})
+	if _, err := mcns.Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{}, "status"); err != nil {
 		return fmt.Errorf("MachineConfigNode %s status: %w", name, err)
 	}
 	return nil
@@ -514,4 +517,31 @@ func (s *Simulator) updatePoolStatus(ctx context.Context, pool *mcfgv1.MachineCo
 		return fmt.Errorf("pool %s status: %w", pool.Name, err)
 	}
 	return nil
+}
+
+// runParallel runs jobs on up to 16 goroutines and joins their errors.
+func runParallel(ctx context.Context, jobs []func() error) error {
+	if len(jobs) == 0 {
+		return nil
+	}
+	sem := make(chan struct{}, 16)
+	errs := make(chan error, len(jobs))
+	for _, j := range jobs {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		go func() {
+			defer func() { <-sem }()
+			errs <- j()
+		}()
+	}
+	var all []error
+	for range jobs {
+		if err := <-errs; err != nil {
+			all = append(all, err)
+		}
+	}
+	return errors.Join(all...)
 }

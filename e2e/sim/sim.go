@@ -96,6 +96,7 @@ type Simulator struct {
 	mosbs  mcfglisters.MachineOSBuildLister
 	pools  mcfglisters.MachineConfigPoolLister
 	mcs    mcfglisters.MachineConfigLister
+	mcns   mcfglisters.MachineConfigNodeLister
 	nodes  corelisters.NodeLister
 	pods   corelisters.PodLister
 	synced []cache.InformerSynced
@@ -148,6 +149,8 @@ func (s *Simulator) Run(ctx context.Context) error {
 
 	s.moscs, s.mosbs, s.pools, s.mcs = mc.MachineOSConfigs().Lister(), mc.MachineOSBuilds().Lister(), mc.MachineConfigPools().Lister(), mc.MachineConfigs().Lister()
 	s.nodes, s.pods = kf.Core().V1().Nodes().Lister(), podf.Core().V1().Pods().Lister()
+	s.mcns = mc.MachineConfigNodes().Lister()
+	s.synced = append(s.synced, mc.MachineConfigNodes().Informer().HasSynced)
 
 	handler := func(f func(obj any)) cache.ResourceEventHandlerFuncs {
 		return cache.ResourceEventHandlerFuncs{
