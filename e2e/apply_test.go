@@ -458,6 +458,10 @@ func TestApplyWalkthrough(t *testing.T) {
 	if d := cmp.Diff(before, snapshot(t)); d != "" {
 		t.Errorf("apply + remove --registry did not leave the cluster as before (-before +after):\n%s", d)
 	}
+	out, errOut, code = runMosc(t, "remove", "--site", "lab")
+	if code != 0 || out != "" || strings.TrimSpace(errOut) != "nothing to remove: no mosc objects of site lab" {
+		t.Errorf("remove again: exit %d\n%s\n%s", code, out, errOut)
+	}
 }
 
 func TestApplyDryRunOnFreshCluster(t *testing.T) {

@@ -72,6 +72,9 @@ func tokenTTL(c *cli.Context, plan *profile.Plan, site *profile.Site) (time.Dura
 }
 
 func runApply(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return failWith(exitError, fmt.Errorf("apply takes no arguments, got %q (use --pool / -f)", c.Args().First()))
+	}
 	// Ctrl-C ends a registry wait cleanly; what was applied stays applied,
 	// and a new apply carries on from there.
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)

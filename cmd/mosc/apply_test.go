@@ -51,6 +51,9 @@ func TestApplyRemoveUsageErrors(t *testing.T) {
 		{"remove unreachable", []string{"remove", "--kubeconfig", kc}, "cannot reach the API server at " + server},
 		{"remove bad dry-run", []string{"remove", "--dry-run=yes", "--kubeconfig", kc}, "--dry-run"},
 		{"remove empty site", []string{"remove", "--site=", "--kubeconfig", kc}, "--site must not be empty"},
+		{"apply argument", []string{"apply", "master", "--kubeconfig", kc}, `apply takes no arguments, got "master" (use --pool / -f)`},
+		{"remove argument", []string{"remove", "worker", "--dry-run=client", "--kubeconfig", kc}, `remove takes no arguments, got "worker" (use --site / -f)`},
+		{"empty kubeconfig", []string{"remove", "--kubeconfig", os.DevNull}, "no kubeconfig found and not running in a pod: pass --kubeconfig, set KUBECONFIG, or log in with `oc login`"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

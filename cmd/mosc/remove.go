@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/mosc-dev/mosc/internal/cluster"
 	"github.com/mosc-dev/mosc/internal/profile"
@@ -35,6 +36,9 @@ permissions, or the cluster is unreachable.`,
 }
 
 func runRemove(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return failWith(exitError, fmt.Errorf("remove takes no arguments, got %q (use --site / -f)", c.Args().First()))
+	}
 	dry, err := cluster.ParseDryRun(c.String("dry-run"))
 	if err != nil {
 		return failWith(exitError, err)

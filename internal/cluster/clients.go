@@ -3,6 +3,7 @@
 package cluster
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 
@@ -38,6 +39,10 @@ func (a Access) RESTConfig() (*rest.Config, error) {
 	}
 	overrides := &clientcmd.ConfigOverrides{CurrentContext: a.Context}
 	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides).ClientConfig()
+	if clientcmd.IsEmptyConfig(err) {
+		// client-go's own message points at KUBERNETES_MASTER, which nobody sets.
+		return nil, errors.New("cluster access: no kubeconfig found and not running in a pod: pass --kubeconfig, set KUBECONFIG, or log in with `oc login`")
+	}
 	if err != nil {
 		return nil, fmt.Errorf("cluster access: %w", err)
 	}

@@ -126,9 +126,6 @@ func Remove(ctx context.Context, c *Clients, mapper meta.RESTMapper, o RemoveOpt
 		sort.Strings(names)
 		return nil, fmt.Errorf("%w (%s): choose one with --site", ErrSeveralSites, strings.Join(names, ", "))
 	}
-	if len(objs) == 0 {
-		fmt.Fprintln(o.Log, "nothing to remove: no objects labelled "+sel)
-	}
 	// MOSC first, then the rest in a stable order; registry objects last.
 	sort.SliceStable(objs, func(i, j int) bool {
 		rank := func(f found) int {
@@ -181,11 +178,22 @@ func Remove(ctx context.Context, c *Clients, mapper meta.RESTMapper, o RemoveOpt
 		}
 		emit(Result{Ref: ref, Action: "deleted", DryRun: o.DryRun})
 	}
+	if len(results) == 0 {
+		// As kubectl's "No resources found": say so, on stderr.
+		what := "no objects labelled " + sel
+		if o.Site != "" {
+			what = "no mosc objects of site " + o.Site
+		}
+		fmt.Fprintf(o.Log, "nothing to remove: %s\n", what)
+	}
 	if len(registryKept) > 0 {
 		fmt.Fprintf(o.Log, "the image registry stays enabled (%s kept); `mosc remove --registry` reverts it\n", strings.Join(registryKept, ", "))
 	}
-	if len(objs) > 0 {
-		fmt.Fprintln(o.Log, "builder tokens already minted stay valid until they expire (bound tokens cannot be revoked one by one)")
+	for _, r := range results {
+		if strings.HasPrefix(r.Ref, "secret/") {
+			fmt.Fprintln(o.Log, "builder tokens already minted stay valid until they expire (bound tokens cannot be revoked one by one)")
+			break
+		}
 	}
 	return results, nil
 }
