@@ -55,15 +55,15 @@ permissions, version mismatch, or the cluster is unreachable.`,
 	})
 }
 
-// tokenTTL: --token-ttl, else the site file's spec.secrets.tokenTTL, else
-// 30 days (the plan's own default is not used: the issue sets 30 days).
-func tokenTTL(c *cli.Context, plan *profile.Plan, site *profile.Site) (time.Duration, error) {
-	ttl := cluster.DefaultTokenTTL
-	switch {
-	case c.IsSet("token-ttl"):
+// tokenTTL: --token-ttl, else the plan's (the site file's
+// spec.secrets.tokenTTL, or the profile default of 30 days).
+func tokenTTL(c *cli.Context, plan *profile.Plan) (time.Duration, error) {
+	ttl := time.Duration(plan.Secrets.TokenTTLSeconds) * time.Second
+	if c.IsSet("token-ttl") {
 		ttl = c.Duration("token-ttl")
-	case site != nil && site.Spec.Secrets.TokenTTL != 0:
-		ttl = time.Duration(plan.Secrets.TokenTTLSeconds) * time.Second
+	}
+	if ttl == 0 {
+		ttl = cluster.DefaultTokenTTL
 	}
 	if ttl < cluster.MinTokenTTL {
 		return 0, fmt.Errorf("--token-ttl %v: the TokenRequest API grants at least %v", ttl, cluster.MinTokenTTL)
@@ -117,7 +117,7 @@ func runApply(c *cli.Context) error {
 	}
 	printWarnings(stderr, res.Warnings)
 
-	ttl, err := tokenTTL(c, plan, site)
+	ttl, err := tokenTTL(c, plan)
 	if err != nil {
 		return failWith(exitError, err)
 	}

@@ -69,20 +69,20 @@ func TestApplyRemoveUsageErrors(t *testing.T) {
 }
 
 func TestTokenTTL(t *testing.T) {
-	plan := &profile.Plan{Secrets: profile.SecretsPlan{TokenTTLSeconds: int64((365 * 24 * time.Hour) / time.Second)}}
-	fileSite := profile.NewSite()
-	fileSite.Spec.Secrets.TokenTTL = profile.Duration(365 * 24 * time.Hour)
+	plan := func(d time.Duration) *profile.Plan {
+		return &profile.Plan{Secrets: profile.SecretsPlan{TokenTTLSeconds: int64(d / time.Second)}}
+	}
 	tests := []struct {
 		name string
 		args []string
-		site *profile.Site
+		plan *profile.Plan
 		want time.Duration
 		err  string
 	}{
-		{name: "default 30 days, not the profile default", site: profile.NewSite(), want: 30 * 24 * time.Hour},
-		{name: "site file", site: fileSite, want: 365 * 24 * time.Hour},
-		{name: "flag wins", args: []string{"--token-ttl=21600h"}, site: fileSite, want: 21600 * time.Hour},
-		{name: "too short", args: []string{"--token-ttl=5m"}, site: fileSite, err: "at least 10m"},
+		{name: "plan (profile default or site file)", plan: plan(365 * 24 * time.Hour), want: 365 * 24 * time.Hour},
+		{name: "plan without a value", plan: plan(0), want: 30 * 24 * time.Hour},
+		{name: "flag wins", args: []string{"--token-ttl=21600h"}, plan: plan(365 * 24 * time.Hour), want: 21600 * time.Hour},
+		{name: "too short", args: []string{"--token-ttl=5m"}, plan: plan(0), err: "at least 10m"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -95,7 +95,7 @@ func TestTokenTTL(t *testing.T) {
 				t.Fatal(err)
 			}
 			c := cli.NewContext(cli.NewApp(), fs, nil)
-			got, err := tokenTTL(c, plan, tt.site)
+			got, err := tokenTTL(c, tt.plan)
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) {
 					t.Fatalf("err = %v; want %q", err, tt.err)
