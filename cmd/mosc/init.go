@@ -173,14 +173,14 @@ func runInit(c *cli.Context) error {
 		return failWith(exitError, fmt.Errorf("%s already exists; use --force to overwrite it", out))
 	}
 	if err != nil {
-		return failWith(exitError, err)
+		return failWith(exitError, fmt.Errorf("-o: %w", err))
 	}
 	if _, err := f.Write(data); err != nil {
 		f.Close()
-		return failWith(exitError, err)
+		return failWith(exitError, fmt.Errorf("-o: %w", err))
 	}
 	if err := f.Close(); err != nil {
-		return failWith(exitError, err)
+		return failWith(exitError, fmt.Errorf("-o: %w", err))
 	}
 	fmt.Fprintf(c.App.ErrWriter, "wrote %s; check it with: mosc validate -f %s\n", out, out)
 	return nil

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 func resolveDoc(t *testing.T, c *Catalog, doc string, o Overrides) *Plan {
@@ -230,6 +231,34 @@ func TestResolveVariantsAndOptions(t *testing.T) {
 		want := []Warning{{Where: "mosc.yaml:6:15", Field: "spec.repos.gpgCheck", Message: "gpgcheck=0: packages from doca, baseos, appstream, crb, epel are installed without signature verification"}}
 		if !cmp.Equal(p.Warnings, want) {
 			t.Errorf("warnings %v", p.Warnings)
+		}
+	})
+
+	t.Run("registry settings that cannot work as meant", func(t *testing.T) {
+		yes := true
+		for _, tc := range []struct {
+			name string
+			o    Overrides
+			want []Warning
+		}{
+			{"internal registry unused", Overrides{OpenShift: "4.20", InternalRegistry: &yes, PushSpec: "quay.io/org/os:4.20"},
+				[]Warning{{Where: "--internal-registry", Message: "the internal registry is enabled, but builds push to quay.io/org/os:4.20: this MachineOSConfig does not use it"}}},
+			{"upper-case repository", Overrides{OpenShift: "4.20", PushSpec: "Quay.io/Org/OS:Latest"},
+				[]Warning{{Where: "--push-spec", Message: `repository "Org/OS" has upper-case letters: the CRD accepts them, but registries refuse the push (after the whole build); use lower case`}}},
+			{"internal registry used", Overrides{OpenShift: "4.20", InternalRegistry: &yes}, nil},
+			{"external registry", Overrides{OpenShift: "4.20", PushSpec: "registry.example.com:8443/team/os-image:v1"}, nil},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				s := NewSite()
+				s.Override(tc.o)
+				p, err := c.Resolve(s)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !cmp.Equal(p.Warnings, tc.want, cmpopts.EquateEmpty()) {
+					t.Errorf("warnings %v, want %v", p.Warnings, tc.want)
+				}
+			})
 		}
 	})
 

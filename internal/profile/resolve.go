@@ -57,6 +57,20 @@ func ValidatePushSpec(spec string) error {
 	return nil
 }
 
+// InternalRegistryHost is the in-cluster address of OpenShift's image
+// registry, the host of DefaultPushSpec.
+const InternalRegistryHost = "image-registry.openshift-image-registry.svc:5000"
+
+// pushSpecRepository is the repository path of a push spec: between the
+// host and the tag.
+func pushSpecRepository(spec string) string {
+	_, path, _ := strings.Cut(spec, "/")
+	if i := strings.LastIndex(path, ":"); i >= 0 {
+		path = path[:i]
+	}
+	return path
+}
+
 var hugepageSizes = []string{"1G", "2M"}
 
 type resolver struct {
@@ -395,10 +409,17 @@ func (r *resolver) registry() {
 		}
 		if err := ValidatePushSpec(spec); err != nil {
 			r.fail("spec.registry.pushSpec", "%v", err)
+		} else if repo := pushSpecRepository(spec); strings.ToLower(repo) != repo {
+			// The CRD's pattern allows it; the image reference grammar and
+			// every registry do not, and the push comes after the whole build.
+			r.warn("spec.registry.pushSpec", "repository %q has upper-case letters: the CRD accepts them, but registries refuse the push (after the whole build); use lower case", repo)
 		}
 		r.plan.MOSC.PushSpec = spec
 	}
 	internal := reg.Internal != nil && *reg.Internal
+	if internal && r.plan.MOSC.PushSpec != "" && !strings.HasPrefix(r.plan.MOSC.PushSpec, InternalRegistryHost+"/") {
+		r.warn("spec.registry.internal", "the internal registry is enabled, but builds push to %s: this MachineOSConfig does not use it", r.plan.MOSC.PushSpec)
+	}
 	if !internal {
 		for _, f := range []struct{ path, value string }{{"spec.registry.storageClass", reg.StorageClass}, {"spec.registry.size", reg.Size}} {
 			if f.value != "" {
