@@ -12,8 +12,14 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   echo "install-deps: apt-get install ${need_apt[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
   sudo_=""; [ "$(id -u)" -eq 0 ] || sudo_=sudo
-  $sudo_ apt-get update -qq
-  $sudo_ apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+  if ! { $sudo_ apt-get update -qq && $sudo_ apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null; }; then
+    echo "install-deps: apt-get failed; trying fallbacks" >&2
+  fi
+fi
+
+# etcd fallback when apt could not provide it: built from the Go module proxy.
+if ! command -v etcd >/dev/null 2>&1 && [ -x ./hack/etcd.sh ]; then
+  ./hack/etcd.sh >/dev/null
 fi
 
 # kustomize: the render tests check that `kustomize build` reproduces the bundle.

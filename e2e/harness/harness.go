@@ -127,8 +127,10 @@ func FindBinaries(build bool) (Binaries, error) {
 		b.Etcd = p
 	} else if p, err := exec.LookPath("etcd"); err == nil {
 		b.Etcd = p
+	} else if p := filepath.Join(cacheDir(), "mosc", "etcd-"+EtcdFallbackVersion, "bin", "etcd"); fileExists(p) {
+		b.Etcd = p // built by hack/etcd.sh where apt is unavailable
 	} else {
-		errs = append(errs, errors.New("etcd not found on PATH (apt-get install etcd-server, or set MOSC_ETCD); run `make deps`"))
+		errs = append(errs, errors.New("etcd not found on PATH (apt-get install etcd-server, or hack/etcd.sh, or set MOSC_ETCD); run `make deps`"))
 	}
 	if p := os.Getenv("MOSC_KUBE_APISERVER"); p != "" {
 		b.KubeAPIServer = p
@@ -153,6 +155,14 @@ func FindBinaries(build bool) (Binaries, error) {
 		}
 	}
 	return b, errors.Join(errs...)
+}
+
+// EtcdFallbackVersion is what hack/etcd.sh builds when Debian's etcd is unavailable.
+const EtcdFallbackVersion = "v3.6.16"
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 // KubeVersion is the kube-apiserver the harness builds (k8s.io/* v0.34.1).
