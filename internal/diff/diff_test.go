@@ -297,3 +297,22 @@ func TestRebuildReasons(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkBundles(b *testing.B) {
+	mk := func(variant string) *bundle.Bundle {
+		out := &bundle.Bundle{}
+		for i := 0; i < 50; i++ {
+			cf := "FROM configs AS final\n" + strings.Repeat("RUN dnf install -y pkg"+variant+"\n", 60) + "RUN bootc container lint\n"
+			o := obj(b, `{"apiVersion":"machineconfiguration.openshift.io/v1","kind":"MachineOSConfig","metadata":{"name":"pool`+string(rune('a'+i%26))+strings.Repeat("x", i/26)+`"},"spec":{"containerFile":[{"containerfileArch":"NoArch","content":`+compact(cf)+`}]}}`)
+			out.Objects = append(out.Objects, bundle.Object{Content: o})
+		}
+		return out
+	}
+	a, c := mk("1"), mk("2")
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if r := Bundles(a, c); r.Summary.Changed != 50 {
+			b.Fatalf("summary %+v", r.Summary)
+		}
+	}
+}
