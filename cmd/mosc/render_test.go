@@ -115,7 +115,7 @@ func TestRenderDirAndJSON(t *testing.T) {
 	}
 	// The directory validates as it is.
 	vout, verr, code := runCLI(t, "validate", dir)
-	if code != 0 || !strings.Contains(vout, "valid: "+dir+", 7 objects, 1 warning(s)") || !strings.Contains(verr, "50-machineosconfig-master.yaml:34:5: MachineOSConfig/master spec.machineConfigPool.name") {
+	if code != 0 || !strings.Contains(vout, "valid: "+dir+", 7 objects, 1 warning(s)") || !strings.Contains(verr, "50-machineosconfig-master.yaml:35:5: MachineOSConfig/master spec.machineConfigPool.name") {
 		t.Errorf("validate DIR: exit %d\n%s\n%s", code, vout, verr)
 	}
 

@@ -1,6 +1,9 @@
 package render
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"regexp"
@@ -155,7 +158,30 @@ func Containerfile(p *profile.Plan) (string, []RenderedLayer, error) {
 	if len(cmds) == 0 {
 		return "", nil, &Finding{Setting: SettingStack, Field: "layers", Message: "no commands to run"}
 	}
-	return ContainerfileFrom + "\n" + runPrefix + strings.Join(cmds, cmdJoin) + "\n", out, nil
+	return ContainerfileFrom + "\n" + BuildInputsLine(p) + "\n" + runPrefix + strings.Join(cmds, cmdJoin) + "\n", out, nil
+}
+
+// BuildInputsPrefix starts the Containerfile comment that fingerprints the
+// build inputs MCO mounts by name (ConfigMap etc-yum-repos-d, Secret
+// etc-pki-rpm-gpg). MCO starts a new MachineOSBuild only when the
+// MachineOSConfig spec or the pool's rendered config changes; a new DOCA repo
+// URL alone (doca-3.2 → doca-3.3) changes neither, so without this line the
+// pool would keep the old image. With it, a repo change is a Containerfile
+// change, also when the bundle is applied by GitOps instead of mosc.
+const BuildInputsPrefix = "# mosc build inputs (etc-yum-repos-d, etc-pki-rpm-gpg): sha256:"
+
+// BuildInputsLine fingerprints the repo files and inline GPG keys of p.
+func BuildInputsLine(p *profile.Plan) string {
+	// json.Marshal is deterministic here: structs in field order, maps sorted.
+	data, err := json.Marshal(struct {
+		Repos []profile.RepoFile
+		Keys  []profile.GPGKey
+	}{p.RepoFiles, p.GPGKeys})
+	if err != nil { // plain data: cannot fail
+		panic(err)
+	}
+	sum := sha256.Sum256(data)
+	return BuildInputsPrefix + hex.EncodeToString(sum[:8])
 }
 
 func (ls *layerSet) render(p *profile.Plan, inv profile.LayerInvocation) (RenderedLayer, error) {

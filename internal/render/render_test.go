@@ -257,7 +257,8 @@ func TestContainerfileShape(t *testing.T) {
 	r := mustRender(t, walkthroughPlan())
 	cf := r.Containerfile
 	for _, want := range []string{
-		"FROM configs AS final\nRUN set -eux; \\\n",
+		"FROM configs AS final\n" + BuildInputsPrefix,
+		"\nRUN set -eux; \\\n",
 		"rpm -qa --qf '%{NAME} ' 'openvswitch[0-9]*'", // glob, not openvswitch3.5
 		"rpm-ostree override replace libibverbs rdma-core --experimental --from repo=doca",
 		"dnf install -y --setopt=install_weak_deps=False doca-all",
@@ -275,7 +276,7 @@ func TestContainerfileShape(t *testing.T) {
 	if errs := CheckContainerfile(cf); len(errs) > 0 {
 		t.Errorf("own Containerfile fails its checks: %v", errs)
 	}
-	sum := len(ContainerfileFrom+"\n") + len(runPrefix) - len(cmdJoin) + 1
+	sum := len(ContainerfileFrom+"\n") + len(BuildInputsLine(walkthroughPlan())+"\n") + len(runPrefix) - len(cmdJoin) + 1
 	for _, l := range r.Layers {
 		sum += l.Chars()
 	}
@@ -403,7 +404,7 @@ func TestValidationErrors(t *testing.T) {
 		{"no pool", func(p *profile.Plan) { p.Pool, p.MOSC.Name = "", "" }, "--pool: pool: no pool"},
 		{"containerfile too long", func(p *profile.Plan) {
 			p.Layers[len(p.Layers)-2].Params = map[string]any{"extra": strings.Fields(strings.Repeat("some-long-package-name-for-testing ", 120))}
-		}, "--stack: Containerfile: the Containerfile is 4912 characters, 816 over the MachineOSConfig limit of 4096; largest layers: install (4262), build-deps (218), swap-openvswitch (106)"},
+		}, "--stack: Containerfile: the Containerfile is 4992 characters, 896 over the MachineOSConfig limit of 4096; largest layers: install (4262), build-deps (218), swap-openvswitch (106)"},
 		{"unknown layer", func(p *profile.Plan) { p.Layers[0].Name = "epl" },
 			`--stack: layers[0] (epl): unknown layer "epl"; known: build-deps, cleanup, doca-rdma, epel, install, lint, swap-openvswitch, var-opt`},
 		{"lint in plan layers", func(p *profile.Plan) { p.Layers = append(p.Layers, profile.LayerInvocation{Name: "lint"}) },
@@ -602,4 +603,54 @@ func BenchmarkRenderOne(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// A change to the mounted repo files alone must change the MachineOSConfig
+// spec, or MCO would not build again (see BuildInputsPrefix).
+func TestBuildInputsFingerprint(t *testing.T) {
+	base := walkthroughPlanForFingerprint(t)
+	cf1, _, err := Containerfile(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _, _ := Containerfile(walkthroughPlanForFingerprint(t))
+	if cf1 != again {
+		t.Fatalf("fingerprint not deterministic:\n%s\n%s", cf1, again)
+	}
+	changed := walkthroughPlanForFingerprint(t)
+	changed.RepoFiles[0].Repos[0].BaseURL = "https://mirror.example.com/doca/3.3.0/rhel9/x86_64/"
+	cf2, _, err := Containerfile(changed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cf1 == cf2 {
+		t.Fatal("a repo baseurl change left the Containerfile unchanged: MCO would not rebuild")
+	}
+	keyed := walkthroughPlanForFingerprint(t)
+	keyed.GPGKeys = append(keyed.GPGKeys, profile.GPGKey{FileName: "RPM-GPG-KEY-mirror", Armored: "-----BEGIN PGP PUBLIC KEY BLOCK-----\nx\n-----END PGP PUBLIC KEY BLOCK-----\n"})
+	if cf3, _, _ := Containerfile(keyed); cf3 == cf1 {
+		t.Fatal("a new GPG key left the Containerfile unchanged")
+	}
+	lines := strings.Split(cf1, "\n")
+	if lines[0] != ContainerfileFrom || !strings.HasPrefix(lines[1], BuildInputsPrefix) {
+		t.Fatalf("fingerprint must follow the FROM line:\n%s", cf1)
+	}
+}
+
+func walkthroughPlanForFingerprint(t *testing.T) *profile.Plan {
+	t.Helper()
+	cat, err := profile.LoadCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := profile.NewSite()
+	s.Override(profile.Overrides{OpenShift: "4.20", Stacks: []string{"doca-3.3"}})
+	p, err := cat.Resolve(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.RepoFiles) == 0 || len(p.RepoFiles[0].Repos) == 0 {
+		t.Fatal("plan has no repo files")
+	}
+	return p
 }
