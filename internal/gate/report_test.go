@@ -179,7 +179,7 @@ func TestRunOffline(t *testing.T) {
 		t.Errorf("report = %+v", r)
 	}
 	// Without a cluster the live checks skip with the reason given.
-	r = Run(context.Background(), Options{Catalog: catalog(t), Current: cur, CurrentVersion: "4.21", Target: tgt, TargetVersion: "4.22", ClusterSkip: "no kubeconfig", Repo: nil, Offline: false,
+	r = Run(context.Background(), Options{Catalog: catalog(t), Current: cur, CurrentVersion: "4.21", Target: tgt, TargetVersion: "4.22", ClusterSkip: "no kubeconfig", Repo: noNetwork,
 		ReleaseImage: "", MinTokenDays: 14})
 	for _, c := range r.Checks {
 		if c.ID == IDReleasePayload && (c.Status != Skip || !strings.Contains(c.Message, "not a full x.y.z")) {
