@@ -82,7 +82,6 @@ func (s *Simulator) reconcileBuild(ctx context.Context, pool *mcfgv1.MachineConf
 	}
 	hold := target{config: pool.Status.Configuration.Name, image: string(mosc.Status.CurrentImagePullSpec), hold: true}
 	mosbName := mosc.Name + "-" + BuildHash(mosc.Spec, pool.Spec.Configuration.Name)
-	mosbs := s.c.MachineConfig.MachineconfigurationV1().MachineOSBuilds()
 
 	if _, ok := mosc.Annotations[AnnotationRebuild]; ok {
 		if err := s.deleteBuild(ctx, mosbName); err != nil {
@@ -136,7 +135,6 @@ func (s *Simulator) reconcileBuild(ctx context.Context, pool *mcfgv1.MachineConf
 			message: fmt.Sprintf("Failed to build OS image for pool %s (MachineOSBuild: %s): %s", pool.Name, mosbName, c.Message)}, nil
 	default:
 		s.ensureBuildRunning(ctx, mosbName)
-		_ = mosbs
 		return hold, &buildCondition{reason: "BuildPending", message: "Build " + mosbName + " in progress"}, nil
 	}
 }
@@ -292,14 +290,16 @@ func (s *Simulator) deleteBuildObjects(ctx context.Context, mosb string) error {
 	kube := s.c.Kube
 	now := deleteNow()
 	sel := metav1.ListOptions{LabelSelector: LabelMachineOSBuild + "=" + mosb}
-	if err := kube.CoreV1().Pods(MCONamespace).DeleteCollection(ctx, now, metav1.ListOptions{LabelSelector: "job-name=" + jobName(mosb)}); err != nil {
-		return err
-	}
+	podSel := metav1.ListOptions{LabelSelector: "job-name=" + jobName(mosb)}
 	if s.opts.Logs != nil {
-		pods, _ := kube.CoreV1().Pods(MCONamespace).List(ctx, metav1.ListOptions{LabelSelector: "job-name=" + jobName(mosb)})
-		for _, p := range pods.Items {
-			s.opts.Logs.Forget(p.Namespace, p.Name)
+		if pods, err := kube.CoreV1().Pods(MCONamespace).List(ctx, podSel); err == nil {
+			for _, p := range pods.Items {
+				s.opts.Logs.Forget(p.Namespace, p.Name)
+			}
 		}
+	}
+	if err := kube.CoreV1().Pods(MCONamespace).DeleteCollection(ctx, now, podSel); err != nil {
+		return err
 	}
 	if err := kube.BatchV1().Jobs(MCONamespace).Delete(ctx, jobName(mosb), now); err != nil && !apierrors.IsNotFound(err) {
 		return err

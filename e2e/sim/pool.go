@@ -106,13 +106,12 @@ func (s *Simulator) render(ctx context.Context, pool *mcfgv1.MachineConfigPool) 
 	}
 	sort.Slice(sources, func(i, j int) bool { return sources[i].Name < sources[j].Name })
 	var refs []corev1.ObjectReference
-	var merged []json.RawMessage
 	for _, mc := range sources {
 		refs = append(refs, corev1.ObjectReference{Kind: "MachineConfig", APIVersion: "machineconfiguration.openshift.io/v1", Name: mc.Name})
-		merged = append(merged, mc.Spec.Config.Raw)
 	}
-	// The rendered config's content is not interpreted by anyone here; it
-	// keeps the sources' ignition configs so tests can look at them.
+	// Nobody here interprets a rendered config's content; it carries the
+	// last source's spec and names all sources in an annotation (the node
+	// agent reads them to see whether doca-init is set at boot).
 	last := sources[len(sources)-1].Spec
 	rmc := &mcfgv1.MachineConfig{
 		ObjectMeta: metav1.ObjectMeta{Name: want, Annotations: map[string]string{
@@ -121,7 +120,6 @@ func (s *Simulator) render(ctx context.Context, pool *mcfgv1.MachineConfigPool) 
 		}},
 		Spec: *last.DeepCopy(),
 	}
-	_ = merged
 	if _, err := s.c.MachineConfig.MachineconfigurationV1().MachineConfigs().Create(ctx, rmc, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return false, fmt.Errorf("create rendered MachineConfig %s: %w", want, err)
 	}
@@ -496,13 +494,13 @@ func (s *Simulator) updatePoolStatus(ctx context.Context, pool *mcfgv1.MachineCo
 	set(mcfgv1.MachineConfigPoolNodeDegraded, nodeDegraded, ndReason, ndMsg)
 	set(mcfgv1.MachineConfigPoolRenderDegraded, false, "", "")
 	set(mcfgv1.MachineConfigPoolDegraded, nodeDegraded, ndReason, ndMsg)
+	// As the MCO's node controller: Updating is simply "not all updated".
 	if allUpdated {
 		set(mcfgv1.MachineConfigPoolUpdated, true, "", "All nodes are updated with MachineConfig "+pool.Spec.Configuration.Name)
 		set(mcfgv1.MachineConfigPoolUpdating, false, "", "")
 	} else {
 		set(mcfgv1.MachineConfigPoolUpdated, false, "", "")
-		set(mcfgv1.MachineConfigPoolUpdating, !nodeDegraded || updated+degraded < total, "",
-			fmt.Sprintf("All nodes are updating to MachineConfig %s", pool.Spec.Configuration.Name))
+		set(mcfgv1.MachineConfigPoolUpdating, true, "", "All nodes are updating to MachineConfig "+pool.Spec.Configuration.Name)
 	}
 	if buildCond != nil {
 		set(mcfgv1.MachineConfigPoolImageBuildDegraded, buildCond.degraded, buildCond.reason, buildCond.message)
