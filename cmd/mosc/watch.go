@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
+	"github.com/go-logr/logr"
 	"github.com/urfave/cli/v2"
 	"k8s.io/klog/v2"
 
@@ -190,8 +190,9 @@ func runWatch(c *cli.Context, plan *profile.Plan) error {
 	}
 	// client-go reports every dropped watch through klog; the informers
 	// re-list on their own, and the view says what matters.
-	klog.LogToStderr(false)
-	klog.SetOutput(io.Discard)
+	// (A logger, not SetOutput: errors would still reach stderr through
+	// klog's stderrthreshold.)
+	klog.SetLogger(logr.Discard())
 	view, err := watch.NewView(mode, c.App.Writer, c.App.ErrWriter)
 	if err != nil {
 		return failWith(exitError, err)
