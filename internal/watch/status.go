@@ -22,6 +22,9 @@ func Fetch(ctx context.Context, kube kubernetes.Interface, mc mcfgclient.Interfa
 		mosc = pool
 	}
 	s := Snapshot{Pool: pool, MOSC: mosc, MCNs: map[string]*mcfgv1.MachineConfigNode{}}
+	if err := requireMOSC(mc.Discovery()); err != nil {
+		return s, err
+	}
 	api := mc.MachineconfigurationV1()
 	pools, err := api.MachineConfigPools().List(ctx, metav1.ListOptions{})
 	if err != nil {

@@ -105,6 +105,9 @@ func (w *Watcher) Run(ctx context.Context) (*Status, error) {
 	if err != nil {
 		return nil, fmt.Errorf("machineconfigpool %s: spec.nodeSelector: %w", o.Pool, err)
 	}
+	if err := requireMOSC(w.MachineConfig.Discovery()); err != nil {
+		return nil, err
+	}
 	hasMCN := hasResource(w.MachineConfig.Discovery(), mcfgv1.GroupVersion.String(), "machineconfignodes")
 
 	// Informers relist and rewatch on their own after a dropped watch or an
@@ -582,6 +585,27 @@ func slim(obj any) (any, error) {
 		o.Spec.Containerfile = nil
 	}
 	return obj, nil
+}
+
+// requireMOSC fails early on clusters without the v1 layering API (4.16 and
+// 4.17 serve only v1alpha1), where the informers would never sync. When
+// discovery itself fails, the informers get their chance.
+func requireMOSC(d discovery.DiscoveryInterface) error {
+	if d == nil {
+		return nil
+	}
+	rl, err := d.ServerResourcesForGroupVersion(mcfgv1.GroupVersion.String())
+	if err != nil && !apierrors.IsNotFound(err) {
+		return nil
+	}
+	if rl != nil {
+		for _, r := range rl.APIResources {
+			if r.Name == "machineosconfigs" {
+				return nil
+			}
+		}
+	}
+	return fmt.Errorf("the cluster does not serve %s machineosconfigs: On-Cluster Layering v1 needs OpenShift 4.18 or later (4.16 and 4.17 have only v1alpha1, which mosc watch does not follow)", mcfgv1.GroupVersion)
 }
 
 func hasResource(d discovery.DiscoveryInterface, gv, resource string) bool {

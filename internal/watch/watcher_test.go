@@ -97,6 +97,7 @@ func newFakeCluster(t *testing.T, nodes int, mutate func(*world)) *fakeCluster {
 		t.Fatal(err)
 	}
 	f := &fakeCluster{kube: kubefake.NewClientset(kubeObjs...), mc: mcfgfake.NewClientset(mcObjs...), docaOn: map[string]bool{}}
+	f.mc.Resources = []*metav1.APIResourceList{{GroupVersion: mcfgv1.GroupVersion.String(), APIResources: []metav1.APIResource{{Name: "machineosconfigs"}}}}
 	f.kube.PrependReactor("create", "pods", func(a k8stesting.Action) (bool, runtime.Object, error) {
 		p := a.(k8stesting.CreateAction).GetObject().(*corev1.Pod)
 		f.mu.Lock()
@@ -274,5 +275,17 @@ func TestFetchAndStatusTable(t *testing.T) {
 
 	if _, err := Fetch(context.Background(), f.kube, f.mc, "gpu", ""); err == nil || !strings.Contains(err.Error(), `machineconfigpool "gpu" not found`) {
 		t.Errorf("unknown pool: %v", err)
+	}
+}
+
+func TestRequireMOSC(t *testing.T) {
+	f := newFakeCluster(t, 2, nil)
+	f.mc.Resources = []*metav1.APIResourceList{{GroupVersion: mcfgv1.GroupVersion.String(), APIResources: []metav1.APIResource{{Name: "machineconfigpools"}}}}
+	_, err := f.watcher(&recView{}, Options{}).Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "needs OpenShift 4.18 or later") {
+		t.Fatalf("Run on a 4.17-like API: %v", err)
+	}
+	if _, err := Fetch(context.Background(), f.kube, f.mc, "worker", ""); err == nil || !strings.Contains(err.Error(), "machineosconfigs") {
+		t.Fatalf("Fetch on a 4.17-like API: %v", err)
 	}
 }
