@@ -402,13 +402,19 @@ func TestGate(t *testing.T) {
 	})
 }
 
-var liveHost = regexp.MustCompile(`live cluster https://127\.0\.0\.1:\d+`)
+var (
+	liveHost = regexp.MustCompile(`live cluster https://127\.0\.0\.1:\d+`)
+	// The build-inputs fingerprint hashes the repo files, which name the
+	// test repository's random port.
+	inputsHash = regexp.MustCompile(`(# mosc build inputs \([^)]*\): sha256:)[0-9a-f]+`)
+)
 
 // liveGolden compares a live diff with cmd/mosc/testdata/diff/NAME, with the
 // API server's address pinned.
 func liveGolden(t *testing.T, name, got string) {
 	t.Helper()
 	got = liveHost.ReplaceAllString(got, "live cluster https://127.0.0.1:PORT")
+	got = inputsHash.ReplaceAllString(got, "${1}HASH")
 	path := filepath.Join("..", "cmd", "mosc", "testdata", "diff", name)
 	if *updateGateGolden {
 		must(t, os.WriteFile(path, []byte(got), 0o644))
