@@ -591,3 +591,34 @@ func BenchmarkWatch1000Nodes(b *testing.B) {
 			pct(0.5), pct(0.99), pct(1), len(delays), sb.String())
 	}
 }
+
+// TestWatchLiveViewOnATerminal runs mosc under a pseudo-terminal (util-linux
+// script): the live view redraws with ANSI escapes and still ends with the
+// result line.
+func TestWatchLiveViewOnATerminal(t *testing.T) {
+	scriptBin, err := exec.LookPath("script")
+	if err != nil {
+		t.Skip("no script(1) to give mosc a terminal")
+	}
+	resetEnv(t)
+	ctx := testCtx(t, 3*time.Minute)
+	startSim(t, fastFaults())
+	layerWorkers(t, ctx)
+	bin := buildMosc(t)
+	cmd := exec.CommandContext(ctx, scriptBin, "-qec", bin+" watch --pool worker --timeout 2m --enable-doca-init", "/dev/null")
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+env.Kubeconfig, "TERM=xterm")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("mosc watch on a terminal: %v\n%q", err, out)
+	}
+	s := string(out)
+	for _, want := range []string{"\x1b[", "pool worker ── elapsed", "verified, ", "done: 3/3 nodes of pool worker updated and verified"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("terminal output lacks %q", want)
+		}
+	}
+	if strings.Contains(s, "pod/"+node.CheckNamespace) {
+		t.Error("the live view shows check pod lines (too chatty for a terminal)")
+	}
+	noCheckPods(t, "after the live view")
+}
