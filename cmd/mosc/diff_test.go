@@ -2,9 +2,12 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestDiffGolden(t *testing.T) {
@@ -96,5 +99,43 @@ func TestDiffErrors(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want exit 2 and %q", code, errOut, tt.want)
 			}
 		})
+	}
+}
+
+// TestDocsExamples runs the offline examples of docs/gate.md ("$ mosc …"
+// lines in plain fenced blocks, followed by their output) and compares the
+// output, so the documentation cannot rot. Examples that need a cluster, a
+// site file or a registry are covered by e2e/gate_test.go instead.
+func TestDocsExamples(t *testing.T) {
+	noCluster(t)
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "gate.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ran := 0
+	for _, block := range strings.Split(string(doc), "```\n")[1:] {
+		if !strings.HasPrefix(block, "$ mosc ") {
+			continue
+		}
+		for _, ex := range strings.Split(block, "\n$ ")[0:] {
+			ex = strings.TrimPrefix(ex, "$ ")
+			cmdLine, want, _ := strings.Cut(ex, "\n")
+			if strings.Contains(cmdLine, "…") || strings.Contains(cmdLine, " -f ") || strings.Contains(cmdLine, "--live") || strings.Contains(cmdLine, ";") {
+				continue
+			}
+			args := strings.Fields(cmdLine)[1:]
+			out, errOut, code := runCLI(t, args...)
+			if code == exitError {
+				t.Errorf("%s: exit 2: %s", cmdLine, errOut)
+				continue
+			}
+			if got := out + errOut; got != want {
+				t.Errorf("docs/gate.md example %q is stale:\n%s", cmdLine, cmp.Diff(want, got))
+			}
+			ran++
+		}
+	}
+	if ran < 5 {
+		t.Errorf("ran %d examples from docs/gate.md, want at least 5", ran)
 	}
 }
