@@ -40,6 +40,9 @@ type Options struct {
 	CheckImage      string
 	CheckParallel   int           // verification pods at once (default 4)
 	CheckPodTimeout time.Duration // per check pod (default node.DefaultPodTimeout)
+	// CheckBackoff is the wait before retrying a check that could not run,
+	// times the attempt number (default 5s).
+	CheckBackoff time.Duration
 	// Timeout bounds the whole watch (0: none).
 	Timeout time.Duration
 	// StallWarning warns when a phase makes no progress for this long (0: never).
@@ -92,6 +95,9 @@ func (w *Watcher) Run(ctx context.Context) (*Status, error) {
 	}
 	if o.CheckParallel <= 0 {
 		o.CheckParallel = 4
+	}
+	if o.CheckBackoff <= 0 {
+		o.CheckBackoff = 5 * time.Second
 	}
 	start := o.Now()
 	pool, err := w.MachineConfig.MachineconfigurationV1().MachineConfigPools().Get(ctx, o.Pool, metav1.GetOptions{})
@@ -270,7 +276,7 @@ func (w *Watcher) Run(ctx context.Context) (*Status, error) {
 				defer func() { <-sem }()
 				if attempts > 0 {
 					select { // back off before retrying a check that could not run
-					case <-time.After(time.Duration(attempts) * 3 * time.Second):
+					case <-time.After(time.Duration(attempts) * o.CheckBackoff):
 					case <-checkCtx.Done():
 						return
 					}
@@ -288,6 +294,11 @@ func (w *Watcher) Run(ctx context.Context) (*Status, error) {
 				case out.OK():
 					st.State, st.Enabled = CheckPassed, out.Enabled
 					st.Message = resultSummary(out.Result)
+				case ovsNotUpYet(out) && st.Attempts < maxCheckAttempts:
+					// Right after the reboot ovsdb-server may still be starting:
+					// the packages are right, ask again after a back-off.
+					st.State, st.Enabled = CheckError, out.Enabled
+					st.Message = "ovs-vsctl did not answer yet: " + out.Result.OVSError
 				default:
 					st.State, st.Enabled = CheckFailed, out.Enabled
 					for _, p := range out.Problems {
@@ -416,6 +427,20 @@ func newRunID() string {
 		return fmt.Sprintf("%x", time.Now().UnixNano())
 	}
 	return hex.EncodeToString(b)
+}
+
+// ovsNotUpYet: the stack's packages are in place but ovs-vsctl failed, which
+// is what a node shows while openvswitch is still starting.
+func ovsNotUpYet(out *node.Outcome) bool {
+	if out.Result == nil || out.Result.OVSError == "" {
+		return false
+	}
+	for _, p := range out.Problems {
+		if p.Check != "ovs" {
+			return false
+		}
+	}
+	return true
 }
 
 func resultSummary(r *node.Result) string {

@@ -56,7 +56,8 @@ type fakeCluster struct {
 	mu      sync.Mutex
 	docaOn  map[string]bool
 	n       int
-	silent  bool // check pods never finish
+	silent  bool           // check pods never finish
+	ovsDown map[string]int // answers "database connection failed" this many times
 	created int
 }
 
@@ -96,7 +97,7 @@ func newFakeCluster(t *testing.T, nodes int, mutate func(*world)) *fakeCluster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fakeCluster{kube: kubefake.NewClientset(kubeObjs...), mc: mcfgfake.NewClientset(mcObjs...), docaOn: map[string]bool{}}
+	f := &fakeCluster{kube: kubefake.NewClientset(kubeObjs...), mc: mcfgfake.NewClientset(mcObjs...), docaOn: map[string]bool{}, ovsDown: map[string]int{}}
 	f.mc.Resources = []*metav1.APIResourceList{{GroupVersion: mcfgv1.GroupVersion.String(), APIResources: []metav1.APIResource{{Name: "machineosconfigs"}}}}
 	f.kube.PrependReactor("create", "pods", func(a k8stesting.Action) (bool, runtime.Object, error) {
 		p := a.(k8stesting.CreateAction).GetObject().(*corev1.Pod)
@@ -114,6 +115,11 @@ func newFakeCluster(t *testing.T, nodes int, mutate func(*world)) *fakeCluster {
 		msg := string(before)
 		if f.docaOn[p.Spec.NodeName] {
 			msg = string(after)
+		}
+		if f.ovsDown[p.Spec.NodeName] > 0 {
+			f.ovsDown[p.Spec.NodeName]--
+			msg = "--- mosc:rpm rc=0 ---\ndoca-openvswitch-3.3.0040-1.el9.x86_64\n--- mosc:rpm-absent rc=0 ---\n--- mosc:ovs rc=1 ---\n" +
+				"ovs-vsctl: unix:/var/run/openvswitch/db.sock: database connection failed (No such file or directory)\n"
 		}
 		go func(p *corev1.Pod) {
 			q := p.DeepCopy()
@@ -287,5 +293,30 @@ func TestRequireMOSC(t *testing.T) {
 	}
 	if _, err := Fetch(context.Background(), f.kube, f.mc, "worker", ""); err == nil || !strings.Contains(err.Error(), "machineosconfigs") {
 		t.Fatalf("Fetch on a 4.17-like API: %v", err)
+	}
+}
+
+func TestRunRetriesWhileOVSStarts(t *testing.T) {
+	f := newFakeCluster(t, 2, nil)
+	f.ovsDown["worker-1"] = 1
+	v := &recView{}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	st, err := f.watcher(v, Options{EnableDocaInit: true, CheckBackoff: 10 * time.Millisecond}).Run(ctx)
+	if err != nil || !st.Done() {
+		t.Fatalf("Run: %v", err)
+	}
+	retried := v.find(KindCheck, "check", CheckError)
+	if len(retried) != 1 || retried[0].Object != "node/worker-1" || !strings.Contains(retried[0].Message, "database connection failed") {
+		t.Errorf("retry events %+v", retried)
+	}
+
+	// One that never comes up fails after the last attempt, naming the error.
+	f = newFakeCluster(t, 2, nil)
+	f.ovsDown["worker-0"] = 100
+	_, err = f.watcher(&recView{}, Options{EnableDocaInit: true, CheckBackoff: 10 * time.Millisecond}).Run(ctx)
+	var fail *Failure
+	if !errors.As(err, &fail) || fail.Object != "node/worker-0" || !strings.Contains(fail.Reason, "database connection failed") {
+		t.Fatalf("err = %v", err)
 	}
 }
