@@ -252,6 +252,11 @@ func CheckBundleDiff(cur, tgt *profile.Plan, curB, tgtB *bundle.Bundle, renderEr
 		c.Status = Fail
 		c.Remedy = fmt.Sprintf("the MachineOSConfig API changes (%s → %s) and OCL on %s is %s: remove the layer (mosc remove) before the upgrade and apply the %s bundle after it (mosc apply --openshift %s)",
 			shortAPI(cur.OpenShift.MOSCAPIVersion), shortAPI(tgt.OpenShift.MOSCAPIVersion), cur.OpenShift.Version, cur.OpenShift.OCLSupport, shortAPI(tgt.OpenShift.MOSCAPIVersion), tgt.OpenShift.Version)
+	case metadataOnly(res):
+		// mosc's own annotations (mosc.dev/openshift, ...) do not change
+		// what is built or how nodes run: nothing to act on before upgrading.
+		c.Status = Pass
+		c.Message += fmt.Sprintf("\nonly metadata changes: re-apply when convenient (mosc apply --openshift %s)", tgt.OpenShift.Version)
 	case !res.Empty():
 		c.Status = Warn
 		c.Remedy = fmt.Sprintf("review with mosc diff --openshift %s --to %s, and apply the target bundle as the upgrade starts (mosc apply --openshift %s)", cur.OpenShift.Version, tgt.OpenShift.Version, tgt.OpenShift.Version)
@@ -259,6 +264,24 @@ func CheckBundleDiff(cur, tgt *profile.Plan, curB, tgtB *bundle.Bundle, renderEr
 		c.Status = Pass
 	}
 	return c
+}
+
+// metadataOnly says whether every difference is in objects' metadata.
+func metadataOnly(res *diff.Result) bool {
+	if res.Empty() {
+		return false
+	}
+	for _, o := range res.Objects {
+		if o.Change != diff.Changed || o.FromAPIVersion != "" {
+			return false
+		}
+		for _, f := range o.Fields {
+			if !strings.HasPrefix(f.Path, "metadata.") {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func uniq(l []string) []string {

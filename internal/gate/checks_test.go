@@ -105,7 +105,7 @@ func TestCheckStackSupport(t *testing.T) {
 
 func TestCheckBundleDiff(t *testing.T) {
 	p20, p21, p22 := plan(t, "4.20"), plan(t, "4.21"), plan(t, "4.22")
-	p17, p18 := plan(t, "4.17"), plan(t, "4.18")
+	p17, p18, p19 := plan(t, "4.17"), plan(t, "4.18"), plan(t, "4.19")
 	p21ovs := plan(t, "4.21", "doca-3.3:ovs")
 	tests := []struct {
 		name     string
@@ -115,8 +115,9 @@ func TestCheckBundleDiff(t *testing.T) {
 		msg      []string
 		rebuild  bool
 	}{
-		{"4.21 → 4.22: RHEL 9.8, kernel", p21, p22, nil, Warn, []string{"RHEL: 9.6 → 9.8", "kernel family: 5.14.0-570 → 5.14.0-687", "mosc apply --openshift 4.22"}, false},
-		{"4.20 → 4.21", p20, p21, nil, Warn, []string{"changed MachineOSConfig worker"}, false},
+		{"4.21 → 4.22: RHEL 9.8, kernel; only annotations change", p21, p22, nil, Pass, []string{"RHEL: 9.6 → 9.8", "kernel family: 5.14.0-570 → 5.14.0-687", "only metadata changes: re-apply when convenient (mosc apply --openshift 4.22)"}, false},
+		{"4.20 → 4.21", p20, p21, nil, Pass, []string{"changed MachineOSConfig worker: metadata.annotations[\"mosc.dev/openshift\"]"}, false},
+		{"4.18 → 4.19: lint command", p18, p19, nil, Warn, []string{"lint command: ostree container commit → bootc container lint", "forces a rebuild: MachineOSConfig worker: spec.containerFile[NoArch].content changes", "mosc apply --openshift 4.19"}, true},
 		{"4.17 → 4.18: MOSC API moves", p17, p18, nil, Fail, []string{"MachineOSConfig API: machineconfiguration.openshift.io/v1alpha1 → machineconfiguration.openshift.io/v1", "mosc remove", "forces a rebuild"}, true},
 		{"variant change forces a rebuild", p21, p21ovs, nil, Warn, []string{"forces a rebuild: MachineOSConfig worker: spec.containerFile[NoArch].content changes"}, true},
 		{"same", p21, p21, nil, Pass, []string{"the bundle is the same at 4.21"}, false},
