@@ -201,6 +201,7 @@ func TestGateOfflineJSON(t *testing.T) {
 
 func TestGateErrors(t *testing.T) {
 	noCluster(t)
+	dead, deadServer := deadKubeconfig(t) // from apply_test.go
 	tests := []struct {
 		name string
 		args []string
@@ -214,6 +215,7 @@ func TestGateErrors(t *testing.T) {
 		{"bad registry config", []string{"gate", "--openshift", "4.21", "--to", "4.22", "--registry-config", "/nonexistent/auth.json"}, "--registry-config"},
 		{"negative token days", []string{"gate", "--openshift", "4.21", "--to", "4.22", "--min-token-days", "-1"}, "--min-token-days"},
 		{"argument", []string{"gate", "--to", "4.22", "4.21"}, "gate takes no arguments"},
+		{"unreachable cluster", []string{"gate", "--openshift", "4.21", "--to", "4.22", "--kubeconfig", dead}, "cannot reach the API server at " + deadServer},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
