@@ -110,3 +110,25 @@ func TestRPMQMultipleVersions(t *testing.T) {
 		t.Error(d)
 	}
 }
+
+// FuzzParseMessage: any termination message (the kubelet truncates them, a
+// node may print anything) is parsed or refused, never a panic.
+func FuzzParseMessage(f *testing.F) {
+	for _, name := range []string{"walkthrough-before-doca-init.txt", "walkthrough-enable-doca-init.txt", "stock-ovs.txt"} {
+		msg := readFixture(f, name)
+		f.Add(msg)
+		f.Add(msg[:len(msg)/2]) // cut short, as a 4096-byte limit would
+	}
+	f.Add("--- mosc:rpm rc=x ---\n")
+	f.Fuzz(func(t *testing.T, msg string) {
+		r, err := ParseMessage("n", msg)
+		if err != nil {
+			return
+		}
+		if r.Node != "n" || r.Packages == nil || r.OtherConfig == nil {
+			t.Fatalf("incomplete result %+v", r)
+		}
+		_ = Verify(r, DefaultVerify)
+		_ = NeedsDocaInit(r, DefaultVerify)
+	})
+}
