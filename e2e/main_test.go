@@ -109,13 +109,24 @@ func runMoscWith(t testing.TB, o moscRun, args ...string) (stdout, stderr string
 }
 
 // resetEnv gives a test a freshly seeded cluster and fails it if that fails.
+// It also resets after the test (cleanups run last-in first-out, so after a
+// simulator started later has stopped): tests that do not call resetEnv —
+// dry-run checks, say — still start from a clean cluster.
 func resetEnv(t testing.TB) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	if err := env.Reset(ctx); err != nil {
+	reset := func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		return env.Reset(ctx)
+	}
+	if err := reset(); err != nil {
 		t.Fatalf("reset cluster: %v", err)
 	}
+	t.Cleanup(func() {
+		if err := reset(); err != nil {
+			t.Errorf("reset cluster after the test: %v", err)
+		}
+	})
 }
 
 // startSim resets nothing; it runs a simulator for the test's lifetime (stopped
