@@ -24,8 +24,9 @@ unit:
 e2e: deps
 	$(GO) test -count=1 -timeout 30m ./e2e/...
 
+# The 1000-node e2e benchmarks take 7-11 minutes each.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem $(PKGS) ./e2e/...
+	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m $(PKGS) ./e2e/...
 
 lint:
 	@out=$$(gofmt -l cmd internal profiles layers templates e2e bench 2>/dev/null); \
@@ -33,11 +34,22 @@ lint:
 	$(GO) vet ./...
 
 golden-update:
-	$(GO) test ./internal/render/... ./cmd/... -update
+	$(GO) test ./internal/render/... ./internal/watch/... ./cmd/... -update
+	$(GO) test ./e2e -run 'TestGate$$' -update-gate-golden
 
+# Each parser of outside input has a fuzz target; `make fuzz FUZZTIME=5m` digs deeper.
+FUZZTIME ?= 30s
+FUZZ_TARGETS := \
+	internal/profile:FuzzDecodeProfile internal/profile:FuzzDecodeSite \
+	internal/bundle:FuzzReadManifests \
+	internal/node:FuzzDecodeOVSTable internal/node:FuzzParseMessage \
+	internal/repo:FuzzParseRepomd internal/repo:FuzzScanPrimary internal/repo:FuzzVercmp \
+	internal/release:FuzzParseImageReferences internal/diff:FuzzMyers
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzDecodeProfile -fuzztime 30s ./internal/profile
-	$(GO) test -run '^$$' -fuzz FuzzDecodeSite -fuzztime 30s ./internal/profile
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  pkg=$${t%%:*}; fn=$${t##*:}; echo "fuzz $$fn ($$pkg)"; \
+	  $(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) ./$$pkg; \
+	done
 
 demo-cluster: deps
 	$(GO) run ./e2e/cmd/demo-cluster
