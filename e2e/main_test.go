@@ -19,7 +19,12 @@ import (
 var env *harness.Cluster
 
 func TestMain(m *testing.M) {
-	os.Exit(harness.Main(m, harness.Options{}, &env))
+	code := harness.Main(m, harness.Options{}, &env)
+	// The mosc binary is ~80 MB; leaving one per run fills /tmp on a CI machine.
+	if moscBin != "" {
+		os.RemoveAll(filepath.Dir(moscBin))
+	}
+	os.Exit(code)
 }
 
 var (
