@@ -150,6 +150,10 @@ func runGate(c *cli.Context) error {
 	cur, site, err := resolveSide(c, clusterVersion, nil)
 	if err != nil {
 		if site != nil && site.Spec.OpenShift == "" {
+			if c.Bool("offline") {
+				// The cluster is not read with --offline, even when a kubeconfig is set.
+				return failWith(exitError, fmt.Errorf("the current release is unknown: with --offline the cluster is not read; pass --openshift (or set spec.openshift)"))
+			}
 			return failWith(exitError, fmt.Errorf("the current release is unknown: pass --openshift, set spec.openshift, or point --kubeconfig at the cluster (%v)", err))
 		}
 		return failWith(exitError, err)

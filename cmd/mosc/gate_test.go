@@ -211,6 +211,7 @@ func TestGateErrors(t *testing.T) {
 		{"bad --to", []string{"gate", "--openshift", "4.21", "--to", "latest"}, `--to: invalid OpenShift version "latest"`},
 		{"bad -o", []string{"gate", "--openshift", "4.21", "--to", "4.22", "-o", "xml"}, `-o: unknown format "xml"`},
 		{"no current release", []string{"gate", "--to", "4.22"}, "the current release is unknown"},
+		{"no current release offline", []string{"gate", "--to", "4.22", "--offline"}, "with --offline the cluster is not read"},
 		{"missing kubeconfig", []string{"gate", "--openshift", "4.21", "--to", "4.22", "--kubeconfig", "/nonexistent/kubeconfig"}, "/nonexistent/kubeconfig"},
 		{"bad registry config", []string{"gate", "--openshift", "4.21", "--to", "4.22", "--registry-config", "/nonexistent/auth.json"}, "--registry-config"},
 		{"negative token days", []string{"gate", "--openshift", "4.21", "--to", "4.22", "--min-token-days", "-1"}, "--min-token-days"},

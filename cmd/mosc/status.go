@@ -33,6 +33,9 @@ pool, or the cluster is unreachable.`,
 }
 
 func runStatus(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return failWith(exitError, fmt.Errorf("status takes no arguments, got %q (name the pool with --pool)", c.Args().First()))
+	}
 	out := c.String("output")
 	if out != "table" && out != "json" {
 		return failWith(exitError, fmt.Errorf("--output %q: want table or json", out))

@@ -70,6 +70,9 @@ interrupted, a node or the pool is degraded, a node failed its check, --timeout 
 or interrupted; 2 bad flags, unknown pool, or the cluster is unreachable.`,
 			Flags: flags,
 			Action: func(c *cli.Context) error {
+				if c.NArg() > 0 {
+					return failWith(exitError, fmt.Errorf("watch takes no arguments, got %q (name the pool with --pool)", c.Args().First()))
+				}
 				plan, err := watchPlan(c)
 				if err != nil {
 					return err

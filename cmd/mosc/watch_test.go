@@ -46,6 +46,9 @@ func TestWatchAndStatusFlags(t *testing.T) {
 		{"status bad output", []string{"status", "--pool", "worker", "-o", "yaml"}, exitError, `--output "yaml": want table or json`},
 		{"status unreachable", []string{"status", "--pool", "worker"}, exitError, "listing machineconfigpools"},
 		{"bad site file", []string{"watch", "-f", "/nonexistent/mosc.yaml"}, exitError, "/nonexistent/mosc.yaml"},
+		// "mosc status worker" reads like "the worker pool": refuse rather than ignore it.
+		{"watch argument", []string{"watch", "worker"}, exitError, `watch takes no arguments, got "worker" (name the pool with --pool)`},
+		{"status argument", []string{"status", "worker"}, exitError, `status takes no arguments, got "worker" (name the pool with --pool)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
