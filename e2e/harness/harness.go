@@ -312,9 +312,16 @@ func (c *Cluster) spawn(name string, bin string, args ...string) (*proc, error) 
 	return p, nil
 }
 
+// stop sends SIGTERM and, after the grace period, SIGKILL. kube-apiserver
+// closes its listener at once on SIGTERM but then often hangs for a long
+// time stopping internal controllers, so it gets a short grace.
 func (p *proc) stop() {
 	if p == nil {
 		return
+	}
+	grace := 10 * time.Second
+	if p.name == "kube-apiserver" {
+		grace = 2 * time.Second
 	}
 	select {
 	case <-p.done:
@@ -322,7 +329,7 @@ func (p *proc) stop() {
 		_ = p.cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-p.done:
-		case <-time.After(10 * time.Second):
+		case <-time.After(grace):
 			_ = p.cmd.Process.Kill()
 			<-p.done
 		}
@@ -582,8 +589,12 @@ func (c *Cluster) RestartAPIServer(ctx context.Context) error {
 	c.mu.Lock()
 	p := c.apiserver
 	c.mu.Unlock()
+	t0 := time.Now()
 	p.stop()
-	return c.startAPIServer(ctx)
+	t1 := time.Now()
+	err := c.startAPIServer(ctx)
+	c.opts.Logf("harness: kube-apiserver restarted: stop %s, start %s", t1.Sub(t0).Round(time.Millisecond), time.Since(t1).Round(time.Millisecond))
+	return err
 }
 
 // StopAPIServer stops kube-apiserver only (see StartAPIServer), for tests
