@@ -147,6 +147,10 @@ func startSim(t testing.TB, f sim.Faults) *sim.Simulator {
 		if err := <-done; err != nil {
 			t.Errorf("simulator: %v", err)
 		}
+		// Every object the simulator writes must pass the real validation.
+		for _, r := range s.Rejected() {
+			t.Errorf("the API server rejected a simulator write: %s", r)
+		}
 	})
 	select {
 	case <-s.Ready():

@@ -243,6 +243,7 @@ func (s *Simulator) ensureBuildRunning(ctx context.Context, mosb string) {
 			s.mu.Unlock()
 			delay := min(100*time.Millisecond<<min(n, 6), 5*time.Second)
 			s.opts.Logf("sim: build %s: %v (retry %d in %s)", mosb, err, n, delay)
+			s.noteRejected(err)
 			select {
 			case <-bctx.Done():
 			case <-time.After(delay):

@@ -16,6 +16,7 @@ import (
 	mcfginformers "github.com/openshift/client-go/machineconfiguration/informers/externalversions"
 	mcfglisters "github.com/openshift/client-go/machineconfiguration/listers/machineconfiguration/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	kubeinformers "k8s.io/client-go/informers"
@@ -87,7 +88,8 @@ type Simulator struct {
 	builds        map[string]context.CancelFunc // MOSB name → running build
 	steps         map[string]time.Time          // node → when it entered its current state
 	deleted       map[types.UID]bool            // MOSBs we deleted (the cache may lag)
-	buildFailures map[string]int                // MOSB → consecutive errors, for back-off
+	rejected      []string
+	buildFailures map[string]int // MOSB → consecutive errors, for back-off
 	ready         chan struct{}
 
 	queue workqueue.TypedRateLimitingInterface[string]
@@ -123,6 +125,26 @@ func (s *Simulator) getFaults() Faults {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.faults
+}
+
+// noteRejected records writes the API server refused as invalid or
+// forbidden: the simulator's objects must pass the real CRD validation.
+func (s *Simulator) noteRejected(err error) {
+	if apierrors.IsInvalid(err) || apierrors.IsBadRequest(err) || apierrors.IsForbidden(err) {
+		s.mu.Lock()
+		if len(s.rejected) < 20 {
+			s.rejected = append(s.rejected, err.Error())
+		}
+		s.mu.Unlock()
+	}
+}
+
+// Rejected returns the simulator's writes the API server rejected as invalid
+// (at most 20). A correct simulation has none; startSim fails a test otherwise.
+func (s *Simulator) Rejected() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.rejected...)
 }
 
 // Ready is closed once the informers have synced and the simulator reacts.
@@ -250,6 +272,7 @@ func (s *Simulator) processNext(ctx context.Context) bool {
 	if err != nil {
 		if ctx.Err() == nil {
 			s.opts.Logf("sim: %s: %v (retrying)", key, err)
+			s.noteRejected(err)
 		}
 		s.queue.AddRateLimited(key)
 		return true
