@@ -467,7 +467,11 @@ func buildStatus(s Snapshot, pool *mcfgv1.MachineConfigPool) BuildStatus {
 	// finished build; a MOSC whose observedGeneration lags is not done.
 	if og := mosc.Status.ObservedGeneration; b.State == BuildSucceeded && og != 0 && og < mosc.Generation {
 		return BuildStatus{State: BuildWaiting, MOSB: mosb.Name,
-			Message: fmt.Sprintf("the operator has not built MachineOSConfig %s generation %d yet (observed %d)", mosc.Name, mosc.Generation, og)}
+			// Either the new build has finished and the operator has not yet
+			// recorded it on the MOSC, or the annotation still names the old
+			// one: say what is known rather than "not built".
+			Message: fmt.Sprintf("MachineOSBuild %s Succeeded; waiting for the operator to observe MachineOSConfig %s generation %d (observed %d) and record its build",
+				mosb.Name, mosc.Name, mosc.Generation, og)}
 	}
 	if mosb.Status.BuildStart != nil {
 		t := mosb.Status.BuildStart.Time

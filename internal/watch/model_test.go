@@ -283,6 +283,12 @@ func TestBuildSelection(t *testing.T) {
 	if st := Evaluate(w.snap()); st.Build.State != BuildWaiting || st.Phase != PhaseBuild {
 		t.Errorf("generation lag: %+v", st.Build)
 	}
+	// The message must not claim the build has not run: it may be the new
+	// build, finished before the operator recorded it (QA W3).
+	if st := Evaluate(w.snap()); !strings.Contains(st.Build.Message, mosbName+" Succeeded") ||
+		!strings.Contains(st.Build.Message, "generation 3 (observed 2)") || strings.Contains(st.Build.Message, "not built") {
+		t.Errorf("generation lag message: %q", st.Build.Message)
+	}
 }
 
 func golden(t *testing.T, name, got string) {
