@@ -37,7 +37,11 @@ func Main(m *testing.M, opts Options, env **Cluster) int {
 	*env = c
 	code := m.Run()
 	if code != 0 {
-		fmt.Fprintf(os.Stderr, "e2e: logs of the test cluster: %s (kept: MOSC_E2E_KEEP=%q)\n", c.Dir, os.Getenv("MOSC_E2E_KEEP"))
+		if os.Getenv("MOSC_E2E_KEEP") != "" {
+			fmt.Fprintf(os.Stderr, "e2e: the test cluster's logs are kept in %s\n", c.Dir)
+		} else {
+			fmt.Fprintln(os.Stderr, "e2e: set MOSC_E2E_KEEP=1 to keep the test cluster's logs (etcd.log, kube-apiserver.log)")
+		}
 	}
 	c.Stop()
 	return code
