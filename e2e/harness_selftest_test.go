@@ -846,3 +846,37 @@ func TestAPIServerRestartResume(t *testing.T) {
 }
 
 func isCI() bool { return ciEnv() != "" }
+
+// Before 4.20 pools report builds with the legacy BuildPending … BuildFailed
+// conditions, not ImageBuildDegraded.
+func TestSimulatorLegacyBuildConditions(t *testing.T) {
+	resetEnv(t) // and, in cleanup, back to the default version
+	ctx := testCtx(t, 2*time.Minute)
+	opts := env.Options()
+	opts.OpenShiftVersion = "4.19.10"
+	if err := env.ResetWith(ctx, opts); err != nil {
+		t.Fatal(err)
+	}
+	startSim(t, sim.Faults{BuildFails: true})
+	push := pushToTestRegistry(t, ctx, "push-secret")
+	createMOSC(t, ctx, newMOSC("worker", push, "push-secret", docaContainerfile))
+	b := waitMOSB(t, ctx, "worker", mcfgv1.MachineOSBuildFailed)
+	p := waitPool(t, ctx, "worker", "BuildFailed", func(p *mcfgv1.MachineConfigPool) bool {
+		for _, c := range p.Status.Conditions {
+			if c.Type == mcfgv1.MachineConfigPoolBuildFailed {
+				return c.Status == corev1.ConditionTrue && strings.Contains(c.Message, b.Name)
+			}
+		}
+		return false
+	})
+	for _, c := range p.Status.Conditions {
+		switch c.Type {
+		case mcfgv1.MachineConfigPoolImageBuildDegraded:
+			t.Errorf("a 4.19 pool has %s", c.Type)
+		case mcfgv1.MachineConfigPoolBuildPending, mcfgv1.MachineConfigPoolBuilding, mcfgv1.MachineConfigPoolBuildSuccess, mcfgv1.MachineConfigPoolBuildInterrupted:
+			if c.Status != corev1.ConditionFalse {
+				t.Errorf("%s = %s, want False", c.Type, c.Status)
+			}
+		}
+	}
+}

@@ -105,7 +105,9 @@
 //     Rebooting (Ready=Unknown) → Done (currentConfig/currentImage, Ready,
 //     uncordoned, new bootID); MachineConfigNode conditions follow; pool
 //     counts and conditions Updated/Updating/Degraded/NodeDegraded/
-//     RenderDegraded/ImageBuildDegraded; status.configuration when all updated.
+//     RenderDegraded/ImageBuildDegraded (before 4.20, by the ClusterVersion:
+//     BuildPending/Building/BuildSuccess/BuildFailed/BuildInterrupted instead);
+//     status.configuration when all updated.
 //     Deleting the MOSC deletes its MOSBs and rolls nodes back to the base
 //     image (image annotations removed).
 //   - Node agent for mosc's check pods (internal/node protocol): completes
@@ -120,6 +122,8 @@
 //     DegradeReason, StuckNode (stays Working), NodeStep (time per node state).
 //   - RestartAPIServer mid-rollout: the simulator's informers resume and the
 //     rollout completes.
+//   - Every write the API server rejects as invalid is recorded
+//     (Simulator.Rejected); startSim fails the test on any.
 //
 // # Binaries
 //

@@ -33,9 +33,19 @@ import (
 const AnnotationSimInstallsDoca = "sim.mosc.dev/installs-doca"
 
 type buildCondition struct {
+	stage           string // buildNone, buildPending, buildRunning, buildSucceeded, buildFailed, buildInterrupted
 	degraded        bool
 	reason, message string
 }
+
+const (
+	buildNone        = ""
+	buildPending     = "pending"
+	buildRunning     = "building"
+	buildSucceeded   = "succeeded"
+	buildFailed      = "failed"
+	buildInterrupted = "interrupted"
+)
 
 var installsDoca = regexp.MustCompile(`\bdoca-(openvswitch|all|networking|ofed)\b`)
 
@@ -78,7 +88,7 @@ func (s *Simulator) reconcileBuild(ctx context.Context, pool *mcfgv1.MachineConf
 		if err := s.deleteBuildsOf(ctx, pool.Name, ""); err != nil {
 			return target{}, nil, err
 		}
-		return target{config: pool.Spec.Configuration.Name}, &buildCondition{reason: "NoBuild"}, nil
+		return target{config: pool.Spec.Configuration.Name}, &buildCondition{stage: buildNone, reason: "NoBuild"}, nil
 	}
 	hold := target{config: pool.Status.Configuration.Name, image: string(mosc.Status.CurrentImagePullSpec), hold: true}
 	mosbName := mosc.Name + "-" + BuildHash(mosc.Spec, pool.Spec.Configuration.Name)
@@ -125,17 +135,23 @@ func (s *Simulator) reconcileBuild(ctx context.Context, pool *mcfgv1.MachineConf
 			}
 			s.opts.Logf("sim: MOSC %s currentImagePullSpec %s", mosc.Name, digested)
 		}
-		return target{config: mosb.Spec.MachineConfig.Name, image: string(digested)}, &buildCondition{reason: "BuildSucceeded", message: "Build " + mosbName + " succeeded"}, nil
+		return target{config: mosb.Spec.MachineConfig.Name, image: string(digested)}, &buildCondition{stage: buildSucceeded, reason: "BuildSucceeded", message: "Build " + mosbName + " succeeded"}, nil
 	case conditionTrue(conds, string(mcfgv1.MachineOSBuildFailed)), conditionTrue(conds, string(mcfgv1.MachineOSBuildInterrupted)):
 		c := meta.FindStatusCondition(conds, string(mcfgv1.MachineOSBuildFailed))
+		stage := buildFailed
 		if !conditionTrue(conds, string(mcfgv1.MachineOSBuildFailed)) {
 			c = meta.FindStatusCondition(conds, string(mcfgv1.MachineOSBuildInterrupted))
+			stage = buildInterrupted
 		}
-		return hold, &buildCondition{degraded: true, reason: "BuildFailed",
+		return hold, &buildCondition{stage: stage, degraded: true, reason: "BuildFailed",
 			message: fmt.Sprintf("Failed to build OS image for pool %s (MachineOSBuild: %s): %s", pool.Name, mosbName, c.Message)}, nil
 	default:
 		s.ensureBuildRunning(ctx, mosbName)
-		return hold, &buildCondition{reason: "BuildPending", message: "Build " + mosbName + " in progress"}, nil
+		stage := buildPending
+		if conditionTrue(conds, string(mcfgv1.MachineOSBuilding)) {
+			stage = buildRunning
+		}
+		return hold, &buildCondition{stage: stage, reason: "BuildPending", message: "Build " + mosbName + " in progress"}, nil
 	}
 }
 

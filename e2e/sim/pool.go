@@ -502,7 +502,25 @@ func (s *Simulator) updatePoolStatus(ctx context.Context, pool *mcfgv1.MachineCo
 		set(mcfgv1.MachineConfigPoolUpdated, false, "", "")
 		set(mcfgv1.MachineConfigPoolUpdating, true, "", "All nodes are updating to MachineConfig "+pool.Spec.Configuration.Name)
 	}
-	if buildCond != nil {
+	switch {
+	case buildCond == nil:
+	case s.legacyBuildConditions():
+		// 4.18–4.19: one condition per build state, only on layered pools.
+		if buildCond.stage != buildNone {
+			for ct, stage := range map[mcfgv1.MachineConfigPoolConditionType]string{
+				mcfgv1.MachineConfigPoolBuildPending: buildPending, mcfgv1.MachineConfigPoolBuilding: buildRunning,
+				mcfgv1.MachineConfigPoolBuildSuccess: buildSucceeded, mcfgv1.MachineConfigPoolBuildFailed: buildFailed,
+				mcfgv1.MachineConfigPoolBuildInterrupted: buildInterrupted,
+			} {
+				on := buildCond.stage == stage
+				msg := ""
+				if on {
+					msg = buildCond.message
+				}
+				set(ct, on, "", msg)
+			}
+		}
+	default:
 		set(mcfgv1.MachineConfigPoolImageBuildDegraded, buildCond.degraded, buildCond.reason, buildCond.message)
 	}
 	if apiequality.Semantic.DeepEqual(*st, pool.Status) {

@@ -13,6 +13,8 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
+	configinformers "github.com/openshift/client-go/config/informers/externalversions"
+	configlisters "github.com/openshift/client-go/config/listers/config/v1"
 	mcfginformers "github.com/openshift/client-go/machineconfiguration/informers/externalversions"
 	mcfglisters "github.com/openshift/client-go/machineconfiguration/listers/machineconfiguration/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -99,6 +101,7 @@ type Simulator struct {
 	pools  mcfglisters.MachineConfigPoolLister
 	mcs    mcfglisters.MachineConfigLister
 	mcns   mcfglisters.MachineConfigNodeLister
+	cvs    configlisters.ClusterVersionLister
 	nodes  corelisters.NodeLister
 	pods   corelisters.PodLister
 	synced []cache.InformerSynced
@@ -147,6 +150,21 @@ func (s *Simulator) Rejected() []string {
 	return append([]string(nil), s.rejected...)
 }
 
+// legacyBuildConditions reports whether the cluster is older than 4.20, where
+// pools carry BuildPending/Building/BuildSuccess/BuildFailed/BuildInterrupted
+// instead of ImageBuildDegraded (FACTS.md §1).
+func (s *Simulator) legacyBuildConditions() bool {
+	cv, err := s.cvs.Get("version")
+	if err != nil {
+		return false
+	}
+	var major, minor int
+	if _, err := fmt.Sscanf(cv.Status.Desired.Version, "%d.%d", &major, &minor); err != nil {
+		return false
+	}
+	return major == 4 && minor < 20
+}
+
 // Ready is closed once the informers have synced and the simulator reacts.
 func (s *Simulator) Ready() <-chan struct{} { return s.ready }
 
@@ -172,6 +190,9 @@ func (s *Simulator) Run(ctx context.Context) error {
 	s.moscs, s.mosbs, s.pools, s.mcs = mc.MachineOSConfigs().Lister(), mc.MachineOSBuilds().Lister(), mc.MachineConfigPools().Lister(), mc.MachineConfigs().Lister()
 	s.nodes, s.pods = kf.Core().V1().Nodes().Lister(), podf.Core().V1().Pods().Lister()
 	s.mcns = mc.MachineConfigNodes().Lister()
+	cf := configinformers.NewSharedInformerFactory(s.c.OpenShift, 0)
+	s.cvs = cf.Config().V1().ClusterVersions().Lister()
+	s.synced = append(s.synced, cf.Config().V1().ClusterVersions().Informer().HasSynced)
 	s.synced = append(s.synced, mc.MachineConfigNodes().Informer().HasSynced)
 
 	handler := func(f func(obj any)) cache.ResourceEventHandlerFuncs {
@@ -224,6 +245,8 @@ func (s *Simulator) Run(ctx context.Context) error {
 		s.synced = append(s.synced, r.inf.HasSynced)
 	}
 	mf.Start(ctx.Done())
+	cf.Start(ctx.Done())
+	defer cf.Shutdown()
 	kf.Start(ctx.Done())
 	podf.Start(ctx.Done())
 	defer mf.Shutdown()
