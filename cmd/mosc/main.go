@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -57,9 +58,14 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 	if base := filepath.Base(os.Args[0]); strings.HasPrefix(base, "oc-") || strings.HasPrefix(base, "kubectl-") {
 		name = strings.SplitN(base, "-", 2)[0] + " mosc"
 	}
+	setUsageErrors(commands)
 	return &cli.App{
-		Name:  name,
-		Usage: "OpenShift On-Cluster Layering of NVIDIA OVS-DOCA, from versioned profiles",
+		Name:    name,
+		Version: buildVersion(),
+		// A bad flag must not print the help to stdout: `mosc render --opneshift
+		// 4.20 > bundle.yaml` wrote the help text into bundle.yaml.
+		OnUsageError: usageError,
+		Usage:        "OpenShift On-Cluster Layering of NVIDIA OVS-DOCA, from versioned profiles",
 		Description: `mosc turns a few lines of intent ("DOCA 3.3 OVS on the worker pool of my 4.20
 cluster") into everything On-Cluster Layering needs: render the manifests into git,
 apply them to a cluster, watch the build and rollout until doca_initialized=true on
@@ -173,4 +179,106 @@ func interspersed(app *cli.App, args []string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// setUsageErrors makes every command report a bad flag as a one-line error
+// on stderr (exit 2) instead of urfave/cli's help text on stdout.
+func setUsageErrors(cmds []*cli.Command) {
+	for _, c := range cmds {
+		c.OnUsageError = usageError
+		setUsageErrors(c.Subcommands)
+	}
+}
+
+func usageError(c *cli.Context, err error, _ bool) error {
+	where := c.App.Name
+	flags := c.App.Flags
+	if path := commandPath(c); path != "" {
+		where += " " + path
+		flags = c.Command.Flags
+	}
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
+		name = strings.TrimLeft(name, "-")
+		msg = "unknown flag " + dashed(name)
+		if s := closestFlag(flags, name); s != "" && len(name) > 2 {
+			msg += "; did you mean " + dashed(s) + "?"
+		}
+	} else if name, ok := strings.CutPrefix(msg, "flag needs an argument: "); ok {
+		msg = dashed(strings.TrimLeft(name, "-")) + " needs a value"
+	} else if m := invalidValueRE.FindStringSubmatch(msg); m != nil {
+		msg = fmt.Sprintf("%s: invalid value %s", dashed(m[2]), m[1])
+		switch findFlag(flags, m[2]).(type) {
+		case *cli.DurationFlag:
+			msg += ": want a duration such as 720h, 90m or 30s"
+		case *cli.IntFlag:
+			msg += ": want a whole number"
+		case *cli.BoolFlag:
+			msg += ": want true or false"
+		}
+	}
+	return failWith(exitError, fmt.Errorf("%s (see %s --help)", msg, where))
+}
+
+var invalidValueRE = regexp.MustCompile(`^invalid value (".*") for flag -+([^:]+): `)
+
+// commandPath is "profiles show" for a subcommand, "render" for a command,
+// "" at the top level.
+func commandPath(c *cli.Context) string {
+	var names []string
+	for _, l := range c.Lineage() {
+		if l.Command != nil && l.Command.Name != "" {
+			names = append([]string{l.Command.Name}, names...)
+		}
+	}
+	if len(names) > 0 && names[0] == c.App.Name {
+		names = names[1:] // the root command is named after the app
+	}
+	return strings.Join(names, " ")
+}
+
+func dashed(name string) string {
+	if len(name) == 1 {
+		return "-" + name
+	}
+	return "--" + name
+}
+
+// closestFlag suggests the flag a typo meant: the nearest name within an
+// edit distance of a third of its length (at least 1).
+func closestFlag(flags []cli.Flag, typo string) string {
+	best, bestDist := "", 0
+	for _, f := range flags {
+		for _, n := range f.Names() {
+			d := editDistance(typo, n)
+			limit := len(n) / 3
+			if limit < 1 {
+				limit = 1
+			}
+			if d <= limit && (best == "" || d < bestDist) {
+				best, bestDist = n, d
+			}
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }

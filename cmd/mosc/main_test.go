@@ -130,3 +130,38 @@ func TestUnknownCommandNamesIt(t *testing.T) {
 		}
 	}
 }
+
+// A bad flag is one line on stderr and exit 2, never the help on stdout
+// (`mosc render --opneshift 4.20 > bundle.yaml` wrote the help into the file).
+func TestUsageErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"render", "--opneshift", "4.20"}, "error: unknown flag --opneshift; did you mean --openshift? (see mosc render --help)\n"},
+		{[]string{"render", "--openshift"}, "error: --openshift needs a value (see mosc render --help)\n"},
+		{[]string{"--bogus"}, "error: unknown flag --bogus (see mosc --help)\n"},
+		{[]string{"profiles", "show", "--profile", "x", "4.20"}, "error: unknown flag --profile; did you mean --profiles? (see mosc profiles show --help)\n"},
+		{[]string{"apply", "--token-ttl", "3x"}, `error: --token-ttl: invalid value "3x": want a duration such as 720h, 90m or 30s (see mosc apply --help)` + "\n"},
+		{[]string{"render", "-x"}, "error: unknown flag -x (see mosc render --help)\n"},
+	} {
+		out, errOut, code := runCLI(t, tc.args...)
+		if code != exitError || out != "" || errOut != tc.want {
+			t.Errorf("%q: exit %d\nstdout %q\nstderr %q\nwant   %q", tc.args, code, out, errOut, tc.want)
+		}
+	}
+	if out, _, code := runCLI(t, "--version"); code != 0 || !strings.HasPrefix(out, "mosc version ") {
+		t.Errorf("--version: exit %d, %q", code, out)
+	}
+}
+
+func TestEditDistance(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		want int
+	}{{"", "", 0}, {"openshift", "opneshift", 2}, {"profile", "profiles", 1}, {"a", "bc", 2}} {
+		if got := editDistance(tc.a, tc.b); got != tc.want {
+			t.Errorf("editDistance(%q, %q) = %d, want %d", tc.a, tc.b, got, tc.want)
+		}
+	}
+}
