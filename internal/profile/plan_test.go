@@ -319,6 +319,21 @@ func TestResolveVariantsAndOptions(t *testing.T) {
 				t.Errorf("%s:\n got %v\nwant %s", tc.line, err, dir+tc.want)
 			}
 		}
+
+		// An EPEL key without an EPEL mirror is never used: say so.
+		s, err = DecodeSite(filepath.Join(dir, "mosc.yaml"), []byte(siteDoc("spec:", "  openshift: \"4.20\"", "  repos:", "    gpgKeys:", "      epel: keys/doca.asc")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err = c.Resolve(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantWarn := []Warning{{Where: filepath.Join(dir, "mosc.yaml") + ":7:13", Field: "spec.repos.gpgKeys.epel",
+			Message: "ignored: EPEL is installed from the epel-release package with its own key; the key applies only with spec.repos.mirrors.epel"}}
+		if !cmp.Equal(p.Warnings, wantWarn) || len(p.GPGKeys) != 0 {
+			t.Errorf("epel key without mirror: warnings %v, keys %v", p.Warnings, p.GPGKeys)
+		}
 	})
 
 	t.Run("tech preview releases warn", func(t *testing.T) {

@@ -360,6 +360,11 @@ func (r *resolver) mirrors(stacks []*resolvedStack, plat *Platform) {
 		if len(stacks) > 0 && plat != nil && !known[id] {
 			r.fail(path, "no repository %q to set a key for; known: %s", id, knownList(sortedKeys(known)))
 		}
+		if id == EPELRepoID && m[EPELRepoID] == "" {
+			// Without a mirror EPEL comes from the epel-release package,
+			// which brings its own repo file and key: this key is never read.
+			r.warn(path, "ignored: EPEL is installed from the epel-release package with its own key; the key applies only with spec.repos.mirrors.epel")
+		}
 	}
 	for i := range stacks {
 		if u, ok := m[stacks[i].stack.Spec.Repo.ID]; ok {
