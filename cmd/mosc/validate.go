@@ -83,7 +83,7 @@ func runValidate(c *cli.Context) error {
 		}
 		what = path
 	} else {
-		if f := c.String("file"); f != "" {
+		if f := c.String("file"); f != "" && f != "-" {
 			if _, err := os.Stat(f); err != nil {
 				return failWith(exitError, fmt.Errorf("-f: %v", err)) // unreadable input, not an invalid one
 			}

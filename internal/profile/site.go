@@ -2,6 +2,7 @@ package profile
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -126,8 +127,23 @@ func NewSite() *Site {
 	return &Site{APIVersion: APIVersion, Kind: KindSite, pos: map[string]Pos{}, origin: map[string]string{}}
 }
 
-// LoadSite reads and strictly decodes a site file.
+// StdinName names the site file read from standard input (-f -) in errors.
+const StdinName = "<stdin>"
+
+// siteStdin is where -f - reads from; tests replace it.
+var siteStdin io.Reader = os.Stdin
+
+// LoadSite reads and strictly decodes a site file ("-": standard input).
 func LoadSite(path string) (*Site, error) {
+	if path == "-" {
+		// `mosc init -o - --openshift 4.20 | mosc render -f -`; relative paths
+		// in it (gpgKeys, pushAuthFile) are relative to the working directory.
+		data, err := io.ReadAll(siteStdin)
+		if err != nil {
+			return nil, ErrorList{{File: StdinName, Message: fmt.Sprintf("reading site file: %v", err)}}
+		}
+		return DecodeSite(StdinName, data)
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, ErrorList{{File: path, Flag: "", Message: fmt.Sprintf("reading site file: %v", unwrapPathErr(err))}}

@@ -1,6 +1,7 @@
 package profile
 
 import (
+	"io"
 	"strings"
 	"testing"
 )
@@ -183,5 +184,19 @@ func TestOverrideRemembersFlags(t *testing.T) {
 	n.DefaultOpenShift("4.21.3", "cluster version")
 	if n.Spec.OpenShift != "4.21.3" || n.SetBy("spec.openshift") != "cluster version" {
 		t.Errorf("DefaultOpenShift on an empty site: %q %q", n.Spec.OpenShift, n.SetBy("spec.openshift"))
+	}
+}
+
+// -f - reads the site file from standard input; errors name <stdin>.
+func TestLoadSiteStdin(t *testing.T) {
+	defer func(r io.Reader) { siteStdin = r }(siteStdin)
+	siteStdin = strings.NewReader(siteDoc("spec:", "  openshift: \"4.20\"", "  pool: master"))
+	s, err := LoadSite("-")
+	if err != nil || s.Spec.Pool != "master" || s.File != StdinName {
+		t.Fatalf("LoadSite(-): %v %+v", err, s)
+	}
+	siteStdin = strings.NewReader(siteDoc("spec:", "  pools: master"))
+	if _, err := LoadSite("-"); err == nil || !strings.HasPrefix(err.Error(), `<stdin>:4:3: spec.pools: unknown field "pools"`) {
+		t.Errorf("error: %v", err)
 	}
 }
