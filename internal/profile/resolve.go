@@ -225,6 +225,12 @@ type resolvedStack struct {
 func (r *resolver) stacks(rel *ReleaseInfo, plat *Platform) []*resolvedStack {
 	refs := r.s.Spec.Stacks
 	if len(refs) == 0 {
+		if r.explicitlyEmpty("spec.stacks", "") {
+			// `stacks: []` reads as "no stack"; layering the default
+			// instead would surprise.
+			r.fail("spec.stacks", "empty: list at least one stack (leave the field out for the default, %s); known: %s", DefaultStack, knownList(r.c.stackNames()))
+			return nil
+		}
 		refs = []StackRef{{Name: DefaultStack}}
 	}
 	var out []*resolvedStack

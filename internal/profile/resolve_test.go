@@ -28,6 +28,8 @@ func TestResolveErrors(t *testing.T) {
 	}{
 		{"unknown stack in file", siteDoc("spec:", "  openshift: \"4.20\"", "  stacks:", "  - name: doca-9.9"),
 			Overrides{}, []string{`mosc.yaml:6:5: spec.stacks[0]: unknown stack "doca-9.9"; known: doca-2.9, doca-3.2, doca-3.3`}},
+		{"empty stack list in file", siteDoc("spec:", "  openshift: \"4.20\"", "  stacks: []"),
+			Overrides{}, []string{`mosc.yaml:5:11: spec.stacks: empty: list at least one stack (leave the field out for the default, doca-3.3); known: doca-2.9, doca-3.2, doca-3.3`}},
 		{"unknown stack from flag", "", Overrides{OpenShift: "4.20", Stacks: []string{"doca-9.9"}},
 			[]string{`--stack: unknown stack "doca-9.9"; known: doca-2.9, doca-3.2, doca-3.3`}},
 		{"empty stack name from flag", "", Overrides{OpenShift: "4.20", Stacks: []string{":ovs"}},
