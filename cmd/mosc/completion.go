@@ -112,6 +112,9 @@ func completeArgs(app *cli.App, words []string, w io.Writer) {
 		}
 	case strings.HasPrefix(cur, "-"):
 		candidates = flagNames(flags)
+		if cmd == nil {
+			candidates = append(candidates, "--version") // added by urfave/cli at run time
+		}
 	case strings.HasPrefix(prev, "-") && prev != "-" && prev != "--" && !strings.Contains(prev, "="):
 		if f := findFlag(flags, strings.TrimLeft(prev, "-")); f != nil && flagTakesValue(f) {
 			candidates = flagValues(f, profileDirs)

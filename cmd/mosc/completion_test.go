@@ -26,6 +26,7 @@ func TestCompletionCandidatesTable(t *testing.T) {
 		{"command prefix", []string{"re"}, []string{"remove", "render"}},
 		{"subcommands", []string{"profiles", ""}, []string{"list", "show", "matrix"}},
 		{"flag prefix", []string{"render", "--op"}, []string{"--openshift"}},
+		{"top-level flags", []string{"--"}, []string{"--help", "--version"}},
 		{"releases", []string{"render", "--openshift", ""}, []string{"4.16", "4.17", "4.18", "4.19", "4.20", "4.21", "4.22"}},
 		{"release prefix", []string{"validate", "-f", "x.yaml", "--openshift", "4.2"}, []string{"4.20", "4.21", "4.22"}},
 		{"platforms", []string{"init", "--platform", ""}, []string{"rhel9-aarch64", "rhel9-bluefield", "rhel9-x86_64"}},
