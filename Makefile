@@ -7,19 +7,23 @@ PKGS    := ./cmd/... ./internal/... ./profiles/... ./layers/... ./templates/...
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: build test unit e2e bench lint deps demo-cluster golden-update fuzz clean
+.PHONY: build test unit race e2e bench lint deps demo-cluster golden-update fuzz clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/mosc
 
-# Everything: set-up, lint, unit tests, end-to-end tests.
-test: deps lint unit e2e
+# Everything: set-up, lint, unit tests, race detector, end-to-end tests.
+test: deps lint unit race e2e
 
 deps:
 	./hack/install-deps.sh
 
 unit:
 	$(GO) test -count=1 $(PKGS)
+
+# The watcher, checker and simulator are concurrent; their tests run under -race.
+race:
+	$(GO) test -race -count=1 ./internal/... ./e2e/sim/ ./e2e/kubelet/ ./e2e/registry/
 
 e2e: deps
 	$(GO) test -count=1 -timeout 30m ./e2e/...

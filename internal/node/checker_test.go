@@ -43,7 +43,7 @@ func newFakeNode(t *testing.T, answer func(p *corev1.Pod) (msg string, ok bool))
 				if _, err := f.kube.CoreV1().Pods(q.Namespace).UpdateStatus(context.Background(), q, metav1.UpdateOptions{}); err != nil {
 					t.Errorf("fake kubelet: %v", err)
 				}
-			}(p)
+			}(p.DeepCopy()) // the tracker mutates p once the reactor returns
 		}
 		return false, nil, nil
 	})

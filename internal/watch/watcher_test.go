@@ -134,7 +134,7 @@ func newFakeCluster(t *testing.T, nodes int, mutate func(*world)) *fakeCluster {
 				}
 				time.Sleep(5 * time.Millisecond)
 			}
-		}(p)
+		}(p.DeepCopy()) // the tracker mutates p once the reactor returns
 		return false, nil, nil
 	})
 	return f
