@@ -622,3 +622,18 @@ func TestWatchLiveViewOnATerminal(t *testing.T) {
 	}
 	noCheckPods(t, "after the live view")
 }
+
+// With no MachineOSConfig (never applied, or removed) watch has nothing to
+// follow: it says so at once instead of waiting for --timeout; with
+// --wait-for-mosc (a GitOps sync still to come) it waits.
+func TestWatchWithoutMachineOSConfig(t *testing.T) {
+	resetEnv(t)
+	_, stderr, code := runMosc(t, "watch", "--pool", "worker", "--timeout", "2m")
+	if code != 2 || !strings.Contains(stderr, "no MachineOSConfig worker") || !strings.Contains(stderr, "--wait-for-mosc") {
+		t.Errorf("watch without a MOSC: exit %d, stderr:\n%s", code, stderr)
+	}
+	_, stderr, code = runMosc(t, "watch", "--pool", "worker", "--wait-for-mosc", "--timeout", "3s", "-o", "plain")
+	if code != 1 || !strings.Contains(stderr, "timed out") {
+		t.Errorf("watch --wait-for-mosc: exit %d, stderr:\n%s", code, stderr)
+	}
+}

@@ -11,6 +11,8 @@ import (
 
 	"github.com/go-logr/logr"
 	"github.com/urfave/cli/v2"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/klog/v2"
 
 	"github.com/mosc-dev/mosc/internal/cluster"
@@ -32,6 +34,7 @@ const (
 func watchFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.BoolFlag{Name: "logs", Usage: "stream the build pod's image-build container log (to stderr; above the live view on a terminal)"},
+		&cli.BoolFlag{Name: "wait-for-mosc", Usage: "wait for the MachineOSConfig to be created (e.g. by a GitOps sync) instead of failing when it does not exist"},
 		&cli.DurationFlag{Name: "timeout", Value: defaultWatchTimeout, Usage: "give up after this long, naming what is stuck (exit 1)"},
 		&cli.DurationFlag{Name: "stall-warning", Value: defaultStallWarning, Usage: "warn when a phase makes no progress for this long (0: never)"},
 		&cli.BoolFlag{Name: "enable-doca-init", Usage: "on a node where other_config:doca-init is not set, set it and restart openvswitch (one node at a time), then check again"},
@@ -210,6 +213,18 @@ func runWatch(c *cli.Context, plan *profile.Plan) error {
 	moscName := plan.MOSC.Name
 	if moscName == "" {
 		moscName = plan.Pool
+	}
+	// Without a MachineOSConfig there is nothing to follow (say, after
+	// `mosc remove`): fail now rather than at --timeout, 90 minutes on.
+	if !(hasFlag(c, "wait-for-mosc") && c.Bool("wait-for-mosc")) {
+		_, err := clients.MachineConfig.MachineconfigurationV1().MachineOSConfigs().Get(ctx, moscName, metav1.GetOptions{})
+		switch {
+		case apierrors.IsNotFound(err):
+			return failWith(exitError, fmt.Errorf("no MachineOSConfig %s: layering is not enabled on pool %s, so there is nothing to watch; "+
+				"create it with mosc apply (mosc apply --wait follows it), or pass --wait-for-mosc to wait for one applied by GitOps", moscName, plan.Pool))
+		case err != nil && !apierrors.IsForbidden(err):
+			return failWith(exitError, fmt.Errorf("reading MachineOSConfig %s: %w", moscName, err))
+		}
 	}
 	w := &watch.Watcher{
 		Kube: clients.Kube, MachineConfig: clients.MachineConfig, Dynamic: clients.Dynamic, View: view,
