@@ -217,13 +217,11 @@ func runWatch(c *cli.Context, plan *profile.Plan) error {
 	// Without a MachineOSConfig there is nothing to follow (say, after
 	// `mosc remove`): fail now rather than at --timeout, 90 minutes on.
 	if !(hasFlag(c, "wait-for-mosc") && c.Bool("wait-for-mosc")) {
+		// Other errors (unreachable, forbidden) are the watcher's to report.
 		_, err := clients.MachineConfig.MachineconfigurationV1().MachineOSConfigs().Get(ctx, moscName, metav1.GetOptions{})
-		switch {
-		case apierrors.IsNotFound(err):
+		if apierrors.IsNotFound(err) {
 			return failWith(exitError, fmt.Errorf("no MachineOSConfig %s: layering is not enabled on pool %s, so there is nothing to watch; "+
 				"create it with mosc apply (mosc apply --wait follows it), or pass --wait-for-mosc to wait for one applied by GitOps", moscName, plan.Pool))
-		case err != nil && !apierrors.IsForbidden(err):
-			return failWith(exitError, fmt.Errorf("reading MachineOSConfig %s: %w", moscName, err))
 		}
 	}
 	w := &watch.Watcher{
