@@ -902,3 +902,26 @@ func TestApplyNamesLeftovers(t *testing.T) {
 		t.Errorf("apply deleted the old MachineOSConfig: %v", err)
 	}
 }
+
+// The registry PVC's storage class is immutable: a second apply asking for
+// another one is refused before any write, naming both classes and the remedy.
+func TestApplyRefusesStorageClassChange(t *testing.T) {
+	resetCluster(t)
+	_, errOut, code := runMosc(t, "apply", "--wait-registry=false", "--internal-registry", "--storage-class", "lvms-vg1", "--site", "lab")
+	if code != 0 {
+		t.Fatalf("first apply: exit %d\n%s", code, errOut)
+	}
+	ctx := context.Background()
+	before, err := env.Clients.Kube.CoreV1().PersistentVolumeClaims("openshift-image-registry").Get(ctx, "registry-claim", metav1.GetOptions{})
+	must(t, err)
+	out, errOut, code := runMosc(t, "apply", "--wait-registry=false", "--internal-registry", "--storage-class", "gp3-csi", "--site", "lab")
+	if code != 2 || !strings.Contains(errOut, "exists with storage class lvms-vg1; its storage class cannot change to gp3-csi") ||
+		!strings.Contains(errOut, "--storage-class lvms-vg1") {
+		t.Errorf("storage class change: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	after, err := env.Clients.Kube.CoreV1().PersistentVolumeClaims("openshift-image-registry").Get(ctx, "registry-claim", metav1.GetOptions{})
+	must(t, err)
+	if after.ResourceVersion != before.ResourceVersion {
+		t.Errorf("the refused apply changed the PVC (resourceVersion %s -> %s)", before.ResourceVersion, after.ResourceVersion)
+	}
+}

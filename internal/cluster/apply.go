@@ -241,6 +241,30 @@ func (a *Applier) Preflight(ctx context.Context, p *Prepared) error {
 	if _, err := a.c.Kube.CoreV1().Secrets(PullSecretNamespace).Get(ctx, PullSecretName, metav1.GetOptions{}); err != nil {
 		return fmt.Errorf("the cluster pull secret %s/%s: %w", PullSecretNamespace, PullSecretName, err)
 	}
+	if p.registryPVC != nil && p.Plan.Registry != nil {
+		if err := checkRegistryClaim(ctx, a.c, p.Plan.Registry); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkRegistryClaim refuses, before any write, a storage class the existing
+// registry PVC cannot take: spec.storageClassName is immutable once set, and
+// the API server's answer to the apply would be a bare "field is immutable".
+func checkRegistryClaim(ctx context.Context, c *Clients, r *profile.RegistryPlan) error {
+	if r.StorageClass == "" {
+		return nil // the rendered PVC leaves the field alone
+	}
+	pvc, err := c.Kube.CoreV1().PersistentVolumeClaims(RegistryNamespace).Get(ctx, r.ClaimName, metav1.GetOptions{})
+	if err != nil {
+		return nil // absent: apply creates it; other errors surface on the write
+	}
+	if cur := pvc.Spec.StorageClassName; cur != nil && *cur != "" && *cur != r.StorageClass {
+		return fmt.Errorf("persistentvolumeclaim %s/%s exists with storage class %s; its storage class cannot change to %s: "+
+			"use --storage-class %s (spec.registry.storageClass), or delete the claim first (mosc remove --registry; the registry's images go with it)",
+			RegistryNamespace, r.ClaimName, *cur, r.StorageClass, *cur)
+	}
 	return nil
 }
 
