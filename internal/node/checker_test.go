@@ -9,6 +9,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
@@ -36,12 +37,25 @@ func newFakeNode(t *testing.T, answer func(p *corev1.Pod) (msg string, ok bool))
 		f.mu.Unlock()
 		if msg, ok := answer(p); ok {
 			go func(p *corev1.Pod) {
-				time.Sleep(50 * time.Millisecond) // after the checker's list+watch: the fake watch does not replay
 				q := p.DeepCopy()
 				q.Status.Phase = corev1.PodSucceeded
 				q.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: ContainerName, State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{Message: msg}}}}
-				if _, err := f.kube.CoreV1().Pods(q.Namespace).UpdateStatus(context.Background(), q, metav1.UpdateOptions{}); err != nil {
-					t.Errorf("fake kubelet: %v", err)
+				// The fake watch does not replay from a resourceVersion, so one
+				// update made before the checker's watch is up would be lost
+				// (under load, 50 ms is not enough): report until the pod is
+				// deleted, as a kubelet keeps its status current.
+				// NotFound before the first success: the create has not reached
+				// the tracker yet.
+				pods := f.kube.CoreV1().Pods(q.Namespace)
+				created := false
+				for range 400 {
+					time.Sleep(25 * time.Millisecond)
+					_, err := pods.UpdateStatus(context.Background(), q, metav1.UpdateOptions{})
+					if err == nil {
+						created = true
+					} else if created && apierrors.IsNotFound(err) {
+						return
+					}
 				}
 			}(p.DeepCopy()) // the tracker mutates p once the reactor returns
 		}

@@ -13,6 +13,7 @@ import (
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	mcfgfake "github.com/openshift/client-go/machineconfiguration/clientset/versioned/fake"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	kubefake "k8s.io/client-go/kubernetes/fake"
@@ -125,14 +126,20 @@ func newFakeCluster(t *testing.T, nodes int, mutate func(*world)) *fakeCluster {
 			q := p.DeepCopy()
 			q.Status.Phase = corev1.PodSucceeded
 			q.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: node.ContainerName, State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{Message: msg}}}}
-			// The fake clientset's watch does not replay from a resourceVersion:
-			// answer after the checker's list+watch is up, as a kubelet would.
-			time.Sleep(50 * time.Millisecond)
-			for range 50 { // the create may not have reached the tracker yet
-				if _, err := f.kube.CoreV1().Pods(q.Namespace).UpdateStatus(context.Background(), q, metav1.UpdateOptions{}); err == nil {
+			// The fake clientset's watch does not replay from a resourceVersion,
+			// so an update made before the checker's watch is up would be lost
+			// (under load, a fixed delay is not enough): report until the pod
+			// is deleted, as a kubelet keeps its status current. Errors other
+			// than NotFound mean the create has not reached the tracker yet.
+			created := false
+			for range 400 {
+				time.Sleep(25 * time.Millisecond)
+				_, err := f.kube.CoreV1().Pods(q.Namespace).UpdateStatus(context.Background(), q, metav1.UpdateOptions{})
+				if err == nil {
+					created = true
+				} else if created && apierrors.IsNotFound(err) {
 					return
 				}
-				time.Sleep(5 * time.Millisecond)
 			}
 		}(p.DeepCopy()) // the tracker mutates p once the reactor returns
 		return false, nil, nil
