@@ -421,7 +421,9 @@ func poolStatus(p *mcfgv1.MachineConfigPool) PoolStatus {
 // pool's is stale (MCO has yet to start the new build).
 func buildStatus(s Snapshot, pool *mcfgv1.MachineConfigPool) BuildStatus {
 	if s.MOSCObj == nil {
-		return BuildStatus{State: BuildNoMOSC, Message: "MachineOSConfig " + s.MOSC + " does not exist (yet)"}
+		// Never applied, or removed: then the pool's nodes run, or are
+		// reverting to, the stock image.
+		return BuildStatus{State: BuildNoMOSC, Message: "no MachineOSConfig " + s.MOSC + ": layering is not enabled on this pool (its nodes run, or revert to, the stock image)"}
 	}
 	mosc := s.MOSCObj
 	var mosb *mcfgv1.MachineOSBuild

@@ -252,7 +252,8 @@ func TestFailures(t *testing.T) {
 
 func TestBuildSelection(t *testing.T) {
 	w := newWorld()
-	if st := Evaluate(Snapshot{Pool: "worker", MOSC: "worker", Pools: w.pools}); st.Build.State != BuildNoMOSC || st.Phase != PhaseBuild {
+	if st := Evaluate(Snapshot{Pool: "worker", MOSC: "worker", Pools: w.pools}); st.Build.State != BuildNoMOSC || st.Phase != PhaseBuild ||
+		!strings.Contains(st.Build.Message, "layering is not enabled on this pool") {
 		t.Errorf("no MOSC: %+v", st.Build)
 	}
 	// Without the annotation the newest labelled MOSB is used.
