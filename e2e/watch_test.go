@@ -479,7 +479,7 @@ func BenchmarkWatch1000Nodes(b *testing.B) {
 		go inf.Run(stopInf)
 
 		bin := buildMosc(b)
-		cmd := exec.Command(bin, "watch", "--pool", "worker", "-o", "json", "--timeout", "25m", "--stall-warning", "0", "--enable-doca-init", "--check-parallel", "8")
+		cmd := exec.Command(bin, "watch", "--pool", "worker", "--wait-for-mosc", "-o", "json", "--timeout", "25m", "--stall-warning", "0", "--enable-doca-init", "--check-parallel", "8")
 		cmd.Env = append(os.Environ(), "KUBECONFIG="+proxy.kubeconfig(b))
 		stdout, err := cmd.StdoutPipe()
 		if err != nil {
