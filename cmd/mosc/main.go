@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/mosc-dev/mosc/internal/profile"
 )
 
 // Exit codes, documented in README.
@@ -250,7 +252,7 @@ func closestFlag(flags []cli.Flag, typo string) string {
 	best, bestDist := "", 0
 	for _, f := range flags {
 		for _, n := range f.Names() {
-			d := editDistance(typo, n)
+			d := profile.EditDistance(typo, n)
 			limit := len(n) / 3
 			if limit < 1 {
 				limit = 1
@@ -261,24 +263,4 @@ func closestFlag(flags []cli.Flag, typo string) string {
 		}
 	}
 	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }

@@ -400,7 +400,7 @@ func suggest(name string, fields []fieldInfo) string {
 	best, bestDist := "", 3
 	for _, f := range fields {
 		names = append(names, f.name)
-		dist := editDistance(strings.ToLower(name), strings.ToLower(f.name))
+		dist := EditDistance(strings.ToLower(name), strings.ToLower(f.name))
 		if dist < bestDist {
 			best, bestDist = f.name, dist
 		}
@@ -412,8 +412,9 @@ func suggest(name string, fields []fieldInfo) string {
 	return "; known: " + knownList(names)
 }
 
-// editDistance is the Levenshtein distance (short field names only).
-func editDistance(a, b string) int {
+// EditDistance is the Levenshtein distance, for "did you mean" suggestions
+// (field and flag names; inputs over 64 bytes count as 64 apart).
+func EditDistance(a, b string) int {
 	if len(a) > 64 || len(b) > 64 {
 		return 64
 	}
