@@ -94,14 +94,14 @@ func run() int {
 	go playRegistryOperator(ctx, c, logf)
 
 	fmt.Printf(`# OpenShift %s look-alike: kube-apiserver %s + etcd + OpenShift CRDs + simulated MCO.
-# Pools: master (%d nodes), worker (%d nodes). Logs and certificates: %s
+# Pools: master (%s), worker (%s). Logs and certificates: %s
 export KUBECONFIG=%s
 # Test registry (basic auth; push secret %s/%s holds its credentials):
 #   renderedImagePushSpec: %s/openshift-machine-config-operator/os-image:latest
 # The internal registry (image-registry.openshift-image-registry.svc:5000) also works:
 # pushes are checked with a TokenReview of the builder token and stored in the test registry.
 # Ctrl-C stops everything.
-`, *version, harness.KubeVersion, *masters, *workers, c.Dir, c.Kubeconfig, sim.MCONamespace, pushSecret, c.Registry.Host())
+`, *version, harness.KubeVersion, nodes(*masters), nodes(*workers), c.Dir, c.Kubeconfig, sim.MCONamespace, pushSecret, c.Registry.Host())
 
 	select {
 	case <-ctx.Done():
@@ -167,6 +167,13 @@ func registryAvailable(cfg *imageregistryv1.Config) bool {
 		}
 	}
 	return false
+}
+
+func nodes(n int) string {
+	if n == 1 {
+		return "1 node"
+	}
+	return fmt.Sprintf("%d nodes", n)
 }
 
 // orNone maps 0 to the harness's "empty pool" value.
