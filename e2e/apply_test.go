@@ -776,6 +776,10 @@ func TestApplyAdoptsWalkthrough(t *testing.T) {
 	}
 	noSecretsIn(t, oldToken, out, errOut)
 
+	// Taking over changes the MachineOSConfig and adds a MachineConfig of a
+	// layered pool: apply pauses the pool and waits for the MCO to render, so
+	// from here the MCO must run, as on a real cluster.
+	startSim(t, sim.Faults{BuildDuration: 1500 * time.Millisecond})
 	out, errOut, code = runMosc(t, append(args, "--force-conflicts")...)
 	if code != 0 {
 		t.Fatalf("apply --force-conflicts: exit %d\n%s\n%s", code, out, errOut)
@@ -784,6 +788,9 @@ func TestApplyAdoptsWalkthrough(t *testing.T) {
 		if a := actions(t, out)[ref]; a != "configured" {
 			t.Errorf("%s %q; want configured", ref, a)
 		}
+	}
+	if !strings.Contains(errOut, "machineconfigpool/master paused while mosc writes its MachineConfigs and MachineOSConfig") || !strings.Contains(errOut, "machineconfigpool/master unpaused") {
+		t.Errorf("apply changing the MachineOSConfig and a MachineConfig did not pause the pool:\n%s", errOut)
 	}
 	newToken := pushToken(t)
 	if newToken == oldToken {

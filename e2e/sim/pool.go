@@ -51,7 +51,8 @@ func (s *Simulator) reconcilePool(ctx context.Context, name string) (time.Durati
 	if err != nil {
 		return 0, err
 	}
-	if changed, err := s.render(ctx, pool); err != nil || changed {
+	changed, renderIn, err := s.render(ctx, pool)
+	if err != nil || changed {
 		return 0, err // the pool update comes back as an event
 	}
 	tgt, buildCond, err := s.reconcileBuild(ctx, pool)
@@ -73,6 +74,9 @@ func (s *Simulator) reconcilePool(ctx context.Context, name string) (time.Durati
 	if err != nil {
 		return 0, err
 	}
+	if renderIn > 0 && (after == 0 || renderIn < after) {
+		after = renderIn
+	}
 	return after, s.updatePoolStatus(ctx, pool, members, tgt, buildCond)
 }
 
@@ -90,20 +94,46 @@ func nodeLess(a, b string) bool {
 }
 
 // render plays the render controller: a pool's spec.configuration names the
-// rendered MachineConfig of its current source MachineConfigs.
-func (s *Simulator) render(ctx context.Context, pool *mcfgv1.MachineConfigPool) (bool, error) {
+// rendered MachineConfig of its current source MachineConfigs. Like the real
+// one it renders renderDelay after the MachineConfigs change, not at once
+// (openshift/machine-config-operator, release-4.16 … release-4.22,
+// pkg/controller/render/render_controller.go: renderDelay = 5 * time.Second,
+// enqueueDefault → enqueueAfter(pool, renderDelay)), while the node and build
+// controllers act on a MachineOSConfig change at once: so deleting a
+// MachineOSConfig and then a MachineConfig rolls every node twice unless the
+// pool is paused in between. It returns how long until a pending render is due.
+func (s *Simulator) render(ctx context.Context, pool *mcfgv1.MachineConfigPool) (bool, time.Duration, error) {
 	all, err := s.mcs.List(labels.Everything())
 	if err != nil {
-		return false, err
+		return false, 0, err
 	}
 	sources := SourceConfigs(pool, all)
 	if len(sources) == 0 {
-		return false, nil
+		return false, 0, nil
 	}
 	want := RenderedConfigName(pool.Name, sources)
+	s.mu.Lock()
 	if pool.Spec.Configuration.Name == want {
-		return false, nil
+		delete(s.renderPending, pool.Name)
+		s.mu.Unlock()
+		return false, 0, nil
 	}
+	delay := s.opts.RenderDelay
+	if delay == 0 {
+		delay = DefaultRenderDelay
+	}
+	since, ok := s.renderPending[pool.Name]
+	if !ok {
+		since = time.Now()
+		s.renderPending[pool.Name] = since
+	}
+	left := delay - time.Since(since)
+	if left > 0 {
+		s.mu.Unlock()
+		return false, left, nil
+	}
+	delete(s.renderPending, pool.Name)
+	s.mu.Unlock()
 	sort.Slice(sources, func(i, j int) bool { return sources[i].Name < sources[j].Name })
 	var refs []corev1.ObjectReference
 	for _, mc := range sources {
@@ -121,17 +151,17 @@ func (s *Simulator) render(ctx context.Context, pool *mcfgv1.MachineConfigPool) 
 		Spec: *last.DeepCopy(),
 	}
 	if _, err := s.c.MachineConfig.MachineconfigurationV1().MachineConfigs().Create(ctx, rmc, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-		return false, fmt.Errorf("create rendered MachineConfig %s: %w", want, err)
+		return false, 0, fmt.Errorf("create rendered MachineConfig %s: %w", want, err)
 	}
 	patch, _ := json.Marshal(map[string]any{"spec": map[string]any{"configuration": mcfgv1.MachineConfigPoolStatusConfiguration{
 		ObjectReference: corev1.ObjectReference{Kind: "MachineConfig", APIVersion: "machineconfiguration.openshift.io/v1", Name: want},
 		Source:          refs,
 	}}})
 	if _, err := s.c.MachineConfig.MachineconfigurationV1().MachineConfigPools().Patch(ctx, pool.Name, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
-		return false, fmt.Errorf("update pool %s configuration: %w", pool.Name, err)
+		return false, 0, fmt.Errorf("update pool %s configuration: %w", pool.Name, err)
 	}
 	s.opts.Logf("sim: pool %s rendered %s", pool.Name, want)
-	return true, nil
+	return true, 0, nil
 }
 
 func refNames(refs []corev1.ObjectReference) []string {

@@ -75,10 +75,19 @@ type Options struct {
 	RegistryAuth authn.Authenticator
 	// Logf receives one line per simulated event (nil discards).
 	Logf func(format string, args ...any)
+	// RenderDelay is how long the render controller waits after a
+	// MachineConfig change before it re-renders a pool (0: DefaultRenderDelay;
+	// the real one waits 5 s).
+	RenderDelay time.Duration
 	// RegistryRollout is how long the image registry operator takes to roll
 	// the registry out (0: 500 ms). See RegistryOperator.
 	RegistryRollout time.Duration
 }
+
+// DefaultRenderDelay is the simulator's render delay: shorter than the
+// MCO's 5 s to keep tests quick, long enough that a MachineOSConfig change
+// is acted on before a MachineConfig change made right after it.
+const DefaultRenderDelay = time.Second
 
 // InternalRegistryHost is the in-cluster address of OpenShift's image registry.
 const InternalRegistryHost = "image-registry.openshift-image-registry.svc:5000"
@@ -94,7 +103,8 @@ type Simulator struct {
 	steps         map[string]time.Time          // node → when it entered its current state
 	deleted       map[types.UID]bool            // MOSBs we deleted (the cache may lag)
 	rejected      []string
-	buildFailures map[string]int // MOSB → consecutive errors, for back-off
+	buildFailures map[string]int       // MOSB → consecutive errors, for back-off
+	renderPending map[string]time.Time // pool → when its MachineConfigs changed, not rendered yet
 	ready         chan struct{}
 
 	queue workqueue.TypedRateLimitingInterface[string]
@@ -116,7 +126,7 @@ func New(clients *cluster.Clients, opts Options) *Simulator {
 		opts.Logf = func(string, ...any) {}
 	}
 	return &Simulator{c: clients, opts: opts, faults: opts.Faults, builds: map[string]context.CancelFunc{},
-		steps: map[string]time.Time{}, deleted: map[types.UID]bool{}, buildFailures: map[string]int{}, ready: make(chan struct{})}
+		steps: map[string]time.Time{}, deleted: map[types.UID]bool{}, buildFailures: map[string]int{}, renderPending: map[string]time.Time{}, ready: make(chan struct{})}
 }
 
 // SetFaults replaces the injected faults; running builds read them when they end.

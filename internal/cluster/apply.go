@@ -77,6 +77,9 @@ type ApplyOptions struct {
 	// DiscardRegistryImages replaces the storage of a registry that already
 	// has some (DiscardImagesFlag); without it such a registry is used as it is.
 	DiscardRegistryImages bool
+	// RenderTimeout bounds the wait for the render controller before a pool
+	// paused around a multi-object change is unpaused (DefaultRenderTimeout).
+	RenderTimeout time.Duration
 	// Out gets one line per object ("configmap/x created"); Log gets progress
 	// and warnings. Neither ever sees a credential.
 	Out, Log io.Writer
@@ -355,6 +358,23 @@ func (a *Applier) Apply(ctx context.Context, p *Prepared) ([]Result, error) {
 	if err != nil {
 		return results, err
 	}
+	// More than one object that rolls the pool (MachineConfigs, the
+	// MachineOSConfig) changing at once: pause the pool around the writes so
+	// its nodes update once, to the end state (pause.go).
+	hold, wantMC, err := a.pauseForApply(ctx, p)
+	if err != nil {
+		if hold != nil {
+			_ = hold.release(ctx)
+		}
+		return results, err
+	}
+	if hold != nil {
+		defer func() {
+			if rerr := hold.release(ctx); rerr != nil {
+				fmt.Fprintf(a.opts.Log, "error: %v\n", rerr)
+			}
+		}()
+	}
 	for _, o := range p.objects {
 		var r Result
 		var err error
@@ -368,7 +388,86 @@ func (a *Applier) Apply(ctx context.Context, p *Prepared) ([]Result, error) {
 		}
 		emit(r)
 	}
+	if hold != nil {
+		if err := hold.waitRendered(ctx, nil, wantMC, a.renderTimeout()); err != nil {
+			return results, fmt.Errorf("%w; the pool is unpaused anyway, so its nodes may update twice", err)
+		}
+	}
 	return results, nil
+}
+
+func (a *Applier) renderTimeout() time.Duration {
+	if a.opts.RenderTimeout > 0 {
+		return a.opts.RenderTimeout
+	}
+	return DefaultRenderTimeout
+}
+
+// pauseForApply pauses the plan's pool when its MachineOSConfig already
+// exists and more than one of its MachineConfigs and MachineOSConfig would
+// change spec (judged client-side, as --dry-run=client does): the node
+// controller acts on the MachineOSConfig at once, the render controller 5 s
+// later, so an existing build that matches the new spec (MCO reuses a
+// MachineOSBuild of the same name) would roll out before the MachineConfig
+// change and then again after it. A first apply needs no pause: the pool
+// waits for its first build, which starts from the config rendered with the
+// new MachineConfigs. It returns the hold (nil when nothing was paused) and,
+// per pool, the new MachineConfigs the render must include before unpausing.
+func (a *Applier) pauseForApply(ctx context.Context, p *Prepared) (*poolHold, map[string][]string, error) {
+	changing := 0
+	mcSpecChanged := false
+	moscExists := false
+	var created []string
+	for _, o := range p.objects {
+		k := o.obj.GetKind()
+		if o.gvr.Group != "machineconfiguration.openshift.io" || (k != "MachineConfig" && k != "MachineOSConfig") {
+			continue
+		}
+		live, err := a.resource(o.gvr, "").Get(ctx, o.obj.GetName(), metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			live = nil
+		} else if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", refOf(o.obj, o.gvr), err)
+		}
+		if k == "MachineOSConfig" && live != nil {
+			moscExists = true
+		}
+		want, _, _ := unstructured.NestedFieldNoCopy(o.obj.Object, "spec")
+		b, _ := json.Marshal(map[string]any{"spec": want})
+		if clientChange(b, live) == "unchanged" {
+			continue // labels alone roll nothing
+		}
+		changing++
+		if k == "MachineConfig" {
+			if live == nil {
+				created = append(created, o.obj.GetName())
+			} else {
+				mcSpecChanged = true // same source names, new content: wait for a new rendered name
+			}
+		}
+	}
+	if !moscExists || changing < 2 || a.opts.DryRun == DryRunServer {
+		return nil, nil, nil
+	}
+	before := ""
+	if mcSpecChanged {
+		pool, err := a.c.MachineConfig.MachineconfigurationV1().MachineConfigPools().Get(ctx, p.Plan.Pool, metav1.GetOptions{})
+		if err != nil {
+			return nil, nil, fmt.Errorf("machineconfigpool %s: %w", p.Plan.Pool, err)
+		}
+		before = pool.Spec.Configuration.Name
+	}
+	h, err := holdPools(ctx, a.c, []string{p.Plan.Pool}, a.opts.DryRun, a.opts.Log, "writes its MachineConfigs and MachineOSConfig")
+	if err != nil {
+		return h, nil, err
+	}
+	if len(h.paused) == 0 && len(h.kept) == 0 {
+		return nil, nil, nil
+	}
+	if before != "" {
+		h.renderedBefore = map[string]string{p.Plan.Pool: before}
+	}
+	return h, map[string][]string{p.Plan.Pool: created}, nil
 }
 
 // applySecrets writes the push secret (a builder token minted only when the

@@ -177,6 +177,10 @@ func RemoveNeeds(kinds []RemoveKind, registry bool) []Permission {
 			ps = append(ps, Permission{Verb: v, Group: k.GVR.Group, Resource: k.GVR.Resource, Namespace: k.Namespace})
 		}
 	}
+	// Pools are paused around the deletes (pause.go).
+	for _, v := range []string{"list", "get", "patch"} {
+		ps = append(ps, Permission{Verb: v, Group: "machineconfiguration.openshift.io", Resource: "machineconfigpools"})
+	}
 	if registry {
 		ps = append(ps,
 			Permission{Verb: "get", Resource: "configmaps", Namespace: RegistryNamespace, Name: RegistryRecordName},

@@ -89,9 +89,19 @@ func TestRemoveNeeds(t *testing.T) {
 		if p.Namespace == RegistryNamespace || p.Resource == "configs" {
 			t.Errorf("remove without --registry needs %s", p)
 		}
-		if p.Verb != "list" && p.Verb != "delete" {
+		// get/patch only on pools, which remove pauses around the deletes.
+		if p.Verb != "list" && p.Verb != "delete" && p.Resource != "machineconfigpools" {
 			t.Errorf("unexpected verb in %s", p)
 		}
+	}
+	var pause int
+	for _, p := range without {
+		if p.Resource == "machineconfigpools" && (p.Verb == "get" || p.Verb == "patch") {
+			pause++
+		}
+	}
+	if pause != 2 {
+		t.Errorf("remove does not ask for get+patch on machineconfigpools: %v", without)
 	}
 	with := RemoveNeeds(RemoveKinds, true)
 	var sawPatch bool

@@ -7,8 +7,10 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/mosc-dev/mosc/internal/profile"
+	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -51,6 +53,10 @@ type RemoveOptions struct {
 	Registry bool
 	DryRun   DryRun
 	Out, Log io.Writer
+	// RenderTimeout bounds the wait for the pools to be re-rendered without
+	// the deleted MachineConfigs before they are unpaused (default
+	// DefaultRenderTimeout).
+	RenderTimeout time.Duration
 }
 
 // servedKinds drops the kinds the cluster does not serve (v1alpha1 MOSC on
@@ -79,6 +85,9 @@ func Remove(ctx context.Context, c *Clients, mapper meta.RESTMapper, o RemoveOpt
 	}
 	if o.Log == nil {
 		o.Log = io.Discard
+	}
+	if o.RenderTimeout == 0 {
+		o.RenderTimeout = DefaultRenderTimeout
 	}
 	if mapper == nil {
 		mapper = NewMapper(c)
@@ -145,10 +154,52 @@ func Remove(ctx context.Context, c *Clients, mapper meta.RESTMapper, o RemoveOpt
 		fmt.Fprintln(o.Out, r.String())
 		results = append(results, r)
 	}
+	// Pause the pools whose MachineOSConfig or MachineConfigs go, so each
+	// node reverts once (see pause.go); unpause whatever happens next.
+	ros := make([]removeObj, len(objs))
+	for i := range objs {
+		ros[i] = removeObj{obj: &objs[i].obj, kind: objs[i].kind}
+	}
+	hold, gone, err := pauseForRemove(ctx, c, ros, o)
+	if err != nil {
+		if hold != nil {
+			if rerr := hold.release(ctx); rerr != nil {
+				err = fmt.Errorf("%w; %v", err, rerr)
+			}
+		}
+		return nil, err
+	}
+	released := false
+	release := func(waitRender bool) error {
+		if released {
+			return nil
+		}
+		released = true
+		var werr error
+		if waitRender {
+			werr = hold.waitRendered(ctx, gone, nil, o.RenderTimeout)
+			if werr != nil {
+				werr = fmt.Errorf("%w; the pool is unpaused anyway, so its nodes may update twice", werr)
+			}
+		}
+		if rerr := hold.release(ctx); rerr != nil {
+			if werr != nil {
+				return fmt.Errorf("%v; %w", werr, rerr)
+			}
+			return rerr
+		}
+		return werr
+	}
+	defer func() { _ = release(false) }()
 	var registryKept []string
 	restored := false
 	for _, f := range objs {
 		ref := refOf(&f.obj, f.kind.GVR)
+		if f.kind.Registry && !released {
+			if err := release(true); err != nil {
+				return results, err
+			}
+		}
 		if f.kind.Registry {
 			if !o.Registry {
 				registryKept = append(registryKept, ref)
@@ -178,6 +229,9 @@ func Remove(ctx context.Context, c *Clients, mapper meta.RESTMapper, o RemoveOpt
 		}
 		emit(Result{Ref: ref, Action: "deleted", DryRun: o.DryRun})
 	}
+	if err := release(true); err != nil {
+		return results, err
+	}
 	if len(results) == 0 {
 		// As kubectl's "No resources found": say so, on stderr.
 		what := "no objects labelled " + sel
@@ -196,6 +250,53 @@ func Remove(ctx context.Context, c *Clients, mapper meta.RESTMapper, o RemoveOpt
 		}
 	}
 	return results, nil
+}
+
+// removeObj is one object remove found, with its kind.
+type removeObj struct {
+	obj  *unstructured.Unstructured
+	kind RemoveKind
+}
+
+// pauseForRemove pauses the pools of the MachineOSConfigs and
+// MachineConfigs about to be deleted and returns, per pool, the
+// MachineConfigs whose deletion the render controller must see before the
+// pool is unpaused.
+func pauseForRemove(ctx context.Context, c *Clients, objs []removeObj, o RemoveOptions) (*poolHold, map[string][]string, error) {
+	gone := map[string][]string{}
+	affected := map[string]bool{}
+	var poolList []mcfgv1.MachineConfigPool
+	listed := false
+	for _, f := range objs {
+		switch {
+		case f.kind.MOSC:
+			if p, _, _ := unstructured.NestedString(f.obj.Object, "spec", "machineConfigPool", "name"); p != "" {
+				affected[p] = true
+			}
+		case f.kind.GVR.Resource == "machineconfigs":
+			if !listed {
+				l, err := c.MachineConfig.MachineconfigurationV1().MachineConfigPools().List(ctx, metav1.ListOptions{})
+				if err != nil {
+					return nil, nil, fmt.Errorf("listing machineconfigpools: %w", err)
+				}
+				poolList, listed = l.Items, true
+			}
+			for _, p := range poolsOfMachineConfig(poolList, f.obj.GetLabels()) {
+				affected[p] = true
+				gone[p] = append(gone[p], f.obj.GetName())
+			}
+		}
+	}
+	if len(affected) == 0 {
+		return &poolHold{c: c, log: o.Log, dry: o.DryRun}, gone, nil
+	}
+	names := make([]string, 0, len(affected))
+	for p := range affected {
+		names = append(names, p)
+	}
+	sort.Strings(names)
+	h, err := holdPools(ctx, c, names, o.DryRun, o.Log, "deletes its MachineOSConfig and MachineConfigs")
+	return h, gone, err
 }
 
 // siteSelector demands both labels: managed-by=mosc and the site label (one
