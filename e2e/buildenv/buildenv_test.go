@@ -239,7 +239,7 @@ func TestNegativeFixtures(t *testing.T) {
 			want: []string{`Status code: 404 for http://127\.0\.0\.1:\d+/public/repo/doca/3\.3\.0/rhel9\.6/x86_64/repodata/repomd\.xml`}},
 		{name: "weak deps bring stock OVS back", f: buildenv.Fixtures{WeakDepOVS: true},
 			script: "rpm-ostree override remove openvswitch3.5 >/dev/null && dnf install -y doca-openvswitch >/dev/null && rpm -q openvswitch3.5 doca-openvswitch",
-			want: []string{`(?m)^openvswitch3\.5-3\.5\.0-99\.el9fdp\.x86_64$`, `(?m)^doca-openvswitch-`}},
+			want:   []string{`(?m)^openvswitch3\.5-3\.5\.0-99\.el9fdp\.x86_64$`, `(?m)^doca-openvswitch-`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env := healthy
