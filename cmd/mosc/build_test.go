@@ -32,7 +32,6 @@ func TestBuildUsageErrors(t *testing.T) {
 		{"unknown stream", []string{"build", "--release-image", "quay.io/x/y:1", "--stream", "rhel-coreos-11"}, `--stream: unknown OS image tag "rhel-coreos-11"; known: rhel-coreos, rhel-coreos-10`},
 		{"bad reference", []string{"build", "--base-image", "UPPER/case:ref"}, "--base-image: "},
 		{"empty tag", []string{"build", "--base-image", "x", "--tag", ""}, "--tag: must not be empty"},
-		{"argument", []string{"build", "worker"}, `build takes no arguments, got "worker"`},
 		{"bad plan flag", []string{"build", "--base-image", "x", "--stack", "doca-9.9"}, "doca-9.9"},
 		{"pull secret not JSON", []string{"build", "--base-image", "x", "--registry-config", notJSON}, "--registry-config " + notJSON + ": not a valid dockerconfigjson document"},
 	}
@@ -156,6 +155,35 @@ func TestGateBuildUsage(t *testing.T) {
 	}{
 		{[]string{"gate", "--openshift", "4.20", "--to", "4.21.3", "--offline", "--build"}, "--build: builds pull the target's base image; it cannot run with --offline"},
 		{[]string{"gate", "--openshift", "4.20", "--to", "4.21.3", "--offline", "--base-image", "x"}, "--base-image: only used with --build"},
+	} {
+		_, errOut, code := runCLI(t, tc.args...)
+		if code != exitError || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", tc.args, code, errOut, tc.want)
+		}
+	}
+}
+
+// mosc build PATH builds manifests as they are on disk (e.g. edited in git).
+func TestBuildPathDryRun(t *testing.T) {
+	noCluster(t)
+	dir := filepath.Join(t.TempDir(), "manifests")
+	if _, errOut, code := runCLI(t, "render", "--openshift", "4.21", "--stack", "doca-3.2:ovs", "--pool", "worker", "-o", dir); code != exitOK {
+		t.Fatalf("render: %s", errOut)
+	}
+	out, errOut, code := runCLI(t, "build", dir, "--base-image", "example.com/rhcos:4.21", "--dry-run")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, "FROM example.com/rhcos:4.21 AS configs") || !strings.Contains(out, "\nFROM configs AS final\n") || !strings.Contains(out, "doca-openvswitch") {
+		t.Errorf("wrapper of the manifests:\n%s", out)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"build", dir, "--openshift", "4.20", "--base-image", "x"}, "--openshift: plan flags do not apply when building PATH"},
+		{[]string{"build", filepath.Join(dir, "nope"), "--base-image", "x"}, "no such file or directory"},
+		{[]string{"build", dir, dir, "--base-image", "x"}, "build takes at most one PATH, got 2"},
 	} {
 		_, errOut, code := runCLI(t, tc.args...)
 		if code != exitError || !strings.Contains(errOut, tc.want) {
