@@ -100,8 +100,8 @@ rpm --eval '%_dbpath'
 rpm -q --qf '%{NAME}-%{VERSION}-%{RELEASE}\n' openvswitch3.5 libibverbs rdma-core kernel-core unbound-libs bzip2-libs
 rpm -qf /usr/sbin/ovs-vswitchd
 grep -h '/var/opt' /usr/lib/tmpfiles.d/*.conf
-dnf --version | head -1
-bootc container lint --fatal-warnings`)
+bootc container lint --fatal-warnings
+dnf --version | head -1`)
 	for _, re := range []string{
 		`(?m)^var/opt$`, `(?m)^no-var-opt$`, `(?m)^/usr/share/rpm$`,
 		`(?m)^openvswitch3\.5-3\.5\.0-45\.el9fdp$`, `(?m)^libibverbs-54\.0-1\.el9$`, `(?m)^rdma-core-54\.0-1\.el9$`,
