@@ -92,7 +92,7 @@ func fullPlan() *profile.Plan {
 	p.Node.HWOffload = true
 	p.Node.OtherConfig = map[string]string{"max-idle": "10000", "hw-offload-ct-size": "0"}
 	p.Node.Hugepages = &profile.Hugepages{DefaultSize: "1G", Size: "1G", Count: 16}
-	p.GPGKeys = []profile.GPGKey{{FileName: "GPG-KEY-Mellanox.pub", Armored: "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmQINBF\n-----END PGP PUBLIC KEY BLOCK-----\n"}}
+	p.GPGKeys = []profile.GPGKey{{FileName: "GPG-KEY-Mellanox.pub", Armored: testKey()}}
 	installLayer(p).Params = map[string]any{"extra": []any{"tcpdump", "mstflint"}}
 	return p
 }
@@ -692,4 +692,13 @@ func installLayer(p *profile.Plan) *profile.LayerInvocation {
 		}
 	}
 	panic("plan has no install layer")
+}
+
+// testKey is a real armored public key (render parses every key).
+func testKey() string {
+	b, err := os.ReadFile(filepath.Join("..", "profile", "testdata", "keys", "test-1.asc"))
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
 }
