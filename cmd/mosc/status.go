@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -61,7 +62,8 @@ func runStatus(c *cli.Context) error {
 	}
 	if err := cluster.CheckPermissions(ctx, clients, watch.Needs(watch.NeedsOptions{
 		Status: true, Pool: plan.Pool, MOSC: moscName, MCN: watch.ServesMachineConfigNodes(clients.MachineConfig.Discovery()),
-	})); err != nil {
+	})); errors.As(err, new(*cluster.PermissionError)) {
+		// Other errors (unreachable) are reported by the reads that follow.
 		return failWith(exitError, err)
 	}
 	snap, err := watch.Fetch(ctx, clients.Kube, clients.MachineConfig, plan.Pool, plan.MOSC.Name)

@@ -219,7 +219,8 @@ func runWatch(c *cli.Context, plan *profile.Plan) error {
 	// and name every missing right at once (as apply does).
 	if err := cluster.CheckPermissions(ctx, clients, watch.Needs(watch.NeedsOptions{
 		Pool: plan.Pool, MOSC: moscName, Logs: logs, MCN: watch.ServesMachineConfigNodes(clients.MachineConfig.Discovery()),
-	})); err != nil {
+	})); errors.As(err, new(*cluster.PermissionError)) {
+		// Other errors (unreachable) are reported by the reads that follow.
 		return failWith(exitError, err)
 	}
 	// Without a MachineOSConfig there is nothing to follow (say, after
