@@ -2,7 +2,9 @@ package profile
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -50,6 +52,7 @@ func TestResolveWalkthrough(t *testing.T) {
 		Stacks: []StackInfo{{
 			Name: "doca-3.3", Version: "3.3.0", Variant: "full", Packages: []string{"doca-all"},
 			RepoDistro: "rhel9", RepoBaseURL: "https://linux.mellanox.com/public/repo/doca/3.3.0/rhel9/x86_64/",
+			KernelModules: true,
 		}},
 		Pool: "master",
 		MOSC: MOSCPlan{
@@ -59,23 +62,26 @@ func TestResolveWalkthrough(t *testing.T) {
 		},
 		Registry: &RegistryPlan{ClaimName: "registry-claim", StorageClass: "lvms-vg1", Size: "100Gi", AccessMode: "ReadWriteOnce", Replicas: 1, RolloutStrategy: "Recreate", DefaultRoute: true},
 		RepoFiles: []RepoFile{
-			{FileName: "doca.repo", Repos: []Repo{{ID: "doca", Name: "NVIDIA DOCA 3.3.0", BaseURL: "https://linux.mellanox.com/public/repo/doca/3.3.0/rhel9/x86_64/", Enabled: true, GPGCheck: true, GPGKey: "https://linux.mellanox.com/public/repo/doca/GPG-KEY-Mellanox.pub"}}},
+			{FileName: "doca.repo", Repos: []Repo{{ID: "doca", Name: "NVIDIA DOCA 3.3.0", BaseURL: "https://linux.mellanox.com/public/repo/doca/3.3.0/rhel9/x86_64/", GPGCheck: true, GPGKey: "https://linux.mellanox.com/public/repo/doca/GPG-KEY-Mellanox.pub"}}},
 			{FileName: "centos.repo", Repos: []Repo{
-				{ID: "baseos", Name: "CentOS Stream 9 - BaseOS", BaseURL: "https://mirror.stream.centos.org/9-stream/BaseOS/x86_64/os/", Enabled: true, GPGCheck: true, GPGKey: centosKey},
-				{ID: "appstream", Name: "CentOS Stream 9 - AppStream", BaseURL: "https://mirror.stream.centos.org/9-stream/AppStream/x86_64/os/", Enabled: true, GPGCheck: true, GPGKey: centosKey},
-				{ID: "crb", Name: "CentOS Stream 9 - CRB", BaseURL: "https://mirror.stream.centos.org/9-stream/CRB/x86_64/os/", Enabled: true, GPGCheck: true, GPGKey: centosKey},
+				{ID: "baseos", Name: "CentOS Stream 9 - BaseOS", BaseURL: "https://mirror.stream.centos.org/9-stream/BaseOS/x86_64/os/", GPGCheck: true, GPGKey: centosKey},
+				{ID: "appstream", Name: "CentOS Stream 9 - AppStream", BaseURL: "https://mirror.stream.centos.org/9-stream/AppStream/x86_64/os/", GPGCheck: true, GPGKey: centosKey},
+				{ID: "crb", Name: "CentOS Stream 9 - CRB", BaseURL: "https://mirror.stream.centos.org/9-stream/CRB/x86_64/os/", GPGCheck: true, GPGKey: centosKey},
 			}},
 		},
+		EnableRepos: []string{"doca", "baseos", "appstream", "crb"},
+		Extensions:  []string{ExtensionKernelDevel},
 		Layers: []LayerInvocation{
 			{Name: "epel"},
 			{Name: "build-deps", Params: map[string]any{
-				"packages": []any{"libyaml-devel", "libpcap-devel", "libzip-devel", "libunwind", "jsoncpp", "openssl-devel", "kernel-devel", "kernel-headers"},
-				"upgrade":  []any{"unbound-libs", "unbound", "bzip2-libs", "bzip2-devel"},
+				"packages": []any{"libyaml-devel", "libpcap-devel", "libzip-devel", "libunwind", "jsoncpp", "openssl-devel", "bzip2-devel"},
+				"upgrade":  []any{"unbound-libs", "unbound", "bzip2-libs"},
 			}},
 			{Name: "var-opt"},
 			{Name: "swap-openvswitch"},
 			{Name: "doca-rdma", Params: map[string]any{"repo": "doca", "packages": []any{"libibverbs", "rdma-core"}}},
 			{Name: "install"},
+			{Name: "opt-relocate", Params: map[string]any{"check": []any{"/usr/sbin/ovs-vswitchd"}}},
 			{Name: "cleanup"},
 		},
 		Node:     NodeSettings{DocaInit: true},
@@ -104,7 +110,7 @@ func TestResolveVariantsAndOptions(t *testing.T) {
 		for _, l := range p.Layers {
 			names = append(names, l.Name)
 		}
-		if want := []string{"epel", "build-deps", "var-opt", "swap-openvswitch", "doca-rdma", "install", "cleanup"}; !cmp.Equal(names, want) {
+		if want := []string{"epel", "build-deps", "var-opt", "swap-openvswitch", "doca-rdma", "install", "opt-relocate", "cleanup"}; !cmp.Equal(names, want) {
 			t.Errorf("layers %v, want %v", names, want)
 		}
 		if pk := p.Layers[1].Params["packages"]; cmp.Equal(pk, []any{"libyaml-devel"}) || fmt.Sprint(pk) != "[libyaml libpcap libzip libunwind jsoncpp]" {
@@ -264,9 +270,11 @@ func TestResolveVariantsAndOptions(t *testing.T) {
 
 	t.Run("site GPG keys for disconnected clusters", func(t *testing.T) {
 		dir := t.TempDir()
-		armored := "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmQINBFxyz\n-----END PGP PUBLIC KEY BLOCK-----\n"
-		writeFile(t, dir, "keys/doca.asc", armored)
-		writeFile(t, dir, "keys/centos.asc", strings.Replace(armored, "xyz", "abc", 1))
+		// Real keys (testdata/keys): the key files are parsed, not only grepped.
+		key1, key2 := readTestKey(t, "test-1.asc"), readTestKey(t, "test-2.asc")
+		writeFile(t, dir, "keys/doca.asc", key1)
+		writeFile(t, dir, "keys/centos.asc", key2)
+		writeFile(t, dir, "other/doca-copy.asc", key1)
 		doc := siteDoc("spec:",
 			"  openshift: \"4.20\"",
 			"  repos:",
@@ -274,7 +282,7 @@ func TestResolveVariantsAndOptions(t *testing.T) {
 			"      doca: keys/doca.asc",
 			"      baseos: keys/centos.asc",
 			"      appstream: keys/centos.asc",
-			"      crb: https://mirror.example.com/keys/centos.pub",
+			"      crb: other/doca-copy.asc",
 		)
 		s, err := DecodeSite(filepath.Join(dir, "mosc.yaml"), []byte(doc))
 		if err != nil {
@@ -284,7 +292,8 @@ func TestResolveVariantsAndOptions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := []GPGKey{{FileName: "RPM-GPG-KEY-doca", Armored: armored}, {FileName: "RPM-GPG-KEY-baseos", Armored: strings.Replace(armored, "xyz", "abc", 1)}}
+		// Named after the key (its source file), one file per key.
+		want := []GPGKey{{FileName: "doca.asc", Armored: key1}, {FileName: "centos.asc", Armored: key2}}
 		if !cmp.Equal(p.GPGKeys, want) {
 			t.Errorf("GPGKeys %+v", p.GPGKeys)
 		}
@@ -295,17 +304,24 @@ func TestResolveVariantsAndOptions(t *testing.T) {
 			}
 		}
 		if want := []string{
-			"doca=file:///etc/pki/rpm-gpg/RPM-GPG-KEY-doca",
-			"baseos=file:///etc/pki/rpm-gpg/RPM-GPG-KEY-baseos",
-			"appstream=file:///etc/pki/rpm-gpg/RPM-GPG-KEY-baseos", // same file, one key
-			"crb=https://mirror.example.com/keys/centos.pub",
+			"doca=file:///etc/pki/rpm-gpg/doca.asc",
+			"baseos=file:///etc/pki/rpm-gpg/centos.asc",
+			"appstream=file:///etc/pki/rpm-gpg/centos.asc", // same file, one key
+			"crb=file:///etc/pki/rpm-gpg/doca.asc",         // another file, the same key
 		}; !cmp.Equal(keys, want) {
 			t.Errorf("repo keys %v", keys)
 		}
 
 		writeFile(t, dir, "keys/not-a-key.txt", "hello")
+		// Garbage between the armour lines (issue 9): the armour checksum fails.
+		lines := strings.Split(key1, "\n")
+		lines[3] = "this line is not base64 at all!"
+		writeFile(t, dir, "keys/garbage.asc", strings.Join(lines, "\n"))
+		writeFile(t, dir, "keys/empty-armour.asc", "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\n-----END PGP PUBLIC KEY BLOCK-----\n")
 		for _, tc := range []struct{ line, want string }{
-			{"      doca: keys/not-a-key.txt", "/mosc.yaml:7:13: spec.repos.gpgKeys.doca: keys/not-a-key.txt is not an armored PGP public key (-----BEGIN PGP PUBLIC KEY BLOCK-----)"},
+			{"      doca: keys/not-a-key.txt", "/mosc.yaml:7:13: spec.repos.gpgKeys.doca: keys/not-a-key.txt (repo doca): not an armored PGP public key (-----BEGIN PGP PUBLIC KEY BLOCK-----)"},
+			{"      baseos: keys/garbage.asc", "/mosc.yaml:7:15: spec.repos.gpgKeys.baseos: keys/garbage.asc (repo baseos): " + garbageErr(t, strings.Join(lines, "\n"))},
+			{"      doca: keys/empty-armour.asc", "/mosc.yaml:7:13: spec.repos.gpgKeys.doca: keys/empty-armour.asc (repo doca): " + garbageErr(t, "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\n-----END PGP PUBLIC KEY BLOCK-----\n")},
 			{"      doca: keys/missing.asc", "/mosc.yaml:7:13: spec.repos.gpgKeys.doca: reading GPG key: no such file or directory"},
 			{"      doca: keys", "/mosc.yaml:7:13: spec.repos.gpgKeys.doca: reading GPG key: " + filepath.Join(dir, "keys") + " is not a regular file"},
 			{"      nvidia: keys/doca.asc", "/mosc.yaml:7:15: spec.repos.gpgKeys.nvidia: no repository \"nvidia\" to set a key for; known: appstream, baseos, crb, doca, epel"},
@@ -434,10 +450,24 @@ func checkPlanComplete(t *testing.T, name string, p *Plan) {
 	}
 	for _, f := range p.RepoFiles {
 		for _, r := range f.Repos {
-			if !r.GPGCheck || r.GPGKey == "" || !strings.HasPrefix(r.BaseURL, "https://") || !strings.Contains(r.BaseURL, "/"+pl.RPMArch+"/") && !strings.Contains(r.BaseURL, "/"+pl.DocaArch+"/") {
+			if !strings.HasPrefix(r.BaseURL, "https://") || !strings.Contains(r.BaseURL, "/"+pl.RPMArch+"/") && !strings.Contains(r.BaseURL, "/"+pl.DocaArch+"/") {
+				fail("repo %s/%s %+v", f.FileName, r.ID, r)
+			}
+			// Only the named exception section of the stack's unsigned
+			// packages goes without the check, and offers nothing else.
+			if slices.Contains(p.UnsignedRepos, r.ID) {
+				if r.GPGCheck || r.Extra["includepkgs"] != strings.Join(s.Unsigned, " ") || len(s.Unsigned) == 0 {
+					fail("exception repo %s/%s %+v", f.FileName, r.ID, r)
+				}
+				continue
+			}
+			if !r.GPGCheck || r.GPGKey == "" || !slices.Contains(p.EnableRepos, r.ID) {
 				fail("repo %s/%s %+v", f.FileName, r.ID, r)
 			}
 		}
+	}
+	if s.Variant == "full" && !cmp.Equal(p.Extensions, []string{ExtensionKernelDevel}) || s.Variant == "ovs" && len(p.Extensions) > 0 {
+		fail("extensions %v for variant %s", p.Extensions, s.Variant)
 	}
 	if len(p.Layers) < 5 || p.Layers[len(p.Layers)-1].Name != "cleanup" {
 		fail("layers %+v", p.Layers)
@@ -451,4 +481,23 @@ func checkPlanComplete(t *testing.T, name string, p *Plan) {
 	if p.Secrets.Mode != SecretsNone || p.Site != "default" {
 		fail("secrets %+v site %q", p.Secrets, p.Site)
 	}
+}
+
+func readTestKey(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "keys", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// garbageErr is ParseGPGKey's message for data, which must be an error.
+func garbageErr(t *testing.T, data string) string {
+	t.Helper()
+	_, err := ParseGPGKey([]byte(data))
+	if err == nil {
+		t.Fatalf("ParseGPGKey accepted %q", data)
+	}
+	return err.Error()
 }
