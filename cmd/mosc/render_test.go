@@ -66,7 +66,7 @@ func TestRenderWalkthroughGolden(t *testing.T) {
 		"kind: Config", "claim: registry-claim", "rolloutStrategy: Recreate", "defaultRoute: true", "managementState: Managed",
 		"name: etc-yum-repos-d", "baseurl=https://linux.mellanox.com/public/repo/doca/3.3.0/rhel9/x86_64/", "gpgcheck=1",
 		"name: mosc-doca-init.service", "other_config:doca-init=true",
-		"kind: MachineOSConfig", "imageBuilderType: Job", "name: pull-and-push-secret", "name: push-secret",
+		"kind: MachineOSConfig", "imageBuilderType: Job", "name: push-secret",
 		"renderedImagePushSpec: image-registry.openshift-image-registry.svc:5000/openshift-machine-config-operator/os-image:latest",
 		"dnf install -y --setopt=install_weak_deps=False --enablerepo=doca,baseos,appstream,crb doca-all", "bootc container lint",
 		"enabled=0", "extensions:\n  - kernel-devel",
@@ -77,6 +77,11 @@ func TestRenderWalkthroughGolden(t *testing.T) {
 	}
 	if strings.Contains(out, "kind: Secret") {
 		t.Error("secrets rendered without --secrets placeholder")
+	}
+	// v1: no baseImagePullSecret, so the MCO uses the cluster pull secret
+	// (a merged copy would go stale when it is rotated).
+	if strings.Contains(out, "baseImagePullSecret") || strings.Contains(out, "pull-and-push-secret") {
+		t.Error("a v1 MachineOSConfig names a base image pull secret")
 	}
 }
 
@@ -92,7 +97,7 @@ func TestRenderDirAndJSON(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "out")
 	args := append(append([]string{}, walkthroughArgs...), "--secrets", "placeholder", "-o", dir)
 	out, errOut, code := runCLI(t, args...)
-	if code != 0 || out != "" || !strings.Contains(errOut, "wrote 8 objects and kustomization.yaml to "+dir) {
+	if code != 0 || out != "" || !strings.Contains(errOut, "wrote 7 objects and kustomization.yaml to "+dir) {
 		t.Fatalf("exit %d, stdout %q, stderr %s", code, out, errOut)
 	}
 	entries, _ := os.ReadDir(dir)
@@ -106,7 +111,6 @@ func TestRenderDirAndJSON(t *testing.T) {
 		"11-config-cluster.yaml -rw-r--r--",
 		"20-configmap-etc-yum-repos-d.yaml -rw-r--r--",
 		"30-secret-push-secret.yaml -rw-------",
-		"31-secret-pull-and-push-secret.yaml -rw-------",
 		"41-machineconfig-99-mosc-master-doca-init.yaml -rw-r--r--",
 		"42-machineconfig-99-mosc-master-extensions.yaml -rw-r--r--",
 		"50-machineosconfig-master.yaml -rw-r--r--",
@@ -117,7 +121,7 @@ func TestRenderDirAndJSON(t *testing.T) {
 	}
 	// The directory validates as it is.
 	vout, verr, code := runCLI(t, "validate", dir)
-	if code != 0 || !strings.Contains(vout, "valid: "+dir+", 8 objects, 1 warning(s)") || !strings.Contains(verr, "50-machineosconfig-master.yaml:41:5: MachineOSConfig/master spec.machineConfigPool.name") {
+	if code != 0 || !strings.Contains(vout, "valid: "+dir+", 7 objects, 1 warning(s)") || !strings.Contains(verr, "50-machineosconfig-master.yaml:39:5: MachineOSConfig/master spec.machineConfigPool.name") {
 		t.Errorf("validate DIR: exit %d\n%s\n%s", code, vout, verr)
 	}
 

@@ -155,8 +155,8 @@ func (a *Applier) Prepare(plan *profile.Plan, b *bundle.Bundle) (*Prepared, erro
 	if a.opts.PushAuth != nil && a.opts.PushAuth.Host != host {
 		return nil, fmt.Errorf("--push-auth has credentials for %q, but the push spec's registry is %q", a.opts.PushAuth.Host, host)
 	}
-	if plan.MOSC.PushSecretName == "" || plan.MOSC.BaseImagePullSecretName == "" {
-		return nil, errors.New("the plan names no push secret or no base image pull secret")
+	if plan.MOSC.PushSecretName == "" {
+		return nil, errors.New("the plan names no push secret")
 	}
 	if plan.Site == "" {
 		return nil, errors.New("the plan has no site name: mosc labels everything it creates with it, so `mosc remove` can find it")
@@ -165,7 +165,10 @@ func (a *Applier) Prepare(plan *profile.Plan, b *bundle.Bundle) (*Prepared, erro
 	if plan.Registry != nil {
 		p.registryPVC = RegistryPVC(plan.Registry, plan.Site)
 	}
-	ownSecrets := map[string]bool{plan.MOSC.PushSecretName: true, plan.MOSC.BaseImagePullSecretName: true}
+	ownSecrets := map[string]bool{plan.MOSC.PushSecretName: true}
+	if n := plan.MOSC.BaseImagePullSecretName; n != "" {
+		ownSecrets[n] = true
+	}
 	for _, o := range b.Objects {
 		u := o.Content.DeepCopy()
 		gvk := u.GroupVersionKind()
@@ -203,7 +206,9 @@ func (a *Applier) Prepare(plan *profile.Plan, b *bundle.Bundle) (*Prepared, erro
 			Target{GVR: registryGVR, Name: RegistryConfigName, MergePatch: true})
 	}
 	for _, n := range []string{plan.MOSC.PushSecretName, plan.MOSC.BaseImagePullSecretName} {
-		p.targets = append(p.targets, Target{GVR: secretGVR, Namespace: profile.MCONamespace, Name: n})
+		if n != "" {
+			p.targets = append(p.targets, Target{GVR: secretGVR, Namespace: profile.MCONamespace, Name: n})
+		}
 	}
 	for _, o := range p.objects {
 		p.targets = append(p.targets, Target{GVR: o.gvr, Namespace: o.obj.GetNamespace(), Name: o.obj.GetName(), MergePatch: o.mode == bundle.ModeMergePatch})
@@ -509,23 +514,26 @@ func (a *Applier) applySecrets(ctx context.Context, p *Prepared) ([]Result, erro
 			push = TokenPushAuth(p.PushHost, tok)
 		}
 	}
-	pull, err := a.c.Kube.CoreV1().Secrets(PullSecretNamespace).Get(ctx, PullSecretName, metav1.GetOptions{})
-	if err != nil {
-		return nil, fmt.Errorf("the cluster pull secret %s/%s: %w", PullSecretNamespace, PullSecretName, err)
-	}
-	merged, clash, err := MergePullSecret(pull.Data[corev1.DockerConfigJsonKey], push)
-	if err != nil {
-		return nil, err
-	}
-	if clash != "" {
-		fmt.Fprintf(a.opts.Log, "note: %s/%s already has an auth for %q; in %s the push auth replaces it for that host (the cluster pull secret is not changed)\n",
-			PullSecretNamespace, PullSecretName, clash, plan.MOSC.BaseImagePullSecretName)
+	secrets := []*corev1.Secret{dockerSecret(plan.MOSC.PushSecretName, plan.Site, push.DockerConfigJSON())}
+	// The merged copy only where the API requires a base image pull secret
+	// (v1alpha1); on v1 the MCO reads the cluster pull secret itself.
+	if plan.MOSC.BaseImagePullSecretName != "" {
+		pull, err := a.c.Kube.CoreV1().Secrets(PullSecretNamespace).Get(ctx, PullSecretName, metav1.GetOptions{})
+		if err != nil {
+			return nil, fmt.Errorf("the cluster pull secret %s/%s: %w", PullSecretNamespace, PullSecretName, err)
+		}
+		merged, clash, err := MergePullSecret(pull.Data[corev1.DockerConfigJsonKey], push)
+		if err != nil {
+			return nil, err
+		}
+		if clash != "" {
+			fmt.Fprintf(a.opts.Log, "note: %s/%s already has an auth for %q; in %s the push auth replaces it for that host (the cluster pull secret is not changed)\n",
+				PullSecretNamespace, PullSecretName, clash, plan.MOSC.BaseImagePullSecretName)
+		}
+		secrets = append(secrets, dockerSecret(plan.MOSC.BaseImagePullSecretName, plan.Site, merged))
 	}
 	var results []Result
-	for _, s := range []*corev1.Secret{
-		dockerSecret(plan.MOSC.PushSecretName, plan.Site, push.DockerConfigJSON()),
-		dockerSecret(plan.MOSC.BaseImagePullSecretName, plan.Site, merged),
-	} {
+	for _, s := range secrets {
 		u, err := toUnstructured(s)
 		if err != nil {
 			return results, err

@@ -113,7 +113,7 @@ type MOSCPlan struct {
 	ImageBuilderType        string
 	PushSpec                string // renderedImagePushSpec; tag required
 	PushSecretName          string // "push-secret"
-	BaseImagePullSecretName string // "pull-and-push-secret"
+	BaseImagePullSecretName string // "pull-and-push-secret" on v1alpha1; "" on v1 (the MCO uses the cluster pull secret)
 }
 
 // RegistryPlan enables the OpenShift internal registry backed by a PVC.

@@ -58,7 +58,7 @@ func TestResolveWalkthrough(t *testing.T) {
 		MOSC: MOSCPlan{
 			Name: "master", APIVersion: "machineconfiguration.openshift.io/v1", ImageBuilderType: "Job",
 			PushSpec:       "image-registry.openshift-image-registry.svc:5000/openshift-machine-config-operator/os-image:latest",
-			PushSecretName: "push-secret", BaseImagePullSecretName: "pull-and-push-secret",
+			PushSecretName: "push-secret", // no baseImagePullSecret on v1: the MCO uses the cluster pull secret
 		},
 		Registry: &RegistryPlan{ClaimName: "registry-claim", StorageClass: "lvms-vg1", Size: "100Gi", AccessMode: "ReadWriteOnce", Replicas: 1, RolloutStrategy: "Recreate", DefaultRoute: true},
 		RepoFiles: []RepoFile{
@@ -442,7 +442,7 @@ func checkPlanComplete(t *testing.T, name string, p *Plan) {
 	if s.RepoBaseURL != wantURL || len(s.Packages) == 0 || !strings.HasPrefix(s.RepoDistro, "rhel"+o.RHELMajor) {
 		fail("stack %+v", s)
 	}
-	if p.Pool == "" || p.MOSC.Name != p.Pool || p.MOSC.APIVersion != o.MOSCAPIVersion || p.MOSC.ImageBuilderType != o.ImageBuilderType || ValidatePushSpec(p.MOSC.PushSpec) != nil || p.MOSC.PushSecretName == "" || p.MOSC.BaseImagePullSecretName == "" {
+	if p.Pool == "" || p.MOSC.Name != p.Pool || p.MOSC.APIVersion != o.MOSCAPIVersion || p.MOSC.ImageBuilderType != o.ImageBuilderType || ValidatePushSpec(p.MOSC.PushSpec) != nil || p.MOSC.PushSecretName == "" || (p.MOSC.BaseImagePullSecretName == "") != (o.MOSCAPIVersion == MOSCAPIVersionV1) {
 		fail("MOSC %+v", p.MOSC)
 	}
 	if len(p.RepoFiles) != 2 || p.RepoFiles[0].FileName != "doca.repo" || p.RepoFiles[1].FileName != "centos.repo" {

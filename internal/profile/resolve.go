@@ -28,11 +28,13 @@ const (
 
 	PushSecretName          = "push-secret"
 	BaseImagePullSecretName = "pull-and-push-secret"
-	RegistryClaimName       = "registry-claim"
-	EPELRepoID              = "epel"
-	EPELLayer               = "epel"
-	InstallLayer            = "install"
-	CleanupLayer            = "cleanup"
+	// MOSCAPIVersionV1 is the MachineOSConfig API of OpenShift 4.18.20+.
+	MOSCAPIVersionV1  = "machineconfiguration.openshift.io/v1"
+	RegistryClaimName = "registry-claim"
+	EPELRepoID        = "epel"
+	EPELLayer         = "epel"
+	InstallLayer      = "install"
+	CleanupLayer      = "cleanup"
 	// UnsignedRepoSuffix names a stack repo's gpgcheck exception section
 	// ("doca" -> "doca-unsigned").
 	UnsignedRepoSuffix = "-unsigned"
@@ -416,11 +418,22 @@ func (r *resolver) pool(plat *Platform) {
 	}
 	r.plan.Pool = pool
 	r.plan.MOSC = MOSCPlan{
-		Name:                    pool,
-		APIVersion:              r.plan.OpenShift.MOSCAPIVersion,
-		ImageBuilderType:        r.plan.OpenShift.ImageBuilderType,
-		PushSecretName:          PushSecretName,
-		BaseImagePullSecretName: BaseImagePullSecretName,
+		Name:             pool,
+		APIVersion:       r.plan.OpenShift.MOSCAPIVersion,
+		ImageBuilderType: r.plan.OpenShift.ImageBuilderType,
+		PushSecretName:   PushSecretName,
+	}
+	// v1 (4.18.20+ / 4.19+): baseImagePullSecret is optional, and without it
+	// the MCO uses global-pull-secret-copy, which its operator keeps in sync
+	// with openshift-config/pull-secret (openshift/machine-config-operator,
+	// release-4.20, pkg/controller/build/buildrequest/buildrequestopts.go
+	// getOpts; pkg/operator/sync.go reconcileGlobalPullSecretCopy). A merged
+	// copy of mosc's would go stale when the cluster pull secret is rotated
+	// or gains mirror credentials, and the next (upgrade) build could not
+	// pull rhel-coreos. Only v1alpha1 requires the field (and pulls the built
+	// image with the same secret).
+	if r.plan.OpenShift.MOSCAPIVersion != MOSCAPIVersionV1 {
+		r.plan.MOSC.BaseImagePullSecretName = BaseImagePullSecretName
 	}
 	if pool == "master" {
 		r.warn("spec.pool", "pool master is the control plane (single-node OpenShift): the OCL docs do not support SNO, and every control-plane node reboots into the layered image")
