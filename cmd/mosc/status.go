@@ -54,7 +54,7 @@ func runStatus(c *cli.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	snap, err := watch.Fetch(ctx, clients.Kube, clients.MachineConfig, plan.Pool, plan.MOSC.Name)
+	snap, err := watch.FetchWith(ctx, clients.Kube, clients.MachineConfig, clients.Dynamic, plan.Pool, plan.MOSC.Name)
 	if err != nil {
 		return failWith(exitError, err)
 	}
