@@ -27,6 +27,7 @@ func init() {
 			&cli.DurationFlag{Name: "token-ttl", Value: cluster.DefaultTokenTTL, Usage: "lifetime of the builder token (spec.secrets.tokenTTL; minimum 10m; e.g. 21600h for the walkthrough's 900 days)"},
 			&cli.BoolFlag{Name: "rotate-token", Usage: "mint a new builder token even if the current one is still valid"},
 			&cli.StringFlag{Name: "push-auth", Usage: "dockerconfigjson `FILE` with push credentials for an external registry (spec.secrets.pushAuthFile)", TakesFile: true},
+			&cli.BoolFlag{Name: "discard-registry-images", Usage: "with --internal-registry: replace the storage of a registry that already has some (object storage, another claim) with mosc's PVC, losing every image it stores; without it such a registry is used as it is"},
 			&cli.BoolFlag{Name: "wait-registry", Value: true, Usage: "wait until the internal registry reports Available before writing the rest"},
 			&cli.DurationFlag{Name: "registry-timeout", Value: 10 * time.Minute, Usage: "how long to wait for the internal registry"},
 			&cli.BoolFlag{Name: "wait", Usage: "then follow the build, the rollout and the on-node checks as mosc watch does (with its --logs, --timeout, ... flags)"},
@@ -37,7 +38,10 @@ func init() {
 			Usage: "enable the registry, mint the builder token, create the secrets and server-side apply the bundle",
 			Description: `apply does what the manual walkthrough does, idempotently: preflight (API reachable,
 OpenShift version, pool, permissions: nothing is written if one is missing), the internal
-registry (PVC + registry Config merge patch, wait until Available) when the site asks,
+registry when the site asks (a Removed registry is enabled on a PVC by a merge patch of
+the registry Config; one that already has storage, e.g. object storage on a cloud
+cluster, is used as it is unless --discard-registry-images; then wait until it is
+Managed, Available for a reason other than Removed, and has observed its spec),
 the push secret (a builder token from the TokenRequest API, kept while more than half
 its lifetime remains) and the merged pull-and-push secret, then the rendered bundle by
 server-side apply with field manager "mosc", the MachineOSConfig last. One line per
@@ -134,7 +138,8 @@ func runApply(c *cli.Context) error {
 		DryRun: dry, ForceConflicts: c.Bool("force-conflicts"),
 		TokenTTL: ttl, RotateToken: c.Bool("rotate-token"),
 		WaitRegistry: c.Bool("wait-registry"), RegistryTimeout: c.Duration("registry-timeout"),
-		Out: c.App.Writer, Log: stderr,
+		DiscardRegistryImages: c.Bool("discard-registry-images"),
+		Out:                   c.App.Writer, Log: stderr,
 	}
 	authFile, authSource := plan.Secrets.PushAuthFile, "spec.secrets.pushAuthFile"
 	if site != nil && site.File != "" {

@@ -22,7 +22,7 @@ func TestCompletionCandidatesTable(t *testing.T) {
 		words []string
 		want  []string // exactly, in order
 	}{
-		{"commands", []string{""}, []string{"apply", "completion", "diff", "gate", "init", "profiles", "remove", "render", "status", "validate", "version", "watch"}},
+		{"commands", []string{""}, []string{"apply", "build", "completion", "diff", "gate", "init", "profiles", "remove", "render", "status", "validate", "version", "watch"}},
 		{"command prefix", []string{"re"}, []string{"remove", "render"}},
 		{"subcommands", []string{"profiles", ""}, []string{"list", "show", "matrix"}},
 		{"flag prefix", []string{"render", "--op"}, []string{"--openshift"}},
@@ -41,6 +41,9 @@ func TestCompletionCandidatesTable(t *testing.T) {
 		{"one positional only", []string{"completion", "bash", ""}, nil},
 		{"leaf command has no words", []string{"apply", ""}, nil},
 		{"unknown flag", []string{"render", "--nope", ""}, nil},
+		{"build OS image streams", []string{"build", "--stream", ""}, []string{"rhel-coreos", "rhel-coreos-10"}},
+		{"build report formats", []string{"build", "-o", ""}, []string{"table", "json"}},
+		{"build plan flags", []string{"build", "--stack", "doca-3.3:"}, []string{"doca-3.3:full", "doca-3.3:ovs"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, errOut, code := complete(t, tc.words...)

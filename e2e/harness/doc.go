@@ -34,7 +34,11 @@
 //     works; no token secrets, no default service accounts).
 //   - ClusterVersion "version": status.desired.version = Options.OpenShiftVersion
 //     (default 4.20.15), channel stable-4.20, one Completed history entry.
-//   - Image registry Config "cluster": managementState Removed, replicas 1.
+//   - Image registry Config "cluster" as the registry operator leaves it on a
+//     bare-metal/SNO cluster: managementState Removed, replicas 1, status
+//     Available=True reason Removed, observedGeneration = generation.
+//     Options.RegistryPlatform / SeedRegistry(ctx, PlatformAWS) seed an IPI
+//     cloud cluster's instead: Managed on S3, 2 replicas, Available=True Ready.
 //   - MachineConfigs 00-master, 00-worker (label machineconfiguration.openshift.io/role)
 //     and their rendered-<pool>-<md5> configs.
 //   - MachineConfigPools master and worker: machineConfigSelector on the role
@@ -122,6 +126,12 @@
 //     DegradeReason, StuckNode (stays Working), NodeStep (time per node state).
 //   - RestartAPIServer mid-rollout: the simulator's informers resume and the
 //     rollout completes.
+//   - The image registry operator (RegistryOperator, also usable alone):
+//     status of the registry Config as the real operator reports it —
+//     Removed → Available=True reason Removed; Managed → rollout
+//     (Options.RegistryRollout) with Available=False NoReplicasAvailable, then
+//     Available=True Ready; Managed without storage → StorageNotConfigured;
+//     a missing PVC claim never gets ready; observedGeneration follows.
 //   - Every write the API server rejects as invalid is recorded
 //     (Simulator.Rejected); startSim fails the test on any.
 //

@@ -37,6 +37,10 @@ type Options struct {
 	OpenShiftVersion string
 	// MaxUnavailable is the pools' spec.maxUnavailable ("1" by default; "10%" works).
 	MaxUnavailable string
+	// RegistryPlatform seeds the image registry as the operator leaves it on
+	// that platform: PlatformBareMetal (default: Removed) or PlatformAWS
+	// (Managed on S3). Tests switch with SeedRegistry.
+	RegistryPlatform string
 	// Logf receives harness progress; nil discards.
 	Logf func(format string, args ...any)
 }

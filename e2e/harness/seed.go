@@ -75,7 +75,7 @@ func (c *Cluster) Seed(ctx context.Context, opts Options) error {
 	if err := c.seedClusterVersion(ctx, opts.OpenShiftVersion); err != nil {
 		return err
 	}
-	if err := c.seedRegistryConfig(ctx); err != nil {
+	if err := c.seedRegistryConfig(ctx, opts.RegistryPlatform); err != nil {
 		return err
 	}
 	for _, p := range []struct {
@@ -160,7 +160,29 @@ func (c *Cluster) seedClusterVersion(ctx context.Context, version string) error 
 	return nil
 }
 
-func (c *Cluster) seedRegistryConfig(ctx context.Context) error {
+// Registry platforms for Options.RegistryPlatform / SeedRegistry.
+const (
+	// PlatformBareMetal: the registry as the operator bootstraps it where
+	// the platform has no storage (BareMetal, vSphere, None — SNO included):
+	// Removed, reported Available=True reason Removed.
+	PlatformBareMetal = "BareMetal"
+	// PlatformAWS: an IPI cloud cluster's registry: Managed on S3, two
+	// replicas, RollingUpdate, Available=True Ready.
+	PlatformAWS = "AWS"
+)
+
+func (c *Cluster) seedRegistryConfig(ctx context.Context, platform string) error {
+	return c.SeedRegistry(ctx, platform)
+}
+
+// SeedRegistry puts the registry Config "cluster" (spec and status) in the
+// state the cluster-image-registry-operator leaves it in on platform, as
+// openshift/cluster-image-registry-operator release-4.20 bootstraps it
+// (pkg/operator/bootstrap.go: Removed when GetPlatformStorage in
+// pkg/storage/storage.go gives no storage — BareMetal, vSphere, None; S3 and
+// 2 replicas on AWS) and reports it (pkg/operator/status.go syncStatus,
+// observedGeneration = generation).
+func (c *Cluster) SeedRegistry(ctx context.Context, platform string) error {
 	cfgs := c.Clients.ImageRegistry.ImageregistryV1().Configs()
 	spec := imageregistryv1.ImageRegistrySpec{
 		OperatorSpec:    operatorv1.OperatorSpec{ManagementState: operatorv1.Removed, LogLevel: operatorv1.Normal, OperatorLogLevel: operatorv1.Normal},
@@ -168,16 +190,52 @@ func (c *Cluster) seedRegistryConfig(ctx context.Context) error {
 		RolloutStrategy: "RollingUpdate",
 		HTTPSecret:      "0ad3a2c39c0b9c9ae6a7c8a40e6c5a9f",
 	}
+	type cond struct{ t, s, reason, msg string }
+	conds := []cond{
+		{"Available", "True", "Removed", "The registry is removed"},
+		{"Progressing", "False", "Removed", "All registry resources are removed"},
+		{"Degraded", "False", "Removed", "The registry is removed"},
+		{"Removed", "True", "Removed", "The registry is removed"},
+	}
+	ready := int32(0)
+	switch platform {
+	case "", PlatformBareMetal:
+	case PlatformAWS:
+		spec.ManagementState = operatorv1.Managed
+		spec.Replicas = 2
+		spec.Storage = imageregistryv1.ImageRegistryConfigStorage{S3: &imageregistryv1.ImageRegistryConfigStorageS3{
+			Bucket: "e2e-mosc-image-registry-us-east-1-abcdefghijklmnopqrstuvwxyz", Region: "us-east-1", Encrypt: true, VirtualHostedStyle: false}}
+		conds = []cond{
+			{"Available", "True", "Ready", "The registry is ready"},
+			{"Progressing", "False", "Ready", "The registry is ready"},
+			{"Degraded", "False", "", ""},
+			{"Removed", "False", "", ""},
+		}
+		ready = 2
+	default:
+		return fmt.Errorf("seed image registry: unknown platform %q (want %s or %s)", platform, PlatformBareMetal, PlatformAWS)
+	}
 	cfg, err := cfgs.Get(ctx, "cluster", metav1.GetOptions{})
 	switch {
 	case apierrors.IsNotFound(err):
-		_, err = cfgs.Create(ctx, &imageregistryv1.Config{ObjectMeta: metav1.ObjectMeta{Name: "cluster"}, Spec: spec}, metav1.CreateOptions{})
+		cfg, err = cfgs.Create(ctx, &imageregistryv1.Config{ObjectMeta: metav1.ObjectMeta{Name: "cluster"}, Spec: spec}, metav1.CreateOptions{})
 	case err == nil:
 		cfg.Spec = spec
-		_, err = cfgs.Update(ctx, cfg, metav1.UpdateOptions{})
+		cfg, err = cfgs.Update(ctx, cfg, metav1.UpdateOptions{})
 	}
 	if err != nil {
 		return fmt.Errorf("seed image registry Config: %w", err)
+	}
+	then := metav1.NewTime(time.Now().Add(-26 * time.Hour).Truncate(time.Second))
+	cfg.Status = imageregistryv1.ImageRegistryStatus{}
+	cfg.Status.ObservedGeneration = cfg.Generation
+	cfg.Status.ReadyReplicas = ready
+	for _, k := range conds {
+		cfg.Status.Conditions = append(cfg.Status.Conditions, operatorv1.OperatorCondition{
+			Type: k.t, Status: operatorv1.ConditionStatus(k.s), Reason: k.reason, Message: k.msg, LastTransitionTime: then})
+	}
+	if _, err := cfgs.UpdateStatus(ctx, cfg, metav1.UpdateOptions{}); err != nil {
+		return fmt.Errorf("seed image registry Config status: %w", err)
 	}
 	return nil
 }

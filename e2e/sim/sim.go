@@ -75,6 +75,9 @@ type Options struct {
 	RegistryAuth authn.Authenticator
 	// Logf receives one line per simulated event (nil discards).
 	Logf func(format string, args ...any)
+	// RegistryRollout is how long the image registry operator takes to roll
+	// the registry out (0: 500 ms). See RegistryOperator.
+	RegistryRollout time.Duration
 }
 
 // InternalRegistryHost is the in-cluster address of OpenShift's image registry.
@@ -259,6 +262,12 @@ func (s *Simulator) Run(ctx context.Context) error {
 	s.opts.Logf("sim: running")
 
 	var wg sync.WaitGroup
+	// The image registry operator runs beside the MCO, as on a cluster.
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		_ = NewRegistryOperator(s.c, s.opts.RegistryRollout, s.opts.Logf).Run(ctx)
+	}()
 	for i := 0; i < 4; i++ {
 		wg.Add(1)
 		go func() {

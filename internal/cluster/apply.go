@@ -74,6 +74,9 @@ type ApplyOptions struct {
 	PushAuth        *PushAuth
 	WaitRegistry    bool
 	RegistryTimeout time.Duration
+	// DiscardRegistryImages replaces the storage of a registry that already
+	// has some (DiscardImagesFlag); without it such a registry is used as it is.
+	DiscardRegistryImages bool
 	// Out gets one line per object ("configmap/x created"); Log gets progress
 	// and warnings. Neither ever sees a credential.
 	Out, Log io.Writer
@@ -123,8 +126,10 @@ type Prepared struct {
 	PushHost string
 	// registryPVC is the claim to apply when the plan enables the registry.
 	registryPVC *unstructured.Unstructured
-	objects     []preparedObject
-	targets     []Target
+	// registry is the Preflight's decision about the live registry.
+	registry RegistryDecision
+	objects  []preparedObject
+	targets  []Target
 }
 
 type preparedObject struct {
@@ -221,6 +226,9 @@ func ensureLabels(u *unstructured.Unstructured, site string) {
 // builder service account is there to mint a token for, and that the caller
 // may do everything apply will do. A *PermissionError lists what is missing.
 func (a *Applier) Preflight(ctx context.Context, p *Prepared) error {
+	if p.registryPVC != nil {
+		a.decideRegistry(ctx, p)
+	}
 	// Permissions first: a restricted user gets the whole list at once.
 	mint := a.opts.PushAuth == nil
 	if err := CheckPermissions(ctx, a.c, ApplyNeeds(p.targets, mint, p.registryPVC != nil)); err != nil {
@@ -241,12 +249,38 @@ func (a *Applier) Preflight(ctx context.Context, p *Prepared) error {
 	if _, err := a.c.Kube.CoreV1().Secrets(PullSecretNamespace).Get(ctx, PullSecretName, metav1.GetOptions{}); err != nil {
 		return fmt.Errorf("the cluster pull secret %s/%s: %w", PullSecretNamespace, PullSecretName, err)
 	}
-	if p.registryPVC != nil && p.Plan.Registry != nil {
+	if p.registryPVC != nil && p.Plan.Registry != nil && p.registry.Action == RegistryEnable {
 		if err := checkRegistryClaim(ctx, a.c, p.Plan.Registry); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// decideRegistry reads the live registry Config and decides whether to
+// enable it on mosc's claim or use it as it is; when it is used as it is,
+// the claim and the Config patch leave the plan (and the permissions asked
+// for). A Config mosc may not read is decided later by the permission check.
+func (a *Applier) decideRegistry(ctx context.Context, p *Prepared) {
+	live, err := a.c.Dynamic.Resource(registryGVR).Get(ctx, RegistryConfigName, metav1.GetOptions{})
+	if err != nil {
+		return
+	}
+	p.registry = DecideRegistry(RegistryStateOf(live), p.Plan.Registry.ClaimName, a.opts.DiscardRegistryImages)
+	if p.registry.Action == RegistryEnable {
+		return
+	}
+	var keep []Target
+	for _, t := range p.targets {
+		if t.GVR == pvcGVR && t.Namespace == RegistryNamespace {
+			continue
+		}
+		if t.GVR == registryGVR {
+			continue
+		}
+		keep = append(keep, t)
+	}
+	p.targets = keep
 }
 
 // checkRegistryClaim refuses, before any write, a storage class the existing
@@ -280,30 +314,39 @@ func (a *Applier) Apply(ctx context.Context, p *Prepared) ([]Result, error) {
 		}
 	}
 	if p.registryPVC != nil {
-		r, err := a.applyObject(ctx, p.registryPVC, pvcGVR)
-		if err != nil {
-			return results, err
+		for _, w := range p.registry.Warnings {
+			fmt.Fprintf(a.opts.Log, "warning: %s\n", w)
 		}
-		emit(r)
-		{
+		if p.registry.Note != "" {
+			fmt.Fprintln(a.opts.Log, p.registry.Note)
+		}
+		if p.registry.Action == RegistryReuse && p.Plan.Registry.StorageClass != "" {
+			fmt.Fprintf(a.opts.Log, "note: --storage-class %s (spec.registry.storageClass) is not used: the registry keeps its storage\n", p.Plan.Registry.StorageClass)
+		}
+		if p.registry.Action == RegistryEnable {
+			r, err := a.applyObject(ctx, p.registryPVC, pvcGVR)
+			if err != nil {
+				return results, err
+			}
+			emit(r)
 			rs, err := a.enableRegistry(ctx, p.Plan.Registry, p.Plan.Site)
 			emit(rs...)
 			if err != nil {
 				return results, err
 			}
-			if a.opts.WaitRegistry && a.opts.DryRun == DryRunNone {
-				start := time.Now()
-				waited := false
-				err := WaitRegistryAvailable(ctx, a.c, a.opts.RegistryTimeout, func() {
-					waited = true
-					fmt.Fprintf(a.opts.Log, "waiting up to %v for the image registry to report Available...\n", a.opts.RegistryTimeout)
-				})
-				if err != nil {
-					return results, err
-				}
-				if waited {
-					fmt.Fprintf(a.opts.Log, "the image registry is available (after %v)\n", time.Since(start).Round(time.Second))
-				}
+		}
+		if a.opts.WaitRegistry && a.opts.DryRun == DryRunNone && p.registry.Action != RegistryUnmanaged {
+			start := time.Now()
+			waited := false
+			err := WaitRegistryAvailable(ctx, a.c, a.opts.RegistryTimeout, func() {
+				waited = true
+				fmt.Fprintf(a.opts.Log, "waiting up to %v for the image registry to report Available...\n", a.opts.RegistryTimeout)
+			})
+			if err != nil {
+				return results, err
+			}
+			if waited {
+				fmt.Fprintf(a.opts.Log, "the image registry is available (after %v)\n", time.Since(start).Round(time.Second))
 			}
 		}
 	}

@@ -197,8 +197,9 @@ func (a *Applier) enableRegistry(ctx context.Context, r *profile.RegistryPlan, s
 	return append(results, res), nil
 }
 
-// WaitRegistryAvailable waits, through a watch, until the registry Config
-// reports condition Available=True, or the timeout passes. waiting is called
+// WaitRegistryAvailable waits, through a watch, until the registry Config is
+// ready (RegistryReady: Managed, Available=True for a reason other than
+// Removed, the latest generation observed), or the timeout passes. waiting is called
 // once if the registry is not available yet (to say so).
 func WaitRegistryAvailable(ctx context.Context, c *Clients, timeout time.Duration, waiting func()) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
@@ -207,18 +208,9 @@ func WaitRegistryAvailable(ctx context.Context, c *Clients, timeout time.Duratio
 	sel := fields.OneTermEqualSelector("metadata.name", RegistryConfigName).String()
 	last := "no Available condition yet"
 	available := func(u *unstructured.Unstructured) bool {
-		st, reason, msg, found := condition(u, "Available")
-		if !found {
-			return false
-		}
-		last = "Available=" + st
-		if reason != "" {
-			last += " " + reason
-		}
-		if msg != "" {
-			last += ": " + msg
-		}
-		return st == "True"
+		ok, state := RegistryReady(u)
+		last = state
+		return ok
 	}
 	timedOut := func() error {
 		if errors.Is(ctx.Err(), context.Canceled) {

@@ -2,6 +2,7 @@ package profile
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -264,9 +265,11 @@ func TestResolveVariantsAndOptions(t *testing.T) {
 
 	t.Run("site GPG keys for disconnected clusters", func(t *testing.T) {
 		dir := t.TempDir()
-		armored := "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmQINBFxyz\n-----END PGP PUBLIC KEY BLOCK-----\n"
-		writeFile(t, dir, "keys/doca.asc", armored)
-		writeFile(t, dir, "keys/centos.asc", strings.Replace(armored, "xyz", "abc", 1))
+		// Real keys (testdata/keys): the key files are parsed, not only grepped.
+		key1, key2 := readTestKey(t, "test-1.asc"), readTestKey(t, "test-2.asc")
+		writeFile(t, dir, "keys/doca.asc", key1)
+		writeFile(t, dir, "keys/centos.asc", key2)
+		writeFile(t, dir, "other/doca-copy.asc", key1)
 		doc := siteDoc("spec:",
 			"  openshift: \"4.20\"",
 			"  repos:",
@@ -274,7 +277,7 @@ func TestResolveVariantsAndOptions(t *testing.T) {
 			"      doca: keys/doca.asc",
 			"      baseos: keys/centos.asc",
 			"      appstream: keys/centos.asc",
-			"      crb: https://mirror.example.com/keys/centos.pub",
+			"      crb: other/doca-copy.asc",
 		)
 		s, err := DecodeSite(filepath.Join(dir, "mosc.yaml"), []byte(doc))
 		if err != nil {
@@ -284,7 +287,8 @@ func TestResolveVariantsAndOptions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := []GPGKey{{FileName: "RPM-GPG-KEY-doca", Armored: armored}, {FileName: "RPM-GPG-KEY-baseos", Armored: strings.Replace(armored, "xyz", "abc", 1)}}
+		// Named after the key (its source file), one file per key.
+		want := []GPGKey{{FileName: "doca.asc", Armored: key1}, {FileName: "centos.asc", Armored: key2}}
 		if !cmp.Equal(p.GPGKeys, want) {
 			t.Errorf("GPGKeys %+v", p.GPGKeys)
 		}
@@ -295,17 +299,24 @@ func TestResolveVariantsAndOptions(t *testing.T) {
 			}
 		}
 		if want := []string{
-			"doca=file:///etc/pki/rpm-gpg/RPM-GPG-KEY-doca",
-			"baseos=file:///etc/pki/rpm-gpg/RPM-GPG-KEY-baseos",
-			"appstream=file:///etc/pki/rpm-gpg/RPM-GPG-KEY-baseos", // same file, one key
-			"crb=https://mirror.example.com/keys/centos.pub",
+			"doca=file:///etc/pki/rpm-gpg/doca.asc",
+			"baseos=file:///etc/pki/rpm-gpg/centos.asc",
+			"appstream=file:///etc/pki/rpm-gpg/centos.asc", // same file, one key
+			"crb=file:///etc/pki/rpm-gpg/doca.asc",         // another file, the same key
 		}; !cmp.Equal(keys, want) {
 			t.Errorf("repo keys %v", keys)
 		}
 
 		writeFile(t, dir, "keys/not-a-key.txt", "hello")
+		// Garbage between the armour lines (issue 9): the armour checksum fails.
+		lines := strings.Split(key1, "\n")
+		lines[3] = "this line is not base64 at all!"
+		writeFile(t, dir, "keys/garbage.asc", strings.Join(lines, "\n"))
+		writeFile(t, dir, "keys/empty-armour.asc", "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\n-----END PGP PUBLIC KEY BLOCK-----\n")
 		for _, tc := range []struct{ line, want string }{
-			{"      doca: keys/not-a-key.txt", "/mosc.yaml:7:13: spec.repos.gpgKeys.doca: keys/not-a-key.txt is not an armored PGP public key (-----BEGIN PGP PUBLIC KEY BLOCK-----)"},
+			{"      doca: keys/not-a-key.txt", "/mosc.yaml:7:13: spec.repos.gpgKeys.doca: keys/not-a-key.txt (repo doca): not an armored PGP public key (-----BEGIN PGP PUBLIC KEY BLOCK-----)"},
+			{"      baseos: keys/garbage.asc", "/mosc.yaml:7:15: spec.repos.gpgKeys.baseos: keys/garbage.asc (repo baseos): " + garbageErr(t, strings.Join(lines, "\n"))},
+			{"      doca: keys/empty-armour.asc", "/mosc.yaml:7:13: spec.repos.gpgKeys.doca: keys/empty-armour.asc (repo doca): " + garbageErr(t, "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\n-----END PGP PUBLIC KEY BLOCK-----\n")},
 			{"      doca: keys/missing.asc", "/mosc.yaml:7:13: spec.repos.gpgKeys.doca: reading GPG key: no such file or directory"},
 			{"      doca: keys", "/mosc.yaml:7:13: spec.repos.gpgKeys.doca: reading GPG key: " + filepath.Join(dir, "keys") + " is not a regular file"},
 			{"      nvidia: keys/doca.asc", "/mosc.yaml:7:15: spec.repos.gpgKeys.nvidia: no repository \"nvidia\" to set a key for; known: appstream, baseos, crb, doca, epel"},
@@ -463,4 +474,23 @@ func checkPlanComplete(t *testing.T, name string, p *Plan) {
 	if p.Secrets.Mode != SecretsNone || p.Site != "default" {
 		fail("secrets %+v site %q", p.Secrets, p.Site)
 	}
+}
+
+func readTestKey(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "keys", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// garbageErr is ParseGPGKey's message for data, which must be an error.
+func garbageErr(t *testing.T, data string) string {
+	t.Helper()
+	_, err := ParseGPGKey([]byte(data))
+	if err == nil {
+		t.Fatalf("ParseGPGKey accepted %q", data)
+	}
+	return err.Error()
 }

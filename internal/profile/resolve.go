@@ -78,6 +78,9 @@ type resolver struct {
 	s    *Site
 	errs ErrorList
 	plan *Plan
+	// keyNames maps a key (its fingerprints) to its file name in Secret
+	// etc-pki-rpm-gpg; keyOwners the other way.
+	keyNames, keyOwners map[string]string
 }
 
 func (r *resolver) fail(path, format string, args ...any) {
@@ -608,13 +611,24 @@ func (r *resolver) siteKey(repoID, value string, done map[string]string) string 
 		r.fail(path, "reading GPG key: %v", err)
 		return ""
 	}
-	text := string(data)
-	if !strings.Contains(text, "-----BEGIN PGP PUBLIC KEY BLOCK-----") || !strings.Contains(text, "-----END PGP PUBLIC KEY BLOCK-----") {
-		r.fail(path, "%s is not an armored PGP public key (-----BEGIN PGP PUBLIC KEY BLOCK-----)", value)
+	fps, err := ParseGPGKey(data)
+	if err != nil {
+		r.fail(path, "%s (repo %s): %v", value, repoID, err)
 		return ""
 	}
-	name := "RPM-GPG-KEY-" + repoID
-	r.plan.GPGKeys = append(r.plan.GPGKeys, GPGKey{FileName: name, Armored: text})
+	// One file per key: repos sharing a key (another path, same key) share it.
+	id := strings.Join(fps, "-")
+	if name, ok := r.keyNames[id]; ok {
+		u := "file://" + GPGKeyDir + "/" + name
+		done[file] = u
+		return u
+	}
+	if r.keyNames == nil {
+		r.keyNames, r.keyOwners = map[string]string{}, map[string]string{}
+	}
+	name := GPGKeyFileName(file, fps, r.keyOwners)
+	r.keyNames[id], r.keyOwners[name] = name, id
+	r.plan.GPGKeys = append(r.plan.GPGKeys, GPGKey{FileName: name, Armored: string(data)})
 	u := "file://" + GPGKeyDir + "/" + name
 	done[file] = u
 	return u

@@ -91,7 +91,7 @@ func fullPlan() *profile.Plan {
 	p.Node.HWOffload = true
 	p.Node.OtherConfig = map[string]string{"max-idle": "10000", "hw-offload-ct-size": "0"}
 	p.Node.Hugepages = &profile.Hugepages{DefaultSize: "1G", Size: "1G", Count: 16}
-	p.GPGKeys = []profile.GPGKey{{FileName: "GPG-KEY-Mellanox.pub", Armored: "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmQINBF\n-----END PGP PUBLIC KEY BLOCK-----\n"}}
+	p.GPGKeys = []profile.GPGKey{{FileName: "GPG-KEY-Mellanox.pub", Armored: testKey()}}
 	p.Layers[len(p.Layers)-2].Params = map[string]any{"extra": []any{"tcpdump", "mstflint"}}
 	return p
 }
@@ -653,4 +653,13 @@ func walkthroughPlanForFingerprint(t *testing.T) *profile.Plan {
 		t.Fatal("plan has no repo files")
 	}
 	return p
+}
+
+// testKey is a real armored public key (render parses every key).
+func testKey() string {
+	b, err := os.ReadFile(filepath.Join("..", "profile", "testdata", "keys", "test-1.asc"))
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
 }

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"encoding/base64"
 	"fmt"
 	"regexp"
 	"sort"
@@ -124,6 +125,7 @@ func ValidateBundle(b *bundle.Bundle) (errs, warns []*Finding) {
 		case bundle.GVKSecret:
 			if u.GetName() == "etc-pki-rpm-gpg" {
 				errs = append(errs, buildInputNamespace(u, obj)...)
+				errs = append(errs, gpgKeyFindings(u, obj, keyUsers(b))...)
 			}
 		case bundle.GVKMachineConfig:
 			if u.GetLabels()[LabelMCPRole] == "" {
@@ -337,8 +339,11 @@ func checkPlan(p *profile.Plan) []*Finding {
 		}
 	}
 	for i, k := range p.GPGKeys {
-		if !repoFileNameAny.MatchString(k.FileName) || !strings.Contains(k.Armored, "BEGIN PGP PUBLIC KEY BLOCK") {
-			add(SettingRepos, fmt.Sprintf("GPGKeys[%d]", i), "GPG key %q must have a plain file name and an armored public key", k.FileName)
+		if !repoFileNameAny.MatchString(k.FileName) {
+			add(SettingRepos, fmt.Sprintf("GPGKeys[%d]", i), "GPG key %q must have a plain file name", k.FileName)
+		}
+		if _, err := profile.ParseGPGKey([]byte(k.Armored)); err != nil {
+			add(SettingRepos, fmt.Sprintf("GPGKeys[%d]", i), "GPG key %s: %v", k.FileName, err)
 		}
 	}
 	return errs
@@ -350,3 +355,68 @@ var (
 	repoFileName    = regexp.MustCompile(`^[A-Za-z0-9._-]+\.repo$`)
 	repoFileNameAny = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 )
+
+// keyUsers maps a key file name under /etc/pki/rpm-gpg to the repos of
+// ConfigMap etc-yum-repos-d whose gpgkey names it.
+func keyUsers(b *bundle.Bundle) map[string][]string {
+	out := map[string][]string{}
+	for _, o := range b.Objects {
+		u := o.Content
+		if u.GroupVersionKind() != bundle.GVKConfigMap || u.GetName() != "etc-yum-repos-d" {
+			continue
+		}
+		data, _, _ := unstructured.NestedStringMap(u.Object, "data")
+		for file, text := range data {
+			section := ""
+			for _, line := range strings.Split(text, "\n") {
+				line = strings.TrimSpace(line)
+				if strings.HasPrefix(line, "[") && strings.HasSuffix(line, "]") {
+					section = strings.Trim(line, "[]")
+					continue
+				}
+				k, v, ok := strings.Cut(line, "=")
+				if !ok || strings.TrimSpace(k) != "gpgkey" {
+					continue
+				}
+				for _, url := range strings.Fields(strings.ReplaceAll(v, ",", " ")) {
+					if name, ok := strings.CutPrefix(url, "file://"+profile.GPGKeyDir+"/"); ok {
+						out[name] = append(out[name], file+" ["+section+"]")
+					}
+				}
+			}
+		}
+	}
+	for _, v := range out {
+		sort.Strings(v)
+	}
+	return out
+}
+
+// gpgKeyFindings parses every key file of Secret etc-pki-rpm-gpg (issue 9:
+// garbage between the armour lines passed), naming the file and the repos
+// that use it.
+func gpgKeyFindings(u *unstructured.Unstructured, obj string, users map[string][]string) []*Finding {
+	var out []*Finding
+	data, _, _ := unstructured.NestedStringMap(u.Object, "data")
+	names := make([]string, 0, len(data))
+	for k := range data {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		raw, err := base64.StdEncoding.DecodeString(data[name])
+		if err == nil {
+			_, err = profile.ParseGPGKey(raw)
+		}
+		if err == nil {
+			continue
+		}
+		repos := "no repo uses it"
+		if r := users[name]; len(r) > 0 {
+			repos = "used by " + strings.Join(r, ", ")
+		}
+		out = append(out, &Finding{Object: obj, Field: "data." + name, Setting: SettingRepos,
+			Message: fmt.Sprintf("key file %s (%s): %v", name, repos, err)})
+	}
+	return out
+}

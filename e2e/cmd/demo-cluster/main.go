@@ -13,8 +13,6 @@ import (
 	"syscall"
 	"time"
 
-	imageregistryv1 "github.com/openshift/api/imageregistry/v1"
-	operatorv1 "github.com/openshift/api/operator/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -91,7 +89,7 @@ func run() int {
 		fmt.Fprintf(os.Stderr, "demo-cluster: simulator: %v\n", err)
 		return 1
 	}
-	go playRegistryOperator(ctx, c, logf)
+	// The simulator also plays the image registry operator (sim.RegistryOperator).
 
 	fmt.Printf(`# OpenShift %s look-alike: kube-apiserver %s + etcd + OpenShift CRDs + simulated MCO.
 # Pools: master (%s), worker (%s). Logs and certificates: %s
@@ -115,58 +113,6 @@ export KUBECONFIG=%s
 	stop()
 	<-done
 	return 0
-}
-
-// playRegistryOperator stands in for the image registry operator, which the
-// demo does not run: a Config set to Managed reports Available=True a moment
-// later, as a rolled-out registry would, so `mosc apply --internal-registry`
-// does not wait for its timeout. (The e2e tests play it themselves, since some
-// of them need the registry to stay unavailable.)
-func playRegistryOperator(ctx context.Context, c *harness.Cluster, logf func(string, ...any)) {
-	cfgs := c.Clients.ImageRegistry.ImageregistryV1().Configs()
-	for ctx.Err() == nil {
-		w, err := cfgs.Watch(ctx, metav1.ListOptions{FieldSelector: "metadata.name=cluster"})
-		if err != nil {
-			// The API server may be restarting; try again shortly.
-			select {
-			case <-ctx.Done():
-			case <-time.After(time.Second):
-			}
-			continue
-		}
-		for ev := range w.ResultChan() {
-			cfg, ok := ev.Object.(*imageregistryv1.Config)
-			if !ok || cfg.Spec.ManagementState != operatorv1.Managed || registryAvailable(cfg) {
-				continue
-			}
-			select {
-			case <-ctx.Done():
-				w.Stop()
-				return
-			case <-time.After(2 * time.Second):
-			}
-			cur, err := cfgs.Get(ctx, "cluster", metav1.GetOptions{})
-			if err != nil || registryAvailable(cur) {
-				continue
-			}
-			cur.Status.Conditions = append(cur.Status.Conditions, operatorv1.OperatorCondition{
-				Type: "Available", Status: operatorv1.ConditionTrue, Reason: "Ready",
-				Message: "The registry is ready (demo-cluster)", LastTransitionTime: metav1.Now()})
-			if _, err := cfgs.UpdateStatus(ctx, cur, metav1.UpdateOptions{}); err == nil && logf != nil {
-				logf("registry: config.imageregistry/cluster Available")
-			}
-		}
-		w.Stop()
-	}
-}
-
-func registryAvailable(cfg *imageregistryv1.Config) bool {
-	for _, c := range cfg.Status.Conditions {
-		if c.Type == "Available" && c.Status == operatorv1.ConditionTrue {
-			return true
-		}
-	}
-	return false
 }
 
 func nodes(n int) string {

@@ -1,0 +1,186 @@
+package build
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/mosc-dev/mosc/internal/gate"
+	"github.com/mosc-dev/mosc/internal/profile"
+)
+
+// builtOutput is what the inspection script prints in a good layered image.
+const builtOutput = `@@ rpm
+doca-all	3.3.0-1.el9	x86_64
+doca-openvswitch	3.3.0040-1.el9	x86_64
+libibverbs	2501mlnx56-1.el9	x86_64
+@@ vswitchd
+path /usr/sbin/ovs-vswitchd
+owner doca-openvswitch
+@@ ldd
+linux-vdso.so.1 (0x00007ffd)
+librte_eal.so.25 => /usr/lib/opt/mellanox/dpdk/lib64/librte_eal.so.25 (0x00007f)
+libc.so.6 => /lib64/libc.so.6 (0x00007f)
+rc 0
+@@ opt
+link var/opt
+@@ var
+d /var/opt
+d /var/lib
+d /var/lib/rpm
+f /var/lib/rpm/rpmdb.sqlite
+l /var/opt/mellanox
+@@ tmpfiles
+# comment
+L /var/opt/mellanox - - - - /usr/lib/opt/mellanox
+d /var/lib/ipsec 0700 root root -
+@@ lint
+Checks passed: 9
+rc 0
+@@ du
+1500000
+@@ end
+`
+
+const baseOutput = `@@ opt
+link var/opt
+@@ var
+d /var/opt
+d /var/lib
+d /var/lib/rpm
+f /var/lib/rpm/rpmdb.sqlite
+@@ du
+1000000
+@@ end
+`
+
+var expect = Expectations{
+	Stacks:      []profile.StackInfo{{Name: "doca-3.3", Version: "3.3.0", Variant: "full", Packages: []string{"doca-all"}}},
+	Present:     []string{"doca-openvswitch"},
+	Absent:      []string{"openvswitch[0-9]*"},
+	LintCommand: "bootc container lint",
+}
+
+func statuses(cs []gate.Check) map[string]gate.Status {
+	m := map[string]gate.Status{}
+	for _, c := range cs {
+		m[c.ID] = c.Status
+	}
+	return m
+}
+
+func TestChecksGoodImage(t *testing.T) {
+	built, base := ParseFacts([]byte(builtOutput)), ParseFacts([]byte(baseOutput))
+	if !built.Complete || !base.Complete {
+		t.Fatal("script output not complete")
+	}
+	cs := Checks(built, base, expect)
+	for _, c := range cs {
+		if c.Status != gate.Pass {
+			t.Errorf("%s: %s %s", c.ID, c.Status, c.Message)
+		}
+	}
+	if got := cs[len(cs)-1].Details["layerBytes"]; got != int64(500000*1024) {
+		t.Errorf("layerBytes = %v", got)
+	}
+}
+
+// TestChecksBadImages: each way a layer goes wrong fails its check, with
+// the package, path or library named.
+func TestChecksBadImages(t *testing.T) {
+	cases := []struct {
+		name     string
+		edit     func(string) string
+		id       string
+		status   gate.Status
+		contains string
+	}{
+		{"stock OVS back through weak deps", func(s string) string {
+			return strings.Replace(s, "@@ rpm\n", "@@ rpm\nopenvswitch3.5\t3.5.0-1.el9\tx86_64\n", 1)
+		}, IDStockOVS, gate.Fail, "openvswitch3.5-3.5.0-1.el9"},
+		{"doca-all missing", func(s string) string {
+			return strings.Replace(s, "doca-all\t3.3.0-1.el9\tx86_64\n", "", 1)
+		}, IDStackPackages, gate.Fail, "not installed: doca-all"},
+		{"wrong DOCA version", func(s string) string {
+			return strings.Replace(s, "doca-all\t3.3.0-1", "doca-all\t3.2.0-1", 1)
+		}, IDStackPackages, gate.Fail, "doca-all-3.2.0-1.el9 (stack doca-3.3 is DOCA 3.3.0)"},
+		{"vswitchd owned by stock package", func(s string) string {
+			return strings.Replace(s, "owner doca-openvswitch", "owner openvswitch3.5", 1)
+		}, IDVswitchdOwner, gate.Fail, "belongs to openvswitch3.5"},
+		{"no vswitchd", func(s string) string {
+			return strings.Replace(strings.Replace(s, "path /usr/sbin/ovs-vswitchd\n", "", 1), "owner doca-openvswitch\n", "", 1)
+		}, IDVswitchdOwner, gate.Fail, "no ovs-vswitchd"},
+		{"library not found", func(s string) string {
+			return strings.Replace(s, "librte_eal.so.25 => /usr/lib/opt/mellanox/dpdk/lib64/librte_eal.so.25 (0x00007f)", "librte_eal.so.25 => not found", 1)
+		}, IDVswitchdLibs, gate.Fail, "librte_eal.so.25"},
+		{"content under /var/opt", func(s string) string {
+			return strings.Replace(strings.Replace(s, "l /var/opt/mellanox\n", "d /var/opt/mellanox\nd /var/opt/mellanox/dpdk\nf /var/opt/mellanox/dpdk/librte_eal.so.25\n", 1), "L /var/opt/mellanox - - - - /usr/lib/opt/mellanox\n", "", 1)
+		}, IDVarContent, gate.Fail, "/var/opt/mellanox/dpdk/librte_eal.so.25"},
+		{"state under /var/lib", func(s string) string {
+			return strings.Replace(s, "@@ tmpfiles\n", "f /var/lib/dnf/history.sqlite\n@@ tmpfiles\n", 1)
+		}, IDVarContent, gate.Warn, "/var/lib/dnf/history.sqlite"},
+		{"lint fails", func(s string) string {
+			return strings.Replace(s, "Checks passed: 9\nrc 0", "Lint failed: var-tmpfiles\nrc 1", 1)
+		}, IDLint, gate.Fail, "Lint failed: var-tmpfiles"},
+		{"lint passes with a warning", func(s string) string {
+			return strings.Replace(s, "Checks passed: 9\nrc 0", "Lint warning: var-tmpfiles: Found content in /var missing systemd tmpfiles.d entries\nChecks passed: 8\nWarnings: 1\nrc 0", 1)
+		}, IDLint, gate.Warn, "Lint warning: var-tmpfiles"},
+		{"static vswitchd", func(s string) string {
+			i, j := strings.Index(s, "@@ ldd\n"), strings.Index(s, "@@ opt\n")
+			return s[:i] + "@@ ldd\n\tnot a dynamic executable\nrc 1\n" + s[j:]
+		}, IDVswitchdLibs, gate.Skip, "not a dynamic executable"},
+	}
+	base := ParseFacts([]byte(baseOutput))
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cs := Checks(ParseFacts([]byte(tc.edit(builtOutput))), base, expect)
+			for _, c := range cs {
+				if c.ID != tc.id {
+					continue
+				}
+				if c.Status != tc.status || !strings.Contains(c.Message, tc.contains) {
+					t.Errorf("%s: %s %q; want %s containing %q", c.ID, c.Status, c.Message, tc.status, tc.contains)
+				}
+				if c.Status == gate.Fail && c.Remedy == "" {
+					t.Errorf("%s fails without a remedy", c.ID)
+				}
+				return
+			}
+			t.Errorf("no check %s", tc.id)
+		})
+	}
+}
+
+func TestExtensionsCheck(t *testing.T) {
+	e := expect
+	e.Extensions = []string{"kernel-devel"}
+	if c := extensionsCheck(nil, e); c.Status != gate.Warn || !strings.Contains(c.Message, "kernel-devel") {
+		t.Errorf("no image: %s %s", c.Status, c.Message)
+	}
+	e.ExtensionsImage = "quay.io/x/ext:1"
+	if c := extensionsCheck(nil, e); c.Status != gate.Pass {
+		t.Errorf("with image: %s %s", c.Status, c.Message)
+	}
+}
+
+func TestParseFactsIncomplete(t *testing.T) {
+	f := ParseFacts([]byte("@@ rpm\nbash\t5.2-1\tx86_64\n"))
+	if f.Complete || f.Packages["bash"].Version != "5.2-1" {
+		t.Errorf("complete=%v packages=%v", f.Complete, f.Packages)
+	}
+}
+
+func TestScriptHasLint(t *testing.T) {
+	s := Script("bootc container lint")
+	if !strings.Contains(s, "\nbootc container lint\necho \"rc $?\"") || strings.Contains(s, "LINT") {
+		t.Errorf("lint not substituted:\n%s", s)
+	}
+}
+
+func FuzzParseFacts(f *testing.F) {
+	f.Add([]byte(builtOutput))
+	f.Add([]byte(baseOutput))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		facts := ParseFacts(b)
+		_ = Checks(facts, facts, expect)
+	})
+}

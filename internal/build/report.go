@@ -1,0 +1,134 @@
+package build
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/mosc-dev/mosc/internal/gate"
+)
+
+// SchemaVersion is the version of the JSON report (schema in docs/build.md).
+const SchemaVersion = "mosc.dev/build/v1"
+
+// Report is the outcome of mosc build: the build, then the inspection.
+type Report struct {
+	Image           string       `json:"image"`
+	ImageID         string       `json:"imageID,omitempty"`
+	BaseImage       string       `json:"baseImage"`
+	ExtensionsImage string       `json:"extensionsImage,omitempty"`
+	Builder         string       `json:"builder"`
+	OpenShift       string       `json:"openshift"`
+	Platform        string       `json:"platform"`
+	Pool            string       `json:"pool"`
+	Stacks          []string     `json:"stacks"`
+	Pushed          bool         `json:"pushed"`
+	Differences     []string     `json:"differences"`
+	Checks          []gate.Check `json:"checks"`
+	Summary         gate.Summary `json:"summary"`
+}
+
+// Add appends a check and counts it.
+func (r *Report) Add(c gate.Check) {
+	r.Checks = append(r.Checks, c)
+	switch c.Status {
+	case gate.Pass:
+		r.Summary.Pass++
+	case gate.Warn:
+		r.Summary.Warn++
+	case gate.Fail:
+		r.Summary.Fail++
+	case gate.Skip:
+		r.Summary.Skip++
+	}
+}
+
+// Failed says whether the build or a check failed (exit code 1).
+func (r *Report) Failed() bool { return r.Summary.Fail > 0 }
+
+// FailedIDs lists the failed checks.
+func (r *Report) FailedIDs() []string {
+	var out []string
+	for _, c := range r.Checks {
+		if c.Status == gate.Fail {
+			out = append(out, c.ID)
+		}
+	}
+	return out
+}
+
+// BuildCheck is the build step as a check: pass, or fail with the step, the
+// failing command and the last lines of its output.
+func BuildCheck(image string, err error) gate.Check {
+	c := gate.Check{ID: IDBuild}
+	if err == nil {
+		c.Status, c.Message = gate.Pass, "built "+image
+		return c
+	}
+	c.Status, c.Message = gate.Fail, err.Error()
+	c.Remedy = "fix the step named above; the cluster's build would fail at the same step"
+	if f, ok := err.(*Failure); ok {
+		c.Details = map[string]any{"step": f.Step, "command": f.Command, "output": nonNil(f.Tail), "builder": f.Builder}
+	}
+	return c
+}
+
+// SkippedInspection marks every inspection check skipped after a failed build.
+func SkippedInspection() []gate.Check {
+	var out []gate.Check
+	for _, id := range []string{IDStockOVS, IDStackPackages, IDVswitchdOwner, IDVswitchdLibs, IDVarContent, IDExtensions, IDLint, IDLayerSize} {
+		out = append(out, gate.Check{ID: id, Status: gate.Skip, Message: "the build failed: no image to inspect"})
+	}
+	return out
+}
+
+// Verdict is the one-line outcome.
+func (r *Report) Verdict() string {
+	s := r.Summary
+	v := "PASS"
+	if s.Fail > 0 {
+		v = "FAIL"
+	}
+	return fmt.Sprintf("%s: %d passed, %d warnings, %d failed, %d skipped", v, s.Pass, s.Warn, s.Fail, s.Skip)
+}
+
+// WriteJSON writes the report as one indented JSON document.
+func WriteJSON(w io.Writer, r *Report) error {
+	doc := struct {
+		Schema string `json:"schema"`
+		*Report
+		Verdict string `json:"verdict"`
+	}{SchemaVersion, r, map[bool]string{true: "fail", false: "pass"}[r.Failed()]}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(doc)
+}
+
+// WriteTable writes the checks as gate does: status, id, message, and the
+// remedy under any check that did not pass.
+func WriteTable(w io.Writer, r *Report) error {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "mosc build: OpenShift %s, %s, pool %s, stacks %s\n", r.OpenShift, r.Platform, r.Pool, strings.Join(r.Stacks, ","))
+	fmt.Fprintf(&sb, "image: %s (%s, base %s)\n\n", r.Image, r.Builder, r.BaseImage)
+	tw := tabwriter.NewWriter(&sb, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "STATUS\tCHECK\tMESSAGE")
+	for _, c := range r.Checks {
+		lines := strings.Split(c.Message, "\n")
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", strings.ToUpper(string(c.Status)), c.ID, lines[0])
+		for _, l := range lines[1:] {
+			fmt.Fprintf(tw, "\t\t%s\n", l)
+		}
+		if c.Remedy != "" && (c.Status == gate.Warn || c.Status == gate.Fail) {
+			fmt.Fprintf(tw, "\t\t→ %s\n", c.Remedy)
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(&sb, "\n%s\n", r.Verdict())
+	_, err := io.WriteString(w, sb.String())
+	return err
+}
