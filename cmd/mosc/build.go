@@ -13,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/mosc-dev/mosc/internal/build"
+	"github.com/mosc-dev/mosc/internal/bundle"
 	"github.com/mosc-dev/mosc/internal/gate"
 	"github.com/mosc-dev/mosc/internal/profile"
 	"github.com/mosc-dev/mosc/internal/release"
@@ -24,7 +25,7 @@ func init() {
 		return &cli.Command{
 			Name:      "build",
 			Usage:     "build the layered image locally, as On-Cluster Layering would, and inspect it",
-			UsageText: "mosc build [plan flags] (--base-image REF | --release-image REF [--stream TAG]) [--tag REF] [--push --push-secret FILE] [-o table|json]",
+			UsageText: "mosc build [plan flags] (--base-image REF | --release-image REF [--stream TAG]) [--tag REF] [--push --push-secret FILE] [-o table|json]\nmosc build [flags] PATH   (manifests from render -o DIR, a YAML/JSON file, or - for stdin)",
 			Description: `A trial build of what the cluster would build, without the cluster: the plan is
 rendered as mosc render renders it, and its MachineOSConfig Containerfile is built
 with buildah (the builder MCO uses) or podman, wrapped the way MCO wraps it: MCO's
@@ -33,6 +34,12 @@ own extract and configs stages first (the pool's MachineConfigs, extensions), th
 Secret etc-pki-rpm-gpg are mounted at /etc/yum.repos.d and /etc/pki/rpm-gpg, never
 your files; HTTP_PROXY, HTTPS_PROXY and NO_PROXY are passed as build args. What
 differs from the cluster's build is listed in docs/build.md.
+
+With PATH, the manifests already rendered (e.g. from git, edited or not) are built
+instead: the MachineOSConfig's Containerfile, the pool's MachineConfigs, the
+etc-yum-repos-d ConfigMap and etc-pki-rpm-gpg Secret found there. What the
+inspection expects (stacks, stock OVS) comes from the MachineOSConfig's mosc.dev/*
+annotations, resolved with the catalog (--profiles).
 
 The base image is --base-image, or the rhel-coreos image (--stream rhel-coreos-10
 for RHEL 10 pools) of --release-image. --registry-config is the pull secret to
@@ -134,8 +141,8 @@ func buildParamsFrom(c *cli.Context, defaultTag string) (buildParams, error) {
 }
 
 func runBuild(c *cli.Context) error {
-	if c.NArg() > 0 {
-		return failWith(exitError, fmt.Errorf("build takes no arguments, got %q (plan flags set everything; see mosc build --help)", c.Args().First()))
+	if c.NArg() > 1 {
+		return failWith(exitError, fmt.Errorf("build takes at most one PATH, got %d", c.NArg()))
 	}
 	format := c.String("output")
 	if format != "table" && format != "json" {
@@ -144,9 +151,27 @@ func runBuild(c *cli.Context) error {
 	if c.Duration("timeout") <= 0 {
 		return failWith(exitError, errors.New("--timeout: must be positive"))
 	}
-	plan, _, site, err := resolvePlan(c, "")
-	if err != nil {
-		return err
+	var (
+		plan *profile.Plan
+		res  *render.Result
+	)
+	if c.NArg() == 1 {
+		p, r, err := planFromManifests(c, c.Args().First())
+		if err != nil {
+			return err
+		}
+		plan, res = p, r
+	} else {
+		p, _, site, err := resolvePlan(c, "")
+		if err != nil {
+			return err
+		}
+		printPlanWarnings(c, p)
+		r, err := render.Render(p, render.Options{Locate: siteLocator(site)})
+		if err != nil {
+			return failWith(exitError, err)
+		}
+		plan, res = p, r
 	}
 	params, err := buildParamsFrom(c, "localhost/mosc-build-"+plan.Pool+":latest")
 	if err != nil {
@@ -154,11 +179,6 @@ func runBuild(c *cli.Context) error {
 	}
 	if params.baseImage == "" && params.releaseImage == "" {
 		return failWith(exitError, errors.New("the base image is unknown: pass --base-image REF, or --release-image REF to take its rhel-coreos image"))
-	}
-	printPlanWarnings(c, plan)
-	res, err := render.Render(plan, render.Options{Locate: siteLocator(site)})
-	if err != nil {
-		return failWith(exitError, err)
 	}
 	ctx, cancel := context.WithTimeout(contextOf(c), c.Duration("timeout"))
 	defer cancel()
@@ -280,4 +300,58 @@ func buildPlan(ctx context.Context, log io.Writer, plan *profile.Plan, res *rend
 		report.Pushed = true
 	}
 	return report, nil
+}
+
+// planFromManifests reads rendered manifests and the plan their
+// MachineOSConfig's mosc.dev annotations name (for the inspection's
+// expectations); the bundle is built as it is on disk.
+func planFromManifests(c *cli.Context, path string) (*profile.Plan, *render.Result, error) {
+	for _, f := range planFlags() {
+		if n := f.Names()[0]; c.IsSet(n) && n != "profiles" {
+			return nil, nil, failWith(exitError, fmt.Errorf("--%s: plan flags do not apply when building PATH %s (its MachineOSConfig's annotations name the plan)", n, path))
+		}
+	}
+	if path != "-" {
+		if _, err := os.Stat(path); err != nil {
+			return nil, nil, failWith(exitError, err)
+		}
+	}
+	b, _, err := bundle.ReadPath(path)
+	if err != nil {
+		return nil, nil, failWith(exitError, err)
+	}
+	var ann map[string]string
+	for _, o := range b.Objects {
+		if k := o.Content.GetKind(); k == "MachineOSConfig" {
+			if ann != nil {
+				return nil, nil, failWith(exitError, fmt.Errorf("%s: more than one MachineOSConfig; mosc build builds one pool", path))
+			}
+			ann = o.Content.GetAnnotations()
+			if ann == nil {
+				ann = map[string]string{}
+			}
+			ann["pool"] = o.Content.GetName()
+		}
+	}
+	if ann == nil {
+		return nil, nil, failWith(exitError, fmt.Errorf("%s: no MachineOSConfig: nothing to build", path))
+	}
+	o := profile.Overrides{OpenShift: ann[render.AnnotationOpenShift], Platform: ann[render.AnnotationPlatform], Pool: ann["pool"], ProfilesDirs: c.StringSlice("profiles")}
+	if s := ann[render.AnnotationStacks]; s != "" {
+		o.Stacks = strings.Split(s, ",")
+	}
+	if o.OpenShift == "" || len(o.Stacks) == 0 {
+		return nil, nil, failWith(exitError, fmt.Errorf("%s: the MachineOSConfig has no %s and %s annotations: the inspection cannot know what to expect", path, render.AnnotationOpenShift, render.AnnotationStacks))
+	}
+	cat, err := profile.LoadCatalog(o.ProfilesDirs...)
+	if err != nil {
+		return nil, nil, failWith(exitError, err)
+	}
+	site := profile.NewSite()
+	site.Override(o)
+	plan, err := cat.Resolve(site)
+	if err != nil {
+		return nil, nil, failWith(exitError, fmt.Errorf("%s: the MachineOSConfig's annotations: %v", path, err))
+	}
+	return plan, &render.Result{Bundle: b}, nil
 }

@@ -3,19 +3,23 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/mosc-dev/mosc/internal/build"
 	"github.com/mosc-dev/mosc/internal/cluster"
 	"github.com/mosc-dev/mosc/internal/gate"
 	"github.com/mosc-dev/mosc/internal/node"
 	"github.com/mosc-dev/mosc/internal/profile"
 	"github.com/mosc-dev/mosc/internal/release"
+	"github.com/mosc-dev/mosc/internal/render"
 	"github.com/mosc-dev/mosc/internal/repo"
 )
 
@@ -38,6 +42,8 @@ an id, a status (pass, warn, fail, skip), a message and a remedy:
   last-build       the MachineOSConfig's last MachineOSBuild Succeeded               (cluster)
   nodes-verified   every node runs the layered image and verifies OVS-DOCA           (cluster)
   push-token       the push secret's token does not expire within --min-token-days   (cluster)
+  layer-build      with --build: the target's layer builds on the target's base image and
+                   passes mosc build's inspection (buildah or podman; see mosc build --help)
 
 The current release is --openshift (or spec.openshift in the site file), else the
 cluster's ClusterVersion. The payload is --release-image, else derived from a full
@@ -50,7 +56,8 @@ Exit codes: 0 no check failed (warnings allowed), 1 a check failed, 2 error.
 Examples:
   mosc gate --to 4.21.11
   mosc gate -f mosc.yaml --openshift 4.20.15 --to 4.21.11 --registry-config pull-secret.json --junit gate.xml
-  mosc gate --openshift 4.21 --to 4.22 --offline -o json`,
+  mosc gate --openshift 4.21 --to 4.22 --offline -o json
+  mosc gate -f mosc.yaml --to 4.21.11 --registry-config pull-secret.json --build`,
 			Flags: append(append(planFlags(),
 				&cli.StringFlag{Name: "to", Usage: "the OpenShift release to upgrade to, e.g. 4.21.11 (required)"},
 				&cli.StringFlag{Name: "release-image", Usage: "the target release payload `REF` (default: derived from a full --to version)"},
@@ -62,6 +69,9 @@ Examples:
 				&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "output format: table or json", Value: "table"},
 				&cli.DurationFlag{Name: "timeout", Usage: "bound the whole run (registry, repositories, cluster)", Value: 10 * time.Minute},
 				&cli.StringFlag{Name: "junit", Usage: "also write the report as JUnit XML to `FILE` (one testcase per check)", TakesFile: true},
+				&cli.BoolFlag{Name: "build", Usage: "also build the target's layer on the target release's base image (mosc build) and inspect it"},
+				&cli.StringFlag{Name: "base-image", Usage: "with --build: the base image `REF` instead of the target payload's rhel-coreos"},
+				&cli.StringFlag{Name: "stream", Usage: "with --build: the payload's OS image tag (rhel-coreos-10 for RHEL 10 pools): rhel-coreos or rhel-coreos-10", Value: release.TagRHCOS},
 			), clusterFlags()...),
 			Action: runGate,
 		}
@@ -186,7 +196,28 @@ func runGate(c *cli.Context) error {
 	}
 	opts.Now = time.Now
 
+	var bp *buildParams
+	if c.Bool("build") {
+		p, err := gateBuildParams(c, opts, target)
+		if err != nil {
+			return failWith(exitError, err)
+		}
+		bp = &p
+	} else {
+		for _, n := range []string{"base-image", "stream"} {
+			if c.IsSet(n) {
+				return failWith(exitError, fmt.Errorf("--%s: only used with --build", n))
+			}
+		}
+	}
+
 	report := gate.Run(ctx, opts)
+	if bp != nil {
+		start := time.Now()
+		ch := gateBuildCheck(ctx, c.App.ErrWriter, opts, *bp)
+		ch.Duration = time.Since(start)
+		report.Add(ch)
+	}
 
 	if f := c.String("junit"); f != "" {
 		var b bytes.Buffer
@@ -215,4 +246,85 @@ func runGate(c *cli.Context) error {
 		return failWith(exitFailure, fmt.Errorf("gate failed: %s", strings.Join(failed, ", ")))
 	}
 	return nil
+}
+
+// gateBuildParams checks --build's inputs before anything runs: a builder
+// on PATH, and a base image (--base-image, or the payload's rhel-coreos).
+func gateBuildParams(c *cli.Context, opts gate.Options, target string) (buildParams, error) {
+	if opts.Offline {
+		return buildParams{}, errors.New("--build: builds pull the target's base image; it cannot run with --offline")
+	}
+	if _, err := build.FindBuilder(); err != nil {
+		return buildParams{}, fmt.Errorf("--build: %v", err)
+	}
+	p, err := buildParamsFrom(c, "localhost/mosc-gate-build:"+target)
+	if err != nil {
+		return p, err
+	}
+	if p.baseImage == "" && p.releaseImage == "" {
+		arch := "x86_64"
+		if opts.Current != nil {
+			arch = opts.Current.Platform.RPMArch
+		}
+		ref, err := release.DefaultImage(target, arch)
+		if err != nil {
+			return p, fmt.Errorf("--build: %v", err)
+		}
+		p.releaseImage = ref
+	}
+	return p, nil
+}
+
+// gateBuildCheck builds the target plan's layer (mosc build) and sums the
+// build report up as one gate check; the whole report is in its details.
+func gateBuildCheck(ctx context.Context, log io.Writer, opts gate.Options, p buildParams) gate.Check {
+	c := gate.Check{ID: build.IDGateBuild}
+	if opts.Target == nil {
+		c.Status, c.Message = gate.Skip, "no target plan to build (see target-profile and stack-support)"
+		return c
+	}
+	res, err := render.Render(opts.Target, render.Options{})
+	if err != nil {
+		c.Status, c.Message = gate.Skip, fmt.Sprintf("the target bundle does not render: %v", err)
+		return c
+	}
+	rep, err := buildPlan(ctx, log, opts.Target, res, p, nil)
+	if err != nil {
+		c.Status, c.Message = gate.Fail, fmt.Sprintf("the target's layer could not be built: %v", err)
+		c.Remedy = "run mosc build with the target's --openshift to see the whole log"
+		return c
+	}
+	var buf bytes.Buffer
+	_ = build.WriteJSON(&buf, rep)
+	var doc map[string]any
+	_ = json.Unmarshal(buf.Bytes(), &doc)
+	c.Details = map[string]any{"build": doc}
+	var failed, warned []string
+	for _, ch := range rep.Checks {
+		switch ch.Status {
+		case gate.Fail:
+			failed = append(failed, ch.ID+": "+firstLine(ch.Message))
+		case gate.Warn:
+			warned = append(warned, ch.ID+": "+firstLine(ch.Message))
+		}
+	}
+	switch {
+	case len(failed) > 0:
+		c.Status = gate.Fail
+		c.Message = fmt.Sprintf("the %s layer on %s:\n%s", opts.Target.OpenShift.Version, rep.BaseImage, strings.Join(failed, "\n"))
+		c.Remedy = fmt.Sprintf("mosc build --openshift %s shows the whole build; fix the layer before upgrading", opts.Target.OpenShift.Version)
+	case len(warned) > 0:
+		c.Status = gate.Warn
+		c.Message = fmt.Sprintf("the %s layer builds on %s, with warnings:\n%s", opts.Target.OpenShift.Version, rep.BaseImage, strings.Join(warned, "\n"))
+		c.Remedy = fmt.Sprintf("mosc build --openshift %s lists them", opts.Target.OpenShift.Version)
+	default:
+		c.Status = gate.Pass
+		c.Message = fmt.Sprintf("the %s layer builds on %s and passes the inspection (%s)", opts.Target.OpenShift.Version, rep.BaseImage, rep.Verdict())
+	}
+	return c
+}
+
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(s, "\n")
+	return l
 }

@@ -10,13 +10,15 @@ import (
 	"github.com/mosc-dev/mosc/internal/gate"
 )
 
+// IDGateBuild is mosc gate --build's check: this build on the target release.
+const IDGateBuild = "layer-build"
+
 // SchemaVersion is the version of the JSON report (schema in docs/build.md).
 const SchemaVersion = "mosc.dev/build/v1"
 
 // Report is the outcome of mosc build: the build, then the inspection.
 type Report struct {
 	Image           string       `json:"image"`
-	ImageID         string       `json:"imageID,omitempty"`
 	BaseImage       string       `json:"baseImage"`
 	ExtensionsImage string       `json:"extensionsImage,omitempty"`
 	Builder         string       `json:"builder"`

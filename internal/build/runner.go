@@ -109,7 +109,7 @@ func (f *Failure) Error() string {
 	var b strings.Builder
 	b.WriteString("build failed")
 	if f.Step != "" {
-		fmt.Fprintf(&b, " at %s", truncate(f.Step, 160))
+		fmt.Fprintf(&b, " at %s", truncate(f.Step, 80))
 	}
 	if f.Command != "" {
 		fmt.Fprintf(&b, "\nfailing command: %s", truncate(f.Command, 300))
