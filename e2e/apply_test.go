@@ -210,10 +210,14 @@ func TestApplyWalkthrough(t *testing.T) {
 		t.Fatalf("apply: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 	got := actions(t, out)
-	for _, ref := range []string{refPVC, refRecord, refPush, refPullPush, refRepos, refMOSC} {
+	for _, ref := range []string{refPVC, refRecord, refPush, refRepos, refMOSC} {
 		if got[ref] != "created" {
 			t.Errorf("%s: %q; want created\nstdout:\n%s", ref, got[ref], out)
 		}
+	}
+	// v1: no merged copy of the cluster pull secret (issue 10 finding 5).
+	if _, ok := got[refPullPush]; ok {
+		t.Errorf("apply wrote %s on a v1 cluster:\n%s", refPullPush, out)
 	}
 	if got[refRegistry] != "configured" {
 		t.Errorf("%s: %q; want configured", refRegistry, got[refRegistry])
@@ -231,7 +235,7 @@ func TestApplyWalkthrough(t *testing.T) {
 	mosc, err := c.MachineConfig.MachineconfigurationV1().MachineOSConfigs().Get(ctx, "master", metav1.GetOptions{})
 	must(t, err)
 	if mosc.Spec.MachineConfigPool.Name != "master" || mosc.Spec.RenderedImagePushSecret.Name != "push-secret" ||
-		mosc.Spec.BaseImagePullSecret == nil || mosc.Spec.BaseImagePullSecret.Name != "pull-and-push-secret" ||
+		mosc.Spec.BaseImagePullSecret != nil ||
 		mosc.Spec.RenderedImagePushSpec != internalHost+"/openshift-machine-config-operator/os-image:latest" ||
 		string(mosc.Spec.ImageBuilder.ImageBuilderType) != "Job" {
 		t.Errorf("MachineOSConfig spec = %+v", mosc.Spec)
@@ -268,26 +272,12 @@ func TestApplyWalkthrough(t *testing.T) {
 		t.Errorf("stderr does not report the real expiry %s:\n%s", exp.Format(time.RFC3339), errOut)
 	}
 
-	// The merged pull secret keeps every seeded auth, byte for byte, plus the push auth.
-	merged, err := c.Kube.CoreV1().Secrets(mcoNS).Get(ctx, "pull-and-push-secret", metav1.GetOptions{})
-	must(t, err)
-	if merged.Type != corev1.SecretTypeDockerConfigJson {
-		t.Errorf("pull-and-push-secret type %s", merged.Type)
+	// No merged pull secret: the MCO pulls the base image with its own
+	// copy of the cluster pull secret, which follows rotations.
+	if _, err := c.Kube.CoreV1().Secrets(mcoNS).Get(ctx, "pull-and-push-secret", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("pull-and-push-secret on a v1 cluster: %v", err)
 	}
-	var dc struct {
-		Auths map[string]map[string]string `json:"auths"`
-	}
-	must(t, json.Unmarshal(merged.Data[corev1.DockerConfigJsonKey], &dc))
-	seeded := env.SeededPullSecretAuths()
-	for host, auth := range seeded {
-		if dc.Auths[host]["auth"] != auth || dc.Auths[host]["email"] == "" {
-			t.Errorf("merged auth for %s = %v; want the seeded one kept with its email", host, dc.Auths[host])
-		}
-	}
-	if len(dc.Auths) != len(seeded)+1 || dc.Auths[internalHost]["auth"] == "" {
-		t.Errorf("merged auths: %d entries, internal registry present: %v", len(dc.Auths), dc.Auths[internalHost] != nil)
-	}
-	for _, n := range []string{"push-secret", "pull-and-push-secret"} {
+	for _, n := range []string{"push-secret"} {
 		s, err := c.Kube.CoreV1().Secrets(mcoNS).Get(ctx, n, metav1.GetOptions{})
 		must(t, err)
 		if s.Labels["app.kubernetes.io/managed-by"] != "mosc" || s.Labels["mosc.dev/site"] != "lab" {
@@ -348,14 +338,14 @@ func TestApplyWalkthrough(t *testing.T) {
 		}
 	}
 
-	// --rotate-token mints a new token: both secrets change, nothing else.
+	// --rotate-token mints a new token: the push secret changes, nothing else.
 	out, errOut, code = runMosc(t, append([]string{"apply", "--rotate-token", "--token-ttl", "1h"}, walkthroughArgs...)...)
 	outputs = append(outputs, out, errOut)
 	if code != 0 {
 		t.Fatalf("apply --rotate-token: exit %d\n%s\n%s", code, out, errOut)
 	}
 	a := actions(t, out)
-	if a[refPush] != "configured" || a[refPullPush] != "configured" || a[refMOSC] != "unchanged" {
+	if a[refPush] != "configured" || a[refMOSC] != "unchanged" {
 		t.Errorf("apply --rotate-token: %v", a)
 	}
 	tok2 := pushToken(t)
@@ -497,7 +487,6 @@ func TestApplyRestrictedUser(t *testing.T) {
 		"bob may not do",
 		"nothing was changed",
 		`create secrets "push-secret" in namespace openshift-machine-config-operator`,
-		`patch secrets "pull-and-push-secret" in namespace openshift-machine-config-operator`,
 		`create machineosconfigs.machineconfiguration.openshift.io "master" (cluster-scoped)`,
 		`create serviceaccounts/token "builder" in namespace openshift-machine-config-operator`,
 		`get secrets "pull-secret" in namespace openshift-config`,
@@ -585,7 +574,7 @@ func TestApplyConflictAndExternalRegistry(t *testing.T) {
 	if strings.Contains(out+errOut, robot) || strings.Contains(out+errOut, "robot-password-123") {
 		t.Fatalf("output holds the push credentials")
 	}
-	if !strings.Contains(errOut, `already has an auth for "quay.io"`) || strings.Contains(errOut, "minted") {
+	if strings.Contains(errOut, "minted") {
 		t.Errorf("stderr:\n%s", errOut)
 	}
 	push, err := kube.CoreV1().Secrets(mcoNS).Get(ctx, "push-secret", metav1.GetOptions{})
@@ -593,20 +582,10 @@ func TestApplyConflictAndExternalRegistry(t *testing.T) {
 	if want := `{"auths":{"quay.io":{"auth":"` + robot + `"}}}`; string(push.Data[corev1.DockerConfigJsonKey]) != want {
 		t.Errorf("push secret = %s; want only the quay.io entry of the file", push.Data[corev1.DockerConfigJsonKey])
 	}
-	merged, err := kube.CoreV1().Secrets(mcoNS).Get(ctx, "pull-and-push-secret", metav1.GetOptions{})
-	must(t, err)
-	var dc struct {
-		Auths map[string]map[string]string `json:"auths"`
-	}
-	must(t, json.Unmarshal(merged.Data[corev1.DockerConfigJsonKey], &dc))
-	for host, auth := range env.SeededPullSecretAuths() {
-		want := auth
-		if host == "quay.io" {
-			want = robot
-		}
-		if dc.Auths[host]["auth"] != want {
-			t.Errorf("merged %s auth = %q; want %q", host, dc.Auths[host]["auth"], want)
-		}
+	// v1: no merged copy (the MCO uses the cluster pull secret for the base
+	// image); MergePullSecret's clash handling is for v1alpha1 (unit tests).
+	if _, err := kube.CoreV1().Secrets(mcoNS).Get(ctx, "pull-and-push-secret", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("pull-and-push-secret on a v1 cluster: %v", err)
 	}
 
 	// Someone edits a field mosc owns: apply names them and stops.

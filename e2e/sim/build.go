@@ -84,6 +84,9 @@ func terminal(b *mcfgv1.MachineOSBuild) bool {
 func (s *Simulator) reconcileBuild(ctx context.Context, pool *mcfgv1.MachineConfigPool) (target, *buildCondition, error) {
 	mosc := s.moscForPool(pool.Name)
 	if mosc == nil {
+		if err := s.syncGlobalPullSecretCopy(ctx); err != nil {
+			return target{}, nil, err
+		}
 		// Layering off (or turned off): MOSBs go, nodes return to the base image.
 		if err := s.deleteBuildsOf(ctx, pool.Name, ""); err != nil {
 			return target{}, nil, err
@@ -370,6 +373,12 @@ func (s *Simulator) runBuild(ctx context.Context, mosbName string) error {
 		return err
 	}
 	pushSecret, pushErr := s.pushSecret(ctx, mosc)
+	// The operator keeps global-pull-secret-copy in sync; the build reads
+	// its base image pull secret when it starts (pullsecret.go).
+	if err := s.syncGlobalPullSecretCopy(ctx); err != nil {
+		return err
+	}
+	baseSecret, baseErr := s.basePullSecret(ctx, mosc)
 	for _, sec := range []struct{ name, from string }{{"final-" + mosbName, mosc.Spec.RenderedImagePushSecret.Name}} {
 		if pushSecret == nil {
 			break
@@ -424,6 +433,20 @@ func (s *Simulator) runBuild(ctx context.Context, mosbName string) error {
 	}
 	if err := s.setPodRunning(ctx, pod); err != nil {
 		return err
+	}
+	// FROM: the base image is pulled first.
+	if baseErr == nil {
+		baseErr = s.checkBasePull(ctx, baseSecret)
+	}
+	if baseErr != nil {
+		if s.opts.Logs != nil {
+			s.opts.Logs.Append(pod.Namespace, pod.Name, containerImageBuild, "Error: "+baseErr.Error()+"\n")
+		}
+		s.closeLogs(pod)
+		if err := s.setPodTerminated(ctx, pod, 1, "Error", baseErr.Error()); err != nil {
+			return err
+		}
+		return s.finishMOSB(ctx, mosbName, mosb, string(mcfgv1.MachineOSBuildFailed), "Failed", "", "Failed: "+baseErr.Error())
 	}
 
 	// The log, streamed over BuildDuration.
