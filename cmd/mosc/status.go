@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/mosc-dev/mosc/internal/cluster"
 	"github.com/mosc-dev/mosc/internal/watch"
 )
 
@@ -54,6 +56,16 @@ func runStatus(c *cli.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
+	moscName := plan.MOSC.Name
+	if moscName == "" {
+		moscName = plan.Pool
+	}
+	if err := cluster.CheckPermissions(ctx, clients, watch.Needs(watch.NeedsOptions{
+		Status: true, Pool: plan.Pool, MOSC: moscName, MCN: watch.ServesMachineConfigNodes(clients.MachineConfig.Discovery()),
+	})); errors.As(err, new(*cluster.PermissionError)) {
+		// Other errors (unreachable) are reported by the reads that follow.
+		return failWith(exitError, err)
+	}
 	snap, err := watch.Fetch(ctx, clients.Kube, clients.MachineConfig, plan.Pool, plan.MOSC.Name)
 	if err != nil {
 		return failWith(exitError, err)

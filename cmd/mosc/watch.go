@@ -214,6 +214,15 @@ func runWatch(c *cli.Context, plan *profile.Plan) error {
 	if moscName == "" {
 		moscName = plan.Pool
 	}
+	logs := hasFlag(c, "logs") && c.Bool("logs")
+	// A forbidden LIST would leave an informer retrying forever: ask first,
+	// and name every missing right at once (as apply does).
+	if err := cluster.CheckPermissions(ctx, clients, watch.Needs(watch.NeedsOptions{
+		Pool: plan.Pool, MOSC: moscName, Logs: logs, MCN: watch.ServesMachineConfigNodes(clients.MachineConfig.Discovery()),
+	})); errors.As(err, new(*cluster.PermissionError)) {
+		// Other errors (unreachable) are reported by the reads that follow.
+		return failWith(exitError, err)
+	}
 	// Without a MachineOSConfig there is nothing to follow (say, after
 	// `mosc remove`): fail now rather than at --timeout, 90 minutes on.
 	if !(hasFlag(c, "wait-for-mosc") && c.Bool("wait-for-mosc")) {
@@ -233,7 +242,7 @@ func runWatch(c *cli.Context, plan *profile.Plan) error {
 			CheckPodTimeout: checkTimeout,
 			CheckParallel:   parallel,
 			Timeout:         timeout, StallWarning: stall,
-			Logs: hasFlag(c, "logs") && c.Bool("logs"),
+			Logs: logs,
 		},
 	}
 	_, err = w.Run(ctx)
@@ -246,6 +255,8 @@ func runWatch(c *cli.Context, plan *profile.Plan) error {
 		return failWith(exitFailure, fmt.Errorf("rollout of pool %s failed: %w", plan.Pool, err))
 	case errors.As(err, &te):
 		return failWith(exitFailure, err)
+	case errors.As(err, new(*watch.ForbiddenError)):
+		return failWith(exitError, err)
 	case errors.Is(err, watch.ErrInterrupted):
 		return failWith(exitFailure, errors.New("interrupted; check pods deleted"))
 	}

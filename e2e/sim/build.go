@@ -415,8 +415,8 @@ func (s *Simulator) runBuild(ctx context.Context, mosbName string) error {
 		return s.succeed(ctx, mosbName, mosb, pod, ref.Context().Name()+"@"+cm.Data["digest"])
 	case corev1.PodFailed:
 		msg := "Build Failed"
-		for _, cs := range pod.Status.ContainerStatuses {
-			if cs.Name == "image-build" && cs.State.Terminated != nil {
+		for _, cs := range append(pod.Status.InitContainerStatuses, pod.Status.ContainerStatuses...) {
+			if cs.Name == containerImageBuild && cs.State.Terminated != nil {
 				msg = cs.State.Terminated.Message
 			}
 		}
@@ -435,7 +435,7 @@ func (s *Simulator) runBuild(ctx context.Context, mosbName string) error {
 	}
 	log := func(text string) {
 		if s.opts.Logs != nil {
-			s.opts.Logs.Append(pod.Namespace, pod.Name, "image-build", text)
+			s.opts.Logs.Append(pod.Namespace, pod.Name, containerImageBuild, text)
 		}
 	}
 	for i, st := range steps {
@@ -517,8 +517,9 @@ func (s *Simulator) succeed(ctx context.Context, mosbName string, mosb *mcfgv1.M
 
 func (s *Simulator) closeLogs(pod *corev1.Pod) {
 	if s.opts.Logs != nil {
-		s.opts.Logs.CloseLog(pod.Namespace, pod.Name, "image-build")
-		s.opts.Logs.CloseLog(pod.Namespace, pod.Name, "create-digest-configmap")
+		s.opts.Logs.CloseLog(pod.Namespace, pod.Name, containerImageBuild)
+		s.opts.Logs.CloseLog(pod.Namespace, pod.Name, containerWaitForDone)
+		s.opts.Logs.CloseLog(pod.Namespace, pod.Name, containerCreateDigestCM)
 	}
 }
 
@@ -569,7 +570,7 @@ func (s *Simulator) ensureJob(ctx context.Context, name string, l map[string]str
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: MCONamespace, Labels: l},
 		Spec: batchv1.JobSpec{BackoffLimit: &backoff, Template: corev1.PodTemplateSpec{
 			ObjectMeta: metav1.ObjectMeta{Labels: l},
-			Spec:       buildPodSpec(),
+			Spec:       buildPodSpec(s.podShape()),
 		}},
 	}
 	created, err := jobs.Create(ctx, j, metav1.CreateOptions{})
@@ -588,18 +589,58 @@ func (s *Simulator) ensureJob(ctx context.Context, name string, l map[string]str
 	return created, nil
 }
 
-func buildPodSpec() corev1.PodSpec {
-	priv := true
-	return corev1.PodSpec{
-		RestartPolicy:      corev1.RestartPolicyNever,
-		ServiceAccountName: "machine-os-builder",
-		Containers: []corev1.Container{
-			{Name: "image-build", Image: "quay.io/openshift-release-dev/ocp-v4.0-art-dev@sha256:" + strings.Repeat("b", 64),
-				Command: []string{"/bin/bash", "-c", "/tmp/done/buildah-build.sh"}, SecurityContext: &corev1.SecurityContext{Privileged: &priv}},
-			{Name: "create-digest-configmap", Image: "quay.io/openshift-release-dev/ocp-v4.0-art-dev@sha256:" + strings.Repeat("c", 64),
-				Command: []string{"/bin/bash", "-c", "/tmp/done/create-digest-configmap.sh"}},
-		},
+// Build pod containers, by release.
+const (
+	containerImageBuild = "image-build"
+	// containerWaitForDone reads buildah's digest file and writes the
+	// digest ConfigMap before 4.20; containerCreateDigestCM from 4.20.
+	containerWaitForDone    = "wait-for-done"
+	containerCreateDigestCM = "create-digest-configmap"
+)
+
+// buildPodShape says how a release lays out the build pod.
+type buildPodShape struct {
+	// initBuild: image-build is an init container (4.20 on), so the pod is
+	// Pending while it builds and its status is in initContainerStatuses.
+	initBuild bool
+	// digest is the container that writes the digest ConfigMap.
+	digest string
+}
+
+// podShape follows the MCO's build pod per release:
+//   - openshift/machine-config-operator, release-4.18 and release-4.19,
+//     pkg/controller/build/buildrequest/buildrequest.go (toBuildahPod):
+//     Containers "image-build" and "wait-for-done";
+//   - release-4.20, release-4.21, release-4.22 and main, same file:
+//     InitContainers "image-build" ("Run the build process in an init
+//     container so that we can report accurate status if the build process
+//     is successful but the configmap creation container fails"), Containers
+//     "create-digest-configmap".
+//
+// (4.16 and 4.17, pkg/controller/build/image_build_request.go, have the
+// 4.18 layout.) An unknown version gets the newest layout.
+func (s *Simulator) podShape() buildPodShape {
+	if m := s.minorVersion(); m != 0 && m < 20 {
+		return buildPodShape{digest: containerWaitForDone}
 	}
+	return buildPodShape{initBuild: true, digest: containerCreateDigestCM}
+}
+
+func buildPodSpec(shape buildPodShape) corev1.PodSpec {
+	priv := true
+	build := corev1.Container{Name: containerImageBuild, Image: "quay.io/openshift-release-dev/ocp-v4.0-art-dev@sha256:" + strings.Repeat("b", 64),
+		Command: []string{"/bin/bash", "-c", "/tmp/done/buildah-build.sh"}, SecurityContext: &corev1.SecurityContext{Privileged: &priv},
+		TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError}
+	digest := corev1.Container{Name: shape.digest, Image: "quay.io/openshift-release-dev/ocp-v4.0-art-dev@sha256:" + strings.Repeat("c", 64),
+		Command: []string{"/bin/bash", "-c", "/tmp/done/" + shape.digest + ".sh"}, TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError}
+	spec := corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever, ServiceAccountName: "machine-os-builder"}
+	if shape.initBuild {
+		spec.InitContainers = []corev1.Container{build}
+		spec.Containers = []corev1.Container{digest}
+	} else {
+		spec.Containers = []corev1.Container{build, digest}
+	}
+	return spec
 }
 
 func (s *Simulator) ensurePod(ctx context.Context, job *batchv1.Job, l map[string]string) (*corev1.Pod, error) {
@@ -619,7 +660,7 @@ func (s *Simulator) ensurePod(ctx context.Context, job *batchv1.Job, l map[strin
 		pl[k] = v
 	}
 	ctrl := true
-	spec := buildPodSpec()
+	spec := buildPodSpec(s.podShape())
 	spec.NodeName = s.buildNode()
 	p := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: job.Name + "-" + suffix(), Namespace: MCONamespace, Labels: pl,
@@ -657,22 +698,43 @@ func suffix() string {
 	return string(b)
 }
 
+// setPodRunning starts the build container: with image-build a plain
+// container (before 4.20) the pod is Running; as an init container (4.20
+// on) the pod stays Pending, Initialized=False, the digest container
+// waiting in PodInitializing, as a kubelet reports it.
 func (s *Simulator) setPodRunning(ctx context.Context, pod *corev1.Pod) error {
-	if pod.Status.Phase == corev1.PodRunning {
+	if pod.Status.StartTime != nil {
 		return nil
 	}
 	now := metav1.Now()
+	running := func(c corev1.Container) corev1.ContainerStatus {
+		return corev1.ContainerStatus{Name: c.Name, Image: c.Image, ImageID: c.Image, Ready: true, Started: boolp(true),
+			ContainerID: "cri-o://" + strings.Repeat("a", 64),
+			State:       corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: now}}}
+	}
 	pod.Status = corev1.PodStatus{
 		Phase: corev1.PodRunning, StartTime: &now, HostIP: "127.0.0.1", PodIP: "10.128.0.42",
-		Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: now},
+		Conditions: []corev1.PodCondition{{Type: corev1.PodInitialized, Status: corev1.ConditionTrue, LastTransitionTime: now},
+			{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: now},
 			{Type: corev1.PodScheduled, Status: corev1.ConditionTrue, LastTransitionTime: now}},
 	}
-	for _, c := range pod.Spec.Containers {
-		pod.Status.ContainerStatuses = append(pod.Status.ContainerStatuses, corev1.ContainerStatus{
-			Name: c.Name, Image: c.Image, ImageID: c.Image, Ready: true, Started: boolp(true),
-			ContainerID: "cri-o://" + strings.Repeat("a", 64),
-			State:       corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: now}},
-		})
+	if len(pod.Spec.InitContainers) > 0 {
+		pod.Status.Phase = corev1.PodPending
+		pod.Status.Conditions[0].Status, pod.Status.Conditions[0].Reason = corev1.ConditionFalse, "ContainersNotInitialized"
+		pod.Status.Conditions[1].Status, pod.Status.Conditions[1].Reason = corev1.ConditionFalse, "ContainersNotReady"
+		for _, c := range pod.Spec.InitContainers {
+			cs := running(c)
+			cs.Ready = false
+			pod.Status.InitContainerStatuses = append(pod.Status.InitContainerStatuses, cs)
+		}
+		for _, c := range pod.Spec.Containers {
+			pod.Status.ContainerStatuses = append(pod.Status.ContainerStatuses, corev1.ContainerStatus{Name: c.Name, Image: c.Image, Started: boolp(false),
+				State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "PodInitializing"}}})
+		}
+	} else {
+		for _, c := range pod.Spec.Containers {
+			pod.Status.ContainerStatuses = append(pod.Status.ContainerStatuses, running(c))
+		}
 	}
 	updated, err := s.c.Kube.CoreV1().Pods(pod.Namespace).UpdateStatus(ctx, pod, metav1.UpdateOptions{})
 	if err != nil {
@@ -682,6 +744,8 @@ func (s *Simulator) setPodRunning(ctx context.Context, pod *corev1.Pod) error {
 	return nil
 }
 
+// setPodTerminated ends the build pod: image-build exits with code. A
+// failed init container leaves the digest container never started.
 func (s *Simulator) setPodTerminated(ctx context.Context, pod *corev1.Pod, code int32, reason, msg string) error {
 	cur, err := s.c.Kube.CoreV1().Pods(pod.Namespace).Get(ctx, pod.Name, metav1.GetOptions{})
 	if err != nil {
@@ -692,22 +756,42 @@ func (s *Simulator) setPodTerminated(ctx context.Context, pod *corev1.Pod, code 
 	if code != 0 {
 		cur.Status.Phase = corev1.PodFailed
 	}
-	for i := range cur.Status.ContainerStatuses {
-		cs := &cur.Status.ContainerStatuses[i]
+	terminate := func(cs *corev1.ContainerStatus) {
 		var started metav1.Time
 		if cs.State.Running != nil {
 			started = cs.State.Running.StartedAt
+		} else {
+			started = now
 		}
 		c, r, m := int32(0), "Completed", ""
-		if cs.Name == "image-build" {
+		if cs.Name == containerImageBuild {
 			c, r, m = code, reason, msg
 		}
+		id := cs.ContainerID
+		if id == "" {
+			id = "cri-o://" + strings.Repeat("d", 64)
+		}
 		cs.Ready, cs.Started = false, boolp(false)
-		cs.State = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: c, Reason: r, Message: m, StartedAt: started, FinishedAt: now, ContainerID: cs.ContainerID}}
+		cs.State = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: c, Reason: r, Message: m, StartedAt: started, FinishedAt: now, ContainerID: id}}
+	}
+	for i := range cur.Status.InitContainerStatuses {
+		terminate(&cur.Status.InitContainerStatuses[i])
+	}
+	initFailed := code != 0 && len(cur.Status.InitContainerStatuses) > 0
+	for i := range cur.Status.ContainerStatuses {
+		if initFailed {
+			continue // still PodInitializing: it never runs
+		}
+		terminate(&cur.Status.ContainerStatuses[i])
 	}
 	for i := range cur.Status.Conditions {
-		if cur.Status.Conditions[i].Type == corev1.PodReady {
+		switch cur.Status.Conditions[i].Type {
+		case corev1.PodReady:
 			cur.Status.Conditions[i].Status, cur.Status.Conditions[i].Reason = corev1.ConditionFalse, "PodCompleted"
+		case corev1.PodInitialized:
+			if !initFailed {
+				cur.Status.Conditions[i].Status, cur.Status.Conditions[i].Reason = corev1.ConditionTrue, ""
+			}
 		}
 	}
 	if _, err := s.c.Kube.CoreV1().Pods(pod.Namespace).UpdateStatus(ctx, cur, metav1.UpdateOptions{}); err != nil {

@@ -168,6 +168,20 @@ func (s *Simulator) legacyBuildConditions() bool {
 	return major == 4 && minor < 20
 }
 
+// minorVersion is the cluster's OpenShift minor (20 for 4.20.15), 0 when
+// ClusterVersion is missing or unreadable.
+func (s *Simulator) minorVersion() int {
+	cv, err := s.cvs.Get("version")
+	if err != nil {
+		return 0
+	}
+	var major, minor int
+	if _, err := fmt.Sscanf(cv.Status.Desired.Version, "%d.%d", &major, &minor); err != nil || major != 4 {
+		return 0
+	}
+	return minor
+}
+
 // Ready is closed once the informers have synced and the simulator reacts.
 func (s *Simulator) Ready() <-chan struct{} { return s.ready }
 

@@ -496,7 +496,12 @@ func buildStatus(s Snapshot, pool *mcfgv1.MachineConfigPool) BuildStatus {
 	}
 	if pod != nil {
 		b.Pod = pod.Name
-		for _, cs := range pod.Status.ContainerStatuses {
+		// image-build is a container of the build pod before 4.20 and an
+		// init container from 4.20 (openshift/machine-config-operator,
+		// release-4.20, pkg/controller/build/buildrequest/buildrequest.go),
+		// where the pod stays Pending while it builds. pods/log serves
+		// either by name.
+		for _, cs := range append(append([]corev1.ContainerStatus(nil), pod.Status.InitContainerStatuses...), pod.Status.ContainerStatuses...) {
 			if cs.Name == BuildContainer && (cs.State.Running != nil || cs.State.Terminated != nil) {
 				b.PodRunning = true
 			}

@@ -49,6 +49,9 @@ type Options struct {
 	StallWarning time.Duration
 	// Logs follows the build pod's image-build container.
 	Logs bool
+	// ForbiddenGrace is how long a LIST/WATCH may keep answering 403 before
+	// the watch ends (default DefaultForbiddenGrace).
+	ForbiddenGrace time.Duration
 	// Now is the clock (tests).
 	Now func() time.Time
 }
@@ -99,6 +102,9 @@ func (w *Watcher) Run(ctx context.Context) (*Status, error) {
 	if o.CheckBackoff <= 0 {
 		o.CheckBackoff = 5 * time.Second
 	}
+	if o.ForbiddenGrace <= 0 {
+		o.ForbiddenGrace = DefaultForbiddenGrace
+	}
 	start := o.Now()
 	pool, err := w.MachineConfig.MachineconfigurationV1().MachineConfigPools().Get(ctx, o.Pool, metav1.GetOptions{})
 	if err != nil {
@@ -141,21 +147,28 @@ func (w *Watcher) Run(ctx context.Context) (*Status, error) {
 		UpdateFunc: func(any, any) { notify() },
 		DeleteFunc: func(any) { notify() },
 	}
-	moscInf, mosbInf, poolInf := mc.MachineOSConfigs().Informer(), mc.MachineOSBuilds().Informer(), mc.MachineConfigPools().Informer()
-	nodeInf, podInf := nf.Core().V1().Nodes().Informer(), pf.Core().V1().Pods().Informer()
-	infs := []cache.SharedIndexInformer{moscInf, mosbInf, poolInf, nodeInf, podInf}
-	var mcnInf cache.SharedIndexInformer
+	infs := []cache.SharedIndexInformer{mc.MachineOSConfigs().Informer(), mc.MachineOSBuilds().Informer(),
+		mc.MachineConfigPools().Informer(), nf.Core().V1().Nodes().Informer(), pf.Core().V1().Pods().Informer()}
+	infRes := []informerResource{{mcfgGroup, "machineosconfigs", ""}, {mcfgGroup, "machineosbuilds", ""},
+		{mcfgGroup, "machineconfigpools", ""}, {"", "nodes", ""}, {"", "pods", MCONamespace}}
 	if hasMCN {
-		mcnInf = mc.MachineConfigNodes().Informer()
-		infs = append(infs, mcnInf)
+		infs = append(infs, mc.MachineConfigNodes().Informer())
+		infRes = append(infRes, informerResource{mcfgGroup, "machineconfignodes", ""})
 	}
-	for _, inf := range infs {
+	// A reflector retries a forbidden LIST forever (and the cache never
+	// syncs): a 403 that lasts, and that a SelfSubjectAccessReview confirms,
+	// ends the watch naming what was denied. (Right after an API server
+	// restart its RBAC cache is cold and briefly denies everything.)
+	denied := make(chan error, 8)
+	for i, inf := range infs {
 		// Keep only what the model reads: a 1000-node pool's Nodes carry
 		// image lists and managed fields worth megabytes.
 		_ = inf.SetTransform(slim)
 		if _, err := inf.AddEventHandler(h); err != nil {
 			return nil, err
 		}
+		fw := &forbiddenWatch{res: infRes[i], grace: o.ForbiddenGrace, kube: w.Kube, denied: denied, now: o.Now}
+		_ = inf.SetWatchErrorHandler(func(_ *cache.Reflector, err error) { fw.report(ctx, err) })
 	}
 	mf.Start(stop)
 	nf.Start(stop)
@@ -179,12 +192,21 @@ func (w *Watcher) Run(ctx context.Context) (*Status, error) {
 		}
 		syncCancel()
 	}()
-	if !cache.WaitForCacheSync(syncCtx.Done(), synced...) {
-		syncCancel()
-		if ctx.Err() != nil {
-			return nil, ErrInterrupted
+	syncDone := make(chan bool, 1)
+	go func() { syncDone <- cache.WaitForCacheSync(syncCtx.Done(), synced...) }()
+	select {
+	case ok := <-syncDone:
+		if !ok {
+			syncCancel()
+			if ctx.Err() != nil {
+				return nil, ErrInterrupted
+			}
+			return nil, &TimeoutError{After: o.Timeout, Stuck: "could not list MachineOSConfigs, MachineOSBuilds, pools and nodes from the API server"}
 		}
-		return nil, &TimeoutError{After: o.Timeout, Stuck: "could not list MachineOSConfigs, MachineOSBuilds, pools and nodes from the API server"}
+	case err := <-denied:
+		syncCancel()
+		<-syncDone
+		return nil, err
 	}
 	syncCancel()
 
@@ -286,6 +308,14 @@ func (w *Watcher) Run(ctx context.Context) (*Status, error) {
 				switch {
 				case err != nil && checkCtx.Err() != nil:
 					return
+				case forbidden(err) && st.Attempts >= maxCheckAttempts:
+					// Not the node's fault (RBAC, or an SCC refused the pod):
+					// the watch ends naming the denial.
+					select {
+					case denied <- &ForbiddenError{What: "run a check pod on node " + name, Err: err}:
+					default:
+					}
+					return
 				case err != nil:
 					st.State, st.Message = CheckError, err.Error()
 					if st.Attempts >= maxCheckAttempts {
@@ -347,6 +377,7 @@ func (w *Watcher) Run(ctx context.Context) (*Status, error) {
 			"elapsed": o.Now().Sub(start).Round(time.Second).String()}}
 		var f *Failure
 		var te *TimeoutError
+		var fe *ForbiddenError
 		switch {
 		case err == nil:
 			res.Fields["result"] = "done"
@@ -361,6 +392,9 @@ func (w *Watcher) Run(ctx context.Context) (*Status, error) {
 		case errors.As(err, &te):
 			res.Fields["result"] = "timeout"
 			res.Message = te.Error()
+		case errors.As(err, &fe):
+			res.Fields["result"] = "forbidden"
+			res.Message = fe.Error()
 		default:
 			res.Fields["result"] = "interrupted"
 			res.Message = "interrupted: " + describeStuck(&cur)
@@ -390,6 +424,8 @@ func (w *Watcher) Run(ctx context.Context) (*Status, error) {
 			return finish(&TimeoutError{After: o.Timeout, Stuck: describeStuck(&cur)})
 		case <-changed:
 			evaluate()
+		case err := <-denied:
+			return finish(err)
 		case u := <-updates:
 			delete(running, u.node)
 			if u.state.State == CheckEnabling {

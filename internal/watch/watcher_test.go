@@ -12,6 +12,7 @@ import (
 
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	mcfgfake "github.com/openshift/client-go/machineconfiguration/clientset/versioned/fake"
+	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -325,5 +326,42 @@ func TestRunRetriesWhileOVSStarts(t *testing.T) {
 	var fail *Failure
 	if !errors.As(err, &fail) || fail.Object != "node/worker-0" || !strings.Contains(fail.Reason, "database connection failed") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// A forbidden LIST used to leave the informer retrying until --timeout; a
+// forbidden check pod was retried as if the node were at fault.
+func TestRunFailsFastOnForbidden(t *testing.T) {
+	f := newFakeCluster(t, 2, nil)
+	f.mc.PrependReactor("list", "machineosbuilds", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, apierrors.NewForbidden(mcfgv1.Resource("machineosbuilds"), "", errors.New(`User "bob" cannot list resource "machineosbuilds"`))
+	})
+	f.kube.PrependReactor("create", "selfsubjectaccessreviews", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		r := a.(k8stesting.CreateAction).GetObject().(*authorizationv1.SelfSubjectAccessReview)
+		r.Status.Allowed = r.Spec.ResourceAttributes.Resource != "machineosbuilds"
+		return true, r, nil
+	})
+	v := &recView{}
+	start := time.Now()
+	_, err := f.watcher(v, Options{Timeout: time.Minute, ForbiddenGrace: time.Millisecond}).Run(context.Background())
+	var fe *ForbiddenError
+	if !errors.As(err, &fe) || !strings.Contains(err.Error(), "list/watch machineosbuilds.machineconfiguration.openshift.io") || !strings.Contains(err.Error(), `User "bob" cannot list`) {
+		t.Fatalf("err = %v", err)
+	}
+	if time.Since(start) > 30*time.Second {
+		t.Errorf("took %s: the watch waited for the timeout", time.Since(start))
+	}
+
+	f = newFakeCluster(t, 2, nil)
+	f.kube.PrependReactor("create", "pods", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, apierrors.NewForbidden(corev1.Resource("pods"), "", errors.New("unable to validate against any security context constraint"))
+	})
+	v = &recView{}
+	_, err = f.watcher(v, Options{Timeout: time.Minute, CheckBackoff: 10 * time.Millisecond}).Run(context.Background())
+	if !errors.As(err, &fe) || !strings.Contains(err.Error(), "run a check pod on node worker-") || !strings.Contains(err.Error(), "security context constraint") {
+		t.Fatalf("err = %v", err)
+	}
+	if res := v.find(KindResult, "result", "forbidden"); len(res) != 1 {
+		t.Errorf("result events %+v", v.find(KindResult, "", ""))
 	}
 }

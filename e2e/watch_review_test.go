@@ -1,0 +1,179 @@
+package e2e
+
+// End-to-end tests of issue 10's watch findings (3, 4, 7, 11, 12 and the
+// Interrupted note): each fails on the mosc before its fix.
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/mosc-dev/mosc/e2e/harness"
+	"github.com/mosc-dev/mosc/e2e/sim"
+)
+
+// watchRules are what docs/watch.md#permissions lists, without
+// machineosbuilds (granted separately, so a test can withhold or revoke it).
+var watchRules = []rbacv1.PolicyRule{
+	{APIGroups: []string{"machineconfiguration.openshift.io"}, Resources: []string{"machineosconfigs", "machineconfigpools", "machineconfignodes"}, Verbs: []string{"get", "list", "watch"}},
+	{APIGroups: []string{""}, Resources: []string{"nodes"}, Verbs: []string{"get", "list", "watch"}},
+	{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get", "list", "watch", "create", "delete", "deletecollection"}},
+	{APIGroups: []string{""}, Resources: []string{"pods/log"}, Verbs: []string{"get"}},
+}
+
+var mosbRules = []rbacv1.PolicyRule{
+	{APIGroups: []string{"machineconfiguration.openshift.io"}, Resources: []string{"machineosbuilds"}, Verbs: []string{"get", "list", "watch"}},
+}
+
+// Finding 12: a forbidden list used to leave watch's informers retrying until
+// --timeout with nothing on the screen. The preflight names every missing
+// right at once, before anything starts (exit 2).
+func TestWatchRestrictedUserPreflight(t *testing.T) {
+	resetEnv(t)
+	ctx := testCtx(t, 3*time.Minute)
+	startSim(t, fastFaults())
+	layerWorkers(t, ctx)
+	grant(t, "carol", "mosc-e2e-watch-most", watchRules)
+	kc, err := env.UserKubeconfig("carol", nil)
+	must(t, err)
+
+	start := time.Now()
+	out, stderr, code := runMosc(t, "watch", "--kubeconfig", kc, "--pool", "worker", "--timeout", "90s", "--logs")
+	if code != 2 {
+		t.Fatalf("restricted watch: exit %d after %s, want 2\nstdout:\n%s\nstderr:\n%s", code, time.Since(start).Round(time.Second), out, stderr)
+	}
+	for _, want := range []string{
+		"carol may not do 2 thing(s)",
+		"list machineosbuilds.machineconfiguration.openshift.io (cluster-scoped)",
+		"watch machineosbuilds.machineconfiguration.openshift.io (cluster-scoped)",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("watch stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	if strings.Contains(stderr, "machineconfigpools") {
+		t.Errorf("watch stderr lists a granted right:\n%s", stderr)
+	}
+	noCheckPods(t, "after a refused watch")
+
+	out, stderr, code = runMosc(t, "status", "--kubeconfig", kc, "--pool", "worker")
+	if code != 2 || !strings.Contains(stderr, "carol may not do 1 thing(s)") ||
+		!strings.Contains(stderr, "list machineosbuilds.machineconfiguration.openshift.io (cluster-scoped)") {
+		t.Errorf("restricted status: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
+	}
+
+	// With every right, the same user follows the rollout to the end.
+	grant(t, "carol", "mosc-e2e-watch-mosb", mosbRules)
+	out, stderr, code = runMosc(t, "watch", "--kubeconfig", kc, "--pool", "worker", "--timeout", "90s", "--enable-doca-init")
+	if code != 0 {
+		t.Fatalf("watch with all rights: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
+	}
+}
+
+// Finding 12, during a watch: the right to list MachineOSBuilds is revoked
+// and the API server restarts, so the informer must list again and gets 403.
+// Before, it retried forever and the watch ended at --timeout (exit 1).
+func TestWatchForbiddenDuringWatch(t *testing.T) {
+	resetEnv(t)
+	ctx := testCtx(t, 4*time.Minute)
+	f := fastFaults()
+	f.BuildDuration = 40 * time.Second
+	startSim(t, f)
+	layerWorkers(t, ctx)
+	grant(t, "carol", "mosc-e2e-watch-most", watchRules)
+	grant(t, "carol", "mosc-e2e-watch-mosb", mosbRules)
+	kc, err := env.UserKubeconfig("carol", nil)
+	must(t, err)
+
+	type result struct {
+		out, stderr string
+		code        int
+		took        time.Duration
+	}
+	done := make(chan result, 1)
+	go func() {
+		start := time.Now()
+		o, e, c := runMoscWith(t, moscRun{Timeout: 3 * time.Minute}, "watch", "--kubeconfig", kc, "--pool", "worker", "-o", "json", "--timeout", "150s")
+		done <- result{o, e, c, time.Since(start)}
+	}()
+	err = harness.WaitFor(ctx, env.MOSBsLW(), func(bs []*mcfgv1.MachineOSBuild) (bool, string) {
+		for _, b := range bs {
+			if meta.IsStatusConditionTrue(b.Status.Conditions, string(mcfgv1.MachineOSBuilding)) {
+				return true, ""
+			}
+		}
+		return false, "no MachineOSBuild Building yet"
+	})
+	must(t, err)
+	time.Sleep(2 * time.Second) // the watch has synced by now: the build is on its screen
+	must(t, env.Clients.Kube.RbacV1().ClusterRoleBindings().Delete(context.Background(), "mosc-e2e-watch-mosb-carol", metav1.DeleteOptions{}))
+	if err := env.RestartAPIServer(ctx); err != nil {
+		t.Fatalf("restart API server: %v", err)
+	}
+	r := <-done
+	if r.code != 2 {
+		t.Fatalf("exit %d after %s, want 2\nstdout:\n%s\nstderr:\n%s", r.code, r.took.Round(time.Second), r.out, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "forbidden: cannot list/watch machineosbuilds.machineconfiguration.openshift.io") {
+		t.Errorf("stderr does not name the denied list:\n%s", r.stderr)
+	}
+	evs := parseEvents(t, r.out)
+	if last := evs[len(evs)-1]; last.Fields["result"] != "forbidden" {
+		t.Errorf("last event %+v", last)
+	}
+	noCheckPods(t, "after a forbidden watch")
+}
+
+// resetEnvVersion reseeds the cluster as OpenShift version (the simulator
+// follows the release's behaviour); resetEnv's cleanup restores the default.
+func resetEnvVersion(t *testing.T, ctx context.Context, version string) {
+	t.Helper()
+	resetEnv(t)
+	opts := env.Options()
+	opts.OpenShiftVersion = version
+	if err := env.ResetWith(ctx, opts); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Finding 7: from 4.20 image-build is an init container of the build pod;
+// watch --logs waited for it among the containers and streamed nothing.
+func TestWatchLogsPerRelease(t *testing.T) {
+	for _, tc := range []struct {
+		version  string
+		initCont bool
+	}{{"4.19.10", false}, {"4.20.15", true}, {"4.22.3", true}} {
+		t.Run(tc.version, func(t *testing.T) {
+			ctx := testCtx(t, 3*time.Minute)
+			resetEnvVersion(t, ctx, tc.version)
+			startSim(t, sim.Faults{BuildFails: true, BuildDuration: 3 * time.Second})
+			layerWorkers(t, ctx)
+			out, stderr, code := runMosc(t, "watch", "--pool", "worker", "--timeout", "90s", "--logs")
+			if code != 1 {
+				t.Fatalf("exit %d, want 1 (build fails)\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
+			}
+			// Streamed lines carry the build-log prefix; the failure's tail does not.
+			for _, want := range []string{"build-log | STEP 1/", "build-log | Error: Unable to find a match: doca-openvswitch"} {
+				if !strings.Contains(stderr, want) {
+					t.Errorf("stderr lacks the streamed %q:\n%s", want, stderr)
+				}
+			}
+			pods, err := env.Clients.Kube.CoreV1().Pods(sim.MCONamespace).List(ctx, metav1.ListOptions{LabelSelector: "job-name"})
+			must(t, err)
+			if len(pods.Items) != 1 {
+				t.Fatalf("%d build pods, want the failed one", len(pods.Items))
+			}
+			p := pods.Items[0]
+			isInit := len(p.Spec.InitContainers) == 1 && p.Spec.InitContainers[0].Name == "image-build"
+			if isInit != tc.initCont {
+				t.Errorf("build pod on %s: init containers %v, containers %v", tc.version, p.Spec.InitContainers, p.Spec.Containers)
+			}
+		})
+	}
+}
