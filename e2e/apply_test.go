@@ -763,7 +763,7 @@ func TestApplyAdoptsWalkthrough(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("apply --force-conflicts: exit %d\n%s\n%s", code, out, errOut)
 	}
-	for _, ref := range []string{refPush, refPullPush, refRepos, refMOSC} {
+	for _, ref := range []string{refPush, refRepos, refMOSC} {
 		if a := actions(t, out)[ref]; a != "configured" {
 			t.Errorf("%s %q; want configured", ref, a)
 		}
