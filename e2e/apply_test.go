@@ -711,7 +711,8 @@ func TestApplyWaitHandsOverToWatch(t *testing.T) {
 	if !strings.Contains(out, "machineosconfig.machineconfiguration.openshift.io/worker created") {
 		t.Errorf("apply --wait did not apply first:\n%s", out)
 	}
-	if !strings.Contains(errOut, "timed out after 3s: build: no MachineOSBuild for MachineOSConfig worker yet") {
+	// The watch waits for the MachineOSBuild by the name the MCO will give it.
+	if !strings.Contains(errOut, "timed out after 3s: build: waiting for the operator to create MachineOSBuild worker-") {
 		t.Errorf("apply --wait did not time out as watch does:\n%s\n%s", out, errOut)
 	}
 	// Dry runs have nothing to follow.

@@ -758,7 +758,11 @@ func TestSimulatorFaultsAndLifecycle(t *testing.T) {
 	p = waitPool(t, ctx, "worker", "re-rendered", func(p *mcfgv1.MachineConfigPool) bool {
 		return p.Spec.Configuration.Name != rebuilt.Spec.MachineConfig.Name
 	})
-	second := waitMOSBNamed(t, ctx, "worker-"+sim.BuildHash(mustMOSC(t, ctx).Spec, p.Spec.Configuration.Name), mcfgv1.MachineOSBuildSucceeded)
+	secondName, err := s.MachineOSBuildName(ctx, mustMOSC(t, ctx), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := waitMOSBNamed(t, ctx, secondName, mcfgv1.MachineOSBuildSucceeded)
 	if second.Spec.MachineConfig.Name != p.Spec.Configuration.Name {
 		t.Errorf("second build for %s, pool renders %s", second.Spec.MachineConfig.Name, p.Spec.Configuration.Name)
 	}

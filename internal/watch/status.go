@@ -74,6 +74,8 @@ func Fetch(ctx context.Context, kube kubernetes.Interface, mc mcfgclient.Interfa
 			s.MCNs[mcns.Items[i].Name] = &mcns.Items[i]
 		}
 	}
+	namer := &mosbNamer{kube: kube, mc: mc}
+	s.ExpectedMOSBs = namer.Expected(ctx, s.MOSCObj, self)
 	pods, err := kube.CoreV1().Pods(MCONamespace).List(ctx, metav1.ListOptions{LabelSelector: LabelJobName})
 	if err != nil {
 		return s, fmt.Errorf("listing build pods in %s: %w", MCONamespace, err)
