@@ -8,6 +8,15 @@ need_apt=()
 command -v etcd >/dev/null 2>&1 || need_apt+=(etcd-server)
 command -v rpmbuild >/dev/null 2>&1 || need_apt+=(rpm)
 command -v createrepo_c >/dev/null 2>&1 || need_apt+=(createrepo-c)
+# The build harness (e2e/buildenv, docs/e2e.md): buildah with vfs storage and
+# chroot isolation, mmdebstrap for the stand-in's Debian rootfs, gpg/rpmsign
+# for the signed repos, gcc for the stand-in ovs-vswitchd ELF.
+command -v buildah >/dev/null 2>&1 || need_apt+=(buildah)
+command -v mmdebstrap >/dev/null 2>&1 || need_apt+=(mmdebstrap)
+[ -e /usr/share/keyrings/debian-archive-keyring.gpg ] || need_apt+=(debian-archive-keyring)
+{ command -v gpg && command -v gpg-agent && command -v gpgconf; } >/dev/null 2>&1 || need_apt+=(gnupg)
+command -v rpmsign >/dev/null 2>&1 || need_apt+=(rpm)
+{ command -v gcc && [ -e /usr/include/stdio.h ]; } >/dev/null 2>&1 || need_apt+=(gcc libc6-dev)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "install-deps: apt-get install ${need_apt[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive

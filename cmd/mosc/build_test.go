@@ -73,7 +73,7 @@ func TestBuildDryRun(t *testing.T) {
 		"AS configs\n",
 		"LABEL machineconfigpool=worker\n",
 		"\nFROM configs AS final\n",
-		"dnf install -y --setopt=install_weak_deps=False doca-openvswitch",
+		"dnf install -y --setopt=install_weak_deps=False --enablerepo=doca,baseos,appstream,crb doca-openvswitch",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("wrapper lacks %q:\n%s", want, out)

@@ -68,7 +68,8 @@ func TestRenderWalkthroughGolden(t *testing.T) {
 		"name: mosc-doca-init.service", "other_config:doca-init=true",
 		"kind: MachineOSConfig", "imageBuilderType: Job", "name: pull-and-push-secret", "name: push-secret",
 		"renderedImagePushSpec: image-registry.openshift-image-registry.svc:5000/openshift-machine-config-operator/os-image:latest",
-		"dnf install -y --setopt=install_weak_deps=False doca-all", "bootc container lint",
+		"dnf install -y --setopt=install_weak_deps=False --enablerepo=doca,baseos,appstream,crb doca-all", "bootc container lint",
+		"enabled=0", "extensions:\n  - kernel-devel",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("walkthrough bundle lacks %q", want)
@@ -91,7 +92,7 @@ func TestRenderDirAndJSON(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "out")
 	args := append(append([]string{}, walkthroughArgs...), "--secrets", "placeholder", "-o", dir)
 	out, errOut, code := runCLI(t, args...)
-	if code != 0 || out != "" || !strings.Contains(errOut, "wrote 7 objects and kustomization.yaml to "+dir) {
+	if code != 0 || out != "" || !strings.Contains(errOut, "wrote 8 objects and kustomization.yaml to "+dir) {
 		t.Fatalf("exit %d, stdout %q, stderr %s", code, out, errOut)
 	}
 	entries, _ := os.ReadDir(dir)
@@ -107,6 +108,7 @@ func TestRenderDirAndJSON(t *testing.T) {
 		"30-secret-push-secret.yaml -rw-------",
 		"31-secret-pull-and-push-secret.yaml -rw-------",
 		"41-machineconfig-99-mosc-master-doca-init.yaml -rw-r--r--",
+		"42-machineconfig-99-mosc-master-extensions.yaml -rw-r--r--",
 		"50-machineosconfig-master.yaml -rw-r--r--",
 		"kustomization.yaml -rw-r--r--",
 	}
@@ -115,7 +117,7 @@ func TestRenderDirAndJSON(t *testing.T) {
 	}
 	// The directory validates as it is.
 	vout, verr, code := runCLI(t, "validate", dir)
-	if code != 0 || !strings.Contains(vout, "valid: "+dir+", 7 objects, 1 warning(s)") || !strings.Contains(verr, "50-machineosconfig-master.yaml:35:5: MachineOSConfig/master spec.machineConfigPool.name") {
+	if code != 0 || !strings.Contains(vout, "valid: "+dir+", 8 objects, 1 warning(s)") || !strings.Contains(verr, "50-machineosconfig-master.yaml:41:5: MachineOSConfig/master spec.machineConfigPool.name") {
 		t.Errorf("validate DIR: exit %d\n%s\n%s", code, vout, verr)
 	}
 
@@ -124,7 +126,7 @@ func TestRenderDirAndJSON(t *testing.T) {
 		Kind  string
 		Items []struct{ Kind string }
 	}
-	if code != 0 || json.Unmarshal([]byte(jout), &list) != nil || list.Kind != "List" || len(list.Items) != 5 || list.Items[4].Kind != "MachineOSConfig" {
+	if code != 0 || json.Unmarshal([]byte(jout), &list) != nil || list.Kind != "List" || len(list.Items) != 6 || list.Items[5].Kind != "MachineOSConfig" {
 		t.Errorf("--format json: exit %d\n%s", code, jout)
 	}
 }

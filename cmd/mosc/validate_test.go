@@ -81,7 +81,7 @@ func TestValidatePath(t *testing.T) {
 		})
 	}
 	out, _, code := runCLI(t, "validate", "--strict", dir)
-	if code != 0 || !strings.Contains(out, "valid: "+dir+", 3 objects") {
+	if code != 0 || !strings.Contains(out, "valid: "+dir+", 4 objects") {
 		t.Errorf("restored dir: exit %d %s", code, out)
 	}
 	// A single file works too; a missing path is a usage error.

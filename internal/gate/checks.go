@@ -2,6 +2,7 @@ package gate
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -379,6 +380,9 @@ func RepoQueries(p *profile.Plan) []RepoQuery {
 		repoID := ""
 		for _, f := range p.RepoFiles {
 			for _, r := range f.Repos {
+				if slices.Contains(p.UnsignedRepos, r.ID) {
+					continue // the gpgcheck exception section shares the baseurl
+				}
 				if strings.TrimRight(r.BaseURL, "/") == strings.TrimRight(st.RepoBaseURL, "/") {
 					repoID = r.ID
 				}

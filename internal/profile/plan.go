@@ -28,6 +28,22 @@ type Plan struct {
 	// GPGKeys with inline content become Secret etc-pki-rpm-gpg.
 	GPGKeys []GPGKey
 
+	// EnableRepos are the ids of the repos in RepoFiles that mosc's
+	// Containerfile enables per command (--enablerepo). Every repo file ships
+	// enabled=0: MCO mounts etc-yum-repos-d into the build of every
+	// MachineOSConfig on the cluster, and into its own configs stage, where
+	// an enabled CentOS repo would offer a newer kernel-devel than the RHCOS
+	// extension's.
+	EnableRepos []string
+	// UnsignedRepos are the gpgcheck=0 exception sections (only the stack
+	// profile's unsigned packages, includepkgs), enabled on the stack install
+	// command alone.
+	UnsignedRepos []string
+
+	// Extensions are RHCOS extensions the pool needs (kernel-devel for
+	// variants that build kernel modules), rendered as a MachineConfig.
+	Extensions []string
+
 	// Layers are the Containerfile fragments in order (after `FROM configs AS
 	// final`, before the lint step which comes from OpenShift.LintCommand).
 	Layers []LayerInvocation
@@ -83,6 +99,11 @@ type StackInfo struct {
 	LTS         bool
 	RepoDistro  string // resolved distro dir: "rhel9" (>=3.2) or "rhel9.6" (<=3.1)
 	RepoBaseURL string // fully resolved DOCA repo URL for this platform/release
+	// Unsigned are the packages this version/distro publishes unsigned
+	// (stack profile spec.repo.unsigned).
+	Unsigned []string
+	// KernelModules: the variant builds kernel modules (kernel-devel extension).
+	KernelModules bool
 }
 
 // MOSCPlan is what goes into the MachineOSConfig.
@@ -114,15 +135,23 @@ type RepoFile struct {
 
 // Repo is one [section] of a .repo file.
 type Repo struct {
-	ID       string // "doca"
-	Name     string
-	BaseURL  string
-	Enabled  bool
+	ID      string // "doca"
+	Name    string
+	BaseURL string
+	// Every section is written enabled=0 (see Plan.EnableRepos).
 	GPGCheck bool
 	GPGKey   string // URL or file:///etc/pki/rpm-gpg/...
+	// Comment lines written above the section ("# ..."), e.g. why a
+	// section has gpgcheck=0.
+	Comment []string
 	// Extra keys written verbatim after the standard ones, sorted by key.
 	Extra map[string]string
 }
+
+// ExtensionKernelDevel is MCO's RHCOS extension with kernel-devel and
+// kernel-headers matching the RHCOS kernel (machine-config-operator
+// pkg/controller/common/helpers.go SupportedExtensions).
+const ExtensionKernelDevel = "kernel-devel"
 
 // GPGKey is an inline armored key mounted under /etc/pki/rpm-gpg.
 type GPGKey struct {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -51,6 +52,7 @@ func TestResolveWalkthrough(t *testing.T) {
 		Stacks: []StackInfo{{
 			Name: "doca-3.3", Version: "3.3.0", Variant: "full", Packages: []string{"doca-all"},
 			RepoDistro: "rhel9", RepoBaseURL: "https://linux.mellanox.com/public/repo/doca/3.3.0/rhel9/x86_64/",
+			KernelModules: true,
 		}},
 		Pool: "master",
 		MOSC: MOSCPlan{
@@ -60,23 +62,26 @@ func TestResolveWalkthrough(t *testing.T) {
 		},
 		Registry: &RegistryPlan{ClaimName: "registry-claim", StorageClass: "lvms-vg1", Size: "100Gi", AccessMode: "ReadWriteOnce", Replicas: 1, RolloutStrategy: "Recreate", DefaultRoute: true},
 		RepoFiles: []RepoFile{
-			{FileName: "doca.repo", Repos: []Repo{{ID: "doca", Name: "NVIDIA DOCA 3.3.0", BaseURL: "https://linux.mellanox.com/public/repo/doca/3.3.0/rhel9/x86_64/", Enabled: true, GPGCheck: true, GPGKey: "https://linux.mellanox.com/public/repo/doca/GPG-KEY-Mellanox.pub"}}},
+			{FileName: "doca.repo", Repos: []Repo{{ID: "doca", Name: "NVIDIA DOCA 3.3.0", BaseURL: "https://linux.mellanox.com/public/repo/doca/3.3.0/rhel9/x86_64/", GPGCheck: true, GPGKey: "https://linux.mellanox.com/public/repo/doca/GPG-KEY-Mellanox.pub"}}},
 			{FileName: "centos.repo", Repos: []Repo{
-				{ID: "baseos", Name: "CentOS Stream 9 - BaseOS", BaseURL: "https://mirror.stream.centos.org/9-stream/BaseOS/x86_64/os/", Enabled: true, GPGCheck: true, GPGKey: centosKey},
-				{ID: "appstream", Name: "CentOS Stream 9 - AppStream", BaseURL: "https://mirror.stream.centos.org/9-stream/AppStream/x86_64/os/", Enabled: true, GPGCheck: true, GPGKey: centosKey},
-				{ID: "crb", Name: "CentOS Stream 9 - CRB", BaseURL: "https://mirror.stream.centos.org/9-stream/CRB/x86_64/os/", Enabled: true, GPGCheck: true, GPGKey: centosKey},
+				{ID: "baseos", Name: "CentOS Stream 9 - BaseOS", BaseURL: "https://mirror.stream.centos.org/9-stream/BaseOS/x86_64/os/", GPGCheck: true, GPGKey: centosKey},
+				{ID: "appstream", Name: "CentOS Stream 9 - AppStream", BaseURL: "https://mirror.stream.centos.org/9-stream/AppStream/x86_64/os/", GPGCheck: true, GPGKey: centosKey},
+				{ID: "crb", Name: "CentOS Stream 9 - CRB", BaseURL: "https://mirror.stream.centos.org/9-stream/CRB/x86_64/os/", GPGCheck: true, GPGKey: centosKey},
 			}},
 		},
+		EnableRepos: []string{"doca", "baseos", "appstream", "crb"},
+		Extensions:  []string{ExtensionKernelDevel},
 		Layers: []LayerInvocation{
 			{Name: "epel"},
 			{Name: "build-deps", Params: map[string]any{
-				"packages": []any{"libyaml-devel", "libpcap-devel", "libzip-devel", "libunwind", "jsoncpp", "openssl-devel", "kernel-devel", "kernel-headers"},
-				"upgrade":  []any{"unbound-libs", "unbound", "bzip2-libs", "bzip2-devel"},
+				"packages": []any{"libyaml-devel", "libpcap-devel", "libzip-devel", "libunwind", "jsoncpp", "openssl-devel", "bzip2-devel"},
+				"upgrade":  []any{"unbound-libs", "unbound", "bzip2-libs"},
 			}},
 			{Name: "var-opt"},
 			{Name: "swap-openvswitch"},
 			{Name: "doca-rdma", Params: map[string]any{"repo": "doca", "packages": []any{"libibverbs", "rdma-core"}}},
 			{Name: "install"},
+			{Name: "opt-relocate", Params: map[string]any{"check": []any{"/usr/sbin/ovs-vswitchd"}}},
 			{Name: "cleanup"},
 		},
 		Node:     NodeSettings{DocaInit: true},
@@ -105,7 +110,7 @@ func TestResolveVariantsAndOptions(t *testing.T) {
 		for _, l := range p.Layers {
 			names = append(names, l.Name)
 		}
-		if want := []string{"epel", "build-deps", "var-opt", "swap-openvswitch", "doca-rdma", "install", "cleanup"}; !cmp.Equal(names, want) {
+		if want := []string{"epel", "build-deps", "var-opt", "swap-openvswitch", "doca-rdma", "install", "opt-relocate", "cleanup"}; !cmp.Equal(names, want) {
 			t.Errorf("layers %v, want %v", names, want)
 		}
 		if pk := p.Layers[1].Params["packages"]; cmp.Equal(pk, []any{"libyaml-devel"}) || fmt.Sprint(pk) != "[libyaml libpcap libzip libunwind jsoncpp]" {
@@ -445,10 +450,24 @@ func checkPlanComplete(t *testing.T, name string, p *Plan) {
 	}
 	for _, f := range p.RepoFiles {
 		for _, r := range f.Repos {
-			if !r.GPGCheck || r.GPGKey == "" || !strings.HasPrefix(r.BaseURL, "https://") || !strings.Contains(r.BaseURL, "/"+pl.RPMArch+"/") && !strings.Contains(r.BaseURL, "/"+pl.DocaArch+"/") {
+			if !strings.HasPrefix(r.BaseURL, "https://") || !strings.Contains(r.BaseURL, "/"+pl.RPMArch+"/") && !strings.Contains(r.BaseURL, "/"+pl.DocaArch+"/") {
+				fail("repo %s/%s %+v", f.FileName, r.ID, r)
+			}
+			// Only the named exception section of the stack's unsigned
+			// packages goes without the check, and offers nothing else.
+			if slices.Contains(p.UnsignedRepos, r.ID) {
+				if r.GPGCheck || r.Extra["includepkgs"] != strings.Join(s.Unsigned, " ") || len(s.Unsigned) == 0 {
+					fail("exception repo %s/%s %+v", f.FileName, r.ID, r)
+				}
+				continue
+			}
+			if !r.GPGCheck || r.GPGKey == "" || !slices.Contains(p.EnableRepos, r.ID) {
 				fail("repo %s/%s %+v", f.FileName, r.ID, r)
 			}
 		}
+	}
+	if s.Variant == "full" && !cmp.Equal(p.Extensions, []string{ExtensionKernelDevel}) || s.Variant == "ovs" && len(p.Extensions) > 0 {
+		fail("extensions %v for variant %s", p.Extensions, s.Variant)
 	}
 	if len(p.Layers) < 5 || p.Layers[len(p.Layers)-1].Name != "cleanup" {
 		fail("layers %+v", p.Layers)

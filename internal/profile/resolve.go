@@ -33,6 +33,9 @@ const (
 	EPELLayer               = "epel"
 	InstallLayer            = "install"
 	CleanupLayer            = "cleanup"
+	// UnsignedRepoSuffix names a stack repo's gpgcheck exception section
+	// ("doca" -> "doca-unsigned").
+	UnsignedRepoSuffix = "-unsigned"
 )
 
 // pushSpecRE is the MachineOSConfig CRD's CEL rule for renderedImagePushSpec
@@ -316,18 +319,30 @@ func (r *resolver) stacks(rel *ReleaseInfo, plat *Platform) []*resolvedStack {
 		if !ok || plat == nil || rel == nil {
 			continue
 		}
+		var unsigned []string
+		for _, u := range sp.Repo.Unsigned {
+			if (len(u.Versions) == 0 || contains(u.Versions, version)) && (len(u.Distros) == 0 || contains(u.Distros, distro)) {
+				for _, pkg := range u.Packages {
+					if !contains(unsigned, pkg) {
+						unsigned = append(unsigned, pkg)
+					}
+				}
+			}
+		}
 		out = append(out, &resolvedStack{
 			path:    path,
 			stack:   st,
 			variant: variant,
 			info: StackInfo{
-				Name:        st.Metadata.Name,
-				Version:     version,
-				Variant:     variant.Name,
-				Packages:    append([]string(nil), variant.Packages...),
-				LTS:         sp.LTS,
-				RepoDistro:  distro,
-				RepoBaseURL: fmt.Sprintf("%s/%s/%s/%s/", strings.TrimRight(sp.Repo.URL, "/"), version, distro, plat.Spec.DocaArch),
+				Name:          st.Metadata.Name,
+				Version:       version,
+				Variant:       variant.Name,
+				Packages:      append([]string(nil), variant.Packages...),
+				LTS:           sp.LTS,
+				RepoDistro:    distro,
+				RepoBaseURL:   fmt.Sprintf("%s/%s/%s/%s/", strings.TrimRight(sp.Repo.URL, "/"), version, distro, plat.Spec.DocaArch),
+				Unsigned:      unsigned,
+				KernelModules: variant.KernelModules,
 			},
 		})
 	}
@@ -519,15 +534,45 @@ func (r *resolver) repoFiles(stacks []*resolvedStack, plat *Platform, gpgCheck b
 				extra[k] = v
 			}
 		}
+		unsigned := rs.info.Unsigned
+		if !gpgCheck {
+			unsigned = nil // the whole repo is unchecked already (warned)
+		}
+		if len(unsigned) > 0 {
+			if extra == nil {
+				extra = map[string]string{}
+			}
+			// The signed section never offers the unsigned packages...
+			extra["excludepkgs"] = strings.Join(append(strings.Fields(extra["excludepkgs"]), unsigned...), " ")
+		}
 		addRepo(sr.File, Repo{
 			ID:       sr.ID,
 			Name:     fmt.Sprintf("%s %s", sr.Name, rs.info.Version),
 			BaseURL:  rs.info.RepoBaseURL,
-			Enabled:  true,
 			GPGCheck: gpgCheck,
 			GPGKey:   key(sr.ID, sr.GPGKey),
 			Extra:    extra,
 		})
+		r.plan.EnableRepos = append(r.plan.EnableRepos, sr.ID)
+		if len(unsigned) > 0 {
+			// ...and this section offers only them, without the check.
+			id := sr.ID + UnsignedRepoSuffix
+			addRepo(sr.File, Repo{
+				ID:      id,
+				Name:    fmt.Sprintf("%s %s: unsigned packages only (%s)", sr.Name, rs.info.Version, strings.Join(unsigned, ", ")),
+				BaseURL: rs.info.RepoBaseURL,
+				Comment: []string{
+					fmt.Sprintf("gpgcheck exception (stack %s, spec.repo.unsigned), published without a", rs.info.Name),
+					fmt.Sprintf("signature: %s. Only these come from this section; every other package", strings.Join(unsigned, ", ")),
+					fmt.Sprintf("of [%s] keeps gpgcheck=1. mosc enables it on the stack install alone.", sr.ID),
+				},
+				Extra: map[string]string{"includepkgs": strings.Join(unsigned, " ")},
+			})
+			r.plan.UnsignedRepos = append(r.plan.UnsignedRepos, id)
+		}
+		if rs.info.KernelModules && !contains(r.plan.Extensions, ExtensionKernelDevel) {
+			r.plan.Extensions = append(r.plan.Extensions, ExtensionKernelDevel)
+		}
 	}
 	cs := &plat.Spec.Sources.CentOSStream
 	for _, repo := range cs.Repos {
@@ -539,10 +584,12 @@ func (r *resolver) repoFiles(stacks []*resolvedStack, plat *Platform, gpgCheck b
 			ID:       repo.ID,
 			Name:     repo.Name,
 			BaseURL:  base,
-			Enabled:  repo.Enabled == nil || *repo.Enabled,
 			GPGCheck: gpgCheck,
 			GPGKey:   key(repo.ID, cs.GPGKey),
 		})
+		if repo.Enabled == nil || *repo.Enabled {
+			r.plan.EnableRepos = append(r.plan.EnableRepos, repo.ID)
+		}
 	}
 	// A disconnected cluster cannot fetch the EPEL release RPM: a mirrored
 	// EPEL becomes a plain repo file and the epel layer is dropped.
@@ -551,10 +598,10 @@ func (r *resolver) repoFiles(stacks []*resolvedStack, plat *Platform, gpgCheck b
 			ID:       EPELRepoID,
 			Name:     fmt.Sprintf("Extra Packages for Enterprise Linux %s (mirror)", plat.Spec.RHELMajor),
 			BaseURL:  u,
-			Enabled:  true,
 			GPGCheck: gpgCheck,
 			GPGKey:   key(EPELRepoID, plat.Spec.Sources.EPEL.GPGKey),
 		})
+		r.plan.EnableRepos = append(r.plan.EnableRepos, EPELRepoID)
 	}
 }
 

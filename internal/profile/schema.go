@@ -194,12 +194,28 @@ type StackRepo struct {
 	RHELMinors []string          `yaml:"rhelMinors"`
 	GPGKey     string            `yaml:"gpgKey" mosc:"required"`
 	Extra      map[string]string `yaml:"extra"`
+	// Unsigned lists packages published without a signature: with
+	// gpgcheck=1 they come only from a separate, named repo section without
+	// the check (never a blanket gpgcheck=0).
+	Unsigned []UnsignedPackages `yaml:"unsigned" mosc:"fact"`
+}
+
+// UnsignedPackages are packages of a DOCA repo that carry no signature, in
+// the given versions and distro directories (empty: all).
+type UnsignedPackages struct {
+	Packages []string `yaml:"packages" mosc:"required"`
+	Versions []string `yaml:"versions"`
+	Distros  []string `yaml:"distros"`
 }
 
 type Variant struct {
 	Name        string   `yaml:"name" mosc:"required"`
 	Description string   `yaml:"description"`
 	Packages    []string `yaml:"packages" mosc:"required"`
+	// KernelModules marks a variant that builds kernel modules (DOCA >= 3.2
+	// ships drivers as DKMS source): the pool gets MCO's kernel-devel
+	// extension, whose kernel-devel/kernel-headers match the RHCOS kernel.
+	KernelModules bool `yaml:"kernelModules" mosc:"fact"`
 }
 
 // Layer is one Containerfile fragment (layers/<name>.tmpl) with parameters.

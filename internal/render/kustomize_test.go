@@ -71,7 +71,7 @@ func TestKustomizeBuildEqualsStream(t *testing.T) {
 	for _, o := range got {
 		kinds = append(kinds, o["kind"].(string))
 	}
-	if d := cmp.Diff([]string{"PersistentVolumeClaim", "Config", "ConfigMap", "Secret", "Secret", "Secret", "MachineConfig", "MachineConfig", "MachineOSConfig"}, kinds); d != "" {
+	if d := cmp.Diff([]string{"PersistentVolumeClaim", "Config", "ConfigMap", "Secret", "Secret", "Secret", "MachineConfig", "MachineConfig", "MachineConfig", "MachineOSConfig"}, kinds); d != "" {
 		t.Errorf("kinds (-want +got):\n%s", d)
 	}
 }

@@ -104,6 +104,34 @@ type layerData struct {
 	Params map[string]any
 }
 
+// EnableRepoFlag is the --enablerepo option a dnf command of the
+// Containerfile needs: every repo file of etc-yum-repos-d ships enabled=0
+// (MCO mounts it into every MachineOSConfig's build). withUnsigned adds the
+// gpgcheck exception sections, for the stack install alone.
+// It is a list of zero or one word, for shargs.
+func (d layerData) EnableRepoFlag(withUnsigned bool) []string {
+	ids := append([]string(nil), d.EnableRepos...)
+	if withUnsigned {
+		ids = append(ids, d.UnsignedRepos...)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	return []string{"--enablerepo=" + strings.Join(ids, ",")}
+}
+
+// RepoFileOf names the repo file that defines repo id ("" if none).
+func (d layerData) RepoFileOf(id string) string {
+	for _, f := range d.RepoFiles {
+		for _, r := range f.Repos {
+			if r.ID == id {
+				return f.FileName
+			}
+		}
+	}
+	return ""
+}
+
 // RenderedLayer is one fragment's contribution to the Containerfile.
 type RenderedLayer struct {
 	Name     string

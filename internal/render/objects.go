@@ -79,6 +79,8 @@ var bundleOrder = []objectSpec{
 		when: func(p *profile.Plan) bool { return p.Node.Hugepages != nil }},
 	{slot: 41, template: "doca-init-machineconfig.yaml.tmpl", gvk: bundle.GVKMachineConfig, mode: bundle.ModeApply,
 		when: hasDocaInitUnit},
+	{slot: 42, template: "extensions-machineconfig.yaml.tmpl", gvk: bundle.GVKMachineConfig, mode: bundle.ModeApply,
+		when: func(p *profile.Plan) bool { return len(p.Extensions) > 0 }},
 	{slot: 50, template: "machineosconfig-v1.yaml.tmpl", gvk: bundle.GVKMachineOSConfig, mode: bundle.ModeApply,
 		when: func(p *profile.Plan) bool {
 			return p.MOSC.APIVersion == bundle.GVKMachineOSConfig.GroupVersion().String()

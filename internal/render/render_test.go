@@ -76,6 +76,7 @@ func TestWalkthroughFixtureGolden(t *testing.T) {
 		"11-config-cluster.yaml",
 		"20-configmap-etc-yum-repos-d.yaml",
 		"41-machineconfig-99-mosc-master-doca-init.yaml",
+		"42-machineconfig-99-mosc-master-extensions.yaml",
 		"50-machineosconfig-master.yaml",
 	}
 	if d := cmp.Diff(want, names); d != "" {
@@ -92,7 +93,7 @@ func fullPlan() *profile.Plan {
 	p.Node.OtherConfig = map[string]string{"max-idle": "10000", "hw-offload-ct-size": "0"}
 	p.Node.Hugepages = &profile.Hugepages{DefaultSize: "1G", Size: "1G", Count: 16}
 	p.GPGKeys = []profile.GPGKey{{FileName: "GPG-KEY-Mellanox.pub", Armored: testKey()}}
-	p.Layers[len(p.Layers)-2].Params = map[string]any{"extra": []any{"tcpdump", "mstflint"}}
+	installLayer(p).Params = map[string]any{"extra": []any{"tcpdump", "mstflint"}}
 	return p
 }
 
@@ -224,6 +225,11 @@ func TestObjectsDecodeIntoRealTypes(t *testing.T) {
 				if d := cmp.Diff([]string{"default_hugepagesz=1G", "hugepagesz=1G", "hugepages=16"}, mc.Spec.KernelArguments); d != "" {
 					t.Errorf("kernel args: %s", d)
 				}
+			} else if strings.HasSuffix(mc.Name, "extensions") {
+				// MCO's kernel-devel extension, not CentOS kernel headers.
+				if d := cmp.Diff([]string{"kernel-devel"}, mc.Spec.Extensions); d != "" || len(mc.Spec.Config.Raw) != 0 {
+					t.Errorf("extensions: %s (config %s)", d, mc.Spec.Config.Raw)
+				}
 			} else {
 				var ign bundle.Ignition
 				if errs, err := sigsjson.UnmarshalStrict(mc.Spec.Config.Raw, &ign, sigsjson.DisallowUnknownFields); err != nil || len(errs) > 0 {
@@ -261,14 +267,37 @@ func TestContainerfileShape(t *testing.T) {
 		"\nRUN set -eux; \\\n",
 		"rpm -qa --qf '%{NAME} ' 'openvswitch[0-9]*'", // glob, not openvswitch3.5
 		"rpm-ostree override replace libibverbs rdma-core --experimental --from repo=doca",
-		"dnf install -y --setopt=install_weak_deps=False doca-all",
+		"dnf install -y --setopt=install_weak_deps=False --enablerepo=doca,baseos,appstream,crb doca-all",
+		// bzip2-devel is not in RHCOS: installed; the rest upgraded only if present.
+		"openssl-devel bzip2-devel; \\\n",
+		"up=$(rpm -qa --qf '%{NAME} ' unbound-libs unbound bzip2-libs); [ -z \"$up\" ] || dnf upgrade -y --enablerepo=doca,baseos,appstream,crb $up",
+		// rpm-ostree has no --enablerepo: the doca section is on for that command only.
+		"sed -i '/^\\[doca\\]$/,/^enabled=/s/^enabled=0$/enabled=1/' /etc/yum.repos.d/doca.repo; \\\n  rpm-ostree override replace libibverbs rdma-core --experimental --from repo=doca; \\\n  sed -i '/^\\[doca\\]$/,/^enabled=/s/^enabled=1$/enabled=0/' /etc/yum.repos.d/doca.repo",
 		"mkdir -p /var/opt",
+		`mv "$d" /usr/lib/opt/; echo "L /opt/$n - - - - ../../usr/lib/opt/$n" >>/usr/lib/tmpfiles.d/mosc-opt.conf`,
+		"sed -i 's#^/opt/#/usr/lib/opt/#'",
+		"ldd /usr/sbin/ovs-vswitchd >/tmp/mosc-ldd; ! grep 'not found' /tmp/mosc-ldd || exit 1",
 		"rm -rf /etc/yum.repos.d/*",
 		"; \\\n  bootc container lint\n",
 	} {
 		if !strings.Contains(cf, want) {
 			t.Errorf("Containerfile lacks %q:\n%s", want, cf)
 		}
+	}
+	// Every dnf command enables mosc's repos itself (the files are enabled=0);
+	// kernel headers come from the kernel-devel extension, never CentOS.
+	for _, line := range strings.Split(cf, "\n") {
+		if strings.Contains(line, "dnf install -y --setopt") || strings.Contains(line, "dnf upgrade") {
+			if !strings.Contains(line, "--enablerepo=") {
+				t.Errorf("dnf command without --enablerepo: %s", line)
+			}
+		}
+		if strings.Contains(line, "kernel-devel") || strings.Contains(line, "kernel-headers") {
+			t.Errorf("Containerfile installs kernel packages: %s", line)
+		}
+	}
+	if i, j := strings.Index(cf, "doca-all"), strings.Index(cf, "/usr/lib/opt"); i < 0 || j < i {
+		t.Errorf("/opt relocation must follow the install:\n%s", cf)
 	}
 	if strings.Contains(cf, "openvswitch3.5") || strings.Contains(cf, "/Packages/") {
 		t.Errorf("Containerfile names a stock package or a pinned RPM URL:\n%s", cf)
@@ -403,10 +432,10 @@ func TestValidationErrors(t *testing.T) {
 			"--pool: MachineOSConfig/Worker_1: spec.machineConfigPool.name: pool \"Worker_1\": a lowercase RFC 1123 subdomain"},
 		{"no pool", func(p *profile.Plan) { p.Pool, p.MOSC.Name = "", "" }, "--pool: pool: no pool"},
 		{"containerfile too long", func(p *profile.Plan) {
-			p.Layers[len(p.Layers)-2].Params = map[string]any{"extra": strings.Fields(strings.Repeat("some-long-package-name-for-testing ", 120))}
-		}, "--stack: Containerfile: the Containerfile is 4992 characters, 896 over the MachineOSConfig limit of 4096; largest layers: install (4262), build-deps (218), swap-openvswitch (106)"},
+			installLayer(p).Params = map[string]any{"extra": strings.Fields(strings.Repeat("some-long-package-name-for-testing ", 120))}
+		}, "--stack: Containerfile: the Containerfile is 5772 characters, 1676 over the MachineOSConfig limit of 4096; largest layers: install (4301), opt-relocate (413), build-deps (319)"},
 		{"unknown layer", func(p *profile.Plan) { p.Layers[0].Name = "epl" },
-			`--stack: layers[0] (epl): unknown layer "epl"; known: build-deps, cleanup, doca-rdma, epel, install, lint, swap-openvswitch, var-opt`},
+			`--stack: layers[0] (epl): unknown layer "epl"; known: build-deps, cleanup, doca-rdma, epel, install, lint, opt-relocate, swap-openvswitch, var-opt`},
 		{"lint in plan layers", func(p *profile.Plan) { p.Layers = append(p.Layers, profile.LayerInvocation{Name: "lint"}) },
 			`layer "lint" is appended by the renderer`},
 		{"missing required param", func(p *profile.Plan) { p.Layers[2].Params = map[string]any{"upgrade": []any{"x"}} },
@@ -414,7 +443,7 @@ func TestValidationErrors(t *testing.T) {
 		{"unknown param", func(p *profile.Plan) { p.Layers[0].Params = map[string]any{"url": "x"} },
 			"--stack: layers[0] (epel): layers/epel.tmpl: unknown parameter(s) url; known: none"},
 		{"bad param type", func(p *profile.Plan) { p.Layers[2].Params["packages"] = 7 },
-			"layers/build-deps.tmpl:5:51: error calling shargs: shargs: int is not a string or a list of strings (at <shargs .Params.packages>)"},
+			"layers/build-deps.tmpl:8:51: error calling shargs: shargs: int is not a string or a list of strings (at <shargs (.EnableRepoFlag false) .Params.packages>)"},
 		{"no stock OVS glob", func(p *profile.Plan) { p.OpenShift.StockOVSGlob = "" },
 			"layers/swap-openvswitch.tmpl:4:41: error calling required: release has no stock OVS glob"},
 		{"no lint command", func(p *profile.Plan) { p.OpenShift.LintCommand = "" },
@@ -653,6 +682,16 @@ func walkthroughPlanForFingerprint(t *testing.T) *profile.Plan {
 		t.Fatal("plan has no repo files")
 	}
 	return p
+}
+
+// installLayer is the plan's install layer (where extra packages go).
+func installLayer(p *profile.Plan) *profile.LayerInvocation {
+	for i := range p.Layers {
+		if p.Layers[i].Name == profile.InstallLayer {
+			return &p.Layers[i]
+		}
+	}
+	panic("plan has no install layer")
 }
 
 // testKey is a real armored public key (render parses every key).

@@ -325,7 +325,7 @@ func checkPlan(p *profile.Plan) []*Finding {
 			add(SettingRepos, fmt.Sprintf("RepoFiles[%d]", i), "repo file name %q must match %s (a ConfigMap key ending in .repo)", rf.FileName, repoFileName)
 		}
 		for j, r := range rf.Repos {
-			for _, v := range []string{r.ID, r.Name, r.BaseURL, r.GPGKey} {
+			for _, v := range append([]string{r.ID, r.Name, r.BaseURL, r.GPGKey}, r.Comment...) {
 				if strings.ContainsAny(v, "\n\r") {
 					add(SettingRepos, fmt.Sprintf("RepoFiles[%d].Repos[%d]", i, j), "repo values must be single lines")
 				}
