@@ -632,9 +632,15 @@ func TestBuildLogsFollow(t *testing.T) {
 	var pod *corev1.Pod
 	err := harness.WaitFor(ctx, env.PodsLW(sim.MCONamespace, ""), func(ps []*corev1.Pod) (bool, string) {
 		for _, p := range ps {
-			if strings.HasPrefix(p.Name, "build-worker-") && p.Status.Phase == corev1.PodRunning {
-				pod = p
-				return true, ""
+			if !strings.HasPrefix(p.Name, "build-worker-") {
+				continue
+			}
+			// From 4.20 image-build is an init container: the pod is Pending while it runs.
+			for _, cs := range append(append([]corev1.ContainerStatus(nil), p.Status.InitContainerStatuses...), p.Status.ContainerStatuses...) {
+				if cs.Name == "image-build" && cs.State.Running != nil {
+					pod = p
+					return true, ""
+				}
 			}
 		}
 		return false, fmt.Sprintf("%d pods", len(ps))

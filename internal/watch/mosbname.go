@@ -124,6 +124,10 @@ type mosbNamer struct {
 
 	config string // pool spec.configuration.name the inputs were read for
 	imgs   []OSImageURLConfig
+	// The last answer, for the MOSC generation and pool generation it was
+	// computed for: a 1000-node rollout evaluates thousands of times.
+	lastKey   string
+	lastNames []string
 	// Problem says why no name could be computed ("" when one was).
 	Problem string
 }
@@ -164,11 +168,16 @@ func (n *mosbNamer) Expected(ctx context.Context, mosc *mcfgv1.MachineOSConfig, 
 			n.Problem = strings.Join(problems, "; ")
 		}
 	}
+	key := fmt.Sprintf("%s/%d/%d/%s", mosc.UID, mosc.Generation, pool.Generation, n.config)
+	if key == n.lastKey && mosc.UID != "" {
+		return n.lastNames
+	}
 	var names []string
 	for _, img := range n.imgs {
 		if name, err := MachineOSBuildName(mosc, pool, img); err == nil && !slices.Contains(names, name) {
 			names = append(names, name)
 		}
 	}
+	n.lastKey, n.lastNames = key, names
 	return names
 }
