@@ -104,8 +104,13 @@ func runApply(c *cli.Context) error {
 		// Without the cluster's version only an explicit release will do.
 		fmt.Fprintf(stderr, "warning: cannot read the cluster's OpenShift version: %v\n", verr)
 	}
-	plan, _, site, err := resolvePlan(c, version)
+	plan, cat, site, err := resolvePlan(c, version)
 	if err != nil {
+		return err
+	}
+	// The API server is the truth about which MachineOSConfig it takes:
+	// --force does not override this (the write could not succeed).
+	if err := checkServed(clients, cat, plan, version); err != nil {
 		return err
 	}
 	if verr == nil && cluster.Minor(version) != plan.OpenShift.Version {

@@ -211,7 +211,7 @@ func describePlan(p *profile.Plan) string {
 		}
 		stacks = append(stacks, n)
 	}
-	return fmt.Sprintf("openshift %s (RHEL %s), %s, %s, pool %s", p.OpenShift.Version, p.OpenShift.RHEL, p.Platform.Name, strings.Join(stacks, ","), p.Pool)
+	return fmt.Sprintf("openshift %s (RHEL %s), %s, %s, pool %s", p.OpenShift.Label(), p.OpenShift.RHEL, p.Platform.Name, strings.Join(stacks, ","), p.Pool)
 }
 
 // diffLive renders the plan (at the cluster's version unless --openshift
@@ -234,8 +234,15 @@ func diffLive(c *cli.Context) (*diff.Result, error) {
 			version = v
 		}
 	}
-	plan, _, site, err := resolvePlan(c, version)
+	plan, cat, site, err := resolvePlan(c, version)
 	if err != nil {
+		return nil, err
+	}
+	cv := version
+	if cv == "" {
+		cv, _ = cluster.OpenShiftVersion(ctx, clients)
+	}
+	if err := checkServed(clients, cat, plan, cv); err != nil {
 		return nil, err
 	}
 	rres, err := render.Render(plan, render.Options{Locate: siteLocator(site)})

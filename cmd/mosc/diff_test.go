@@ -18,7 +18,10 @@ func TestDiffGolden(t *testing.T) {
 		{"diff/openshift-4.20-4.21.txt", []string{"--openshift", "4.20", "--to", "4.21"}},
 		{"diff/openshift-4.21-4.22.txt", []string{"--openshift", "4.21", "--to", "4.22"}},
 		{"diff/openshift-4.21-4.22.json", []string{"--openshift", "4.21", "--to", "4.22", "-o", "json"}},
-		{"diff/openshift-4.18-4.19.txt", []string{"--openshift", "4.18", "--to", "4.19"}},
+		{"diff/openshift-4.18-4.19.txt", []string{"--openshift", "4.18.20", "--to", "4.19"}},
+		// 4.18.20 brought On-Cluster Layering v1 (openshift/api PR #2316):
+		// the whole MachineOSConfig changes shape.
+		{"diff/openshift-4.18.15-4.18.20.txt", []string{"--openshift", "4.18.15", "--to", "4.18.20"}},
 		{"diff/openshift-4.17-4.18.json", []string{"--openshift", "4.17", "--to", "4.18", "-o", "json"}},
 		{"diff/doca-3.2-3.3.txt", []string{"--openshift", "4.21", "--stack", "doca-3.2", "--to-stack", "doca-3.3"}},
 		{"diff/doca-3.3-full-ovs.txt", []string{"--openshift", "4.21", "--to-stack", "doca-3.3:ovs"}},

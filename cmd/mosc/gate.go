@@ -178,6 +178,11 @@ func runGate(c *cli.Context) error {
 	if opts.CurrentVersion == "" {
 		opts.CurrentVersion = cur.OpenShift.Version
 	}
+	if clients != nil {
+		if err := checkServed(clients, cat, cur, clusterVersion); err != nil {
+			return err
+		}
+	}
 	if clusterVersion != "" && cluster.Minor(clusterVersion) != cur.OpenShift.Version {
 		fmt.Fprintf(c.App.ErrWriter, "warning: the cluster runs OpenShift %s but the plan is for %s (--openshift or spec.openshift)\n", clusterVersion, cur.OpenShift.Version)
 	}

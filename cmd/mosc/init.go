@@ -231,11 +231,15 @@ func siteFileFor(cat *profile.Catalog, o profile.Overrides, file string) ([]byte
 		d.Site = profile.DefaultSiteName
 	}
 	if d.OpenShift != "" {
-		minor, err := profile.MinorVersion(d.OpenShift)
+		minor, z, hasZ, err := profile.ParseVersion(d.OpenShift)
 		if err != nil {
 			return nil, &profile.Error{Flag: "--openshift", Message: err.Error()}
 		}
+		// Keep the z-stream: 4.18.15 and 4.18.20 are different APIs.
 		d.OpenShift = minor
+		if hasZ {
+			d.OpenShift = fmt.Sprintf("%s.%d", minor, z)
+		}
 	}
 	if d.Platform == "" {
 		d.Platform = profile.DefaultPlatform

@@ -33,6 +33,11 @@ func TestInitWritesADecodableSite(t *testing.T) {
 				t.Errorf("warnings %v", p.Warnings)
 			}
 		}},
+		{"z-stream kept", []string{"--openshift", "v4.18.15"}, func(t *testing.T, s *profile.Site, p *profile.Plan) {
+			if s.Spec.OpenShift != "4.18.15" || p.MOSC.APIVersion != "machineconfiguration.openshift.io/v1alpha1" || p.OpenShift.ZStream != "4.18.0-4.18.19" {
+				t.Errorf("site openshift %q, plan %+v %+v", s.Spec.OpenShift, p.MOSC, p.OpenShift)
+			}
+		}},
 		{"bluefield ovs", []string{"--openshift", "4.21", "--platform", "rhel9-bluefield", "--stack", "doca-3.2:ovs"}, func(t *testing.T, s *profile.Site, p *profile.Plan) {
 			if p.Pool != "dpu-worker" || p.Stacks[0].Variant != "ovs" || !p.Node.HWOffload || p.Secrets.TokenTTLSeconds != 30*24*3600 {
 				t.Errorf("plan pool %s stacks %+v node %+v", p.Pool, p.Stacks, p.Node)

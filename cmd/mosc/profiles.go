@@ -172,11 +172,25 @@ func supportSummary(cat *profile.Catalog, matrix []profile.Combination, p profil
 	}
 	switch p := p.(type) {
 	case *profile.Release:
-		return fmt.Sprintf("OCL %s; %s", p.Spec.OCL.Support, strings.Join(a, ", "))
+		return fmt.Sprintf("OCL %s; %s", oclSupportSummary(p), strings.Join(a, ", "))
 	case *profile.Stack:
 		return fmt.Sprintf("OpenShift %s; %d platform(s)", releaseRanges(cat, a), len(b))
 	}
 	return strings.Join(a, ", ")
+}
+
+// oclSupportSummary is the OCL support level, per z-stream span when the
+// release is split: "TechPreviewNoUpgrade (4.18.0-19), GA (4.18.20+)".
+func oclSupportSummary(r *profile.Release) string {
+	spans := r.ZRanges()
+	if len(spans) == 1 {
+		return spans[0].OCL.Support
+	}
+	parts := make([]string, len(spans))
+	for i, z := range spans {
+		parts[i] = fmt.Sprintf("%s (%s)", z.OCL.Support, z.Short())
+	}
+	return strings.Join(parts, ", ")
 }
 
 // releaseRanges writes consecutive catalog releases as a range: 4.16-4.21.
@@ -263,8 +277,21 @@ func writeMatrix(w io.Writer, cat *profile.Catalog, p profile.Profile) {
 	var cells []profile.Combination
 	var rowOf, colOf func(profile.Combination) string
 	var title string
-	switch p.(type) {
+	switch p := p.(type) {
 	case *profile.Release:
+		if spans := p.ZRanges(); len(spans) > 1 {
+			// One grid per z-stream span: they are different APIs.
+			for _, z := range spans {
+				fmt.Fprintf(w, "#\n# Support matrix of %s, %s (resolved with default variant and settings):\n", z.String(), z.Describe())
+				writeGrid(w, "# ", "stack \\ platform", cat.Matrix(p.ProfileName(), "", ""), func(m profile.Combination) string {
+					if m.ZStream != z.Short() {
+						return ""
+					}
+					return m.Stack
+				}, func(m profile.Combination) string { return m.Platform })
+			}
+			return
+		}
 		cells = cat.Matrix(p.ProfileName(), "", "")
 		rowOf = func(m profile.Combination) string { return m.Stack }
 		colOf = func(m profile.Combination) string { return m.Platform }
@@ -272,11 +299,11 @@ func writeMatrix(w io.Writer, cat *profile.Catalog, p profile.Profile) {
 	case *profile.Platform:
 		cells = cat.Matrix("", p.ProfileName(), "")
 		rowOf = func(m profile.Combination) string { return m.Stack }
-		colOf = func(m profile.Combination) string { return m.Release }
+		colOf = func(m profile.Combination) string { return m.ZStream }
 		title = "stack \\ OpenShift"
 	case *profile.Stack:
 		cells = cat.Matrix("", "", p.ProfileName())
-		rowOf = func(m profile.Combination) string { return m.Release }
+		rowOf = func(m profile.Combination) string { return m.ZStream }
 		colOf = func(m profile.Combination) string { return m.Platform }
 		title = "OpenShift \\ platform"
 	}
@@ -292,6 +319,9 @@ func writeGrid(w io.Writer, prefix, title string, cells []profile.Combination, r
 	seenReason := map[string]bool{}
 	for _, m := range cells {
 		r, col := rowOf(m), colOf(m)
+		if r == "" {
+			continue // a cell of another grid
+		}
 		if !seenRow[r] {
 			seenRow[r] = true
 			rows = append(rows, r)
@@ -358,7 +388,7 @@ func runProfilesMatrix(c *cli.Context) error {
 		fmt.Fprintf(c.App.Writer, "%s:\n", p.Metadata.Name)
 		writeGrid(c.App.Writer, "  ", "stack \\ OpenShift", cat.Matrix("", p.Metadata.Name, ""),
 			func(m profile.Combination) string { return m.Stack },
-			func(m profile.Combination) string { return m.Release })
+			func(m profile.Combination) string { return m.ZStream })
 	}
 	return nil
 }

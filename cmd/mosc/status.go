@@ -66,7 +66,7 @@ func runStatus(c *cli.Context) error {
 		// Other errors (unreachable) are reported by the reads that follow.
 		return failWith(exitError, err)
 	}
-	snap, err := watch.Fetch(ctx, clients.Kube, clients.MachineConfig, plan.Pool, plan.MOSC.Name)
+	snap, err := watch.FetchWith(ctx, clients.Kube, clients.MachineConfig, clients.Dynamic, plan.Pool, plan.MOSC.Name)
 	if err != nil {
 		return failWith(exitError, err)
 	}

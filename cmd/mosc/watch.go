@@ -13,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/klog/v2"
 
 	"github.com/mosc-dev/mosc/internal/cluster"
@@ -214,6 +215,20 @@ func runWatch(c *cli.Context, plan *profile.Plan) error {
 	if moscName == "" {
 		moscName = plan.Pool
 	}
+	// Which layering API the cluster serves: v1, or v1alpha1 on 4.16, 4.17
+	// and 4.18.0-19 (followed through the dynamic client). A plan from the
+	// profiles must agree with it (a site saying "4.18" on a 4.18.15 cluster).
+	api, err := watch.LayeringAPI(clients.MachineConfig.Discovery())
+	if err != nil {
+		return failWith(exitError, err)
+	}
+	if plan.MOSC.APIVersion != "" {
+		cv, _ := cluster.OpenShiftVersion(ctx, clients)
+		cat, _ := profile.LoadCatalog(stringSliceFlag(c, "profiles")...)
+		if err := checkServed(clients, cat, plan, cv); err != nil {
+			return err
+		}
+	}
 	logs := hasFlag(c, "logs") && c.Bool("logs")
 	// A forbidden LIST would leave an informer retrying forever: ask first,
 	// and name every missing right at once (as apply does).
@@ -227,7 +242,8 @@ func runWatch(c *cli.Context, plan *profile.Plan) error {
 	// `mosc remove`): fail now rather than at --timeout, 90 minutes on.
 	if !(hasFlag(c, "wait-for-mosc") && c.Bool("wait-for-mosc")) {
 		// Other errors (unreachable, forbidden) are the watcher's to report.
-		_, err := clients.MachineConfig.MachineconfigurationV1().MachineOSConfigs().Get(ctx, moscName, metav1.GetOptions{})
+		gvr := schema.GroupVersionResource{Group: cluster.MachineConfigGroup, Version: api, Resource: "machineosconfigs"}
+		_, err := clients.Dynamic.Resource(gvr).Get(ctx, moscName, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			return failWith(exitError, fmt.Errorf("no MachineOSConfig %s: layering is not enabled on pool %s, so there is nothing to watch; "+
 				"create it with mosc apply (mosc apply --wait follows it), or pass --wait-for-mosc to wait for one applied by GitOps", moscName, plan.Pool))
@@ -268,4 +284,11 @@ func stringFlag(c *cli.Context, name string) string {
 		return c.String(name)
 	}
 	return ""
+}
+
+func stringSliceFlag(c *cli.Context, name string) []string {
+	if hasFlag(c, name) {
+		return c.StringSlice(name)
+	}
+	return nil
 }

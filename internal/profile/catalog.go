@@ -271,8 +271,111 @@ func MinorVersion(version string) (string, error) {
 	return fmt.Sprintf("%d.%d", major, minor), nil
 }
 
-// Release finds a release by "4.20" or "4.20.15" (the patch level is ignored:
-// profiles describe minor releases).
+// ParseVersion splits "4.18.15" (or "4.18", "v4.18.20-rc.1") into the minor
+// release "4.18" and the z-stream 15; hasZ is false when no patch level was
+// given.
+func ParseVersion(version string) (minor string, z int, hasZ bool, err error) {
+	m := versionRE.FindStringSubmatch(strings.TrimSpace(version))
+	if m == nil {
+		return "", 0, false, fmt.Errorf("invalid OpenShift version %q: want MAJOR.MINOR or MAJOR.MINOR.PATCH, e.g. 4.20 or 4.20.15", version)
+	}
+	major, _ := strconv.Atoi(m[1])
+	mi, _ := strconv.Atoi(m[2])
+	minor = fmt.Sprintf("%d.%d", major, mi)
+	if m[3] == "" {
+		return minor, 0, false, nil
+	}
+	digits := strings.TrimPrefix(m[3], ".")
+	if i := strings.IndexAny(digits, "-+"); i >= 0 {
+		digits = digits[:i]
+	}
+	z, err = strconv.Atoi(digits)
+	if err != nil {
+		return "", 0, false, fmt.Errorf("invalid OpenShift version %q: patch level out of range", version)
+	}
+	return minor, z, true, nil
+}
+
+// ZRange is the span of z-streams of one minor release that share one OCL
+// block: 4.18.0-4.18.19 (v1alpha1) and 4.18.20+ (v1).
+type ZRange struct {
+	Minor string
+	From  int
+	// To is the last z-stream of the span; -1 means open-ended.
+	To int
+	// Split is true when the release has more than one span.
+	Split bool
+	OCL   ReleaseOCL
+}
+
+// String names the span: "4.18.0-4.18.19", "4.18.20+", or "4.20" when the
+// release is not split.
+func (z ZRange) String() string {
+	switch {
+	case !z.Split:
+		return z.Minor
+	case z.To < 0:
+		return fmt.Sprintf("%s.%d+", z.Minor, z.From)
+	}
+	return fmt.Sprintf("%s.%d-%s.%d", z.Minor, z.From, z.Minor, z.To)
+}
+
+// Short is the matrix column label: "4.18.0-19", "4.18.20+", "4.20".
+func (z ZRange) Short() string {
+	if z.Split && z.To >= 0 {
+		return fmt.Sprintf("%s.%d-%d", z.Minor, z.From, z.To)
+	}
+	return z.String()
+}
+
+// Version is the first version of the span ("4.18.20"), or the minor when
+// the release is not split: resolving it selects exactly this span.
+func (z ZRange) Version() string {
+	if !z.Split {
+		return z.Minor
+	}
+	return fmt.Sprintf("%s.%d", z.Minor, z.From)
+}
+
+// Describe is "MachineOSConfig v1alpha1, PodImageBuilder, TechPreviewNoUpgrade".
+func (z ZRange) Describe() string {
+	return fmt.Sprintf("MachineOSConfig %s, %s, %s", shortAPIVersion(z.OCL.APIVersion), z.OCL.ImageBuilderType, z.OCL.Support)
+}
+
+// Contains says whether z-stream z is in the span.
+func (z ZRange) Contains(zz int) bool {
+	return zz >= z.From && (z.To < 0 || zz <= z.To)
+}
+
+// ZRanges lists the release's spans in order; one for a release without
+// spec.zStreams.
+func (r *Release) ZRanges() []ZRange {
+	split := len(r.Spec.ZStreams) > 0
+	out := []ZRange{{Minor: r.Metadata.Name, From: 0, To: -1, Split: split, OCL: r.Spec.OCL}}
+	for _, zs := range r.Spec.ZStreams {
+		out[len(out)-1].To = zs.From - 1
+		out = append(out, ZRange{Minor: r.Metadata.Name, From: zs.From, To: -1, Split: true, OCL: zs.OCL})
+	}
+	return out
+}
+
+// At returns the span of z-stream z; without a patch level (hasZ false),
+// the newest span: "4.18" means what a cluster updated today runs.
+func (r *Release) At(z int, hasZ bool) ZRange {
+	spans := r.ZRanges()
+	if !hasZ {
+		return spans[len(spans)-1]
+	}
+	for _, s := range spans {
+		if s.Contains(z) {
+			return s
+		}
+	}
+	return spans[len(spans)-1]
+}
+
+// Release finds a release by "4.20" or "4.20.15" (the patch level selects
+// the z-stream span within the minor release's profile: see Release.At).
 func (c *Catalog) Release(version string) (*Release, error) {
 	minor, err := MinorVersion(version)
 	if err != nil {
@@ -283,6 +386,17 @@ func (c *Catalog) Release(version string) (*Release, error) {
 		return nil, &Error{Message: fmt.Sprintf("unknown OpenShift release %q; known: %s", version, knownList(c.releaseNames()))}
 	}
 	return r, nil
+}
+
+// Span returns the z-stream span a version falls in ("4.18.15" →
+// 4.18.0-4.18.19); a version without a patch level gets the newest span.
+func (c *Catalog) Span(version string) (ZRange, error) {
+	r, err := c.Release(version)
+	if err != nil {
+		return ZRange{}, err
+	}
+	_, z, hasZ, _ := ParseVersion(version)
+	return r.At(z, hasZ), nil
 }
 
 // Platform finds a platform by name.

@@ -69,12 +69,20 @@ func TestEmbeddedCatalog(t *testing.T) {
 			}
 		}
 	}
-	// FACTS.md §1: v1alpha1/PodImageBuilder before 4.18, bootc lint from 4.19.
+	// FACTS.md §1, §5: v1alpha1/PodImageBuilder before 4.18.20, v1/Job from
+	// 4.18.20 on (openshift/api PR #2316); bootc lint from 4.19.
 	for _, r := range c.Releases() {
 		minor := strings.TrimPrefix(r.Metadata.Name, "4.")
-		old := minor == "16" || minor == "17"
+		old := minor == "16" || minor == "17" || minor == "18"
 		if (r.Spec.OCL.APIVersion == "machineconfiguration.openshift.io/v1alpha1") != old {
 			t.Errorf("%s: MOSC API %s", r.Metadata.Name, r.Spec.OCL.APIVersion)
+		}
+		spans := r.ZRanges()
+		if split := len(spans) > 1; split != (minor == "18") {
+			t.Errorf("%s: z-stream spans %v", r.Metadata.Name, spans)
+		}
+		if last := spans[len(spans)-1]; minor == "18" && (last.From != 20 || last.OCL.APIVersion != "machineconfiguration.openshift.io/v1" || last.OCL.Support != "GA") {
+			t.Errorf("4.18: newest span %+v, want v1 GA from 4.18.20", last)
 		}
 		if bootc := r.Spec.Lint.Command == "bootc container lint"; bootc != (versionLess("4.18", r.Metadata.Name)) {
 			t.Errorf("%s: lint %q", r.Metadata.Name, r.Spec.Lint.Command)
@@ -82,6 +90,45 @@ func TestEmbeddedCatalog(t *testing.T) {
 		if r.Spec.OCL.ImageBuildDegraded != !versionLess(r.Metadata.Name, "4.20") {
 			t.Errorf("%s: imageBuildDegraded %v", r.Metadata.Name, r.Spec.OCL.ImageBuildDegraded)
 		}
+	}
+}
+
+// Versions resolve to the z-stream span the release profile gives them.
+func TestReleaseZStreams(t *testing.T) {
+	c := mustCatalog(t)
+	tests := []struct {
+		in, span, api, builder, support string
+	}{
+		{"4.18.0", "4.18.0-4.18.19", "v1alpha1", "PodImageBuilder", "TechPreviewNoUpgrade"},
+		{"4.18.15", "4.18.0-4.18.19", "v1alpha1", "PodImageBuilder", "TechPreviewNoUpgrade"},
+		{"4.18.19", "4.18.0-4.18.19", "v1alpha1", "PodImageBuilder", "TechPreviewNoUpgrade"},
+		{"4.18.19-rc.1", "4.18.0-4.18.19", "v1alpha1", "PodImageBuilder", "TechPreviewNoUpgrade"},
+		{"4.18.20", "4.18.20+", "v1", "Job", "GA"},
+		{"v4.18.31", "4.18.20+", "v1", "Job", "GA"},
+		{"4.18", "4.18.20+", "v1", "Job", "GA"}, // no patch level: the newest span
+		{"4.20.15", "4.20", "v1", "Job", "GA"},
+		{"4.17.3", "4.17", "v1alpha1", "PodImageBuilder", "TechPreviewNoUpgrade"},
+	}
+	for _, tt := range tests {
+		minor, z, hasZ, err := ParseVersion(tt.in)
+		if err != nil {
+			t.Fatalf("ParseVersion(%q): %v", tt.in, err)
+		}
+		r, err := c.Release(tt.in)
+		if err != nil {
+			t.Fatalf("Release(%q): %v", tt.in, err)
+		}
+		span := r.At(z, hasZ)
+		if span.String() != tt.span || span.Minor != minor || shortAPIVersion(span.OCL.APIVersion) != tt.api ||
+			span.OCL.ImageBuilderType != tt.builder || span.OCL.Support != tt.support {
+			t.Errorf("%s: span %s %+v, want %s %s %s %s", tt.in, span, span.OCL, tt.span, tt.api, tt.builder, tt.support)
+		}
+		if !span.Contains(z) && hasZ {
+			t.Errorf("%s: span %s does not contain z %d", tt.in, span, z)
+		}
+	}
+	if _, _, _, err := ParseVersion("4.18.99999999999999999999"); err == nil {
+		t.Error("an out-of-range patch level parsed")
 	}
 }
 
@@ -225,6 +272,14 @@ func TestDecodeProfileErrors(t *testing.T) {
 			at(release, "command: bootc", 14) + `spec.lint.command: unsupported value "rm -rf /"; supported: bootc container lint, ostree container commit`},
 		{"release name", edit(release, `name: "4.20"`, `name: latest`),
 			at(release, `name: "4.20"`, 9) + `metadata.name: invalid release name (want MAJOR.MINOR, e.g. 4.20) "latest"`},
+		{"z-stream from 0", edit(release, "  lint:\n", "  zStreams:\n  - from: 0\n    ocl: {support: GA, apiVersion: machineconfiguration.openshift.io/v1, imageBuilderType: Job}\n  lint:\n"),
+			"x.yaml:" + itoa(lineOf(release, "  lint:")+1) + ":11: " + `spec.zStreams[0].from: must be a z-stream of 1 or more (spec.ocl covers 4.20.0), got 0`},
+		{"z-stream out of order", edit(release, "  lint:\n", "  zStreams:\n  - from: 20\n    ocl: {support: GA, apiVersion: machineconfiguration.openshift.io/v1, imageBuilderType: Job}\n  - from: 5\n    ocl: {support: GA, apiVersion: machineconfiguration.openshift.io/v1, imageBuilderType: Job}\n  lint:\n"),
+			"x.yaml:" + itoa(lineOf(release, "  lint:")+3) + ":11: " + `spec.zStreams[1].from: z-streams must be in ascending order: 5 follows 20`},
+		{"z-stream builder mismatch", edit(release, "  lint:\n", "  zStreams:\n  - from: 20\n    ocl:\n      support: GA\n      apiVersion: machineconfiguration.openshift.io/v1alpha1\n      imageBuilderType: Job\n  lint:\n"),
+			"x.yaml:" + itoa(lineOf(release, "  lint:")+5) + ":25: " + `spec.zStreams[0].ocl.imageBuilderType: machineconfiguration.openshift.io/v1alpha1 requires imageBuilderType PodImageBuilder, got "Job"`},
+		{"z-stream unknown field", edit(release, "  lint:\n", "  zStreams:\n  - fromZ: 20\n    ocl: {support: GA, apiVersion: machineconfiguration.openshift.io/v1, imageBuilderType: Job}\n  lint:\n"),
+			"x.yaml:" + itoa(lineOf(release, "  lint:")+1) + ":5: " + `spec.zStreams[0].fromZ: unknown field "fromZ"; did you mean "from"?`},
 		{"platform arch", edit(platform, "docaArch: x86_64", "docaArch: aarch64"),
 			at(platform, "docaArch", 13) + `spec.docaArch: unsupported value "aarch64"; supported: arm64-dpu, arm64-sbsa, x86_64`},
 		{"platform URL", edit(platform, "baseURL: https://mirror.stream.centos.org/9-stream", "baseURL: mirror.stream.centos.org"),

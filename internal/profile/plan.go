@@ -61,7 +61,14 @@ type Plan struct {
 
 // ReleaseInfo holds the facts of one OpenShift minor release (FACTS.md §1-2).
 type ReleaseInfo struct {
-	Version      string   // "4.20"
+	Version string // "4.20"
+	// Requested is the version as given (--openshift, spec.openshift or the
+	// cluster's ClusterVersion): "4.18.15", or "4.18" without a patch level.
+	Requested string
+	// ZStream names the span of z-streams the OCL facts hold for when the
+	// release profile is split by spec.zStreams ("4.18.0-4.18.19",
+	// "4.18.20+"); "" when one set of facts covers the whole minor release.
+	ZStream      string
 	RHEL         string   // "9.6"
 	RHELMajor    string   // "9"
 	KernelFamily string   // "5.14.0-570"
@@ -75,6 +82,15 @@ type ReleaseInfo struct {
 	OCLSupport       string // "GA", "TechPreview", "TechPreviewNoUpgrade"
 	// HasImageBuildDegraded is true from 4.20 (MCP condition ImageBuildDegraded).
 	HasImageBuildDegraded bool
+}
+
+// Label is the version a message should name: the z-stream span when the
+// release is split ("4.18.0-4.18.19"), else the minor release.
+func (r ReleaseInfo) Label() string {
+	if r.ZStream != "" {
+		return r.ZStream
+	}
+	return r.Version
 }
 
 // PlatformInfo is the distro/arch axis.

@@ -39,7 +39,7 @@ func TestResolveWalkthrough(t *testing.T) {
 	want := &Plan{
 		Site: "default",
 		OpenShift: ReleaseInfo{
-			Version: "4.20", RHEL: "9.6", RHELMajor: "9", KernelFamily: "5.14.0-570",
+			Version: "4.20", Requested: "4.20.15", RHEL: "9.6", RHELMajor: "9", KernelFamily: "5.14.0-570",
 			StockOVS: []string{"openvswitch3.5"}, StockOVSGlob: "openvswitch[0-9]*",
 			MOSCAPIVersion: "machineconfiguration.openshift.io/v1", ImageBuilderType: "Job",
 			LintCommand: "bootc container lint", OCLSupport: "GA", HasImageBuildDegraded: true,
@@ -354,18 +354,30 @@ func TestResolveVariantsAndOptions(t *testing.T) {
 
 	t.Run("tech preview releases warn", func(t *testing.T) {
 		for rel, want := range map[string]string{
-			"4.16": "On-Cluster Layering on OpenShift 4.16 needs featureSet TechPreviewNoUpgrade, which can never be undone and blocks upgrades",
-			"4.17": "On-Cluster Layering on OpenShift 4.17 needs featureSet TechPreviewNoUpgrade, which can never be undone and blocks upgrades",
-			"4.18": "On-Cluster Layering is Technology Preview on OpenShift 4.18 (default-enabled only in a later 4.18.z)",
+			"4.16":    "On-Cluster Layering on OpenShift 4.16 needs featureSet TechPreviewNoUpgrade, which can never be undone and blocks upgrades",
+			"4.17":    "On-Cluster Layering on OpenShift 4.17 needs featureSet TechPreviewNoUpgrade, which can never be undone and blocks upgrades",
+			"4.18.15": "On-Cluster Layering on OpenShift 4.18.0-4.18.19 needs featureSet TechPreviewNoUpgrade, which can never be undone and blocks upgrades",
+			"4.18":    "OpenShift 4.18 is taken as 4.18.20+ (MachineOSConfig v1, Job, GA); 4.18.0-4.18.19 has MachineOSConfig v1alpha1, PodImageBuilder, TechPreviewNoUpgrade: give the full version (e.g. --openshift 4.18.19) for an older cluster",
 		} {
 			p := resolveDoc(t, c, "", Overrides{OpenShift: rel})
 			if len(p.Warnings) != 1 || p.Warnings[0].Message != want || p.Warnings[0].Where != "--openshift" {
 				t.Errorf("%s: warnings %v", rel, p.Warnings)
 			}
 		}
-		p := resolveDoc(t, c, "", Overrides{OpenShift: "4.17"})
-		if p.MOSC.APIVersion != "machineconfiguration.openshift.io/v1alpha1" || p.MOSC.ImageBuilderType != "PodImageBuilder" || p.OpenShift.LintCommand != "ostree container commit" {
-			t.Errorf("4.17 MOSC %+v lint %s", p.MOSC, p.OpenShift.LintCommand)
+		for _, rel := range []string{"4.17", "4.18.15"} {
+			p := resolveDoc(t, c, "", Overrides{OpenShift: rel})
+			if p.MOSC.APIVersion != "machineconfiguration.openshift.io/v1alpha1" || p.MOSC.ImageBuilderType != "PodImageBuilder" || p.OpenShift.LintCommand != "ostree container commit" {
+				t.Errorf("%s MOSC %+v lint %s", rel, p.MOSC, p.OpenShift.LintCommand)
+			}
+		}
+		for _, rel := range []string{"4.18", "4.18.20"} {
+			p := resolveDoc(t, c, "", Overrides{OpenShift: rel})
+			if p.MOSC.APIVersion != "machineconfiguration.openshift.io/v1" || p.MOSC.ImageBuilderType != "Job" || p.OpenShift.OCLSupport != "GA" || p.OpenShift.ZStream != "4.18.20+" || p.OpenShift.Requested != rel {
+				t.Errorf("%s: MOSC %+v OpenShift %+v", rel, p.MOSC, p.OpenShift)
+			}
+		}
+		if p := resolveDoc(t, c, "", Overrides{OpenShift: "4.18.20"}); len(p.Warnings) != 0 {
+			t.Errorf("4.18.20: warnings %v", p.Warnings)
 		}
 	})
 

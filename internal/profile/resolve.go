@@ -187,21 +187,45 @@ func (r *resolver) release() *ReleaseInfo {
 		r.fail("spec.openshift", "%s", err.(*Error).Message)
 		return nil
 	}
+	_, z, hasZ, _ := ParseVersion(v) // Release has parsed it already
+	span := rel.At(z, hasZ)
 	sp := &rel.Spec
 	major, _, _ := strings.Cut(sp.RHEL, ".")
-	return &ReleaseInfo{
+	info := &ReleaseInfo{
 		Version:               rel.Metadata.Name,
+		Requested:             strings.TrimSpace(v),
 		RHEL:                  sp.RHEL,
 		RHELMajor:             major,
 		KernelFamily:          sp.KernelFamily,
 		StockOVS:              append([]string(nil), sp.OpenvSwitch.Packages...),
 		StockOVSGlob:          sp.OpenvSwitch.RemoveGlob,
-		MOSCAPIVersion:        sp.OCL.APIVersion,
-		ImageBuilderType:      sp.OCL.ImageBuilderType,
+		MOSCAPIVersion:        span.OCL.APIVersion,
+		ImageBuilderType:      span.OCL.ImageBuilderType,
 		LintCommand:           sp.Lint.Command,
-		OCLSupport:            sp.OCL.Support,
-		HasImageBuildDegraded: sp.OCL.ImageBuildDegraded,
+		OCLSupport:            span.OCL.Support,
+		HasImageBuildDegraded: span.OCL.ImageBuildDegraded,
 	}
+	if span.Split {
+		info.ZStream = span.String()
+		if !hasZ {
+			spans := rel.ZRanges()
+			var others []string
+			for _, o := range spans[:len(spans)-1] {
+				others = append(others, fmt.Sprintf("%s has %s", o, o.Describe()))
+			}
+			r.warn("spec.openshift", "OpenShift %s is taken as %s (%s); %s: give the full version (e.g. --openshift %s.%d) for an older cluster",
+				v, span, span.Describe(), strings.Join(others, "; "), rel.Metadata.Name, spans[len(spans)-2].To)
+		}
+	}
+	return info
+}
+
+// shortAPIVersion: "machineconfiguration.openshift.io/v1alpha1" → "v1alpha1".
+func shortAPIVersion(gv string) string {
+	if i := strings.LastIndex(gv, "/"); i >= 0 {
+		return gv[i+1:]
+	}
+	return gv
 }
 
 func (r *resolver) platform() *Platform {
@@ -826,8 +850,8 @@ func (r *resolver) warnings(rel *ReleaseInfo, plat *Platform, gpgCheck bool) {
 	}
 	switch rel.OCLSupport {
 	case "TechPreviewNoUpgrade":
-		r.warn("spec.openshift", "On-Cluster Layering on OpenShift %s needs featureSet TechPreviewNoUpgrade, which can never be undone and blocks upgrades", rel.Version)
+		r.warn("spec.openshift", "On-Cluster Layering on OpenShift %s needs featureSet TechPreviewNoUpgrade, which can never be undone and blocks upgrades", rel.Label())
 	case "TechPreview":
-		r.warn("spec.openshift", "On-Cluster Layering is Technology Preview on OpenShift %s (default-enabled only in a later %s.z)", rel.Version, rel.Version)
+		r.warn("spec.openshift", "On-Cluster Layering is Technology Preview on OpenShift %s", rel.Label())
 	}
 }

@@ -57,10 +57,24 @@ type ReleaseSpec struct {
 	KernelFamily string `yaml:"kernelFamily" mosc:"required"`
 	// AlternateStreams are other RHCOS streams in the payload ("rhel-10.1"),
 	// informational: mosc layers the default stream.
-	AlternateStreams []string    `yaml:"alternateStreams"`
-	OpenvSwitch      ReleaseOVS  `yaml:"openvswitch" mosc:"required"`
-	OCL              ReleaseOCL  `yaml:"ocl" mosc:"required"`
-	Lint             ReleaseLint `yaml:"lint" mosc:"required"`
+	AlternateStreams []string   `yaml:"alternateStreams"`
+	OpenvSwitch      ReleaseOVS `yaml:"openvswitch" mosc:"required"`
+	// OCL is the On-Cluster Layering block from X.Y.0 on (until the first
+	// zStreams entry, if any).
+	OCL ReleaseOCL `yaml:"ocl" mosc:"required"`
+	// ZStreams switch facts from a given z-stream on: 4.18.0-4.18.19 serve
+	// only v1alpha1, 4.18.20 and later v1 (openshift/api PR #2316).
+	// Entries are in ascending order of From.
+	ZStreams []ReleaseZStream `yaml:"zStreams"`
+	Lint     ReleaseLint      `yaml:"lint" mosc:"required"`
+}
+
+// ReleaseZStream replaces the OCL block from z-stream From (X.Y.From) on.
+type ReleaseZStream struct {
+	// From is the first z-stream (patch level) the block applies to, 1 or
+	// more (checked with the other fields: 0 reads better than "missing").
+	From int        `yaml:"from"`
+	OCL  ReleaseOCL `yaml:"ocl" mosc:"required"`
 }
 
 type ReleaseOVS struct {

@@ -103,14 +103,30 @@ func validateRelease(r *Release) ErrorList {
 	c.match("spec.rhel", s.RHEL, minorRE, "RHEL version (want MAJOR.MINOR, e.g. 9.6)")
 	c.packages("spec.openvswitch.packages", s.OpenvSwitch.Packages, packageRE)
 	c.match("spec.openvswitch.removeGlob", s.OpenvSwitch.RemoveGlob, packageGlobRE, "package glob")
-	c.enum("spec.ocl.support", s.OCL.Support, oclSupports)
-	if builder, ok := moscAPIVersions[s.OCL.APIVersion]; !ok {
-		c.fail("spec.ocl.apiVersion", "unsupported value %q; supported: %s", s.OCL.APIVersion, knownList(sortedKeys(moscAPIVersions)))
-	} else if s.OCL.ImageBuilderType != builder {
-		c.fail("spec.ocl.imageBuilderType", "%s requires imageBuilderType %s, got %q", s.OCL.APIVersion, builder, s.OCL.ImageBuilderType)
+	checkOCL(c, "spec.ocl", &s.OCL)
+	prev := 0
+	for i, zs := range s.ZStreams {
+		path := fmt.Sprintf("spec.zStreams[%d]", i)
+		switch {
+		case zs.From < 1:
+			c.fail(path+".from", "must be a z-stream of 1 or more (spec.ocl covers %s.0), got %d", r.Metadata.Name, zs.From)
+		case zs.From <= prev:
+			c.fail(path+".from", "z-streams must be in ascending order: %d follows %d", zs.From, prev)
+		}
+		prev = max(prev, zs.From)
+		checkOCL(c, path+".ocl", &zs.OCL)
 	}
 	c.enum("spec.lint.command", s.Lint.Command, lintCommands)
 	return c.errs
+}
+
+func checkOCL(c *checker, path string, o *ReleaseOCL) {
+	c.enum(path+".support", o.Support, oclSupports)
+	if builder, ok := moscAPIVersions[o.APIVersion]; !ok {
+		c.fail(path+".apiVersion", "unsupported value %q; supported: %s", o.APIVersion, knownList(sortedKeys(moscAPIVersions)))
+	} else if o.ImageBuilderType != builder {
+		c.fail(path+".imageBuilderType", "%s requires imageBuilderType %s, got %q", o.APIVersion, builder, o.ImageBuilderType)
+	}
 }
 
 func validatePlatform(p *Platform) ErrorList {

@@ -30,14 +30,18 @@ func catalogCombos(t testing.TB) (*profile.Catalog, []combo) {
 		t.Fatalf("embedded catalog: %v", err)
 	}
 	var out []combo
+	// A release split by z-stream (4.18.0-19 v1alpha1, 4.18.20+ v1) renders
+	// once per span, named by the span's first version.
 	for _, r := range cat.Releases() {
-		for _, p := range cat.Platforms() {
-			for _, s := range cat.Stacks() {
-				for _, v := range s.Spec.Variants {
-					out = append(out, combo{
-						release: r.Metadata.Name, platform: p.Metadata.Name, stack: s.Metadata.Name, variant: v.Name,
-						supported: slices.Contains(s.Spec.Support.Releases, r.Metadata.Name) && slices.Contains(s.Spec.Support.Platforms, p.Metadata.Name),
-					})
+		for _, z := range r.ZRanges() {
+			for _, p := range cat.Platforms() {
+				for _, s := range cat.Stacks() {
+					for _, v := range s.Spec.Variants {
+						out = append(out, combo{
+							release: z.Version(), platform: p.Metadata.Name, stack: s.Metadata.Name, variant: v.Name,
+							supported: slices.Contains(s.Spec.Support.Releases, r.Metadata.Name) && slices.Contains(s.Spec.Support.Platforms, p.Metadata.Name),
+						})
+					}
 				}
 			}
 		}

@@ -168,7 +168,7 @@ func newObjData(p *profile.Plan, containerfile string) *objData {
 		Labels:     labels,
 		RoleLabels: role,
 		Annotations: map[string]string{
-			AnnotationOpenShift: p.OpenShift.Version,
+			AnnotationOpenShift: p.OpenShift.Label(),
 			AnnotationPlatform:  p.Platform.Name,
 			AnnotationStacks:    strings.Join(stacks, ","),
 		},

@@ -484,12 +484,21 @@ func buildStatus(s Snapshot, pool *mcfgv1.MachineConfigPool) BuildStatus {
 		b.End = &t
 	}
 	b.Job = "build-" + mosb.Name
+	podName := ""
 	if j := mosb.Status.Builder; j != nil && j.Job != nil && j.Job.Name != "" {
 		b.Job = j.Job.Name
+		if j.Job.Resource == "pods" {
+			// v1alpha1 (PodImageBuilder): a bare Pod, found by its name.
+			podName, b.Job = j.Job.Name, ""
+		}
 	}
 	var pod *corev1.Pod
 	for _, p := range s.BuildPods {
-		if p.Labels[LabelJobName] == b.Job && p.DeletionTimestamp == nil &&
+		match := p.Labels[LabelJobName] == b.Job
+		if podName != "" {
+			match = p.Name == podName
+		}
+		if match && p.DeletionTimestamp == nil &&
 			(pod == nil || p.CreationTimestamp.After(pod.CreationTimestamp.Time)) {
 			pod = p
 		}

@@ -12,18 +12,29 @@ import (
 	mcfgclient "github.com/openshift/client-go/machineconfiguration/clientset/versioned"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 )
 
 // Fetch reads one snapshot with plain List calls (mosc status: no waiting,
-// no informers).
+// no informers), on a cluster serving the v1 layering API.
 func Fetch(ctx context.Context, kube kubernetes.Interface, mc mcfgclient.Interface, pool, mosc string) (Snapshot, error) {
+	return FetchWith(ctx, kube, mc, nil, pool, mosc)
+}
+
+// FetchWith is Fetch that also follows clusters serving only v1alpha1
+// (4.16, 4.17, 4.18.0-19) through dyn, converting what it reads to v1.
+func FetchWith(ctx context.Context, kube kubernetes.Interface, mc mcfgclient.Interface, dyn dynamic.Interface, pool, mosc string) (Snapshot, error) {
 	if mosc == "" {
 		mosc = pool
 	}
 	s := Snapshot{Pool: pool, MOSC: mosc, MCNs: map[string]*mcfgv1.MachineConfigNode{}}
-	if err := requireMOSC(mc.Discovery()); err != nil {
+	layering, err := LayeringAPI(mc.Discovery())
+	if err != nil {
 		return s, err
+	}
+	if layering == APIv1alpha1 && dyn == nil {
+		return s, requireMOSC(mc.Discovery())
 	}
 	api := mc.MachineconfigurationV1()
 	pools, err := api.MachineConfigPools().List(ctx, metav1.ListOptions{})
@@ -44,19 +55,25 @@ func Fetch(ctx context.Context, kube kubernetes.Interface, mc mcfgclient.Interfa
 	if err != nil {
 		return s, fmt.Errorf("machineconfigpool %s: spec.nodeSelector: %w", pool, err)
 	}
-	m, err := api.MachineOSConfigs().Get(ctx, mosc, metav1.GetOptions{})
-	switch {
-	case err == nil:
-		s.MOSCObj = m
-	case !apierrors.IsNotFound(err):
-		return s, fmt.Errorf("reading machineosconfig %s: %w", mosc, err)
-	}
-	mosbs, err := api.MachineOSBuilds().List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return s, fmt.Errorf("listing machineosbuilds: %w", err)
-	}
-	for i := range mosbs.Items {
-		s.MOSBs = append(s.MOSBs, &mosbs.Items[i])
+	if layering == APIv1alpha1 {
+		if err := fetchV1alpha1(ctx, dyn, &s); err != nil {
+			return s, err
+		}
+	} else {
+		m, err := api.MachineOSConfigs().Get(ctx, mosc, metav1.GetOptions{})
+		switch {
+		case err == nil:
+			s.MOSCObj = m
+		case !apierrors.IsNotFound(err):
+			return s, fmt.Errorf("reading machineosconfig %s: %w", mosc, err)
+		}
+		mosbs, err := api.MachineOSBuilds().List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return s, fmt.Errorf("listing machineosbuilds: %w", err)
+		}
+		for i := range mosbs.Items {
+			s.MOSBs = append(s.MOSBs, &mosbs.Items[i])
+		}
 	}
 	nodes, err := kube.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
 	if err != nil {
@@ -74,7 +91,11 @@ func Fetch(ctx context.Context, kube kubernetes.Interface, mc mcfgclient.Interfa
 			s.MCNs[mcns.Items[i].Name] = &mcns.Items[i]
 		}
 	}
-	pods, err := kube.CoreV1().Pods(MCONamespace).List(ctx, metav1.ListOptions{LabelSelector: LabelJobName})
+	podSel := LabelJobName
+	if layering == APIv1alpha1 {
+		podSel = LabelEphemeralBuildObject
+	}
+	pods, err := kube.CoreV1().Pods(MCONamespace).List(ctx, metav1.ListOptions{LabelSelector: podSel})
 	if err != nil {
 		return s, fmt.Errorf("listing build pods in %s: %w", MCONamespace, err)
 	}

@@ -20,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/dynamic/dynamicinformer"
 	kubeinformers "k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
@@ -117,8 +118,12 @@ func (w *Watcher) Run(ctx context.Context) (*Status, error) {
 	if err != nil {
 		return nil, fmt.Errorf("machineconfigpool %s: spec.nodeSelector: %w", o.Pool, err)
 	}
-	if err := requireMOSC(w.MachineConfig.Discovery()); err != nil {
+	api, err := LayeringAPI(w.MachineConfig.Discovery())
+	if err != nil {
 		return nil, err
+	}
+	if api == APIv1alpha1 && w.Dynamic == nil {
+		return nil, fmt.Errorf("the cluster serves machineosconfigs only in %s/%s, which needs the dynamic client", mcfgv1.GroupName, APIv1alpha1)
 	}
 	hasMCN := hasResource(w.MachineConfig.Discovery(), mcfgv1.GroupVersion.String(), "machineconfignodes")
 
@@ -132,8 +137,14 @@ func (w *Watcher) Run(ctx context.Context) (*Status, error) {
 	nf := kubeinformers.NewSharedInformerFactoryWithOptions(w.Kube, 0, kubeinformers.WithTweakListOptions(func(lo *metav1.ListOptions) {
 		lo.LabelSelector = nodeSel.String()
 	}))
+	// Build pods: the Job's (v1), or the bare Pod of v1alpha1's PodImageBuilder.
+	podSel := LabelJobName
+	if api == APIv1alpha1 {
+		podSel = LabelEphemeralBuildObject
+	}
 	pf := kubeinformers.NewSharedInformerFactoryWithOptions(w.Kube, 0, kubeinformers.WithNamespace(MCONamespace),
-		kubeinformers.WithTweakListOptions(func(lo *metav1.ListOptions) { lo.LabelSelector = LabelJobName }))
+		kubeinformers.WithTweakListOptions(func(lo *metav1.ListOptions) { lo.LabelSelector = podSel }))
+	var df dynamicinformer.DynamicSharedInformerFactory
 
 	changed := make(chan struct{}, 1)
 	notify := func() {
@@ -147,7 +158,20 @@ func (w *Watcher) Run(ctx context.Context) (*Status, error) {
 		UpdateFunc: func(any, any) { notify() },
 		DeleteFunc: func(any) { notify() },
 	}
-	infs := []cache.SharedIndexInformer{mc.MachineOSConfigs().Informer(), mc.MachineOSBuilds().Informer(),
+	var moscInf, mosbInf cache.SharedIndexInformer
+	if api == APIv1alpha1 {
+		// Converted to the v1 types as they enter the cache (v1alpha1.go).
+		df = dynamicinformer.NewDynamicSharedInformerFactory(w.Dynamic, 0)
+		moscInf, mosbInf = df.ForResource(GVRMachineOSConfigV1alpha1).Informer(), df.ForResource(GVRMachineOSBuildV1alpha1).Informer()
+		for _, inf := range []cache.SharedIndexInformer{moscInf, mosbInf} {
+			if err := inf.SetTransform(convertV1alpha1); err != nil {
+				return nil, err
+			}
+		}
+	} else {
+		moscInf, mosbInf = mc.MachineOSConfigs().Informer(), mc.MachineOSBuilds().Informer()
+	}
+	infs := []cache.SharedIndexInformer{moscInf, mosbInf,
 		mc.MachineConfigPools().Informer(), nf.Core().V1().Nodes().Informer(), pf.Core().V1().Pods().Informer()}
 	infRes := []informerResource{{mcfgGroup, "machineosconfigs", ""}, {mcfgGroup, "machineosbuilds", ""},
 		{mcfgGroup, "machineconfigpools", ""}, {"", "nodes", ""}, {"", "pods", MCONamespace}}
@@ -162,8 +186,11 @@ func (w *Watcher) Run(ctx context.Context) (*Status, error) {
 	denied := make(chan error, 8)
 	for i, inf := range infs {
 		// Keep only what the model reads: a 1000-node pool's Nodes carry
-		// image lists and managed fields worth megabytes.
-		_ = inf.SetTransform(slim)
+		// image lists and managed fields worth megabytes. (The v1alpha1
+		// informers have their converting transform, which slims too.)
+		if api == APIv1 || (inf != moscInf && inf != mosbInf) {
+			_ = inf.SetTransform(slim)
+		}
 		if _, err := inf.AddEventHandler(h); err != nil {
 			return nil, err
 		}
@@ -173,6 +200,9 @@ func (w *Watcher) Run(ctx context.Context) (*Status, error) {
 	mf.Start(stop)
 	nf.Start(stop)
 	pf.Start(stop)
+	if df != nil {
+		df.Start(stop)
+	}
 	synced := make([]cache.InformerSynced, len(infs))
 	for i, inf := range infs {
 		synced[i] = inf.HasSynced
@@ -242,6 +272,9 @@ func (w *Watcher) Run(ctx context.Context) (*Status, error) {
 	lists := listers{
 		mosc: mc.MachineOSConfigs().Lister(), mosb: mc.MachineOSBuilds().Lister(), pool: mc.MachineConfigPools().Lister(),
 		node: nf.Core().V1().Nodes().Lister(), pod: pf.Core().V1().Pods().Lister(),
+	}
+	if api == APIv1alpha1 {
+		lists.mosc, lists.mosb = convertedMOSCs{moscInf.GetIndexer()}, convertedMOSBs{mosbInf.GetIndexer()}
 	}
 	if hasMCN {
 		lists.mcn = mc.MachineConfigNodes().Lister()
@@ -666,7 +699,7 @@ func requireMOSC(d discovery.DiscoveryInterface) error {
 			}
 		}
 	}
-	return fmt.Errorf("the cluster does not serve %s machineosconfigs: On-Cluster Layering v1 needs OpenShift 4.18 or later (4.16 and 4.17 have only v1alpha1, which mosc watch does not follow)", mcfgv1.GroupVersion)
+	return fmt.Errorf("the cluster does not serve %s machineosconfigs: On-Cluster Layering v1 needs OpenShift 4.18.20 or later (4.16, 4.17 and 4.18.0-19 have only v1alpha1, which needs the dynamic client)", mcfgv1.GroupVersion)
 }
 
 func hasResource(d discovery.DiscoveryInterface, gv, resource string) bool {

@@ -296,8 +296,8 @@ func TestRequireMOSC(t *testing.T) {
 	f := newFakeCluster(t, 2, nil)
 	f.mc.Resources = []*metav1.APIResourceList{{GroupVersion: mcfgv1.GroupVersion.String(), APIResources: []metav1.APIResource{{Name: "machineconfigpools"}}}}
 	_, err := f.watcher(&recView{}, Options{}).Run(context.Background())
-	if err == nil || !strings.Contains(err.Error(), "needs OpenShift 4.18 or later") {
-		t.Fatalf("Run on a 4.17-like API: %v", err)
+	if err == nil || !strings.Contains(err.Error(), "serves no machineosconfigs") || !strings.Contains(err.Error(), "TechPreviewNoUpgrade") {
+		t.Fatalf("Run on a cluster without On-Cluster Layering: %v", err)
 	}
 	if _, err := Fetch(context.Background(), f.kube, f.mc, "worker", ""); err == nil || !strings.Contains(err.Error(), "machineosconfigs") {
 		t.Fatalf("Fetch on a 4.17-like API: %v", err)
