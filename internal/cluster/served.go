@@ -153,11 +153,12 @@ var poolGVR = schema.GroupVersionResource{Group: MachineConfigGroup, Version: "v
 // RHEL major is not rhelMajor ("rhel-10" on a RHEL 9 plan). Stream names
 // are the OS image's io.openshift.os.streamclass label ("rhel-9",
 // "rhel-10": machine-config-operator release-4.21 pkg/osimagestream). A
-// missing pool is left to the pool check.
+// missing pool, or one the user may not read, is left to the pool and
+// permission checks.
 func CheckPoolStream(ctx context.Context, dyn dynamic.Interface, pool, rhelMajor string) error {
 	u, err := dyn.Resource(poolGVR).Get(ctx, pool, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		return nil
+	if apierrors.IsNotFound(err) || apierrors.IsForbidden(err) {
+		return nil // the pool and permission checks name these
 	}
 	if err != nil {
 		return fmt.Errorf("machineconfigpool %s: %w", pool, err)
