@@ -7,7 +7,7 @@ PKGS    := ./cmd/... ./internal/... ./profiles/... ./layers/... ./templates/...
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: build test unit race e2e bench lint deps demo-cluster golden-update fuzz clean
+.PHONY: build test unit race e2e e2e-build bench lint deps demo-cluster golden-update fuzz clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/mosc
@@ -27,6 +27,12 @@ race:
 
 e2e: deps
 	$(GO) test -count=1 -timeout 30m ./e2e/...
+
+# Real image builds (mosc build) of every supported x86_64 catalog
+# combination and the negative cases, on the e2e stand-in; `make e2e` builds
+# the walkthrough only (MOSC_E2E_BUILD=subset: one per API shape, stack, variant).
+e2e-build: deps
+	MOSC_E2E_BUILD=all $(GO) test -count=1 -timeout 12h -run '^TestBuild(Matrix|Negative|Walkthrough)$$' -v ./e2e/
 
 # The 1000-node e2e benchmarks take 7-11 minutes each.
 bench:
@@ -48,7 +54,8 @@ FUZZ_TARGETS := \
 	internal/bundle:FuzzReadManifests \
 	internal/node:FuzzDecodeOVSTable internal/node:FuzzParseMessage \
 	internal/repo:FuzzParseRepomd internal/repo:FuzzScanPrimary internal/repo:FuzzVercmp \
-	internal/release:FuzzParseImageReferences internal/diff:FuzzMyers
+	internal/release:FuzzParseImageReferences internal/diff:FuzzMyers \
+	internal/build:FuzzParseFacts internal/build:FuzzParseFailure
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 	  pkg=$${t%%:*}; fn=$${t##*:}; echo "fuzz $$fn ($$pkg)"; \

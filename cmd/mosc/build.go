@@ -336,7 +336,12 @@ func planFromManifests(c *cli.Context, path string) (*profile.Plan, *render.Resu
 	if ann == nil {
 		return nil, nil, failWith(exitError, fmt.Errorf("%s: no MachineOSConfig: nothing to build", path))
 	}
-	o := profile.Overrides{OpenShift: ann[render.AnnotationOpenShift], Platform: ann[render.AnnotationPlatform], Pool: ann["pool"], ProfilesDirs: c.StringSlice("profiles")}
+	// The annotation may name a z-stream range ("4.18.20+", "4.18.0-4.18.19").
+	version := strings.TrimSuffix(ann[render.AnnotationOpenShift], "+")
+	if i := strings.Index(version, "-"); i > 0 {
+		version = version[:i]
+	}
+	o := profile.Overrides{OpenShift: version, Platform: ann[render.AnnotationPlatform], Pool: ann["pool"], ProfilesDirs: c.StringSlice("profiles")}
 	if s := ann[render.AnnotationStacks]; s != "" {
 		o.Stacks = strings.Split(s, ",")
 	}

@@ -115,3 +115,20 @@ func TestBuildArgs(t *testing.T) {
 		t.Errorf("podman args = %v", got)
 	}
 }
+
+func FuzzParseFailure(f *testing.F) {
+	for _, name := range []string{"buildah-lint-failure.txt", "buildah-dnf-failure.txt"} {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(string(b))
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		fl := ParseFailure(strings.Split(s, "\n"))
+		if len(fl.Tail) > tailLines {
+			t.Fatalf("tail of %d lines", len(fl.Tail))
+		}
+		_ = fl.Error()
+	})
+}
