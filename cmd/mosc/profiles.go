@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"sigs.k8s.io/yaml"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -44,10 +45,11 @@ not decode (its file:line:column and field are named).`,
 				{
 					Name:      "show",
 					Usage:     "print a profile's YAML and its support matrix",
-					UsageText: "mosc profiles show NAME [--profiles DIR]",
+					UsageText: "mosc profiles show NAME [--profiles DIR] [-o yaml|json]",
 					ArgsUsage: "NAME",
-					Flags:     []cli.Flag{profilesFlag()},
-					Action:    runProfilesShow,
+					Flags: []cli.Flag{profilesFlag(),
+						&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "yaml (the profile and its support matrix) or json (with its sources)", Value: "yaml"}},
+					Action: runProfilesShow,
 					BashComplete: func(c *cli.Context) {
 						if cat, err := profile.LoadCatalog(c.StringSlice("profiles")...); err == nil {
 							for _, p := range cat.Profiles() {
@@ -245,6 +247,13 @@ func runProfilesShow(c *cli.Context) error {
 		return failWith(exitError, fmt.Errorf("unknown profile %q; known: %s", name, strings.Join(names, ", ")))
 	}
 	w := c.App.Writer
+	switch format := c.String("output"); format {
+	case "yaml":
+	case "json":
+		return showJSON(w, found)
+	default:
+		return failWith(exitError, fmt.Errorf("--output: unknown format %q; known: yaml, json", format))
+	}
 	for i, p := range found {
 		if i > 0 {
 			fmt.Fprintln(w, "---")
@@ -268,6 +277,45 @@ func runProfilesShow(c *cli.Context) error {
 		writeMatrix(w, cat, p)
 	}
 	return nil
+}
+
+// shownProfile is `mosc profiles show -o json`: where a profile comes from,
+// its facts and the sources that back them.
+type shownProfile struct {
+	Kind     string `json:"kind"`
+	Name     string `json:"name"`
+	File     string `json:"file"`
+	Embedded bool   `json:"embedded"`
+	// Facts are the fact fields the profile sets; Unverified those marked
+	// UNVERIFIED; Uncovered those with neither a source nor the mark.
+	Facts      []string             `json:"facts"`
+	Sources    []profile.FactSource `json:"sources"`
+	Unverified []string             `json:"unverified,omitempty"`
+	Uncovered  []string             `json:"uncovered,omitempty"`
+	Profile    any                  `json:"profile"`
+}
+
+func showJSON(w io.Writer, found []profile.Profile) error {
+	var out []shownProfile
+	for _, p := range found {
+		src := p.ProfileSource()
+		var doc any
+		if err := yaml.Unmarshal(src.Raw, &doc); err != nil {
+			return failWith(exitError, fmt.Errorf("%s: %v", src.File, err))
+		}
+		sources := profile.ProfileSources(p)
+		if sources == nil {
+			sources = []profile.FactSource{}
+		}
+		out = append(out, shownProfile{Kind: p.ProfileKind(), Name: p.ProfileName(), File: src.File, Embedded: src.Embedded,
+			Facts: profile.FactsSet(p), Sources: sources, Unverified: profile.UnverifiedFacts(p), Uncovered: profile.Uncovered(p), Profile: doc})
+	}
+	b, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s\n", b)
+	return err
 }
 
 // writeMatrix prints the support matrix that concerns one profile, as
@@ -380,15 +428,42 @@ func runProfilesMatrix(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	// A "?" after a name: the profile states facts marked UNVERIFIED in its
+	// sources: list (issue 11 finding 7); the legend names them.
+	unverified := map[string][]string{}
+	var names []string
+	for _, p := range cat.Profiles() {
+		if u := profile.UnverifiedFacts(p); len(u) > 0 {
+			unverified[p.ProfileName()] = u
+			names = append(names, p.ProfileName())
+		}
+	}
+	mark := func(name string) string {
+		if _, ok := unverified[name]; ok {
+			return name + "?"
+		}
+		return name
+	}
 	// One grid per platform: rows are stacks, columns releases.
 	for i, p := range cat.Platforms() {
 		if i > 0 {
 			fmt.Fprintln(c.App.Writer)
 		}
-		fmt.Fprintf(c.App.Writer, "%s:\n", p.Metadata.Name)
+		fmt.Fprintf(c.App.Writer, "%s:\n", mark(p.Metadata.Name))
 		writeGrid(c.App.Writer, "  ", "stack \\ OpenShift", cat.Matrix("", p.Metadata.Name, ""),
-			func(m profile.Combination) string { return m.Stack },
-			func(m profile.Combination) string { return m.ZStream })
+			func(m profile.Combination) string { return mark(m.Stack) },
+			func(m profile.Combination) string {
+				if _, ok := unverified[m.Release]; ok {
+					return m.ZStream + "?"
+				}
+				return m.ZStream
+			})
+	}
+	if len(names) > 0 {
+		fmt.Fprintln(c.App.Writer, "\n?: UNVERIFIED facts (the sources: list of `mosc profiles show NAME` says why):")
+		for _, n := range names {
+			fmt.Fprintf(c.App.Writer, "  %s: %s\n", n, strings.Join(unverified[n], ", "))
+		}
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -136,5 +137,46 @@ func TestDocsMatrixIsCurrent(t *testing.T) {
 	}
 	if !strings.Contains(string(doc), "```\n$ mosc profiles matrix\n"+out+"```\n") {
 		t.Errorf("docs/profiles.md does not contain the current `mosc profiles matrix` output:\n%s", out)
+	}
+}
+
+// Issue 11 finding 7: show -o json carries the sources, and the matrix marks
+// profiles with UNVERIFIED facts.
+func TestProfilesSources(t *testing.T) {
+	out, errOut, code := runCLI(t, "profiles", "show", "doca-3.3", "-o", "json")
+	var shown []struct {
+		Name    string
+		Facts   []string
+		Sources []struct {
+			Facts      []string
+			URL, Read  string
+			Unverified string
+		}
+		Unverified, Uncovered []string
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &shown) != nil || len(shown) != 1 {
+		t.Fatalf("exit %d: %s\n%s", code, out, errOut)
+	}
+	s := shown[0]
+	if s.Name != "doca-3.3" || len(s.Facts) == 0 || len(s.Uncovered) != 0 || !slices.Contains(s.Unverified, "spec.version") {
+		t.Errorf("show -o json: %+v", s)
+	}
+	cited := false
+	for _, src := range s.Sources {
+		if src.URL == "https://docs.nvidia.com/doca/archive/3-2-1/general-support/index.html" && src.Read == "2026-11-29" && slices.Contains(src.Facts, "spec.variants.kernelModules") {
+			cited = true
+		}
+	}
+	if !cited {
+		t.Errorf("the DKMS source is not shown: %+v", s.Sources)
+	}
+	if _, errOut, code := runCLI(t, "profiles", "show", "doca-3.3", "-o", "xml"); code != exitError || !strings.Contains(errOut, `unknown format "xml"`) {
+		t.Errorf("-o xml: exit %d %s", code, errOut)
+	}
+	m, _, _ := runCLI(t, "profiles", "matrix")
+	for _, want := range []string{"rhel9-x86_64?:\n", "  doca-2.9?  ", "?: UNVERIFIED facts", "  doca-2.9: spec.version, spec.versions, spec.lts, spec.repo.url", "spec.repo.unsigned"} {
+		if !strings.Contains(m, want) {
+			t.Errorf("matrix lacks %q:\n%s", want, m)
+		}
 	}
 }

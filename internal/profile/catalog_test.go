@@ -5,6 +5,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -299,6 +300,18 @@ func TestDecodeProfileErrors(t *testing.T) {
 				"x.yaml:" + itoa(lineOf(stack, "name: var-opt")+1) + ":11: spec.layers[4].name: layer \"var-opt\" appears twice for variant \"ovs\""},
 		{"stack package injection", edit(stack, "packages: [doca-all]", "packages: [\"doca-all && curl x|sh\"]"),
 			at(stack, "packages: [doca-all]", 16) + `spec.variants[0].packages[0]: invalid package name "doca-all && curl x|sh"`},
+		{"source unknown fact", edit(release, "- facts: [spec.lint.command]", "- facts: [spec.lint.cmd]"),
+			at(release, "- facts: [spec.lint.command]", 11) + `sources[6].facts[0]: "spec.lint.cmd" is not a fact field of this kind; facts: spec.alternateStreams, spec.kernelFamily, spec.lint, spec.ocl, spec.openvswitch, spec.rhel, spec.zStreams`},
+		{"source bad commit", edit(release, "  commit: ee943c37e640fcc5812d4a2a20ac66d57984e79c\n  note: \"RHEL", "  commit: release-4.20\n  note: \"RHEL"),
+			at(release, "commit: ee943c37", 11) + `sources[0].commit: invalid commit "release-4.20": want the 40-hex commit the file was read at`},
+		{"source without source", edit(release, "  unverified: bootc container lint", "  note: bootc container lint"),
+			at(release, "- facts: [spec.lint.command]", 3) + `sources[6]: no source: give repo/path/commit, url/read, or unverified: REASON`},
+		{"source unknown field", edit(release, "  ref: release-4.20\n  commit: ee943c37", "  branch: release-4.20\n  commit: ee943c37"),
+			at(release, "  ref: release-4.20", 3) + `sources[0].branch: unknown field "branch"; known: commit, facts, note, path, read, ref, repo, unverified, url`},
+		{"source url without date", edit(stack, `  read: "2026-11-29"`, `  read: yesterday`),
+			at(stack, "  read: ", 9) + `sources[0].read: invalid date "yesterday": want the day the page was read, YYYY-MM-DD`},
+		{"stack unsigned package", edit(stack, "    gpgKey: https://linux.mellanox.com/public/repo/doca/GPG-KEY-Mellanox.pub\n", "    gpgKey: https://linux.mellanox.com/public/repo/doca/GPG-KEY-Mellanox.pub\n    unsigned:\n    - packages: [\"doca-extra;reboot\"]\n"),
+			"x.yaml:" + itoa(lineOf(stack, "    gpgKey: https://linux.mellanox.com")+2) + `:18: spec.repo.unsigned[0].packages[0]: invalid package name "doca-extra;reboot"`},
 		{"stack params alias", edit(stack, "      repo: doca\n", "      repo: &r doca\n      again: *r\n"),
 			at(stack, "      packages: [libibverbs", 14) + `spec.layers[5].params.again: YAML aliases are not supported`},
 	}
@@ -356,5 +369,34 @@ func TestResolveErrorsWithOverrideProfiles(t *testing.T) {
 		if err == nil || err.Error() != tt.want {
 			t.Errorf("\n got %v\nwant %s", err, tt.want)
 		}
+	}
+}
+
+// Issue 11 finding 7: every fact an embedded profile states has a source
+// (upstream file at a commit, or a document and the day it was read) or an
+// explicit UNVERIFIED mark.
+func TestEveryFactHasASource(t *testing.T) {
+	c := mustCatalog(t)
+	n := 0
+	for _, p := range c.Profiles() {
+		facts := FactsSet(p)
+		if len(facts) == 0 {
+			t.Errorf("%s: no facts found: the mosc:\"fact\" tags are gone?", p.ProfileSource().File)
+		}
+		n += len(facts)
+		if u := Uncovered(p); len(u) > 0 {
+			t.Errorf("%s: facts with neither a source nor an UNVERIFIED mark: %s", p.ProfileSource().File, strings.Join(u, ", "))
+		}
+	}
+	if n < 13*4 {
+		t.Errorf("only %d facts in the catalog", n)
+	}
+	// The check is not vacuous: a profile without its sources list fails it.
+	st, err := DecodeProfile("x.yaml", []byte(strings.Split(embedded(t, "stack/doca-3.3.yaml"), "\nsources:")[0]+"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u := Uncovered(st); !slices.Contains(u, "spec.version") || !slices.Contains(u, "spec.variants.kernelModules") {
+		t.Errorf("uncovered facts of a profile without sources: %v", u)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"math"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -331,6 +332,9 @@ type fieldInfo struct {
 	name     string
 	index    int
 	required bool
+	// fact: the field states something about the world that the profile's
+	// sources: list must back (or mark UNVERIFIED).
+	fact bool
 }
 
 func fieldsOf(t reflect.Type) []fieldInfo {
@@ -341,10 +345,12 @@ func fieldsOf(t reflect.Type) []fieldInfo {
 		if !f.IsExported() || tag == "" || tag == "-" {
 			continue
 		}
+		opts := strings.Split(f.Tag.Get("mosc"), ",")
 		out = append(out, fieldInfo{
 			name:     strings.Split(tag, ",")[0],
 			index:    i,
-			required: f.Tag.Get("mosc") == "required",
+			required: slices.Contains(opts, "required"),
+			fact:     slices.Contains(opts, "fact"),
 		})
 	}
 	return out

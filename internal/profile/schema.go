@@ -47,26 +47,28 @@ type Release struct {
 	Kind       string      `yaml:"kind" mosc:"required"`
 	Metadata   Metadata    `yaml:"metadata" mosc:"required"`
 	Spec       ReleaseSpec `yaml:"spec" mosc:"required"`
-	Source     Source      `yaml:"-"`
+	// Sources back the facts of the spec (FactSource).
+	Sources []FactSource `yaml:"sources"`
+	Source  Source       `yaml:"-"`
 }
 
 type ReleaseSpec struct {
 	// RHEL is the RHEL minor RHCOS is built from ("9.6").
-	RHEL string `yaml:"rhel" mosc:"required"`
+	RHEL string `yaml:"rhel" mosc:"required,fact"`
 	// KernelFamily is the kernel's z-stream family ("5.14.0-570").
-	KernelFamily string `yaml:"kernelFamily" mosc:"required"`
+	KernelFamily string `yaml:"kernelFamily" mosc:"required,fact"`
 	// AlternateStreams are other RHCOS streams in the payload ("rhel-10.1"),
 	// informational: mosc layers the default stream.
-	AlternateStreams []string   `yaml:"alternateStreams"`
-	OpenvSwitch      ReleaseOVS `yaml:"openvswitch" mosc:"required"`
+	AlternateStreams []string   `yaml:"alternateStreams" mosc:"fact"`
+	OpenvSwitch      ReleaseOVS `yaml:"openvswitch" mosc:"required,fact"`
 	// OCL is the On-Cluster Layering block from X.Y.0 on (until the first
 	// zStreams entry, if any).
-	OCL ReleaseOCL `yaml:"ocl" mosc:"required"`
+	OCL ReleaseOCL `yaml:"ocl" mosc:"required,fact"`
 	// ZStreams switch facts from a given z-stream on: 4.18.0-4.18.19 serve
 	// only v1alpha1, 4.18.20 and later v1 (openshift/api PR #2316).
 	// Entries are in ascending order of From.
-	ZStreams []ReleaseZStream `yaml:"zStreams"`
-	Lint     ReleaseLint      `yaml:"lint" mosc:"required"`
+	ZStreams []ReleaseZStream `yaml:"zStreams" mosc:"fact"`
+	Lint     ReleaseLint      `yaml:"lint" mosc:"required,fact"`
 }
 
 // ReleaseZStream replaces the OCL block from z-stream From (X.Y.From) on.
@@ -107,23 +109,25 @@ type Platform struct {
 	Kind       string       `yaml:"kind" mosc:"required"`
 	Metadata   Metadata     `yaml:"metadata" mosc:"required"`
 	Spec       PlatformSpec `yaml:"spec" mosc:"required"`
-	Source     Source       `yaml:"-"`
+	// Sources back the facts of the spec (FactSource).
+	Sources []FactSource `yaml:"sources"`
+	Source  Source       `yaml:"-"`
 }
 
 type PlatformSpec struct {
 	// RHELMajor must match the release's RHEL major ("9").
 	RHELMajor string `yaml:"rhelMajor" mosc:"required"`
 	// RPMArch is the RPM architecture: x86_64 or aarch64.
-	RPMArch string `yaml:"rpmArch" mosc:"required"`
+	RPMArch string `yaml:"rpmArch" mosc:"required,fact"`
 	// DocaArch is the DOCA repo URL arch segment: x86_64, arm64-sbsa, arm64-dpu.
-	DocaArch string `yaml:"docaArch" mosc:"required"`
+	DocaArch string `yaml:"docaArch" mosc:"required,fact"`
 	// ContainerfileArch is the MOSC containerfileArch this hardware has
 	// (AMD64, ARM64); informational, MCO uses only the NoArch entry.
-	ContainerfileArch string `yaml:"containerfileArch" mosc:"required"`
+	ContainerfileArch string `yaml:"containerfileArch" mosc:"required,fact"`
 	// DPU marks BlueField Arm cores (OVS hardware offload case).
 	DPU      bool             `yaml:"dpu"`
 	Defaults PlatformDefaults `yaml:"defaults"`
-	Sources  PlatformSources  `yaml:"sources" mosc:"required"`
+	Sources  PlatformSources  `yaml:"sources" mosc:"required,fact"`
 }
 
 type PlatformDefaults struct {
@@ -168,26 +172,28 @@ type Stack struct {
 	Kind       string    `yaml:"kind" mosc:"required"`
 	Metadata   Metadata  `yaml:"metadata" mosc:"required"`
 	Spec       StackSpec `yaml:"spec" mosc:"required"`
-	Source     Source    `yaml:"-"`
+	// Sources back the facts of the spec (FactSource).
+	Sources []FactSource `yaml:"sources"`
+	Source  Source       `yaml:"-"`
 }
 
 type StackSpec struct {
 	// Version is the full DOCA version used in repo URLs ("3.3.0").
-	Version string `yaml:"version" mosc:"required"`
+	Version string `yaml:"version" mosc:"required,fact"`
 	// Versions lists other published releases of this line a site may pin
 	// with spec.stacks[].version.
-	Versions []string `yaml:"versions"`
-	LTS      bool     `yaml:"lts"`
+	Versions []string `yaml:"versions" mosc:"fact"`
+	LTS      bool     `yaml:"lts" mosc:"fact"`
 	// Provides names what the stack installs; two stacks that provide the
 	// same thing conflict.
 	Provides       []string     `yaml:"provides"`
 	Repo           StackRepo    `yaml:"repo" mosc:"required"`
 	DefaultVariant string       `yaml:"defaultVariant" mosc:"required"`
 	Variants       []Variant    `yaml:"variants" mosc:"required"`
-	Layers         []Layer      `yaml:"layers" mosc:"required"`
+	Layers         []Layer      `yaml:"layers" mosc:"required,fact"`
 	Node           StackNode    `yaml:"node"`
 	Verify         StackVerify  `yaml:"verify" mosc:"required"`
-	Support        StackSupport `yaml:"support" mosc:"required"`
+	Support        StackSupport `yaml:"support" mosc:"required,fact"`
 }
 
 // Distro naming of DOCA repositories: DOCA <= 3.1 has one directory per RHEL
@@ -202,11 +208,11 @@ type StackRepo struct {
 	Name string `yaml:"name" mosc:"required"`
 	File string `yaml:"file" mosc:"required"`
 	// URL is the root; the baseurl is <url>/<version>/<distro>/<docaArch>/.
-	URL    string `yaml:"url" mosc:"required"`
-	Distro string `yaml:"distro" mosc:"required"`
+	URL    string `yaml:"url" mosc:"required,fact"`
+	Distro string `yaml:"distro" mosc:"required,fact"`
 	// RHELMinors lists the per-minor directories published (distro: minor).
-	RHELMinors []string          `yaml:"rhelMinors"`
-	GPGKey     string            `yaml:"gpgKey" mosc:"required"`
+	RHELMinors []string          `yaml:"rhelMinors" mosc:"fact"`
+	GPGKey     string            `yaml:"gpgKey" mosc:"required,fact"`
 	Extra      map[string]string `yaml:"extra"`
 	// Unsigned lists packages published without a signature: with
 	// gpgcheck=1 they come only from a separate, named repo section without
@@ -218,14 +224,14 @@ type StackRepo struct {
 // the given versions and distro directories (empty: all).
 type UnsignedPackages struct {
 	Packages []string `yaml:"packages" mosc:"required"`
-	Versions []string `yaml:"versions"`
+	Versions []string `yaml:"versions" mosc:"fact"`
 	Distros  []string `yaml:"distros"`
 }
 
 type Variant struct {
 	Name        string   `yaml:"name" mosc:"required"`
 	Description string   `yaml:"description"`
-	Packages    []string `yaml:"packages" mosc:"required"`
+	Packages    []string `yaml:"packages" mosc:"required,fact"`
 	// KernelModules marks a variant that builds kernel modules (DOCA >= 3.2
 	// ships drivers as DKMS source): the pool gets MCO's kernel-devel
 	// extension, whose kernel-devel/kernel-headers match the RHCOS kernel.
@@ -249,11 +255,11 @@ type StackNode struct {
 }
 
 type StackVerify struct {
-	PackagesPresent []string `yaml:"packagesPresent" mosc:"required"`
+	PackagesPresent []string `yaml:"packagesPresent" mosc:"required,fact"`
 	// PackagesAbsent adds to the release's stock openvswitch glob.
 	PackagesAbsent  []string `yaml:"packagesAbsent"`
-	DatapathType    string   `yaml:"datapathType" mosc:"required"`
-	DocaInitialized bool     `yaml:"docaInitialized"`
+	DatapathType    string   `yaml:"datapathType" mosc:"required,fact"`
+	DocaInitialized bool     `yaml:"docaInitialized" mosc:"fact"`
 }
 
 type StackSupport struct {

@@ -117,6 +117,7 @@ func validateRelease(r *Release) ErrorList {
 		checkOCL(c, path+".ocl", &zs.OCL)
 	}
 	c.enum("spec.lint.command", s.Lint.Command, lintCommands)
+	checkSources(c, r.Sources, reflect.TypeOf(*r))
 	return c.errs
 }
 
@@ -155,6 +156,7 @@ func validatePlatform(p *Platform) ErrorList {
 	c.unique("spec.sources.centosStream.repos", ids)
 	c.url("spec.sources.epel.releaseURL", s.Sources.EPEL.ReleaseURL)
 	c.url("spec.sources.epel.gpgKey", s.Sources.EPEL.GPGKey)
+	checkSources(c, p.Sources, reflect.TypeOf(*p))
 	return c.errs
 }
 
@@ -231,6 +233,16 @@ func validateStack(st *Stack) ErrorList {
 	for i, v := range s.Support.Platforms {
 		c.match(fmt.Sprintf("spec.support.platforms[%d]", i), v, nameRE, "platform name")
 	}
+	for i, u := range r.Unsigned {
+		c.packages(fmt.Sprintf("spec.repo.unsigned[%d].packages", i), u.Packages, packageRE)
+		for j, v := range u.Versions {
+			c.match(fmt.Sprintf("spec.repo.unsigned[%d].versions[%d]", i, j), v, docaVerRE, "version (want X.Y.Z)")
+		}
+		for j, d := range u.Distros {
+			c.match(fmt.Sprintf("spec.repo.unsigned[%d].distros[%d]", i, j), d, repoIDRE, "distro directory (e.g. rhel9.6)")
+		}
+	}
+	checkSources(c, st.Sources, reflect.TypeOf(*st))
 	return c.errs
 }
 
