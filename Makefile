@@ -30,7 +30,7 @@ e2e: deps
 
 # Real image builds (mosc build) of every supported x86_64 catalog
 # combination and the negative cases, on the e2e stand-in; `make e2e` builds
-# the walkthrough only (MOSC_E2E_BUILD=subset: one per API shape, stack, variant).
+# the walkthrough and a subset (one per API shape, each stack, both variants).
 e2e-build: deps
 	MOSC_E2E_BUILD=all $(GO) test -count=1 -timeout 12h -run '^TestBuild(Matrix|Negative|Walkthrough)$$' -v ./e2e/
 
