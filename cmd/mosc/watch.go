@@ -228,6 +228,9 @@ func runWatch(c *cli.Context, plan *profile.Plan) error {
 		if err := checkServed(clients, cat, plan, cv); err != nil {
 			return err
 		}
+		if err := checkPoolStream(ctx, clients, plan); err != nil {
+			return err
+		}
 	}
 	logs := hasFlag(c, "logs") && c.Bool("logs")
 	// A forbidden LIST would leave an informer retrying forever: ask first,
