@@ -279,12 +279,12 @@ func TestGate(t *testing.T) {
 				} `xml:"testcase"`
 			} `xml:"testsuite"`
 		}
-		if err := xml.Unmarshal(b, &doc); err != nil || doc.Tests != 9 || doc.Failures != 0 || len(doc.Suites) != 1 || len(doc.Suites[0].Cases) != 9 {
+		if err := xml.Unmarshal(b, &doc); err != nil || doc.Tests != 10 || doc.Failures != 0 || len(doc.Suites) != 1 || len(doc.Suites[0].Cases) != 10 {
 			t.Errorf("junit: %v %+v\n%s", err, doc, b)
 		}
 		// The table, as a pipeline log shows it.
 		out, _, code := runMoscWith(t, moscRun{Timeout: 3 * time.Minute}, append([]string{"gate"}, gateArgs...)...)
-		if code != 0 || !strings.Contains(out, "PASS    nodes-verified   3/3 nodes of pool worker") || !strings.HasSuffix(out, "PASS: 9 passed, 0 warnings, 0 failed, 0 skipped\n") {
+		if code != 0 || !strings.Contains(out, "PASS    nodes-verified       3/3 nodes of pool worker") || !strings.HasSuffix(out, "PASS: 10 passed, 0 warnings, 0 failed, 0 skipped\n") {
 			t.Errorf("gate table: exit %d\n%s", code, out)
 		}
 		t.Logf("mosc gate (table):\n%s", out)

@@ -621,6 +621,17 @@ func runCheck(t *testing.T, ctx context.Context, nodeName, action string, v prof
 	return r
 }
 
+// imageBuildRunning: the image-build container runs — a plain container of a
+// Running pod before 4.20, an init container of a Pending pod from 4.20.
+func imageBuildRunning(p *corev1.Pod) bool {
+	for _, cs := range append(p.Status.InitContainerStatuses, p.Status.ContainerStatuses...) {
+		if cs.Name == "image-build" && cs.State.Running != nil {
+			return true
+		}
+	}
+	return false
+}
+
 // Pod logs stream through the API server from the fake kubelet while the
 // build runs, and end when it ends.
 func TestBuildLogsFollow(t *testing.T) {
@@ -632,7 +643,7 @@ func TestBuildLogsFollow(t *testing.T) {
 	var pod *corev1.Pod
 	err := harness.WaitFor(ctx, env.PodsLW(sim.MCONamespace, ""), func(ps []*corev1.Pod) (bool, string) {
 		for _, p := range ps {
-			if strings.HasPrefix(p.Name, "build-worker-") && p.Status.Phase == corev1.PodRunning {
+			if strings.HasPrefix(p.Name, "build-worker-") && imageBuildRunning(p) {
 				pod = p
 				return true, ""
 			}
@@ -758,7 +769,11 @@ func TestSimulatorFaultsAndLifecycle(t *testing.T) {
 	p = waitPool(t, ctx, "worker", "re-rendered", func(p *mcfgv1.MachineConfigPool) bool {
 		return p.Spec.Configuration.Name != rebuilt.Spec.MachineConfig.Name
 	})
-	second := waitMOSBNamed(t, ctx, "worker-"+sim.BuildHash(mustMOSC(t, ctx).Spec, p.Spec.Configuration.Name), mcfgv1.MachineOSBuildSucceeded)
+	secondName, err := s.MachineOSBuildName(ctx, mustMOSC(t, ctx), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := waitMOSBNamed(t, ctx, secondName, mcfgv1.MachineOSBuildSucceeded)
 	if second.Spec.MachineConfig.Name != p.Spec.Configuration.Name {
 		t.Errorf("second build for %s, pool renders %s", second.Spec.MachineConfig.Name, p.Spec.Configuration.Name)
 	}

@@ -177,3 +177,163 @@ func TestWatchLogsPerRelease(t *testing.T) {
 		})
 	}
 }
+
+// setContainerfile changes the MOSC's spec as a user editing it would.
+func setContainerfile(t *testing.T, ctx context.Context, content string) {
+	t.Helper()
+	m := mustMOSC(t, ctx)
+	m.Spec.Containerfile = []mcfgv1.MachineOSContainerfile{{ContainerfileArch: mcfgv1.NoArch, Content: content}}
+	if _, err := env.Clients.MachineConfig.MachineconfigurationV1().MachineOSConfigs().Update(ctx, m, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitBuilding waits for a MOSB of the worker MOSC other than not to be Building.
+func waitBuilding(t *testing.T, ctx context.Context, not string) *mcfgv1.MachineOSBuild {
+	t.Helper()
+	var got *mcfgv1.MachineOSBuild
+	err := harness.WaitFor(ctx, env.MOSBsLW(), func(bs []*mcfgv1.MachineOSBuild) (bool, string) {
+		for _, b := range bs {
+			if b.Name != not && meta.IsStatusConditionTrue(b.Status.Conditions, string(mcfgv1.MachineOSBuilding)) {
+				got = b
+				return true, ""
+			}
+		}
+		return false, "no new MachineOSBuild Building"
+	})
+	must(t, err)
+	return got
+}
+
+// Finding 3: after a failed build the user fixes the cause and applies
+// again. The MCO moves current-machine-os-build, and clears
+// ImageBuildDegraded, only once the new build's Job exists; until then
+// apply --wait read the old failure and exited 1.
+func TestApplyWaitRetryAfterFailedBuild(t *testing.T) {
+	resetCluster(t)
+	f := sim.Faults{BuildDuration: 1500 * time.Millisecond, NodeStep: 100 * time.Millisecond, BuildFails: true, BuildPrepare: 3 * time.Second}
+	s := startSim(t, f)
+	out, errOut, code := runMosc(t, "apply", "--pool", "worker", "--site", "wait", "--stack", "doca-3.2", "--wait", "--timeout", "90s")
+	if code != 1 || !strings.Contains(errOut, "rollout of pool worker failed") {
+		t.Fatalf("apply --wait with a failing build: exit %d; want 1\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	// The fix: another stack (a new Containerfile), and the build works.
+	f.BuildFails = false
+	s.SetFaults(f)
+	out, errOut, code = runMosc(t, "apply", "--pool", "worker", "--site", "wait", "--wait", "--timeout", "2m")
+	if code != 0 || !strings.Contains(out, "done: 3/3 nodes of pool worker updated and verified") {
+		t.Fatalf("apply --wait after the fix: exit %d; want 0\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+}
+
+// Finding 4: before 4.21 the MCO sets observedGeneration only with a new
+// currentImagePullSpec. A spec changed and reverted during the build goes
+// back to the finished build, whose image the MOSC already has: the
+// generation is never observed, and a watch waiting for it timed out on a
+// healthy pool. From 4.21 the annotation move updates it too.
+func TestWatchSpecRevertedDuringBuild(t *testing.T) {
+	for _, version := range []string{"4.20.15", "4.21.4"} {
+		t.Run(version, func(t *testing.T) {
+			ctx := testCtx(t, 4*time.Minute)
+			resetEnvVersion(t, ctx, version)
+			f := fastFaults()
+			s := startSim(t, f)
+			layerWorkers(t, ctx)
+			first := waitMOSB(t, ctx, "worker", mcfgv1.MachineOSBuildSucceeded)
+			waitPool(t, ctx, "worker", "rolled out", func(p *mcfgv1.MachineConfigPool) bool { return harness.PoolUpdated(p) })
+
+			f.BuildDuration = time.Minute
+			s.SetFaults(f)
+			setContainerfile(t, ctx, docaContainerfile+"RUN echo changed\n")
+			waitBuilding(t, ctx, first.Name)
+			setContainerfile(t, ctx, docaContainerfile) // reverted
+			m := mustMOSC(t, ctx)
+			waitMOSCAnnotation(t, ctx, first.Name)
+
+			out, stderr, code := runMosc(t, "watch", "--pool", "worker", "--timeout", "40s", "--enable-doca-init")
+			if code != 0 {
+				m = mustMOSC(t, ctx)
+				t.Fatalf("watch after the revert: exit %d (MOSC generation %d, observed %d)\nstdout:\n%s\nstderr:\n%s", code, m.Generation, m.Status.ObservedGeneration, out, stderr)
+			}
+			if !strings.Contains(out, "machineosbuild/"+first.Name) {
+				t.Errorf("watch did not follow the reused build %s:\n%s", first.Name, out)
+			}
+			if m = mustMOSC(t, ctx); version == "4.20.15" && m.Status.ObservedGeneration >= m.Generation {
+				t.Errorf("on 4.20 the simulator observed generation %d (MCO release-4.20 leaves it at the build's)", m.Generation)
+			}
+		})
+	}
+}
+
+func waitMOSCAnnotation(t *testing.T, ctx context.Context, mosb string) {
+	t.Helper()
+	err := harness.WaitFor(ctx, env.MOSCsLW(), func(ms []*mcfgv1.MachineOSConfig) (bool, string) {
+		for _, m := range ms {
+			if m.Name == "worker" {
+				return m.Annotations[sim.AnnotationCurrentMOSB] == mosb, "current build " + m.Annotations[sim.AnnotationCurrentMOSB]
+			}
+		}
+		return false, "no MOSC worker"
+	})
+	must(t, err)
+}
+
+// The Interrupted note: a spec change during a build makes the MCO stop the
+// running build (Interrupted, then deleted) before it moves the annotation
+// to the new one. The watch must follow the new build, not fail on the old.
+func TestWatchSpecChangedDuringBuild(t *testing.T) {
+	resetEnv(t)
+	ctx := testCtx(t, 4*time.Minute)
+	f := fastFaults()
+	f.BuildDuration = 20 * time.Second
+	f.BuildPrepare = 2 * time.Second
+	startSim(t, f)
+	layerWorkers(t, ctx)
+
+	type result struct {
+		out, stderr string
+		code        int
+	}
+	done := make(chan result, 1)
+	go func() {
+		o, e, c := runMoscWith(t, moscRun{Timeout: 3 * time.Minute}, "watch", "--pool", "worker", "-o", "json", "--timeout", "150s", "--enable-doca-init")
+		done <- result{o, e, c}
+	}()
+	old := waitBuilding(t, ctx, "")
+	time.Sleep(2 * time.Second) // the watch follows the first build
+	setContainerfile(t, ctx, docaContainerfile+"RUN echo second\n")
+	r := <-done
+	if r.code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.out, r.stderr)
+	}
+	evs := parseEvents(t, r.out)
+	sawInterrupted := false
+	for _, e := range evs {
+		if e.Object == "machineosbuild/"+old.Name && e.Fields["state"] == "Interrupted" {
+			sawInterrupted = true
+		}
+	}
+	if last := evs[len(evs)-1]; last.Fields["result"] != "done" || last.Object == "machineosbuild/"+old.Name {
+		t.Errorf("last event %+v", last)
+	}
+	t.Logf("old build %s seen Interrupted by the watch: %v", old.Name, sawInterrupted)
+}
+
+// Finding 11: the default --timeout is derived from the pool (60m build +
+// 30m per wave of maxUnavailable nodes + 15m verify), no longer a fixed
+// 90 minutes that a 3-node rollout at 20 minutes a node outlasts.
+func TestWatchDefaultTimeoutIsDerived(t *testing.T) {
+	resetEnv(t)
+	ctx := testCtx(t, 3*time.Minute)
+	startSim(t, fastFaults())
+	layerWorkers(t, ctx)
+	out, stderr, code := runMosc(t, "watch", "--pool", "worker", "-o", "json", "--enable-doca-init")
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
+	}
+	evs := parseEvents(t, out)
+	if e := evs[0]; e.Kind != "phase" || e.Fields["timeout"] != "2h45m0s" ||
+		!strings.Contains(e.Message, "derived for 3 node(s) at maxUnavailable 1: 1h0m0s build + 3 wave(s) × 30m0s + 15m0s verify") {
+		t.Errorf("first event does not give the derived timeout: %+v", e)
+	}
+}

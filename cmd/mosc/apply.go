@@ -113,6 +113,9 @@ func runApply(c *cli.Context) error {
 	if err := checkServed(clients, cat, plan, version); err != nil {
 		return err
 	}
+	if err := checkPoolStream(ctx, clients, plan); err != nil {
+		return err
+	}
 	if verr == nil && cluster.Minor(version) != plan.OpenShift.Version {
 		msg := fmt.Sprintf("the cluster runs OpenShift %s, but the plan is for %s (--openshift / spec.openshift)", version, plan.OpenShift.Version)
 		if !c.Bool("force") {

@@ -182,6 +182,9 @@ func runGate(c *cli.Context) error {
 		if err := checkServed(clients, cat, cur, clusterVersion); err != nil {
 			return err
 		}
+		if err := checkPoolStream(ctx, clients, cur); err != nil {
+			return err
+		}
 	}
 	if clusterVersion != "" && cluster.Minor(clusterVersion) != cur.OpenShift.Version {
 		fmt.Fprintf(c.App.ErrWriter, "warning: the cluster runs OpenShift %s but the plan is for %s (--openshift or spec.openshift)\n", clusterVersion, cur.OpenShift.Version)

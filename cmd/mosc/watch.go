@@ -25,7 +25,8 @@ import (
 // Defaults of the watch flags; runWatch uses them when the calling command
 // (mosc apply --wait) does not define a flag.
 const (
-	defaultWatchTimeout  = 90 * time.Minute
+	// defaultWatchTimeout 0: derived from the pool (watch.DeriveTimeout).
+	defaultWatchTimeout  = 0
 	defaultStallWarning  = 15 * time.Minute
 	defaultCheckParallel = 4
 )
@@ -36,7 +37,7 @@ func watchFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.BoolFlag{Name: "logs", Usage: "stream the build pod's image-build container log (to stderr; above the live view on a terminal)"},
 		&cli.BoolFlag{Name: "wait-for-mosc", Usage: "wait for the MachineOSConfig to be created (e.g. by a GitOps sync) instead of failing when it does not exist"},
-		&cli.DurationFlag{Name: "timeout", Value: defaultWatchTimeout, Usage: "give up after this long, naming what is stuck (exit 1)"},
+		&cli.DurationFlag{Name: "timeout", Value: defaultWatchTimeout, Usage: "give up after this long, naming what is stuck (exit 1); 0 (default): derived from the pool, 60m for the build + 30m per wave of maxUnavailable nodes + 15m"},
 		&cli.DurationFlag{Name: "stall-warning", Value: defaultStallWarning, Usage: "warn when a phase makes no progress for this long (0: never)"},
 		&cli.BoolFlag{Name: "enable-doca-init", Usage: "on a node where other_config:doca-init is not set, set it and restart openvswitch (one node at a time), then check again"},
 		&cli.StringFlag{Name: "check-image", Usage: "image of the on-node check pods (default: the cluster's openshift/tools image, else " + node.DefaultImage + ")"},
@@ -228,6 +229,9 @@ func runWatch(c *cli.Context, plan *profile.Plan) error {
 		if err := checkServed(clients, cat, plan, cv); err != nil {
 			return err
 		}
+		if err := checkPoolStream(ctx, clients, plan); err != nil {
+			return err
+		}
 	}
 	logs := hasFlag(c, "logs") && c.Bool("logs")
 	// A forbidden LIST would leave an informer retrying forever: ask first,
@@ -239,7 +243,7 @@ func runWatch(c *cli.Context, plan *profile.Plan) error {
 		return failWith(exitError, err)
 	}
 	// Without a MachineOSConfig there is nothing to follow (say, after
-	// `mosc remove`): fail now rather than at --timeout, 90 minutes on.
+	// `mosc remove`): fail now rather than at --timeout, hours on.
 	if !(hasFlag(c, "wait-for-mosc") && c.Bool("wait-for-mosc")) {
 		// Other errors (unreachable, forbidden) are the watcher's to report.
 		gvr := schema.GroupVersionResource{Group: cluster.MachineConfigGroup, Version: api, Resource: "machineosconfigs"}
@@ -257,7 +261,7 @@ func runWatch(c *cli.Context, plan *profile.Plan) error {
 			CheckImage:      stringFlag(c, "check-image"),
 			CheckPodTimeout: checkTimeout,
 			CheckParallel:   parallel,
-			Timeout:         timeout, StallWarning: stall,
+			Timeout:         timeout, AutoTimeout: timeout == 0, StallWarning: stall,
 			Logs: logs,
 		},
 	}

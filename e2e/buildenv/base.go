@@ -31,7 +31,7 @@ func (e *Env) imageExists(ref string) bool {
 // ensureDebian imports the mmdebstrap rootfs as an image, building the
 // tarball first when the cache has none.
 func (e *Env) ensureDebian() (string, error) {
-	h := hashOf(false, "debian", debianSuite, debianPackages)
+	h := hashOf(nil, "debian", debianSuite, debianPackages)
 	ref := debianImage + ":" + h
 	if e.imageExists(ref) {
 		return ref, nil
@@ -74,7 +74,7 @@ func (e *Env) ensureStandin(r Release) (string, error) {
 		return "", err
 	}
 	stock := stockPackages(r)
-	h := contentHash("standin", deb, r, stock)
+	h := contentHash(standinAssets, "standin", deb, r, stock)
 	ref := standinImage + ":" + strings.ReplaceAll(r.OpenShift, ".", "") + "-" + h
 	if e.imageExists(ref) {
 		return ref, nil
@@ -113,6 +113,39 @@ LABEL ostree.bootable=true containers.bootc=1 ostree.linux=%s version=%s io.open
 	e.logf("buildenv: building %s", ref)
 	if out, err := e.buildahOut("build", "--pull-never", "--layers=false", "-f", filepath.Join(ctx, "Containerfile"), "-t", ref, ctx); err != nil {
 		return "", fmt.Errorf("%w\n%s", err, out)
+	}
+	return ref, nil
+}
+
+// extensionsImage is the stand-in for the payload's rhel-coreos-extensions
+// image: an rpm-md repo at /usr/share/rpm-ostree/extensions/ (where MCO's
+// Containerfile template binds it from) holding kernel-devel and
+// kernel-headers of the release's kernel, and extensions.json.
+func (e *Env) ensureExtensions(r Release, repoDir string) (string, error) {
+	ref := "localhost/mosc-e2e/rhcos-extensions:" + strings.ReplaceAll(r.OpenShift, ".", "") + "-" + contentHash(nil, "extensions", r, filepath.Base(repoDir))
+	if e.imageExists(ref) {
+		return ref, nil
+	}
+	src := filepath.Join(repoDir, filepath.FromSlash(ExtensionsRepoPath(r.RHEL)))
+	kv, kr := r.kernelVR()
+	js := filepath.Join(e.cache, fmt.Sprintf(".extensions-%d.json", os.Getpid()))
+	if err := os.WriteFile(js, []byte(fmt.Sprintf("{\n  \"kernel-devel\": \"%s-%s\",\n  \"kernel-headers\": \"%s-%s\"\n}\n", kv, kr, kv, kr)), 0o644); err != nil {
+		return "", err
+	}
+	defer os.Remove(js)
+	ctr, err := e.buildahOut("from", "--pull-never", "scratch")
+	if err != nil {
+		return "", err
+	}
+	defer e.buildahOut("rm", ctr) //nolint:errcheck
+	if _, err := e.buildahOut("add", ctr, src, "/usr/share/rpm-ostree/extensions/"); err != nil {
+		return "", err
+	}
+	if _, err := e.buildahOut("add", ctr, js, "/usr/share/rpm-ostree/extensions.json"); err != nil {
+		return "", err
+	}
+	if _, err := e.buildahOut("commit", "--quiet", "--rm", ctr, ref); err != nil {
+		return "", err
 	}
 	return ref, nil
 }

@@ -45,6 +45,11 @@ type Options struct {
 type Env struct {
 	// BaseImage is the stand-in's reference (for `mosc build --base-image`).
 	BaseImage string
+	// ExtensionsImage stands in for the payload's rhel-coreos-extensions
+	// image (for `mosc build --extensions-image`): the repo at
+	// /usr/share/rpm-ostree/extensions/ has kernel-devel and kernel-headers
+	// matching the stand-in's kernel.
+	ExtensionsImage string
 	// Release is what the stand-in imitates.
 	Release Release
 	// Env is os.Environ() plus buildah's own knobs: CONTAINERS_STORAGE_CONF
@@ -137,6 +142,9 @@ func Start(t testing.TB, opts Options) *Env {
 		e.RepoDir, err = e.ensureRepos()
 		e.logf("buildenv: repos ready in %s", time.Since(start).Round(time.Millisecond))
 	}
+	if err == nil {
+		e.ExtensionsImage, err = e.ensureExtensions(rel, e.RepoDir)
+	}
 	unlock()
 	if err != nil {
 		t.Fatal(err)
@@ -217,7 +225,7 @@ func (e *Env) ensureRepos() (string, error) {
 	for _, n := range FixtureNames {
 		parts = append(parts, n, allRepos(fixtureByName(n), elfs{}))
 	}
-	dir := filepath.Join(e.cache, "repos", contentHash(parts...))
+	dir := filepath.Join(e.cache, "repos", contentHash(repoAssets, parts...))
 	if _, err := os.Stat(filepath.Join(dir, "keys", KeyFile)); err == nil {
 		return dir, nil
 	}

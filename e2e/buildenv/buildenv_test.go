@@ -17,6 +17,12 @@ import (
 // etc-yum-repos-d ConfigMap) with one repo per id at baseURL(id), gpgcheck=1,
 // and an rpm-gpg directory (the etc-pki-rpm-gpg Secret) with the test key.
 func repoFiles(t *testing.T, env *buildenv.Env, baseURL func(id string) string) (reposDir, keysDir string) {
+	return repoFilesEnabled(t, env, baseURL, 1)
+}
+
+// repoFilesEnabled is repoFiles with enabled=0 or 1 (the catalog renders
+// enabled=0 and --enablerepo, so MCO's own stages see none of them).
+func repoFilesEnabled(t *testing.T, env *buildenv.Env, baseURL func(id string) string, enabled int) (reposDir, keysDir string) {
 	t.Helper()
 	dir := t.TempDir()
 	reposDir, keysDir = filepath.Join(dir, "yum.repos.d"), filepath.Join(dir, "rpm-gpg")
@@ -34,7 +40,7 @@ func repoFiles(t *testing.T, env *buildenv.Env, baseURL func(id string) string) 
 	}
 	var b strings.Builder
 	for _, id := range []string{"doca", "baseos", "appstream", "crb", "epel"} {
-		fmt.Fprintf(&b, "[%s]\nname=%s (mosc e2e)\nbaseurl=%s\nenabled=1\ngpgcheck=1\ngpgkey=file:///etc/pki/rpm-gpg/%s\n\n", id, id, baseURL(id), buildenv.KeyFile)
+		fmt.Fprintf(&b, "[%s]\nname=%s (mosc e2e)\nbaseurl=%s\nenabled=%d\ngpgcheck=1\ngpgkey=file:///etc/pki/rpm-gpg/%s\n\n", id, id, baseURL(id), enabled, buildenv.KeyFile)
 	}
 	if err := os.WriteFile(filepath.Join(reposDir, "mosc.repo"), []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
@@ -144,6 +150,15 @@ func TestRepos(t *testing.T) {
 		wantMatch(t, out, `error: Package "no-such-package" not found`)
 		out = c.mustRun(t, repos, keys, `ovs=$(rpm -qa --qf '%{NAME} ' 'openvswitch[0-9]*'); rpm-ostree override remove $ovs; rpm -q openvswitch3.5 || echo gone`)
 		wantMatch(t, out, `(?m)^package openvswitch3\.5 is not installed$`)
+	})
+	t.Run("install", func(t *testing.T) {
+		out, ok := c.run(t, repos, keys, "rpm-ostree install no-such-a jsoncpp no-such-b")
+		if ok {
+			t.Fatalf("rpm-ostree install of unknown packages succeeded:\n%s", out)
+		}
+		wantMatch(t, out, `error: Packages not found: no-such-a, no-such-b`)
+		out = c.mustRun(t, repos, keys, "rpm-ostree install jsoncpp >/dev/null && rpm -q jsoncpp")
+		wantMatch(t, out, `(?m)^jsoncpp-1\.9\.5-1\.el9\.x86_64$`)
 	})
 	t.Run("override replace", func(t *testing.T) {
 		out, ok := c.run(t, repos, keys, "rpm-ostree override replace libibverbs --from repo=doca")
@@ -264,27 +279,33 @@ func TestNegativeFixtures(t *testing.T) {
 }
 
 // TestMCOStagesBuild runs a plain `buildah build` shaped like MCO's: its own
-// extract and configs stages (configs installs the kernel-devel extension),
+// extract and configs stages (configs installs the kernel-devel extension
+// from the extensions image, as MCO's Containerfile template does),
 // then the walkthrough's RUN as the user's `FROM configs AS final`, with the
 // repo files and key mounted as volumes the way MCO mounts the
 // etc-yum-repos-d ConfigMap and etc-pki-rpm-gpg Secret.
 func TestMCOStagesBuild(t *testing.T) {
 	env := buildenv.Start(t, buildenv.Options{})
-	repos, keys := repoFiles(t, env, env.RepoURL)
-	ext := fmt.Sprintf("[rhcos-extensions]\nname=RHCOS extensions (stand-in)\nbaseurl=%s\nenabled=0\ngpgcheck=1\ngpgkey=file:///etc/pki/rpm-gpg/%s\n", env.RepoURL("rhcos-extensions"), buildenv.KeyFile)
-	if err := os.WriteFile(filepath.Join(repos, "rhcos-extensions.repo"), []byte(ext), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	repos, keys := repoFilesEnabled(t, env, env.RepoURL, 0)
 	dir := t.TempDir()
 	cf := `FROM ` + env.BaseImage + ` AS extract
 FROM ` + env.BaseImage + ` AS configs
-RUN dnf install -y --disablerepo='*' --enablerepo=rhcos-extensions kernel-devel kernel-headers && dnf clean all
+RUN --mount=type=bind,from=` + env.ExtensionsImage + `,source=/,target=/tmp/mco-extensions/os-extensions-content,bind-propagation=rshared,z \
+    printf '%s\n' '[coreos-extensions]' 'enabled=1' 'metadata_expire=1m' \
+	'baseurl=/tmp/mco-extensions/os-extensions-content/usr/share/rpm-ostree/extensions/' \
+	'gpgcheck=0' 'skip_if_unavailable=False' > /etc/yum.repos.d/coreos-extensions.repo && \
+    rpm-ostree install kernel-devel kernel-headers && \
+    rm /etc/yum.repos.d/coreos-extensions.repo
+RUN ostree container commit
 FROM configs AS final
 RUN set -eux; \
   mkdir -p /var/opt; \
-  dnf install -y --setopt=install_weak_deps=False libyaml-devel libpcap-devel libzip-devel libunwind jsoncpp openssl-devel; \
-  dnf upgrade -y unbound-libs unbound bzip2-libs bzip2-devel; \
+  on=--enablerepo=doca,baseos,appstream,crb,epel; \
+  dnf install -y --setopt=install_weak_deps=False $on libyaml-devel libpcap-devel libzip-devel libunwind jsoncpp openssl-devel; \
+  dnf upgrade -y $on unbound-libs unbound bzip2-libs bzip2-devel; \
   ovs=$(rpm -qa --qf '%{NAME} ' 'openvswitch[0-9]*'); [ -z "$ovs" ] || rpm-ostree override remove $ovs; \
+  ! rpm-ostree override replace libibverbs rdma-core --experimental --from repo=doca; \
+  sed -i 's/^enabled=0$/enabled=1/' /etc/yum.repos.d/mosc.repo; \
   rpm-ostree override replace libibverbs rdma-core --experimental --from repo=doca; \
   dnf install -y --setopt=install_weak_deps=False doca-all; \
   dnf clean all; \
@@ -305,6 +326,8 @@ RUN set -eux; \
 	log := string(out)
 	// What the walkthrough's first real build showed (issue 9).
 	wantMatch(t, log, `No match for argument: unbound`)
+	wantMatch(t, log, `No matches for 'libibverbs' in repo 'doca'`) // disabled: not in rpm-ostree's sack
+	wantMatch(t, log, `Installing 2 packages:`)                     // the extension, from the extensions image
 	wantMatch(t, log, `Lint warning: var-tmpfiles:`)
 	wantMatch(t, log, `DKMS: mlnx-ofa_kernel/3\.3\.0 installed for kernel `+regexp.QuoteMeta(env.Release.Kernel))
 

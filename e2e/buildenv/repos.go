@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -85,7 +84,7 @@ func buildTree(dir string) error {
 func buildRepos(root string, rs, base repoSet, s *signer, key string) error {
 	paths := make([]string, 0, len(rs))
 	for p := range rs {
-		if base != nil && hashOf(false, rs[p]) == hashOf(false, base[p]) {
+		if base != nil && hashOf(nil, rs[p]) == hashOf(nil, base[p]) {
 			continue
 		}
 		paths = append(paths, p)
@@ -169,10 +168,18 @@ func gcc(args ...string) error {
 }
 
 // contentHash names a cache entry after everything that goes into it,
-// including the embedded assets (scripts, C sources).
-func contentHash(parts ...any) string { return hashOf(true, parts...) }
+// including the named embedded assets.
+func contentHash(assetNames []string, parts ...any) string {
+	return hashOf(assetNames, parts...)
+}
 
-func hashOf(withAssets bool, parts ...any) string {
+// Assets each cache entry depends on.
+var (
+	repoAssets    = []string{"ovs-vswitchd.c", "librte.c"}
+	standinAssets = []string{"rpm-ostree", "ostree", "bootc", "customize.sh"}
+)
+
+func hashOf(assetNames []string, parts ...any) string {
 	h := sha256.New()
 	for _, p := range parts {
 		b, err := json.Marshal(p)
@@ -182,13 +189,12 @@ func hashOf(withAssets bool, parts ...any) string {
 		h.Write(b)
 		h.Write([]byte{0})
 	}
-	var ents []fs.DirEntry
-	if withAssets {
-		ents, _ = assets.ReadDir("assets")
-	}
-	for _, e := range ents {
-		b, _ := assets.ReadFile("assets/" + e.Name())
-		h.Write([]byte(e.Name()))
+	for _, n := range assetNames {
+		b, err := assets.ReadFile("assets/" + n)
+		if err != nil {
+			panic(err)
+		}
+		h.Write([]byte(n))
 		h.Write(b)
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16]

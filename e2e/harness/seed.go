@@ -33,8 +33,10 @@ const (
 	RegistryNamespace   = "openshift-image-registry"
 	BuilderSA           = "builder"
 	// BaseOSImage is the RHCOS image nodes run before layering.
-	BaseOSImage  = "quay.io/openshift-release-dev/ocp-v4.0-art-dev@sha256:5c8cdaa9f6bdb5a1fa77e2e1bb8ef6cc1d7ad4e5c4e8cb3b6ad7a0c2cfc0f0ad"
-	releaseImage = "quay.io/openshift-release-dev/ocp-release@sha256:0f2a2a7e0ca5e8ae5f8c6a2a53ad6f0d0a4e7d8f0c3f4b7b4f4a3d1c2b8e9f0a1"
+	BaseOSImage = "quay.io/openshift-release-dev/ocp-v4.0-art-dev@sha256:5c8cdaa9f6bdb5a1fa77e2e1bb8ef6cc1d7ad4e5c4e8cb3b6ad7a0c2cfc0f0ad"
+	// BaseOSExtensionsImage is the release's RHCOS extensions image.
+	BaseOSExtensionsImage = "quay.io/openshift-release-dev/ocp-v4.0-art-dev@sha256:eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee"
+	releaseImage          = "quay.io/openshift-release-dev/ocp-release@sha256:0f2a2a7e0ca5e8ae5f8c6a2a53ad6f0d0a4e7d8f0c3f4b7b4f4a3d1c2b8e9f0a1"
 )
 
 var seedLabels = map[string]string{sim.LabelSeed: "true"}
@@ -75,6 +77,9 @@ func (c *Cluster) Seed(ctx context.Context, opts Options) error {
 	if err := c.seedClusterVersion(ctx, opts.OpenShiftVersion); err != nil {
 		return err
 	}
+	if err := c.seedOSImageURL(ctx, opts.OpenShiftVersion); err != nil {
+		return err
+	}
 	if err := c.seedRegistryConfig(ctx, opts.RegistryPlatform); err != nil {
 		return err
 	}
@@ -85,6 +90,29 @@ func (c *Cluster) Seed(ctx context.Context, opts Options) error {
 		if err := c.seedPool(ctx, p.name, p.n, opts); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// seedOSImageURL writes the ConfigMap the MCO's operator keeps for the
+// release's OS images (openshift-machine-config-operator/
+// machine-config-osimageurl; keys as pkg/controller/common/images.go
+// ParseOSImageURLConfigMap reads them; osImageURL is blank on real
+// clusters, as release-4.22's machineosbuild.go notes). Before 4.22 the
+// MachineOSBuild name hashes it.
+func (c *Cluster) seedOSImageURL(ctx context.Context, version string) error {
+	cm := &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: "machine-config-osimageurl", Namespace: sim.MCONamespace, Labels: seedLabels},
+		Data: map[string]string{"baseOSContainerImage": BaseOSImage, "baseOSExtensionsContainerImage": BaseOSExtensionsImage,
+			"osImageURL": "", "releaseVersion": version},
+	}
+	cms := c.Clients.Kube.CoreV1().ConfigMaps(sim.MCONamespace)
+	_, err := cms.Create(ctx, cm, metav1.CreateOptions{})
+	if apierrors.IsAlreadyExists(err) {
+		_, err = cms.Update(ctx, cm, metav1.UpdateOptions{})
+	}
+	if err != nil {
+		return fmt.Errorf("seed ConfigMap machine-config-osimageurl: %w", err)
 	}
 	return nil
 }
@@ -264,12 +292,28 @@ func (c *Cluster) seedPool(ctx context.Context, pool string, n int, opts Options
 		return fmt.Errorf("seed MachineConfig %s: %w", base.Name, err)
 	}
 	rendered := sim.RenderedConfigName(pool, []*mcfgv1.MachineConfig{got})
+	// A rendered config carries the release it was rendered for (the 4.22+
+	// MachineOSBuild name hashes it) and the OS images.
 	rmc := &mcfgv1.MachineConfig{
 		ObjectMeta: metav1.ObjectMeta{Name: rendered, Labels: map[string]string{sim.LabelSeed: "true"},
-			Annotations: map[string]string{"machineconfiguration.openshift.io/generated-by-controller-version": "e2e-sim"}},
+			Annotations: map[string]string{"machineconfiguration.openshift.io/generated-by-controller-version": "e2e-sim",
+				sim.AnnotationReleaseImageVersion: opts.OpenShiftVersion}},
 		Spec: got.Spec,
 	}
-	if _, err := mcs.Create(ctx, rmc, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+	rmc.Spec.BaseOSExtensionsContainerImage = BaseOSExtensionsImage
+	if _, err := mcs.Create(ctx, rmc, metav1.CreateOptions{}); apierrors.IsAlreadyExists(err) {
+		// Seeded before for another version: its release annotation follows.
+		old, gerr := mcs.Get(ctx, rendered, metav1.GetOptions{})
+		if gerr == nil {
+			old.Annotations, old.Spec = rmc.Annotations, rmc.Spec
+			_, err = mcs.Update(ctx, old, metav1.UpdateOptions{})
+		} else {
+			err = gerr
+		}
+		if err != nil {
+			return fmt.Errorf("seed rendered MachineConfig: %w", err)
+		}
+	} else if err != nil {
 		return fmt.Errorf("seed rendered MachineConfig: %w", err)
 	}
 

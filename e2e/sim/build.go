@@ -2,9 +2,7 @@ package sim
 
 import (
 	"context"
-	"crypto/md5" //nolint:gosec // a name hash, as the MCO uses
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -26,6 +24,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/mosc-dev/mosc/internal/watch"
 )
 
 // AnnotationSimInstallsDoca marks a MOSB whose Containerfile installs OVS-DOCA,
@@ -49,14 +49,34 @@ const (
 
 var installsDoca = regexp.MustCompile(`\bdoca-(openvswitch|all|networking|ofed)\b`)
 
-// BuildHash is the suffix of a MOSB name: it changes with the MOSC spec and
-// the pool's rendered config, like the MCO's.
-func BuildHash(spec mcfgv1.MachineOSConfigSpec, renderedConfig string) string {
-	b, _ := json.Marshal(spec)
-	h := md5.New() //nolint:gosec
-	h.Write(b)
-	h.Write([]byte("|" + renderedConfig))
-	return hex.EncodeToString(h.Sum(nil))
+// MachineOSBuildName is the MCO's deterministic MOSB name, from the inputs
+// each release hashes (see watch.MachineOSBuildName, whose unit test pins
+// it to values computed by MCO's code): 4.18–4.21 the
+// machine-config-osimageurl ConfigMap (release-4.20,
+// pkg/controller/build/reconciler.go createNewMachineOSBuildOrReuseExisting
+// → ctrlcommon.GetOSImageURLConfig), 4.22 on the pool's rendered
+// MachineConfig (release-4.22, same function). Like the MCO, no input, no
+// build.
+func (s *Simulator) MachineOSBuildName(ctx context.Context, mosc *mcfgv1.MachineOSConfig, pool *mcfgv1.MachineConfigPool) (string, error) {
+	var img watch.OSImageURLConfig
+	if v := s.minorVersion(); v != 0 && v < 22 {
+		cm, err := s.c.Kube.CoreV1().ConfigMaps(MCONamespace).Get(ctx, watch.OSImageURLConfigMap, metav1.GetOptions{})
+		if err != nil {
+			return "", fmt.Errorf("could not get OSImageURLConfig: %w", err)
+		}
+		if img, err = watch.OSImageURLFromConfigMap(cm.Data); err != nil {
+			return "", err
+		}
+	} else {
+		mc, err := s.c.MachineConfig.MachineconfigurationV1().MachineConfigs().Get(ctx, pool.Spec.Configuration.Name, metav1.GetOptions{})
+		if err != nil {
+			return "", fmt.Errorf("could not get rendered MachineConfig: %w", err)
+		}
+		if img, err = watch.OSImageURLFromRenderedConfig(mc); err != nil {
+			return "", err
+		}
+	}
+	return watch.MachineOSBuildName(mosc, pool, img)
 }
 
 func (s *Simulator) moscForPool(pool string) *mcfgv1.MachineOSConfig {
@@ -94,7 +114,10 @@ func (s *Simulator) reconcileBuild(ctx context.Context, pool *mcfgv1.MachineConf
 		return target{config: pool.Spec.Configuration.Name}, &buildCondition{stage: buildNone, reason: "NoBuild"}, nil
 	}
 	hold := target{config: pool.Status.Configuration.Name, image: string(mosc.Status.CurrentImagePullSpec), hold: true}
-	mosbName := mosc.Name + "-" + BuildHash(mosc.Spec, pool.Spec.Configuration.Name)
+	mosbName, err := s.MachineOSBuildName(ctx, mosc, pool)
+	if err != nil {
+		return target{}, nil, err
+	}
 
 	if _, ok := mosc.Annotations[AnnotationRebuild]; ok {
 		if err := s.deleteBuild(ctx, mosbName); err != nil {
@@ -119,17 +142,37 @@ func (s *Simulator) reconcileBuild(ctx context.Context, pool *mcfgv1.MachineConf
 	} else if err != nil {
 		return target{}, nil, err
 	}
-	if mosc.Annotations[AnnotationCurrentMOSB] != mosbName {
-		patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, AnnotationCurrentMOSB, mosbName)
-		if _, err := s.c.MachineConfig.MachineconfigurationV1().MachineOSConfigs().Patch(ctx, mosc.Name, types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
-			return target{}, nil, fmt.Errorf("MOSC %s: annotate current build: %w", mosc.Name, err)
-		}
-	}
 	conds := mosb.Status.Conditions
+	if mosc.Annotations[AnnotationCurrentMOSB] != mosbName {
+		// The MCO moves the annotation (and clears ImageBuildDegraded) only
+		// once the new build's Job exists (openshift/machine-config-operator,
+		// release-4.18 … release-4.22, pkg/controller/build/reconciler.go:
+		// startBuild stops the other builds, starts the Job, then calls
+		// updateMachineOSConfigStatus). Until then the MOSC names the previous
+		// build and the pool keeps its build conditions. A finished build the
+		// spec returns to is reused at once
+		// (reuseExistingMachineOSBuildIfPossible).
+		if !conditionTrue(conds, string(mcfgv1.MachineOSBuildSucceeded)) {
+			s.ensureBuildRunning(ctx, mosbName)
+			return hold, nil, nil
+		}
+		if err := s.stopOtherBuilds(ctx, mosc, mosbName); err != nil {
+			return target{}, nil, err
+		}
+		if err := s.setCurrentBuild(ctx, mosc.Name, mosbName); err != nil {
+			return target{}, nil, err
+		}
+		return hold, nil, nil // the MOSC update comes back as an event
+	}
 	switch {
 	case conditionTrue(conds, string(mcfgv1.MachineOSBuildSucceeded)):
 		digested := mosb.Status.DigestedImagePushSpec
-		if mosc.Status.CurrentImagePullSpec != digested || mosc.Status.ObservedGeneration != mosc.Generation {
+		// Before 4.21 the MCO sets observedGeneration only together with a
+		// new currentImagePullSpec (release-4.18 … release-4.20,
+		// reconciler.go updateMachineOSConfigStatus): a spec reverted during
+		// a build leaves it behind for good. From 4.21 it also follows the
+		// annotation (setCurrentBuild).
+		if mosc.Status.CurrentImagePullSpec != digested {
 			m := mosc.DeepCopy()
 			m.Status.CurrentImagePullSpec = digested
 			m.Status.ObservedGeneration = mosc.Generation
@@ -157,6 +200,69 @@ func (s *Simulator) reconcileBuild(ctx context.Context, pool *mcfgv1.MachineConf
 		return hold, &buildCondition{stage: stage, reason: "BuildPending", message: "Build " + mosbName + " in progress"}, nil
 	}
 }
+
+// setCurrentBuild moves the MOSC's current-machine-os-build annotation;
+// from 4.21 observedGeneration follows (release-4.21,
+// pkg/controller/build/reconciler.go updateMachineOSConfigStatus: "When
+// annotations are updated (new build starts), also update
+// observedGeneration").
+func (s *Simulator) setCurrentBuild(ctx context.Context, moscName, mosbName string) error {
+	mc := s.c.MachineConfig.MachineconfigurationV1().MachineOSConfigs()
+	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, AnnotationCurrentMOSB, mosbName)
+	m, err := mc.Patch(ctx, moscName, types.MergePatchType, []byte(patch), metav1.PatchOptions{})
+	if err != nil {
+		return fmt.Errorf("MOSC %s: annotate current build: %w", moscName, err)
+	}
+	s.opts.Logf("sim: MOSC %s current build %s", moscName, mosbName)
+	if v := s.minorVersion(); (v == 0 || v >= 21) && m.Status.ObservedGeneration != m.Generation {
+		m.Status.ObservedGeneration = m.Generation
+		if _, err := mc.UpdateStatus(ctx, m, metav1.UpdateOptions{}); err != nil {
+			return fmt.Errorf("MOSC %s observedGeneration: %w", moscName, err)
+		}
+	}
+	return nil
+}
+
+// stopOtherBuilds plays deleteOtherBuildsForMachineOSConfig
+// (pkg/controller/build/reconciler.go, release-4.18 … release-4.22): every
+// other build of the MOSC that has not succeeded is deleted. One still
+// running first turns Interrupted (its Job is gone) and stays so for a
+// moment, while the MOSC annotation still names it.
+func (s *Simulator) stopOtherBuilds(ctx context.Context, mosc *mcfgv1.MachineOSConfig, keep string) error {
+	all, err := s.mosbs.List(labels.SelectorFromSet(labels.Set{LabelMachineOSConfig: mosc.Name}))
+	if err != nil {
+		return err
+	}
+	for _, b := range all {
+		if b.Name == keep || s.isDeleted(b.UID) || conditionTrue(b.Status.Conditions, string(mcfgv1.MachineOSBuildSucceeded)) {
+			continue
+		}
+		if !terminal(b) {
+			s.mu.Lock()
+			if cancel, ok := s.builds[b.Name]; ok {
+				cancel()
+			}
+			s.mu.Unlock()
+			if err := s.finishMOSB(ctx, b.Name, b, string(mcfgv1.MachineOSBuildInterrupted), "Interrupted", "", "Build Interrupted: superseded by MachineOSBuild "+keep); err != nil {
+				return err
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(InterruptedVisible):
+			}
+		}
+		if err := s.deleteBuild(ctx, b.Name); err != nil {
+			return err
+		}
+		s.opts.Logf("sim: MOSB %s deleted (superseded by %s)", b.Name, keep)
+	}
+	return nil
+}
+
+// InterruptedVisible is how long a superseded build shows Interrupted
+// before the simulator deletes it.
+const InterruptedVisible = 500 * time.Millisecond
 
 func (s *Simulator) isDeleted(uid types.UID) bool {
 	s.mu.Lock()
@@ -389,6 +495,13 @@ func (s *Simulator) runBuild(ctx context.Context, mosbName string) error {
 			return err
 		}
 	}
+	if d := s.getFaults().BuildPrepare; d > 0 && mosc.Annotations[AnnotationCurrentMOSB] != mosbName {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(d):
+		}
+	}
 	job, err := s.ensureJob(ctx, jn, objLabels)
 	if err != nil {
 		return err
@@ -396,6 +509,14 @@ func (s *Simulator) runBuild(ctx context.Context, mosbName string) error {
 	pod, err := s.ensurePod(ctx, job, objLabels)
 	if err != nil {
 		return err
+	}
+	if mosc.Annotations[AnnotationCurrentMOSB] != mosbName {
+		if err := s.stopOtherBuilds(ctx, mosc, mosbName); err != nil {
+			return err
+		}
+		if err := s.setCurrentBuild(ctx, mosc.Name, mosbName); err != nil {
+			return err
+		}
 	}
 	now := metav1.Now()
 	if !conditionTrue(mosb.Status.Conditions, string(mcfgv1.MachineOSBuilding)) {

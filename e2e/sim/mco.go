@@ -29,6 +29,9 @@ const (
 
 	AnnotationCurrentMOSB = "machineconfiguration.openshift.io/current-machine-os-build"
 	AnnotationRebuild     = "machineconfiguration.openshift.io/rebuild"
+	// AnnotationReleaseImageVersion is the release a rendered config was
+	// rendered by (ctrlcommon.ReleaseImageVersionAnnotationKey).
+	AnnotationReleaseImageVersion = "machineconfiguration.openshift.io/release-image-version"
 
 	LabelTargetPool      = "machineconfiguration.openshift.io/target-machine-config-pool"
 	LabelRenderedConfig  = "machineconfiguration.openshift.io/rendered-machine-config"

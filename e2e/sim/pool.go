@@ -150,6 +150,15 @@ func (s *Simulator) render(ctx context.Context, pool *mcfgv1.MachineConfigPool) 
 		}},
 		Spec: *last.DeepCopy(),
 	}
+	// The render controller stamps the release and its OS images (from the
+	// controller config; here the osimageurl ConfigMap the harness seeds).
+	if cv, err := s.cvs.Get("version"); err == nil && cv.Status.Desired.Version != "" {
+		rmc.Annotations[AnnotationReleaseImageVersion] = cv.Status.Desired.Version
+	}
+	if cm, err := s.c.Kube.CoreV1().ConfigMaps(MCONamespace).Get(ctx, "machine-config-osimageurl", metav1.GetOptions{}); err == nil {
+		rmc.Spec.OSImageURL = cm.Data["baseOSContainerImage"]
+		rmc.Spec.BaseOSExtensionsContainerImage = cm.Data["baseOSExtensionsContainerImage"]
+	}
 	if _, err := s.c.MachineConfig.MachineconfigurationV1().MachineConfigs().Create(ctx, rmc, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return false, 0, fmt.Errorf("create rendered MachineConfig %s: %w", want, err)
 	}

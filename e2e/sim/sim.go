@@ -40,6 +40,11 @@ type Faults struct {
 	BuildInterrupted bool
 	// BuildDuration is how long a build runs; its log is streamed over it.
 	BuildDuration time.Duration
+	// BuildPrepare is how long the MCO takes from creating a MachineOSBuild
+	// to starting its Job (it writes the build's ConfigMaps and Secrets
+	// first). The MOSC's current-machine-os-build annotation and the pool's
+	// build conditions lag the new build by it.
+	BuildPrepare time.Duration
 	// DegradeNode goes Degraded (with DegradeReason) when asked to update.
 	DegradeNode   string
 	DegradeReason string

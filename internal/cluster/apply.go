@@ -245,6 +245,9 @@ func (a *Applier) Preflight(ctx context.Context, p *Prepared) error {
 	if err := PoolExists(ctx, a.c, p.Plan.Pool); err != nil {
 		return err
 	}
+	if err := PoolCompatible(ctx, a.c, p.Plan); err != nil {
+		return err
+	}
 	if mint {
 		_, err := a.c.Kube.CoreV1().ServiceAccounts(profile.MCONamespace).Get(ctx, BuilderSA, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {

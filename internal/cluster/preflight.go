@@ -90,6 +90,43 @@ func PoolExists(ctx context.Context, c *Clients, pool string) error {
 	return fmt.Errorf("machineconfigpool %q not found (the cluster has: %s)", pool, have)
 }
 
+// PoolMachineConfigs reads the MachineConfigs of a pool that decide whether
+// the plan can layer it (kernelType, extensions): those labelled with the
+// pool's role, other than mosc's own (mosc's extensions MachineConfig is in
+// the plan already).
+func PoolMachineConfigs(ctx context.Context, c *Clients, pool string) ([]profile.PoolMachineConfig, error) {
+	list, err := c.MachineConfig.MachineconfigurationV1().MachineConfigs().List(ctx, metav1.ListOptions{
+		LabelSelector: "machineconfiguration.openshift.io/role=" + pool})
+	if err != nil {
+		return nil, fmt.Errorf("listing the MachineConfigs of pool %s: %w", pool, err)
+	}
+	var out []profile.PoolMachineConfig
+	for _, mc := range list.Items {
+		if mc.Labels[profile.LabelManagedBy] == profile.LabelManagedByValue {
+			continue
+		}
+		out = append(out, profile.PoolMachineConfig{Name: mc.Name, KernelType: mc.Spec.KernelType, Extensions: mc.Spec.Extensions})
+	}
+	return out, nil
+}
+
+// PoolCompatible refuses, before anything is written, a pool whose
+// MachineConfigs conflict with the plan (profile.PoolConflicts: kernel-devel
+// with a non-default kernelType, the ipsec extension).
+func PoolCompatible(ctx context.Context, c *Clients, p *profile.Plan) error {
+	mcs, err := PoolMachineConfigs(ctx, c, p.Pool)
+	if err != nil {
+		if apierrors.IsForbidden(err) {
+			return nil // not a permission apply needs; gate reports it
+		}
+		return err
+	}
+	if conflicts := profile.PoolConflicts(p, p.Pool, mcs); len(conflicts) > 0 {
+		return fmt.Errorf("pool %s cannot be layered with this plan:\n  %s", p.Pool, strings.Join(conflicts, "\n  "))
+	}
+	return nil
+}
+
 // NewMapper maps kinds to resources through discovery, so a bundle can only
 // name kinds the cluster really serves (a v1alpha1 MOSC on a 4.20 cluster is
 // caught here, before any write).

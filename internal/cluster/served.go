@@ -1,13 +1,19 @@
 package cluster
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/dynamic"
 
 	"github.com/mosc-dev/mosc/internal/profile"
 )
@@ -125,3 +131,49 @@ func apiVersionOnly(gv string) string {
 	}
 	return gv
 }
+
+// PoolStreamError refuses a pool that runs another OS image stream than the
+// RHEL major the plan layers (RHEL 10 pools of 4.21+, docs/profiles.md).
+type PoolStreamError struct {
+	Pool, Stream, Field, RHELMajor string
+}
+
+func (e *PoolStreamError) Error() string {
+	return fmt.Sprintf("machineconfigpool %s uses OS image stream %q (%s): mosc layers the default RHEL %s stream only; "+
+		"RHEL 10 pools are not supported (the catalog has no rhel10 platforms, and the pinned MachineConfigPool API has no osImageStream field): "+
+		"layer a RHEL %s pool, or remove spec.osImageStream from pool %s; nothing was changed", e.Pool, e.Stream, e.Field, e.RHELMajor, e.RHELMajor, e.Pool)
+}
+
+var poolGVR = schema.GroupVersionResource{Group: MachineConfigGroup, Version: "v1", Resource: "machineconfigpools"}
+
+// CheckPoolStream reads the pool's spec.osImageStream.name and
+// status.osImageStream.name (OSStreams feature gate, openshift/api
+// release-4.21+ machineconfiguration/v1 types.go; the pinned typed client
+// drops them, so the dynamic client reads them) and refuses a stream whose
+// RHEL major is not rhelMajor ("rhel-10" on a RHEL 9 plan). Stream names
+// are the OS image's io.openshift.os.streamclass label ("rhel-9",
+// "rhel-10": machine-config-operator release-4.21 pkg/osimagestream). A
+// missing pool, or one the user may not read, is left to the pool and
+// permission checks.
+func CheckPoolStream(ctx context.Context, dyn dynamic.Interface, pool, rhelMajor string) error {
+	u, err := dyn.Resource(poolGVR).Get(ctx, pool, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) || apierrors.IsForbidden(err) {
+		return nil // the pool and permission checks name these
+	}
+	if err != nil {
+		return fmt.Errorf("machineconfigpool %s: %w", pool, err)
+	}
+	for _, f := range [][]string{{"spec", "osImageStream", "name"}, {"status", "osImageStream", "name"}} {
+		name, _, _ := unstructured.NestedString(u.Object, f...)
+		if name == "" {
+			continue
+		}
+		m := streamMajorRE.FindStringSubmatch(name)
+		if m == nil || m[1] != rhelMajor {
+			return &PoolStreamError{Pool: pool, Stream: name, Field: strings.Join(f, "."), RHELMajor: rhelMajor}
+		}
+	}
+	return nil
+}
+
+var streamMajorRE = regexp.MustCompile(`^rhel-(\d+)(\.\d+)?$`)

@@ -1,12 +1,17 @@
 package cluster
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	fakediscovery "k8s.io/client-go/discovery/fake"
+	dynamicfake "k8s.io/client-go/dynamic/fake"
 	kubefake "k8s.io/client-go/kubernetes/fake"
 
 	"github.com/mosc-dev/mosc/internal/profile"
@@ -92,5 +97,48 @@ func TestCheckServedAPI(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestCheckPoolStream(t *testing.T) {
+	pool := func(name string, spec, status string) *unstructured.Unstructured {
+		u := &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": "machineconfiguration.openshift.io/v1", "kind": "MachineConfigPool",
+			"metadata": map[string]any{"name": name},
+		}}
+		if spec != "" {
+			_ = unstructured.SetNestedField(u.Object, spec, "spec", "osImageStream", "name")
+		}
+		if status != "" {
+			_ = unstructured.SetNestedField(u.Object, status, "status", "osImageStream", "name")
+		}
+		return u
+	}
+	scheme := runtime.NewScheme()
+	dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(scheme,
+		map[schema.GroupVersionResource]string{poolGVR: "MachineConfigPoolList"},
+		pool("worker", "", ""), pool("rhel9", "rhel-9", "rhel-9"), pool("rhel10", "rhel-10", ""),
+		pool("moving", "", "rhel-10"), pool("custom", "my-stream", ""))
+	for _, tt := range []struct {
+		pool, want string
+	}{
+		{"worker", ""},
+		{"rhel9", ""},
+		{"absent", ""},
+		{"rhel10", `machineconfigpool rhel10 uses OS image stream "rhel-10" (spec.osImageStream.name): mosc layers the default RHEL 9 stream only`},
+		{"moving", `machineconfigpool moving uses OS image stream "rhel-10" (status.osImageStream.name)`},
+		{"custom", `machineconfigpool custom uses OS image stream "my-stream"`},
+	} {
+		err := CheckPoolStream(context.Background(), dyn, tt.pool, "9")
+		if tt.want == "" {
+			if err != nil {
+				t.Errorf("%s: %v", tt.pool, err)
+			}
+			continue
+		}
+		var pe *PoolStreamError
+		if !errors.As(err, &pe) || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "nothing was changed") {
+			t.Errorf("%s: %v, want %q", tt.pool, err, tt.want)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package gate
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -140,7 +141,7 @@ func Run(ctx context.Context, o Options) *Report {
 
 	// Cluster checks.
 	skipAll := func(reason string) {
-		for _, id := range []string{IDPoolHealth, IDLastBuild, IDNodes, IDPushToken} {
+		for _, id := range []string{IDPoolHealth, IDPoolMachineConfigs, IDLastBuild, IDNodes, IDPushToken} {
 			r.Add(Check{ID: id, Status: Skip, Message: reason})
 		}
 	}
@@ -178,6 +179,32 @@ func runLive(ctx context.Context, o Options, r *Report, timed func(func() Check)
 			mcp = nil
 		}
 		return CheckPoolHealth(pool, mcp, err)
+	})
+	timed(func() Check {
+		c := Check{ID: IDPoolMachineConfigs}
+		plan := o.Target
+		if plan == nil {
+			plan = o.Current
+		}
+		list, err := mc.MachineConfigs().List(ctx, metav1.ListOptions{LabelSelector: "machineconfiguration.openshift.io/role=" + pool})
+		if err != nil {
+			c.Status, c.Message, c.Remedy = Fail, fmt.Sprintf("listing the MachineConfigs of pool %s: %v", pool, err), "check cluster access (list machineconfigs)"
+			return c
+		}
+		var mcs []profile.PoolMachineConfig
+		for _, m := range list.Items {
+			if m.Labels[profile.LabelManagedBy] == profile.LabelManagedByValue {
+				continue // mosc's own: the plan says what it needs
+			}
+			mcs = append(mcs, profile.PoolMachineConfig{Name: m.Name, KernelType: m.Spec.KernelType, Extensions: m.Spec.Extensions})
+		}
+		if conflicts := profile.PoolConflicts(plan, pool, mcs); len(conflicts) > 0 {
+			c.Status, c.Message = Fail, strings.Join(conflicts, "; ")
+			c.Remedy = "remove the conflicting MachineConfig from the pool, or choose a target that does not need it"
+			return c
+		}
+		c.Status, c.Message = Pass, fmt.Sprintf("%d MachineConfigs of pool %s: no kernelType or extension the target conflicts with", len(mcs), pool)
+		return c
 	})
 
 	v1alpha1 := o.Current.OpenShift.MOSCAPIVersion != "" && o.Current.OpenShift.MOSCAPIVersion != mcfgv1.GroupVersion.String()

@@ -35,6 +35,9 @@ const (
 	IDLastBuild      = "last-build"
 	IDNodes          = "nodes-verified"
 	IDPushToken      = "push-token"
+	// IDPoolMachineConfigs: the pool's kernelType and extensions allow the
+	// target plan (kernel-devel, ipsec).
+	IDPoolMachineConfigs = "pool-machineconfigs"
 )
 
 // Check is one finding.

@@ -91,6 +91,11 @@ type Snapshot struct {
 	BuildPods []*corev1.Pod
 	// Checks are the verification results the watcher keeps, by node.
 	Checks map[string]CheckState
+	// ExpectedMOSBs are the names the MCO gives the MachineOSBuild for the
+	// MOSC's current spec (MachineOSBuildName, by each release's inputs that
+	// could be read); empty when none could be computed, and the build is
+	// then found from the annotation.
+	ExpectedMOSBs []string
 }
 
 // CheckState is one node's verification state.
@@ -371,11 +376,27 @@ func failure(s Snapshot, st *Status) *Failure {
 		}
 	}
 	for _, t := range poolDegradedConditions {
+		// ImageBuildDegraded stays True for the failed build until the MCO
+		// has started the next one: when the build waited for is known by
+		// name, only a message naming it fails the rollout (its own Failed
+		// condition does anyway).
+		if t == "ImageBuildDegraded" && len(s.ExpectedMOSBs) > 0 && !mentionsAny(st.PoolStatus.Messages[t], s.ExpectedMOSBs) {
+			continue
+		}
 		if st.PoolStatus.Conditions[t] == "True" {
 			return &Failure{Phase: PhaseRollout, Object: "machineconfigpool/" + st.Pool, Reason: t + ": " + st.PoolStatus.Messages[t]}
 		}
 	}
 	return nil
+}
+
+func mentionsAny(msg string, names []string) bool {
+	for _, n := range names {
+		if strings.Contains(msg, n) {
+			return true
+		}
+	}
+	return false
 }
 
 // withMessage appends a condition message to its state, unless the message
@@ -426,6 +447,9 @@ func buildStatus(s Snapshot, pool *mcfgv1.MachineConfigPool) BuildStatus {
 		return BuildStatus{State: BuildNoMOSC, Message: "no MachineOSConfig " + s.MOSC + ": layering is not enabled on this pool (its nodes run, or revert to, the stock image)"}
 	}
 	mosc := s.MOSCObj
+	if len(s.ExpectedMOSBs) > 0 {
+		return expectedBuildStatus(s, mosc)
+	}
 	var mosb *mcfgv1.MachineOSBuild
 	if name := mosc.Annotations[AnnotationCurrentMOSB]; name != "" {
 		for _, b := range s.MOSBs {
@@ -448,23 +472,19 @@ func buildStatus(s Snapshot, pool *mcfgv1.MachineConfigPool) BuildStatus {
 	if mosb == nil {
 		return BuildStatus{State: BuildWaiting, Message: "no MachineOSBuild for MachineOSConfig " + mosc.Name + " yet"}
 	}
+	// A build superseded by a newer spec shows Interrupted while the
+	// annotation still names it (the MCO stops it before it moves the
+	// annotation): not a failure of what is being waited for.
+	if superseded(mosb, mosc, s.MOSBs) {
+		return BuildStatus{State: BuildWaiting, MOSB: mosb.Name,
+			Message: fmt.Sprintf("MachineOSBuild %s was interrupted by a newer spec; waiting for the operator to start the new build", mosb.Name)}
+	}
 	if pool != nil && pool.Spec.Configuration.Name != "" && mosb.Spec.MachineConfig.Name != "" &&
 		mosb.Spec.MachineConfig.Name != pool.Spec.Configuration.Name {
 		return BuildStatus{State: BuildWaiting, MOSB: mosb.Name,
 			Message: fmt.Sprintf("MachineOSBuild %s is for %s; waiting for a build of the pool's %s", mosb.Name, mosb.Spec.MachineConfig.Name, pool.Spec.Configuration.Name)}
 	}
-	b := BuildStatus{MOSB: mosb.Name, State: BuildPending, Image: string(mosb.Status.DigestedImagePushSpec)}
-	for _, t := range strings.Split(buildConditionSet, ",") {
-		if c := meta.FindStatusCondition(mosb.Status.Conditions, t); c != nil && c.Status == metav1.ConditionTrue {
-			b.State, b.Reason, b.Message = t, c.Reason, c.Message
-		}
-	}
-	// Once one of the final three is True it wins, whatever else says True.
-	for _, t := range []string{BuildSucceeded, BuildFailed, BuildInterrupted} {
-		if c := meta.FindStatusCondition(mosb.Status.Conditions, t); c != nil && c.Status == metav1.ConditionTrue {
-			b.State, b.Reason, b.Message = t, c.Reason, c.Message
-		}
-	}
+	b := buildState(mosb)
 	// Right after a spec change the annotation still names the previous,
 	// finished build; a MOSC whose observedGeneration lags is not done.
 	if og := mosc.Status.ObservedGeneration; b.State == BuildSucceeded && og != 0 && og < mosc.Generation {
@@ -475,6 +495,11 @@ func buildStatus(s Snapshot, pool *mcfgv1.MachineConfigPool) BuildStatus {
 			Message: fmt.Sprintf("MachineOSBuild %s Succeeded; waiting for the operator to observe MachineOSConfig %s generation %d (observed %d) and record its build",
 				mosb.Name, mosc.Name, mosc.Generation, og)}
 	}
+	return buildDetails(s, mosb, b)
+}
+
+// buildDetails fills in times, Job and pod of the chosen build.
+func buildDetails(s Snapshot, mosb *mcfgv1.MachineOSBuild, b BuildStatus) BuildStatus {
 	if mosb.Status.BuildStart != nil {
 		t := mosb.Status.BuildStart.Time
 		b.Start = &t
@@ -517,6 +542,71 @@ func buildStatus(s Snapshot, pool *mcfgv1.MachineConfigPool) BuildStatus {
 		}
 	}
 	return b
+}
+
+// buildState reads the True condition of a MOSB; a final one wins.
+func buildState(mosb *mcfgv1.MachineOSBuild) BuildStatus {
+	b := BuildStatus{MOSB: mosb.Name, State: BuildPending, Image: string(mosb.Status.DigestedImagePushSpec)}
+	for _, t := range strings.Split(buildConditionSet, ",") {
+		if c := meta.FindStatusCondition(mosb.Status.Conditions, t); c != nil && c.Status == metav1.ConditionTrue {
+			b.State, b.Reason, b.Message = t, c.Reason, c.Message
+		}
+	}
+	for _, t := range []string{BuildSucceeded, BuildFailed, BuildInterrupted} {
+		if c := meta.FindStatusCondition(mosb.Status.Conditions, t); c != nil && c.Status == metav1.ConditionTrue {
+			b.State, b.Reason, b.Message = t, c.Reason, c.Message
+		}
+	}
+	return b
+}
+
+// superseded: an Interrupted build that is being deleted, or that a newer
+// build of the same MOSC or a newer MOSC generation replaces.
+func superseded(mosb *mcfgv1.MachineOSBuild, mosc *mcfgv1.MachineOSConfig, all []*mcfgv1.MachineOSBuild) bool {
+	if !meta.IsStatusConditionTrue(mosb.Status.Conditions, BuildInterrupted) {
+		return false
+	}
+	if mosb.DeletionTimestamp != nil {
+		return true
+	}
+	if og := mosc.Status.ObservedGeneration; og != 0 && og < mosc.Generation {
+		return true
+	}
+	for _, b := range all {
+		if b.Name != mosb.Name && (b.Labels[LabelMachineOSConfig] == mosc.Name || b.Spec.MachineOSConfig.Name == mosc.Name) &&
+			b.CreationTimestamp.After(mosb.CreationTimestamp.Time) {
+			return true
+		}
+	}
+	return false
+}
+
+// expectedBuildStatus follows the MOSB with the name the MCO computes for
+// the current spec: neither the annotation (moved only once the new build's
+// Job exists) nor observedGeneration (before 4.21 moved only when
+// currentImagePullSpec changes, so a spec reverted during a build leaves it
+// behind for good) is needed.
+func expectedBuildStatus(s Snapshot, mosc *mcfgv1.MachineOSConfig) BuildStatus {
+	var mosb *mcfgv1.MachineOSBuild
+	for _, b := range s.MOSBs {
+		for _, n := range s.ExpectedMOSBs {
+			if b.Name == n && (mosb == nil || b.CreationTimestamp.After(mosb.CreationTimestamp.Time)) {
+				mosb = b
+			}
+		}
+	}
+	if mosb == nil {
+		return BuildStatus{State: BuildWaiting, MOSB: s.ExpectedMOSBs[0],
+			Message: fmt.Sprintf("waiting for the operator to create MachineOSBuild %s for MachineOSConfig %s generation %d", s.ExpectedMOSBs[0], mosc.Name, mosc.Generation)}
+	}
+	b := buildState(mosb)
+	if b.State == BuildInterrupted && mosb.DeletionTimestamp != nil {
+		// Being deleted: the MCO stops a build it replaces and creates it anew
+		// when the spec returns to it.
+		return BuildStatus{State: BuildWaiting, MOSB: mosb.Name,
+			Message: fmt.Sprintf("MachineOSBuild %s was interrupted and is being deleted; waiting for the operator to build it again", mosb.Name)}
+	}
+	return buildDetails(s, mosb, b)
 }
 
 // poolNodes picks the pool's nodes the way the MCO does: the pool's

@@ -309,3 +309,86 @@ func golden(t *testing.T, name, got string) {
 		t.Errorf("%s (-want +got):\n%s", name, d)
 	}
 }
+
+// Issue 10, findings 3 and 4 and the Interrupted note: the build waited for
+// is the one with the name the MCO computes, whatever the annotation, the
+// pool's ImageBuildDegraded or observedGeneration still say.
+func TestBuildByExpectedName(t *testing.T) {
+	failed := func(w *world) {
+		w.build("Failed", t0)
+		w.pools[1].Status.Conditions = []mcfgv1.MachineConfigPoolCondition{{Type: "ImageBuildDegraded", Status: corev1.ConditionTrue,
+			Message: "Failed to build OS image for pool worker (MachineOSBuild: " + mosbName + "): Build Failed: exit status 1"}}
+	}
+	// Retry after a failed build: the new MOSB is not there yet, the
+	// annotation and the pool still show the old failure.
+	w := newWorld()
+	failed(w)
+	s := w.snap()
+	if st := Evaluate(s); st.Failure == nil {
+		t.Fatalf("without the expected name the old failure is read: %+v", st.Build)
+	}
+	s.ExpectedMOSBs = []string{"worker-retry"}
+	st := Evaluate(s)
+	if st.Failure != nil || st.Build.State != BuildWaiting || st.Build.MOSB != "worker-retry" || !strings.Contains(st.Waiting, "create MachineOSBuild worker-retry") {
+		t.Errorf("retry before the new build exists: failure %v, build %+v, waiting %q", st.Failure, st.Build, st.Waiting)
+	}
+	// The new build exists and runs; the annotation still lags.
+	retry := &mcfgv1.MachineOSBuild{ObjectMeta: metav1.ObjectMeta{Name: "worker-retry", CreationTimestamp: metav1.NewTime(t0.Add(time.Minute)), Labels: map[string]string{LabelMachineOSConfig: "worker"}},
+		Status: mcfgv1.MachineOSBuildStatus{Conditions: []metav1.Condition{{Type: "Building", Status: metav1.ConditionTrue}}}}
+	s.MOSBs = append(s.MOSBs, retry)
+	if st := Evaluate(s); st.Failure != nil || st.Build.State != BuildBuilding || st.Build.MOSB != "worker-retry" {
+		t.Errorf("retry building: failure %v, build %+v", st.Failure, st.Build)
+	}
+	// ImageBuildDegraded naming the expected build is a failure.
+	w.pools[1].Status.Conditions[0].Message = "Failed to build OS image for pool worker (MachineOSBuild: worker-retry): boom"
+	if st := Evaluate(s); st.Failure == nil || !strings.Contains(st.Failure.Reason, "boom") {
+		t.Errorf("ImageBuildDegraded for the expected build: %+v", st.Failure)
+	}
+
+	// Finding 4: spec reverted to a finished build; observedGeneration stays
+	// behind (4.18–4.20) but the build and its image are the MOSC's.
+	w = newWorld()
+	w.build("Succeeded", t0)
+	w.mosc.Generation, w.mosc.Status.ObservedGeneration = 3, 1
+	w.mosc.Status.CurrentImagePullSpec = mcfgv1.ImageDigestFormat(newImage)
+	s = w.snap()
+	s.ExpectedMOSBs = []string{mosbName}
+	if st := Evaluate(s); st.Phase != PhaseRollout || st.TargetImage != newImage {
+		t.Errorf("reverted spec: phase %s, target %q, build %+v", st.Phase, st.TargetImage, st.Build)
+	}
+
+	// The expected build itself Interrupted (its Job deleted by someone)
+	// fails; one being deleted is being replaced.
+	w = newWorld()
+	w.build("Interrupted", t0)
+	s = w.snap()
+	s.ExpectedMOSBs = []string{mosbName}
+	if st := Evaluate(s); st.Failure == nil {
+		t.Errorf("expected build Interrupted: no failure")
+	}
+	now := metav1.NewTime(t0)
+	w.mosbs[0].DeletionTimestamp = &now
+	if st := Evaluate(s); st.Failure != nil || st.Build.State != BuildWaiting {
+		t.Errorf("expected build Interrupted and being deleted: %+v %+v", st.Failure, st.Build)
+	}
+}
+
+// Without the name inputs (no rights to read them), the annotation is
+// followed; a build it names that a newer one superseded is not a failure.
+func TestSupersededInterruptedBuild(t *testing.T) {
+	w := newWorld()
+	w.build("Interrupted", t0)
+	if st := Evaluate(w.snap()); st.Failure == nil {
+		t.Fatalf("a lone Interrupted build must fail")
+	}
+	newer := &mcfgv1.MachineOSBuild{ObjectMeta: metav1.ObjectMeta{Name: "worker-newer", CreationTimestamp: metav1.NewTime(t0.Add(time.Minute)), Labels: map[string]string{LabelMachineOSConfig: "worker"}}}
+	w.mosbs = append(w.mosbs, newer)
+	if st := Evaluate(w.snap()); st.Failure != nil || st.Build.State != BuildWaiting || !strings.Contains(st.Build.Message, "interrupted by a newer spec") {
+		t.Errorf("superseded: failure %v, build %+v", st.Failure, st.Build)
+	}
+	w.mosbs = w.mosbs[:1]
+	w.mosc.Generation, w.mosc.Status.ObservedGeneration = 2, 1
+	if st := Evaluate(w.snap()); st.Failure != nil {
+		t.Errorf("Interrupted while the MOSC's new generation is not observed: %v", st.Failure)
+	}
+}

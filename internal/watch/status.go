@@ -91,6 +91,11 @@ func FetchWith(ctx context.Context, kube kubernetes.Interface, mc mcfgclient.Int
 			s.MCNs[mcns.Items[i].Name] = &mcns.Items[i]
 		}
 	}
+	if layering == APIv1 {
+		// v1alpha1 builds are named otherwise; the annotation is followed there.
+		namer := &mosbNamer{kube: kube, mc: mc}
+		s.ExpectedMOSBs = namer.Expected(ctx, s.MOSCObj, self)
+	}
 	podSel := LabelJobName
 	if layering == APIv1alpha1 {
 		podSel = LabelEphemeralBuildObject

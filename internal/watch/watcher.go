@@ -44,8 +44,10 @@ type Options struct {
 	// CheckBackoff is the wait before retrying a check that could not run,
 	// times the attempt number (default 5s).
 	CheckBackoff time.Duration
-	// Timeout bounds the whole watch (0: none).
+	// Timeout bounds the whole watch (0: none, unless AutoTimeout).
 	Timeout time.Duration
+	// AutoTimeout derives Timeout, when 0, from the pool (DeriveTimeout).
+	AutoTimeout bool
 	// StallWarning warns when a phase makes no progress for this long (0: never).
 	StallWarning time.Duration
 	// Logs follows the build pod's image-build container.
@@ -73,9 +75,14 @@ var ErrInterrupted = errors.New("interrupted")
 type TimeoutError struct {
 	After time.Duration
 	Stuck string
+	// Derived says how the timeout was derived ("" when given).
+	Derived string
 }
 
 func (e *TimeoutError) Error() string {
+	if e.Derived != "" {
+		return fmt.Sprintf("timed out after %s (%s): %s", e.After, e.Derived, e.Stuck)
+	}
 	return fmt.Sprintf("timed out after %s: %s", e.After, e.Stuck)
 }
 
@@ -113,6 +120,11 @@ func (w *Watcher) Run(ctx context.Context) (*Status, error) {
 			return nil, fmt.Errorf("machineconfigpool %q not found (--pool)", o.Pool)
 		}
 		return nil, fmt.Errorf("reading machineconfigpool %s: %w", o.Pool, err)
+	}
+	derived := ""
+	if o.Timeout == 0 && o.AutoTimeout {
+		at := DeriveTimeout(pool, 0)
+		o.Timeout, derived = at.Total, at.String()
 	}
 	nodeSel, err := selectorOf(pool)
 	if err != nil {
@@ -231,7 +243,7 @@ func (w *Watcher) Run(ctx context.Context) (*Status, error) {
 			if ctx.Err() != nil {
 				return nil, ErrInterrupted
 			}
-			return nil, &TimeoutError{After: o.Timeout, Stuck: "could not list MachineOSConfigs, MachineOSBuilds, pools and nodes from the API server"}
+			return nil, &TimeoutError{After: o.Timeout, Derived: derived, Stuck: "could not list MachineOSConfigs, MachineOSBuilds, pools and nodes from the API server"}
 		}
 	case err := <-denied:
 		syncCancel()
@@ -292,9 +304,20 @@ func (w *Watcher) Run(ctx context.Context) (*Status, error) {
 			w.View.Event(e)
 		}
 	}
+	namer := &mosbNamer{kube: w.Kube, mc: w.MachineConfig}
+	namerWarned := false
 	evaluate := func() {
 		snap := lists.snapshot(o.Pool, o.MOSC)
 		snap.Checks = checkStates
+		if api == APIv1 {
+			// The MOSB name hash is v1's (4.18.20+); v1alpha1 follows the annotation.
+			snap.ExpectedMOSBs = namer.Expected(ctx, snap.MOSCObj, findPool(snap.Pools, o.Pool))
+		}
+		if namer.Problem != "" && !namerWarned {
+			namerWarned = true
+			w.View.Event(Event{Time: o.Now(), Phase: PhaseBuild, Kind: KindBuild, Object: "machineosconfig/" + o.MOSC,
+				Message: "cannot compute the MachineOSBuild name the operator will use (" + namer.Problem + "); following the current-machine-os-build annotation, which lags a new build"})
+		}
 		cur = Evaluate(snap)
 		now := o.Now()
 		evs := Diff(prev, &cur, now)
@@ -438,6 +461,10 @@ func (w *Watcher) Run(ctx context.Context) (*Status, error) {
 		return &cur, err
 	}
 
+	if derived != "" {
+		w.View.Event(Event{Time: o.Now(), Phase: PhaseBuild, Kind: KindPhase, Message: "timeout " + derived,
+			Fields: map[string]string{"timeout": o.Timeout.String()}})
+	}
 	evaluate()
 	for {
 		if cur.Failure != nil {
@@ -454,7 +481,7 @@ func (w *Watcher) Run(ctx context.Context) (*Status, error) {
 		case <-ctx.Done():
 			return finish(ErrInterrupted)
 		case <-timeoutC:
-			return finish(&TimeoutError{After: o.Timeout, Stuck: describeStuck(&cur)})
+			return finish(&TimeoutError{After: o.Timeout, Derived: derived, Stuck: describeStuck(&cur)})
 		case <-changed:
 			evaluate()
 		case err := <-denied:
@@ -676,7 +703,7 @@ func slim(obj any) (any, error) {
 	case *corev1.Pod:
 		o.Spec = corev1.PodSpec{NodeName: o.Spec.NodeName}
 	case *mcfgv1.MachineOSConfig:
-		o.Spec.Containerfile = nil
+		// The spec stays whole: it is hashed into the MachineOSBuild name.
 	}
 	return obj, nil
 }
