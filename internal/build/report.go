@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/mosc-dev/mosc/internal/gate"
 )
@@ -35,16 +34,7 @@ type Report struct {
 // Add appends a check and counts it.
 func (r *Report) Add(c gate.Check) {
 	r.Checks = append(r.Checks, c)
-	switch c.Status {
-	case gate.Pass:
-		r.Summary.Pass++
-	case gate.Warn:
-		r.Summary.Warn++
-	case gate.Fail:
-		r.Summary.Fail++
-	case gate.Skip:
-		r.Summary.Skip++
-	}
+	r.Summary.Count(c.Status)
 }
 
 // Failed says whether the build or a check failed (exit code 1).
@@ -87,14 +77,7 @@ func SkippedInspection() []gate.Check {
 }
 
 // Verdict is the one-line outcome.
-func (r *Report) Verdict() string {
-	s := r.Summary
-	v := "PASS"
-	if s.Fail > 0 {
-		v = "FAIL"
-	}
-	return fmt.Sprintf("%s: %d passed, %d warnings, %d failed, %d skipped", v, s.Pass, s.Warn, s.Fail, s.Skip)
-}
+func (r *Report) Verdict() string { return r.Summary.Verdict() }
 
 // WriteJSON writes the report as one indented JSON document.
 func WriteJSON(w io.Writer, r *Report) error {
@@ -115,22 +98,5 @@ func WriteTable(w io.Writer, r *Report) error {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "mosc build: OpenShift %s, %s, pool %s, stacks %s\n", r.OpenShift, r.Platform, r.Pool, strings.Join(r.Stacks, ","))
 	fmt.Fprintf(&sb, "image: %s (%s, base %s)\n\n", r.Image, r.Builder, r.BaseImage)
-	tw := tabwriter.NewWriter(&sb, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "STATUS\tCHECK\tMESSAGE")
-	for _, c := range r.Checks {
-		lines := strings.Split(c.Message, "\n")
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", strings.ToUpper(string(c.Status)), c.ID, lines[0])
-		for _, l := range lines[1:] {
-			fmt.Fprintf(tw, "\t\t%s\n", l)
-		}
-		if c.Remedy != "" && (c.Status == gate.Warn || c.Status == gate.Fail) {
-			fmt.Fprintf(tw, "\t\t→ %s\n", c.Remedy)
-		}
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	fmt.Fprintf(&sb, "\n%s\n", r.Verdict())
-	_, err := io.WriteString(w, sb.String())
-	return err
+	return gate.WriteChecks(w, &sb, r.Checks, r.Verdict())
 }

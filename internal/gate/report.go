@@ -76,33 +76,40 @@ type Report struct {
 	Started      time.Time `json:"-"`
 }
 
-// Add appends a check and counts it.
-func (r *Report) Add(c Check) {
-	r.Checks = append(r.Checks, c)
-	switch c.Status {
+// Count counts one check of status st.
+func (s *Summary) Count(st Status) {
+	switch st {
 	case Pass:
-		r.Summary.Pass++
+		s.Pass++
 	case Warn:
-		r.Summary.Warn++
+		s.Warn++
 	case Fail:
-		r.Summary.Fail++
+		s.Fail++
 	case Skip:
-		r.Summary.Skip++
+		s.Skip++
 	}
 }
 
-// Failed says whether any check failed (exit code 1).
-func (r *Report) Failed() bool { return r.Summary.Fail > 0 }
-
-// Verdict is the one-line outcome.
-func (r *Report) Verdict() string {
-	s := r.Summary
+// Verdict is the one-line outcome of checks so counted.
+func (s Summary) Verdict() string {
 	v := "PASS"
 	if s.Fail > 0 {
 		v = "FAIL"
 	}
 	return fmt.Sprintf("%s: %d passed, %d warnings, %d failed, %d skipped", v, s.Pass, s.Warn, s.Fail, s.Skip)
 }
+
+// Add appends a check and counts it.
+func (r *Report) Add(c Check) {
+	r.Checks = append(r.Checks, c)
+	r.Summary.Count(c.Status)
+}
+
+// Failed says whether any check failed (exit code 1).
+func (r *Report) Failed() bool { return r.Summary.Fail > 0 }
+
+// Verdict is the one-line outcome.
+func (r *Report) Verdict() string { return r.Summary.Verdict() }
 
 // WriteJSON writes the report as one indented JSON document.
 func WriteJSON(w io.Writer, r *Report) error {
@@ -126,9 +133,16 @@ func WriteTable(w io.Writer, r *Report) error {
 		fmt.Fprintf(&sb, "release image: %s\n", r.ReleaseImage)
 	}
 	sb.WriteString("\n")
-	tw := tabwriter.NewWriter(&sb, 0, 4, 2, ' ', 0)
+	return WriteChecks(w, &sb, r.Checks, r.Verdict())
+}
+
+// WriteChecks writes head, then the checks as a table (status, id, message,
+// and the remedy under any check that is not a pass), then the verdict line;
+// gate and build share it so their tables read the same.
+func WriteChecks(w io.Writer, head *strings.Builder, checks []Check, verdict string) error {
+	tw := tabwriter.NewWriter(head, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "STATUS\tCHECK\tMESSAGE")
-	for _, c := range r.Checks {
+	for _, c := range checks {
 		lines := strings.Split(c.Message, "\n")
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", strings.ToUpper(string(c.Status)), c.ID, lines[0])
 		for _, l := range lines[1:] {
@@ -141,8 +155,8 @@ func WriteTable(w io.Writer, r *Report) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(&sb, "\n%s\n", r.Verdict())
-	_, err := io.WriteString(w, sb.String())
+	fmt.Fprintf(head, "\n%s\n", verdict)
+	_, err := io.WriteString(w, head.String())
 	return err
 }
 
