@@ -669,17 +669,10 @@ func (s *Simulator) closeLogs(pod *corev1.Pod) {
 
 // finishMOSB moves a build to its terminal condition. The CRD wants
 // buildEnd after buildStart, at metav1.Time's one-second resolution: a build
-// faster than that waits out the second, as no real build is that fast.
+// faster than that waits out the second, as no real build is that fast. A
+// build interrupted before it started has no buildStart, so it gets no
+// buildEnd either (the CRD's rule: has(buildEnd) needs buildStart before it).
 func (s *Simulator) finishMOSB(ctx context.Context, name string, started *mcfgv1.MachineOSBuild, stage, reason, digested, msg string) error {
-	if started.Status.BuildStart != nil {
-		if wait := time.Until(started.Status.BuildStart.Add(time.Second)); wait > 0 {
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(wait):
-			}
-		}
-	}
 	mosbs := s.c.MachineConfig.MachineconfigurationV1().MachineOSBuilds()
 	b, err := mosbs.Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
@@ -688,11 +681,24 @@ func (s *Simulator) finishMOSB(ctx context.Context, name string, started *mcfgv1
 	if terminal(b) {
 		return nil // immutable once terminal
 	}
+	start := b.Status.BuildStart
+	if start == nil {
+		start = started.Status.BuildStart
+	}
+	if start != nil {
+		if wait := time.Until(start.Add(time.Second)); wait > 0 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(wait):
+			}
+		}
+	}
 	now := metav1.Now()
 	b.Status.Conditions = buildConditions(stage, reason, msg, now)
-	b.Status.BuildEnd = &now
-	if b.Status.BuildStart == nil {
-		b.Status.BuildStart = started.Status.BuildStart
+	if start != nil {
+		b.Status.BuildStart = start
+		b.Status.BuildEnd = &now
 	}
 	if digested != "" {
 		b.Status.DigestedImagePushSpec = mcfgv1.ImageDigestFormat(digested)
