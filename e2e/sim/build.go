@@ -671,7 +671,9 @@ func (s *Simulator) closeLogs(pod *corev1.Pod) {
 // buildEnd after buildStart, at metav1.Time's one-second resolution: a build
 // faster than that waits out the second, as no real build is that fast. A
 // build interrupted before it started has no buildStart, so it gets no
-// buildEnd either (the CRD's rule: has(buildEnd) needs buildStart before it).
+// buildEnd either: the CRD's XValidation on MachineOSBuildStatus
+// (openshift/api, machineconfiguration/v1/types_machineosbuild.go, the pinned
+// v0.0.0-20251015095338) requires buildStart < buildEnd whenever buildEnd is set.
 func (s *Simulator) finishMOSB(ctx context.Context, name string, started *mcfgv1.MachineOSBuild, stage, reason, digested, msg string) error {
 	mosbs := s.c.MachineConfig.MachineconfigurationV1().MachineOSBuilds()
 	b, err := mosbs.Get(ctx, name, metav1.GetOptions{})
