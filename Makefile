@@ -56,7 +56,8 @@ FUZZ_TARGETS := \
 	internal/node:FuzzDecodeOVSTable internal/node:FuzzParseMessage \
 	internal/repo:FuzzParseRepomd internal/repo:FuzzScanPrimary internal/repo:FuzzVercmp \
 	internal/release:FuzzParseImageReferences internal/diff:FuzzMyers \
-	internal/build:FuzzParseFacts internal/build:FuzzParseFailure
+	internal/build:FuzzParseFacts internal/build:FuzzParseFailure \
+	internal/watch:FuzzClassify
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 	  pkg=$${t%%:*}; fn=$${t##*:}; echo "fuzz $$fn ($$pkg)"; \
