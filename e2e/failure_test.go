@@ -204,7 +204,6 @@ func clusterSecretValues(t *testing.T) []string {
 	return out
 }
 
-
 // TestStatusExplainsFailedBuild: the MCO deletes a failed build's pods with
 // its MachineOSBuild (a rebuild here), so only what was saved before
 // survives; the rebuild reuses the build's name, and its evidence goes to
