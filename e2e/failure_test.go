@@ -110,7 +110,8 @@ func checkEvidence(t *testing.T, dir, mosb, cause string, attempts int) {
 		t.Fatalf("evidence directory: %v", err)
 	}
 	sort.Strings(files)
-	t.Logf("%s: %s", dir, strings.Join(files, " "))
+	readme, _ := os.ReadFile(filepath.Join(dir, "README.txt"))
+	t.Logf("%s:\n%s", dir, readme)
 	for _, want := range []string{"README.txt", "cause.json", "machineosbuild.yaml", "machineosconfig.yaml", "Containerfile",
 		"machineconfig.json", "configmaps/containerfile-" + mosb + ".yaml", "configmaps/mc-" + mosb + ".yaml", "job.yaml", "events.txt"} {
 		if !slices.Contains(files, want) {
