@@ -22,7 +22,7 @@ func TestCompletionCandidatesTable(t *testing.T) {
 		words []string
 		want  []string // exactly, in order
 	}{
-		{"commands", []string{""}, []string{"apply", "build", "completion", "diff", "gate", "init", "profiles", "remove", "render", "status", "validate", "version", "watch"}},
+		{"commands", []string{""}, []string{"apply", "build", "completion", "diff", "gate", "init", "profiles", "remove", "render", "status", "validate", "verify", "version", "watch"}},
 		{"command prefix", []string{"re"}, []string{"remove", "render"}},
 		{"subcommands", []string{"profiles", ""}, []string{"list", "show", "matrix"}},
 		{"flag prefix", []string{"render", "--op"}, []string{"--openshift"}},
