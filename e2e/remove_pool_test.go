@@ -43,7 +43,7 @@ func exists(t *testing.T, what string, err error) bool {
 // the last pool then deletes the shared objects too.
 func TestRemovePoolLeavesOtherPool(t *testing.T) {
 	resetCluster(t)
-	startSim(t, sim.Faults{BuildDuration: 500 * time.Millisecond, NodeStep: 50 * time.Millisecond})
+	startSim(t, sim.Faults{BuildDuration: 1500 * time.Millisecond, NodeStep: 100 * time.Millisecond})
 	applyTwoPools(t)
 	ctx := context.Background()
 	mc := env.Clients.MachineConfig.MachineconfigurationV1()
