@@ -19,7 +19,7 @@ func init() {
 			&cli.BoolFlag{Name: "wait", Value: true, Usage: "follow the new build and its rollout as mosc watch does (--wait=false: ask and return)"},
 		)
 		flags = append(flags, watchFlags()...)
-		flags = append(flags, outputFlag("live, plain or json, as mosc watch"))
+		flags = append(flags, outputFlag("live, plain or json (as mosc watch: live on a terminal, plain otherwise)"))
 		return &cli.Command{
 			Name:  "rebuild",
 			Usage: "ask the MCO to build the pool's image again (the rebuild annotation), then follow the build",
