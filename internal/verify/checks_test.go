@@ -55,13 +55,20 @@ func TestEvaluate(t *testing.T) {
 			return nil
 		}, IDHWOffload, Pass, "as planned"},
 		{"eswitch legacy", func(r *node.Result, _ *Expect) *node.FlowDump { r.Eswitches[0].Mode = "legacy"; return nil }, IDEswitch, Fail, "switchdev not enabled"},
-		{"eswitch not needed", func(r *node.Result, e *Expect) *node.FlowDump { e.HWOffload = false; r.Eswitches[0].Mode = "legacy"; return nil }, IDEswitch, Skip, "legacy"},
+		{"eswitch not needed", func(r *node.Result, e *Expect) *node.FlowDump {
+			e.HWOffload = false
+			r.Eswitches[0].Mode = "legacy"
+			return nil
+		}, IDEswitch, Skip, "legacy"},
 		{"no eswitch", func(r *node.Result, _ *Expect) *node.FlowDump { r.Eswitches = nil; return nil }, IDEswitch, Warn, "no NVIDIA"},
 		{"zero offloaded flows", func(r *node.Result, _ *Expect) *node.FlowDump { r.Flows.Offloaded = 0; return nil }, IDOffloadFlows, Fail, "NAT"},
 		{"no flows", func(r *node.Result, _ *Expect) *node.FlowDump { r.Flows = &node.FlowDump{}; return nil }, IDOffloadFlows, Warn, "--throughput"},
 		{"traffic offloaded", func(*node.Result, *Expect) *node.FlowDump { return &node.FlowDump{Flows: 12, Offloaded: 11} }, IDOffloadFlows, Pass, "+8 offloaded flows"},
 		{"traffic not offloaded", func(*node.Result, *Expect) *node.FlowDump { return &node.FlowDump{Flows: 12, Offloaded: 3} }, IDOffloadFlows, Fail, "added no offloaded flow"},
-		{"library missing", func(r *node.Result, _ *Expect) *node.FlowDump { r.LDD.Missing = []string{"libdoca_flow.so.2"}; return nil }, IDLibraries, Fail, "libdoca_flow.so.2"},
+		{"library missing", func(r *node.Result, _ *Expect) *node.FlowDump {
+			r.LDD.Missing = []string{"libdoca_flow.so.2"}
+			return nil
+		}, IDLibraries, Fail, "libdoca_flow.so.2"},
 		{"libraries", nil, IDLibraries, Pass, "96 libraries of /usr/sbin/ovs-vswitchd resolve"},
 		{"old doca", func(r *node.Result, _ *Expect) *node.FlowDump {
 			r.Packages["doca-openvswitch"] = node.Package{Name: "doca-openvswitch", Installed: true, NVRAs: []string{"doca-openvswitch-2.9.1-1.el9.x86_64"}}
@@ -69,7 +76,10 @@ func TestEvaluate(t *testing.T) {
 		}, IDDocaVersion, Fail, "does not belong to the plan's stack doca-3.3 (3.3.0)"},
 		{"doca version", nil, IDDocaVersion, Pass, "3.3.0040 matches stack doca-3.3"},
 		{"kernel bridge", func(r *node.Result, _ *Expect) *node.FlowDump { r.Bridges[1].DatapathType = ""; return nil }, IDDatapath, Warn, "br-int on the kernel datapath"},
-		{"no doca datapath", func(r *node.Result, _ *Expect) *node.FlowDump { r.DatapathTypes = []string{"netdev", "system"}; return nil }, IDDatapath, Fail, "lacks doca"},
+		{"no doca datapath", func(r *node.Result, _ *Expect) *node.FlowDump {
+			r.DatapathTypes = []string{"netdev", "system"}
+			return nil
+		}, IDDatapath, Fail, "lacks doca"},
 		{"doca not initialized", func(r *node.Result, _ *Expect) *node.FlowDump {
 			r.DocaInitialized = false
 			delete(r.OtherConfig, "doca-init")
