@@ -19,6 +19,9 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
+var testDelivery = DeliveryOptions{RepoURL: "https://git.example.com/ran.git", Revision: "main", RepoPath: "fleet",
+	ArgoNamespace: "openshift-gitops", ArgoProject: "default", PolicyNamespace: "mosc-policies"}
+
 func loadTestFleet(t testing.TB) (*profile.Fleet, *profile.Catalog) {
 	t.Helper()
 	f, err := profile.LoadFleet("testdata/fleet.yaml")
@@ -130,16 +133,20 @@ func TestKustomizeBuildOfOverlays(t *testing.T) {
 // The tree is byte-identical across renders and matches the goldens
 // (rewrite with -update).
 func TestWriteGolden(t *testing.T) {
-	r := mustRender(t)
-	dir := t.TempDir()
-	if _, err := Write(dir, r, "test"); err != nil {
-		t.Fatal(err)
+	write := func(dir string) {
+		r := mustRender(t)
+		if _, err := Write(dir, r, "test"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := WriteDelivery(dir, r, []string{EngineArgoCD, EngineACM}, testDelivery, "test"); err != nil {
+			t.Fatal(err)
+		}
 	}
+	dir := t.TempDir()
+	write(dir)
 	got := readTree(t, dir)
 	again := t.TempDir()
-	if _, err := Write(again, mustRender(t), "test"); err != nil {
-		t.Fatal(err)
-	}
+	write(again)
 	if d := cmp.Diff(got, readTree(t, again)); d != "" {
 		t.Fatalf("two renders differ:\n%s", d)
 	}
