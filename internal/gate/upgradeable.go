@@ -233,7 +233,7 @@ func CheckClusterUpgradeable(target string, st UpgradeState) Check {
 				fmt.Sprintf("fix pool %s first (oc describe mcp %s; mosc status --pool %s)", p.Name, p.Name, p.Name))
 		case poolCondTrue(&p, "BuildInterrupted"):
 			block(fmt.Sprintf("pool %s has an interrupted image build: the Machine Config Operator reports Upgradeable=False (InterruptedBuild)", p.Name),
-				fmt.Sprintf("start a new build of pool %s's MachineOSConfig: oc annotate machineosconfig <name> machineconfiguration.openshift.io/rebuild= (the MCO removes the annotation once it starts)", p.Name))
+				fmt.Sprintf("build pool %s's image again: mosc rebuild --pool %s (the MCO's machineconfiguration.openshift.io/rebuild annotation on its MachineOSConfig)", p.Name, p.Name))
 		}
 		if p.Spec.Paused {
 			paused = append(paused, p.Name)

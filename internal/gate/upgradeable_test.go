@@ -109,7 +109,7 @@ func TestCheckClusterUpgradeable(t *testing.T) {
 		{"degraded infra pool", "4.21.11", UpgradeState{ClusterVersion: cvAt(), Pools: append(healthy, mcpWith("infra", false, "Degraded"))}, Fail,
 			[]string{"pool infra is Degraded", "DegradedPool", "oc describe mcp infra"}},
 		{"interrupted build", "4.21.11", UpgradeState{ClusterVersion: cvAt(), Pools: append(healthy, mcpWith("gpu", false, "BuildInterrupted"))}, Fail,
-			[]string{"pool gpu has an interrupted image build", "machineconfiguration.openshift.io/rebuild="}},
+			[]string{"pool gpu has an interrupted image build", "mosc rebuild --pool gpu"}},
 		{"tech preview", "4.21.11", UpgradeState{ClusterVersion: cvAt(), Pools: healthy, FeatureSet: configv1.TechPreviewNoUpgrade}, Fail,
 			[]string{"featureSet TechPreviewNoUpgrade", "can never be unset", "removing the layer does not lift it", "install a new cluster at 4.18.20+"}},
 		{"missing admin ack", "4.21.11", UpgradeState{ClusterVersion: cvAt(), Pools: healthy, AdminGates: gates, AdminAcks: &corev1.ConfigMap{}}, Fail,
