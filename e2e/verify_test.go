@@ -289,3 +289,26 @@ func TestVerifyInterrupt(t *testing.T) {
 	}
 	noVerifyPods(t, ctx)
 }
+
+// mosc gate --verify runs the quick verify on the pool and sums it up as one
+// check naming each failed node/check.
+func TestGateVerify(t *testing.T) {
+	resetEnv(t)
+	ctx := testCtx(t, 4*time.Minute)
+	startSim(t, sim.Faults{})
+	site := gateSite(t, t.TempDir(), "mosc.yaml", docaRepo(t), "  node:\n    hwOffload: true\n")
+	args := []string{"-f", site, "--to", "4.21", "--verify", "--node-timeout", "1m"}
+
+	layerVerifyWorkers(t, ctx, nil)
+	r := runGate(t, 1, args...) // no MachineOSConfig here: last-build fails
+	if st, msg := r.status("verify"); st != "pass" || !strings.Contains(msg, "3 nodes of pool worker verified (hw-offload expected on)") {
+		t.Errorf("verify = %s: %s", st, msg)
+	}
+
+	layerVerifyWorkers(t, ctx, map[string]map[string]string{"worker-2": {sim.AnnotationSimEswitch: "legacy"}})
+	r = runGate(t, 1, args...)
+	if st, msg := r.status("verify"); st != "fail" || !strings.Contains(msg, "worker-2/eswitch: eswitch not in switchdev mode") || !strings.Contains(msg, "mosc verify --pool worker") {
+		t.Errorf("verify = %s: %s", st, msg)
+	}
+	noVerifyPods(t, ctx)
+}
