@@ -204,6 +204,7 @@ func TestVerifyThroughput(t *testing.T) {
 		t.Errorf("junit: %d tests, %d failures, %d suites\n%s", ju.Tests, ju.Failures, len(ju.Suites), b)
 	}
 	noVerifyPods(t, ctx)
+	docOutput(t, "verify-throughput.txt", "-f", site, "--throughput", "--duration", "3s", "--parallel", "2", "--host-network")
 
 	// --min-gbps above what loopback iperf3 reaches gates the exit code.
 	r, _ = runVerify(t, moscRun{}, 1, "-f", site, "--throughput", "--duration", "1s", "--min-gbps", "100000")
@@ -242,6 +243,9 @@ func TestVerifyFailureCauses(t *testing.T) {
 			}
 			if c := r.check("worker-0", tt.check); c.Status != "pass" {
 				t.Errorf("worker-0 %s = %s: %s", tt.check, c.Status, c.Message)
+			}
+			if tt.check == "eswitch" {
+				docOutput(t, "verify-eswitch-legacy.txt", "-f", site, "-o", "plain")
 			}
 			noVerifyPods(t, ctx)
 		})
@@ -311,4 +315,17 @@ func TestGateVerify(t *testing.T) {
 		t.Errorf("verify = %s: %s", st, msg)
 	}
 	noVerifyPods(t, ctx)
+}
+
+// docOutput saves real mosc verify output for docs/verify.md when
+// MOSC_VERIFY_DOCS names a directory (stdout; the command line first).
+func docOutput(t *testing.T, name string, args ...string) {
+	dir := os.Getenv("MOSC_VERIFY_DOCS")
+	if dir == "" {
+		return
+	}
+	out, stderr, code := runMoscWith(t, moscRun{Timeout: 3 * time.Minute}, append([]string{"verify"}, args...)...)
+	text := "$ mosc verify " + strings.Join(args, " ") + "\n" + out + fmt.Sprintf("$ echo $?\n%d\n", code)
+	must(t, os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644))
+	must(t, os.WriteFile(filepath.Join(dir, strings.TrimSuffix(name, ".txt")+".stderr"), []byte(stderr), 0o644))
 }
