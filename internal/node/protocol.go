@@ -28,6 +28,10 @@ package node
 //   - SectionEnable (ActionEnableDocaInit only, first): output of
 //     `ovs-vsctl --no-wait set Open_vSwitch . other_config:doca-init=true &&
 //     systemctl restart openvswitch`
+//   - SectionClear (ActionClearOVS only, first): output of
+//     `ovs-vsctl --no-wait remove Open_vSwitch . other_config $MOSC_CLEAR_KEYS`
+//     and, when MOSC_RESTART=1, `systemctl restart openvswitch` (clear.go);
+//     ActionClearOVS lists the stock columns (StockOVSColumns)
 //
 // The pod exits 0 when every command ran (findings are judged by mosc, not by
 // the script); the container's terminated state carries the message.
@@ -39,12 +43,17 @@ const (
 	AnnotationAction     = "mosc.dev/action"
 	ActionVerify         = "verify"
 	ActionEnableDocaInit = "enable-doca-init"
+	ActionClearOVS       = "clear-ovs"
 
 	SectionRPM       = "rpm"
 	SectionRPMAbsent = "rpm-absent"
 	SectionOVS       = "ovs"
 	SectionEnable    = "enable"
+	SectionClear     = "clear"
 
 	// OVSColumns keeps the message well under the kubelet's 4096-byte limit.
 	OVSColumns = "ovs_version,doca_version,doca_initialized,dpdk_initialized,dpdk_version,datapath_types,iface_types,other_config"
+	// StockOVSColumns are the columns stock Open vSwitch has (no doca_*:
+	// asking for them fails the whole command there).
+	StockOVSColumns = "ovs_version,dpdk_initialized,datapath_types,iface_types,other_config"
 )
