@@ -211,7 +211,9 @@ func ClearNodes(ctx context.Context, c *Clients, nodes, keys []string, image str
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
 	ch := &node.Checker{Kube: c.Kube, Image: image, RunID: "remove-" + hex.EncodeToString(b),
-		OnPod: func(n, pod, action, what string) { fmt.Fprintf(o.Log, "pod/%s/%s %s (%s on node %s)\n", node.CheckNamespace, pod, what, action, n) }}
+		OnPod: func(n, pod, action, what string) {
+			fmt.Fprintf(o.Log, "pod/%s/%s %s (%s on node %s)\n", node.CheckNamespace, pod, what, action, n)
+		}}
 	defer func() {
 		dctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
