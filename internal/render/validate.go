@@ -139,6 +139,7 @@ func ValidateBundle(b *bundle.Bundle) (errs, warns []*Finding) {
 			}
 		}
 	}
+	errs = append(errs, poolConflicts(b)...)
 	return errs, warns
 }
 
