@@ -119,6 +119,21 @@ func TestBuildWalkthrough(t *testing.T) {
 	if strings.Contains(out, "\nFAIL ") {
 		t.Errorf("a check failed:\n%s", out)
 	}
+	// MCO's configs stage installed the kernel-devel extension (kernel-devel
+	// and kernel-headers of the stand-in's kernel) from the extensions image,
+	// so DOCA's DKMS %post built the drivers for the image's kernel (issue 11
+	// finding 4); CentOS Stream's kernel-devel would not have matched.
+	if want := "PASS    extensions          installed from " + env.ExtensionsImage + ": kernel-devel-"; !strings.Contains(out, want) || !strings.Contains(out, "kernel-devel matches the kernel") {
+		t.Errorf("inspection lacks %q ... kernel-devel matches the kernel:\n%s", want, out)
+	}
+	for _, want := range []string{"Installing extension packages: kernel-devel kernel-headers", "DKMS: mlnx-ofa_kernel/3.3.0 installed for kernel " + env.Release.Kernel} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("build log lacks %q", want)
+		}
+	}
+	if strings.Contains(errOut, "Your kernel headers for kernel") {
+		t.Errorf("DKMS found no headers:\n%s", tail(errOut, 40))
+	}
 	// The layer's repo cleanup ran against the copy, never the site's files.
 	if !strings.Contains(errOut, "+ rm -rf /etc/yum.repos.d/") {
 		t.Errorf("build log lacks the cleanup step:\n%s", tail(errOut, 40))
