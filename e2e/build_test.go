@@ -157,10 +157,10 @@ type buildCombo struct{ OpenShift, Stack, Variant string }
 
 func (c buildCombo) String() string { return c.OpenShift + "/" + c.Stack + ":" + c.Variant }
 
-// subset: one per API shape (4.17 v1alpha1, 4.22 v1), each stack, both
-// variants; 4.21 / doca-3.2:ovs is built by TestGateBuild (gate --build).
+// subset: one per API shape (4.17 v1alpha1, 4.21 v1), each stack, both variants.
 var buildSubset = []buildCombo{
 	{"4.17", "doca-2.9", "full"},
+	{"4.21", "doca-3.2", "ovs"},
 	{"4.22", "doca-3.3", "ovs"},
 }
 
@@ -485,10 +485,10 @@ func editFile(t *testing.T, f, old, new string) {
 // release in the harness registry whose rhel-coreos and
 // rhel-coreos-extensions are the build harness's 4.21 stand-in and
 // extensions image, pushed there; mosc reads the payload, pulls them with
-// --registry-config and builds 4.21 / doca-3.2:ovs (this is make test's
-// 4.21 build: the subset above does not repeat it). The current release is
-// the site's 4.20; no cluster.
+// --registry-config and builds 4.21 / doca-3.2:ovs (with MOSC_E2E_BUILD:
+// one more build and two image pushes). The current release is the site's 4.20; no cluster.
 func TestGateBuild(t *testing.T) {
+	needBuildMatrix(t)
 	be := buildenv.Start(t, buildenv.Options{OpenShift: "4.21"})
 	host := env.Registry.Host()
 	push := func(local, repo string) string {
@@ -560,6 +560,10 @@ func TestGateBuild(t *testing.T) {
 		b, _ := c.Details["build"].(map[string]any)
 		if b["baseImage"] != base || b["schema"] != "mosc.dev/build/v1" {
 			t.Errorf("layer-build details: baseImage %v schema %v", b["baseImage"], b["schema"])
+		}
+		if c.Status != "pass" {
+			checks, _ := json.MarshalIndent(b["checks"], "", "  ")
+			t.Logf("the build report's checks:\n%s", checks)
 		}
 	}
 	if !strings.Contains(errOut, "reading release payload "+payload) {
