@@ -190,7 +190,7 @@ func TestGateOfflineJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatal(err)
 	}
-	if doc.Schema != "mosc.dev/gate/v1" || doc.Verdict != "fail" || doc.From != "4.17" || doc.To != "4.18" || len(doc.Checks) != 11 {
+	if doc.Schema != "mosc.dev/gate/v1" || doc.Verdict != "fail" || doc.From != "4.17" || doc.To != "4.18" || len(doc.Checks) != 12 {
 		t.Errorf("doc = %+v", doc)
 	}
 	for _, c := range doc.Checks {
