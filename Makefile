@@ -51,13 +51,14 @@ golden-update:
 # Each parser of outside input has a fuzz target; `make fuzz FUZZTIME=5m` digs deeper.
 FUZZTIME ?= 30s
 FUZZ_TARGETS := \
-	internal/profile:FuzzDecodeProfile internal/profile:FuzzDecodeSite \
+	internal/profile:FuzzDecodeProfile internal/profile:FuzzDecodeSite internal/profile:FuzzDecodeFleet \
 	internal/bundle:FuzzReadManifests \
 	internal/node:FuzzDecodeOVSTable internal/node:FuzzParseMessage \
 	internal/node:FuzzParseDpctl internal/node:FuzzParseDevlinkEswitch internal/verify:FuzzParseIperf \
 	internal/repo:FuzzParseRepomd internal/repo:FuzzScanPrimary internal/repo:FuzzVercmp \
 	internal/release:FuzzParseImageReferences internal/diff:FuzzMyers \
-	internal/build:FuzzParseFacts internal/build:FuzzParseFailure
+	internal/build:FuzzParseFacts internal/build:FuzzParseFailure \
+	internal/watch:FuzzClassify
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 	  pkg=$${t%%:*}; fn=$${t##*:}; echo "fuzz $$fn ($$pkg)"; \
