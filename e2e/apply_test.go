@@ -824,6 +824,11 @@ func TestApplyWaitBuildFails(t *testing.T) {
 	}
 }
 
+// apply names what an earlier apply of the same pool left behind (here the
+// kernel-devel extensions MachineConfig the ovs variant no longer renders),
+// and nothing of the site's other pools: a second pool is another plan, not
+// a leftover (issue 13: apply once named every object of the site's other
+// pool). diff --live shows the same leftover as removed.
 func TestApplyNamesLeftovers(t *testing.T) {
 	resetCluster(t)
 	out, errOut, code := runMosc(t, "apply", "--pool", "worker", "--site", "lab")
@@ -833,24 +838,38 @@ func TestApplyNamesLeftovers(t *testing.T) {
 	if strings.Contains(errOut, "not in this plan") {
 		t.Errorf("fresh apply warns about leftovers:\n%s", errOut)
 	}
-	// The site moves to another pool: the old pool's MachineOSConfig and
-	// MachineConfig stay (apply never deletes) and are named.
+	// The pool moves to the ovs variant: the full variant's extensions
+	// MachineConfig stays (apply never deletes) and is named, alone.
+	out, errOut, code = runMosc(t, "apply", "--pool", "worker", "--site", "lab", "--stack", "doca-3.3:ovs")
+	if code != 0 {
+		t.Fatalf("apply worker ovs: exit %d\n%s\n%s", code, out, errOut)
+	}
+	ext := "machineconfig.machineconfiguration.openshift.io/99-mosc-worker-extensions"
+	if !strings.Contains(errOut, "warning: "+ext+" (site lab) is not in this plan any more") || strings.Count(errOut, "not in this plan") != 1 {
+		t.Errorf("apply worker ovs: want exactly %s named:\n%s", ext, errOut)
+	}
+	if _, err := env.Clients.MachineConfig.MachineconfigurationV1().MachineConfigs().Get(context.Background(), "99-mosc-worker-extensions", metav1.GetOptions{}); err != nil {
+		t.Errorf("apply deleted the old MachineConfig: %v", err)
+	}
+	// A second pool of the site: nothing of worker's is "left behind".
 	out, errOut, code = runMosc(t, "apply", "--pool", "master", "--site", "lab")
 	if code != 0 {
 		t.Fatalf("apply master: exit %d\n%s\n%s", code, out, errOut)
 	}
-	// The full variant also renders the kernel-devel extensions MachineConfig.
-	leftovers := []string{"machineosconfig.machineconfiguration.openshift.io/worker", "machineconfig.machineconfiguration.openshift.io/99-mosc-worker-doca-init", "machineconfig.machineconfiguration.openshift.io/99-mosc-worker-extensions"}
-	for _, ref := range leftovers {
-		if !strings.Contains(errOut, "warning: "+ref+" (site lab) is not in this plan any more") {
-			t.Errorf("stderr does not name %s:\n%s", ref, errOut)
-		}
+	if strings.Contains(errOut, "not in this plan") {
+		t.Errorf("apply master names the worker pool's objects as leftovers:\n%s", errOut)
 	}
-	if n := strings.Count(errOut, "not in this plan"); n != len(leftovers) {
-		t.Errorf("want exactly %d leftovers, got %d:\n%s", len(leftovers), n, errOut)
+	// diff --live: the leftover shows as removed; master's objects and the
+	// shared ones master uses are not worker's.
+	out, errOut, code = runMosc(t, "diff", "--live", "--pool", "worker", "--site", "lab", "--stack", "doca-3.3:ovs")
+	transcript(t, []string{"diff", "--live", "--pool", "worker", "--site", "lab", "--stack", "doca-3.3:ovs"}, out, errOut)
+	if code != 1 || !strings.Contains(out, "\n- machineconfiguration.openshift.io/v1 MachineConfig 99-mosc-worker-extensions\n") ||
+		!strings.Contains(out, "0 changed, 0 added, 1 removed,") || strings.Contains(out, "master") {
+		t.Errorf("diff --live worker ovs: exit %d, want the extensions MachineConfig removed and nothing else\n%s\n%s", code, out, errOut)
 	}
-	if _, err := env.Clients.MachineConfig.MachineconfigurationV1().MachineOSConfigs().Get(context.Background(), "worker", metav1.GetOptions{}); err != nil {
-		t.Errorf("apply deleted the old MachineOSConfig: %v", err)
+	out, errOut, code = runMosc(t, "diff", "--live", "--pool", "master", "--site", "lab")
+	if code != 0 || !strings.Contains(out, "0 changed, 0 added, 0 removed,") {
+		t.Errorf("diff --live master: exit %d, want no difference\n%s\n%s", code, out, errOut)
 	}
 }
 

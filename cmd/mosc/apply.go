@@ -184,7 +184,7 @@ func runApply(c *cli.Context) error {
 		return failWith(exitFailure, err)
 	}
 	// apply never deletes; it names what an earlier plan left behind.
-	left, err := cluster.Leftovers(ctx, clients, nil, plan.Site, results)
+	left, err := cluster.Leftovers(ctx, clients, nil, plan.Site, plan.Pool, results)
 	if err != nil {
 		fmt.Fprintf(stderr, "warning: looking for objects an earlier apply left: %v\n", err)
 	}

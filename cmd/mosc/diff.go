@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/restmapper"
 
@@ -34,7 +36,10 @@ same plan with --to (OpenShift release), --to-stack (replaces the stacks) or
 --to-platform changed. With two directories of rendered output (mosc render -o
 DIR), compares those. With --live, compares what is on the cluster ("from") with
 the plan ("to"), looking only at the fields mosc sets (the rendered fields and
-those the "mosc" field manager owns); objects missing on the cluster show as added.
+those the "mosc" field manager owns); objects missing on the cluster show as added,
+and objects an earlier apply created for this pool that the plan no longer renders
+show as removed (the pool's MachineOSConfig and MachineConfigs, and shared objects
+no other pool's MachineOSConfig uses; another pool of the site is another plan).
 
 Exit codes: 0 no difference, 1 differences found, 2 error.
 
@@ -254,7 +259,51 @@ func diffLive(c *cli.Context) (*diff.Result, error) {
 	if err != nil {
 		return nil, failWith(exitError, err)
 	}
+	dropped, err := droppedObjects(ctx, clients, mapper, plan, rres.Bundle)
+	if err != nil {
+		return nil, failWith(exitError, err)
+	}
+	live.Objects = append(live.Objects, dropped...)
 	res := diff.Bundles(live, rres.Bundle)
 	res.From, res.To = "live cluster "+clients.Config.Host, "plan: "+describePlan(plan)
 	return res, nil
+}
+
+// droppedObjects are the pool's objects on the cluster (cluster.PoolObjects,
+// remove --pool's attribution) that the plan no longer renders, pruned to
+// the fields mosc set, so the diff shows them as removed. The push and base
+// image pull secrets are the plan's even though render leaves them out
+// (apply makes them).
+func droppedObjects(ctx context.Context, clients *cluster.Clients, mapper meta.RESTMapper, plan *profile.Plan, rendered *bundle.Bundle) ([]bundle.Object, error) {
+	objs, err := cluster.PoolObjects(ctx, clients, mapper, plan.Site, plan.Pool)
+	if err != nil {
+		return nil, err
+	}
+	type key struct{ group, kind, ns, name string }
+	keyOf := func(u *unstructured.Unstructured) key {
+		return key{u.GroupVersionKind().Group, u.GetKind(), u.GetNamespace(), u.GetName()}
+	}
+	planned := map[key]bool{}
+	for _, o := range rendered.Objects {
+		planned[keyOf(o.Content)] = true
+	}
+	for _, n := range []string{plan.MOSC.PushSecretName, plan.MOSC.BaseImagePullSecretName} {
+		if n != "" {
+			planned[key{"", "Secret", profile.MCONamespace, n}] = true
+		}
+	}
+	var out []bundle.Object
+	for _, o := range objs {
+		if planned[keyOf(o.Obj)] {
+			continue
+		}
+		shape := &unstructured.Unstructured{Object: map[string]any{"metadata": map[string]any{"name": o.Obj.GetName()}}}
+		if ns := o.Obj.GetNamespace(); ns != "" {
+			shape.SetNamespace(ns)
+		}
+		shape.SetAPIVersion(o.Obj.GetAPIVersion())
+		shape.SetKind(o.Obj.GetKind())
+		out = append(out, bundle.Object{Content: diff.Prune(o.Obj, shape, diff.FieldManager), Secret: o.GVR.Resource == "secrets"})
+	}
+	return out, nil
 }

@@ -351,19 +351,15 @@ func siteSelector(site string) (string, error) {
 	return labels.NewSelector().Add(*managed, *s).String(), nil
 }
 
-// Leftovers lists the site's objects (registry ones aside) that are not in
-// applied, e.g. the MachineOSConfig of a pool the plan no longer targets.
-// apply does not prune them; it names them. Kinds the caller may not list
-// are skipped: this is advice, not a check.
-func Leftovers(ctx context.Context, c *Clients, mapper meta.RESTMapper, site string, applied []Result) ([]string, error) {
-	if mapper == nil {
-		mapper = NewMapper(c)
-	}
-	kinds, err := servedKinds(mapper)
-	if err != nil {
-		return nil, err
-	}
-	sel, err := siteSelector(site)
+// Leftovers lists the objects of the plan's pool (PoolObjects: its
+// MachineOSConfig and MachineConfigs, and shared objects no other pool's
+// MachineOSConfig uses; registry ones aside) that are not in applied, e.g.
+// a MachineConfig the plan no longer renders. The site's other pools are
+// other plans: their objects are not left behind. apply does not prune
+// them; it names them. Kinds the caller may not list are skipped: this is
+// advice, not a check.
+func Leftovers(ctx context.Context, c *Clients, mapper meta.RESTMapper, site, pool string, applied []Result) ([]string, error) {
+	objs, err := PoolObjects(ctx, c, mapper, site, pool)
 	if err != nil {
 		return nil, err
 	}
@@ -372,22 +368,9 @@ func Leftovers(ctx context.Context, c *Clients, mapper meta.RESTMapper, site str
 		have[r.Ref] = true
 	}
 	var out []string
-	for _, k := range kinds {
-		if k.Registry {
-			continue
-		}
-		list, err := c.Dynamic.Resource(k.GVR).Namespace(k.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel})
-		if apierrors.IsForbidden(err) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("listing %s: %w", refOf(nil, k.GVR), err)
-		}
-		for i := range list.Items {
-			it := &list.Items[i]
-			if ref := refOf(it, k.GVR); !have[ref] && it.GetDeletionTimestamp() == nil {
-				out = append(out, ref)
-			}
+	for _, o := range objs {
+		if !have[o.Ref] {
+			out = append(out, o.Ref)
 		}
 	}
 	return out, nil

@@ -6,8 +6,11 @@ import (
 	"sort"
 	"strings"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/mosc-dev/mosc/internal/profile"
 )
@@ -120,4 +123,71 @@ func (s poolScope) decide(obj *unstructured.Unstructured, k RemoveKind) (remove 
 	}
 	// Another build input of the site: the site's other pools render it too.
 	return false, fmt.Sprintf("a build input of site %s, and %s remains", obj.GetLabels()[profile.LabelSite], strings.Join(others, ", "))
+}
+
+// PoolObject is one labelled object of a site that belongs to a pool: its
+// MachineOSConfig or MachineConfigs, or a shared object no other
+// MachineOSConfig uses.
+type PoolObject struct {
+	Obj *unstructured.Unstructured
+	GVR schema.GroupVersionResource
+	// Ref is the object as mosc prints it (refOf), e.g.
+	// "machineconfig.machineconfiguration.openshift.io/99-mosc-worker-doca-init".
+	Ref string
+}
+
+// PoolObjects lists the site's objects (registry ones aside) that belong to
+// pool by remove --pool's attribution (poolScope.decide): the pool's
+// MachineOSConfig (spec.machineConfigPool.name) and MachineConfigs (role
+// label), and the shared objects (repo ConfigMap, GPG and push Secrets)
+// only when no other MachineOSConfig on the cluster uses them. Objects of
+// the site's other pools, and shared ones they use, are not the pool's: a
+// plan for this pool that lacks them has not left them behind. Kinds the
+// caller may not list are skipped.
+func PoolObjects(ctx context.Context, c *Clients, mapper meta.RESTMapper, site, pool string) ([]PoolObject, error) {
+	if mapper == nil {
+		mapper = NewMapper(c)
+	}
+	kinds, err := servedKinds(mapper)
+	if err != nil {
+		return nil, err
+	}
+	sel, err := siteSelector(site)
+	if err != nil {
+		return nil, err
+	}
+	remain, err := remainingMOSCs(ctx, c, kinds, pool)
+	if apierrors.IsForbidden(err) {
+		// Without the list, every other pool might use anything shared:
+		// claim only what is certainly the pool's.
+		remain, err = []moscUse{{ref: "another MachineOSConfig (machineosconfigs cannot be listed)"}}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	scope := poolScope{pool: pool, remain: remain}
+	var out []PoolObject
+	for _, k := range kinds {
+		if k.Registry {
+			continue
+		}
+		list, err := c.Dynamic.Resource(k.GVR).Namespace(k.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel})
+		if apierrors.IsForbidden(err) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("listing %s: %w", refOf(nil, k.GVR), err)
+		}
+		for i := range list.Items {
+			it := &list.Items[i]
+			if it.GetDeletionTimestamp() != nil || it.GetNamespace() == PullSecretNamespace ||
+				it.GetLabels()[profile.LabelManagedBy] != profile.LabelManagedByValue {
+				continue
+			}
+			if mine, _ := scope.decide(it, k); mine {
+				out = append(out, PoolObject{Obj: it, GVR: k.GVR, Ref: refOf(it, k.GVR)})
+			}
+		}
+	}
+	return out, nil
 }
