@@ -22,12 +22,15 @@ func TestCompletionCandidatesTable(t *testing.T) {
 		words []string
 		want  []string // exactly, in order
 	}{
-		{"commands", []string{""}, []string{"apply", "build", "completion", "diff", "gate", "init", "profiles", "rebuild", "remove", "render", "status", "validate", "verify", "version", "watch"}},
+		{"commands", []string{""}, []string{"apply", "build", "completion", "diff", "gate", "init", "profiles", "prune", "rebuild", "remove", "render", "status", "validate", "verify", "version", "watch"}},
 		{"command prefix", []string{"re"}, []string{"rebuild", "remove", "render"}},
 		{"remove --pool", []string{"remove", "--po"}, []string{"--pool"}},
 		{"rebuild dry run", []string{"rebuild", "--dry-run", ""}, []string{"none", "client", "server"}},
 		{"rebuild output", []string{"rebuild", "-o", ""}, []string{"live", "plain", "json"}},
 		{"apply --rebuild", []string{"apply", "--reb"}, []string{"--rebuild"}},
+		{"prune --keep", []string{"prune", "--ke"}, []string{"--keep"}},
+		{"prune output", []string{"prune", "-o", ""}, []string{"text", "json"}},
+		{"status --images", []string{"status", "--im"}, []string{"--images"}},
 		{"subcommands", []string{"profiles", ""}, []string{"list", "show", "matrix"}},
 		{"flag prefix", []string{"render", "--op"}, []string{"--openshift"}},
 		{"top-level flags", []string{"--"}, []string{"--help", "--version"}},

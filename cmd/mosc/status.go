@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/mosc-dev/mosc/internal/cluster"
+	"github.com/mosc-dev/mosc/internal/images"
 	"github.com/mosc-dev/mosc/internal/watch"
 )
 
@@ -17,7 +18,8 @@ func init() {
 	register(func() *cli.Command {
 		flags := append(planFlags(), clusterFlags()...)
 		flags = append(flags, &cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "table or json"},
-			saveFailureFlag("off by default"))
+			saveFailureFlag("off by default"),
+			&cli.BoolFlag{Name: "images", Usage: "list the pool's MachineOSBuilds (state, age, tag, image digest, whether current) and which build each node's current and desired image came from"})
 		return &cli.Command{
 			Name:  "status",
 			Usage: "one snapshot of the build and the pool rollout (no waiting, no check pods)",
@@ -28,6 +30,16 @@ It starts no check pods: on-node verification is mosc watch's job. A failed buil
 classified (CAUSE and REMEDY rows; failure.cause in -o json) from its build log, or,
 without pods/log access, from the build pods' termination messages; --save-failure DIR
 saves its evidence as mosc watch does.
+
+With --images, status lists instead every MachineOSBuild of the pool's
+MachineOSConfig, newest first: its state and age, the tag it pushed to
+(spec.renderedImagePushSpec: the build's name from 4.18, the rendered
+MachineConfig's before), the image digest it produced, whether it is the current
+build (the MachineOSConfig's current-machine-os-build annotation) or its image the
+MachineOSConfig's currentImagePullSpec, and the nodes that run it (their
+currentImage annotation) or are updating to it (desiredImage); then each node with
+the build of its current and desired image ("(stock)": the stock image). These are
+what mosc prune keeps. -o json has schema mosc.dev/images/v1.
 
 Exit codes: 0 nothing has failed (the rollout may still be in progress); 1 the build
 failed or was interrupted, or a node or the pool is degraded; 2 bad flags, unknown
@@ -69,6 +81,22 @@ func runStatus(c *cli.Context) error {
 	})); errors.As(err, new(*cluster.PermissionError)) {
 		// Other errors (unreachable) are reported by the reads that follow.
 		return failWith(exitError, err)
+	}
+	if c.Bool("images") {
+		p, err := images.Inventory(ctx, clients, plan.Pool, plan.MOSC.Name)
+		if err != nil {
+			return failWith(exitError, err)
+		}
+		r := &images.Report{Pools: []images.Pool{p}}
+		if out == "json" {
+			err = images.WriteJSON(c.App.Writer, r)
+		} else {
+			err = images.WriteTable(c.App.Writer, r, time.Now())
+		}
+		if err != nil {
+			return failWith(exitError, err)
+		}
+		return nil
 	}
 	snap, err := watch.FetchWith(ctx, clients.Kube, clients.MachineConfig, clients.Dynamic, plan.Pool, plan.MOSC.Name)
 	if err != nil {

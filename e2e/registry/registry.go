@@ -46,7 +46,7 @@ func Start(user, pass string) (*Server, error) {
 	}
 	s := &Server{user: user, pass: pass, ln: ln}
 	inner := ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0)))
-	s.srv = &http.Server{Handler: s.auth(inner)}
+	s.srv = &http.Server{Handler: s.auth(untagOnDelete(inner))}
 	go func() { _ = s.srv.Serve(ln) }()
 	return s, nil
 }

@@ -340,7 +340,7 @@ func buildConditions(stage string, reason, msg string, now metav1.Time) []metav1
 func jobName(mosb string) string { return "build-" + mosb }
 
 func (s *Simulator) createMOSB(ctx context.Context, mosc *mcfgv1.MachineOSConfig, pool *mcfgv1.MachineConfigPool, name string) (*mcfgv1.MachineOSBuild, error) {
-	ann := map[string]string{}
+	ann := map[string]string{AnnotationRenderedImagePushSecret: mosc.Spec.RenderedImagePushSecret.Name}
 	if installsDoca.MatchString(userContainerfile(mosc)) {
 		ann[AnnotationSimInstallsDoca] = "true"
 	}
@@ -351,7 +351,7 @@ func (s *Simulator) createMOSB(ctx context.Context, mosc *mcfgv1.MachineOSConfig
 		Spec: mcfgv1.MachineOSBuildSpec{
 			MachineConfig:         mcfgv1.MachineConfigReference{Name: pool.Spec.Configuration.Name},
 			MachineOSConfig:       mcfgv1.MachineOSConfigReference{Name: mosc.Name},
-			RenderedImagePushSpec: mosc.Spec.RenderedImagePushSpec,
+			RenderedImagePushSpec: s.buildPushSpec(mosc, name), // imagetags.go
 		},
 	}
 	mosbs := s.c.MachineConfig.MachineconfigurationV1().MachineOSBuilds()

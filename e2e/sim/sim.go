@@ -285,6 +285,10 @@ func (s *Simulator) Run(ctx context.Context) error {
 		}
 		s.synced = append(s.synced, r.inf.HasSynced)
 	}
+	// MCO's image deletion with its MachineOSBuild (imagetags.go).
+	if _, err := mc.MachineOSBuilds().Informer().AddEventHandler(s.mosbDeleted(ctx)); err != nil {
+		return err
+	}
 	mf.Start(ctx.Done())
 	cf.Start(ctx.Done())
 	defer cf.Shutdown()
