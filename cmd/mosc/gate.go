@@ -40,7 +40,8 @@ an id, a status (pass, warn, fail, skip), a message and a remedy:
                    lint command, MachineOSConfig API, Containerfile) and whether it forces a rebuild
   release-payload  the target payload's rhel-coreos image labels (RHEL stream/version) match the profile
   repo-preflight   the DOCA repository for the target RHEL/arch has every package the layers install
-  cluster-upgradeable  the cluster-version operator would accept the upgrade: ClusterVersion
+  cluster-upgradeable
+                   the cluster-version operator would accept the upgrade: ClusterVersion
                    Upgradeable/Progressing/Failing/ReleaseAccepted, the feature set, admin-acks,
                    every pool not Degraded/BuildInterrupted, the target offered     (cluster)
   pool-health      the pool is Updated, not Degraded, not paused                     (cluster)
