@@ -174,7 +174,7 @@ func TestGateUpgrade(t *testing.T) {
 		}()
 		r := runGate(t, 1, append(base, "--to", "4.21.11")...)
 		expectChecks(t, r, map[string]string{"base-pull-secret": "fail", "release-payload": "pass"}, map[string][]string{
-			"base-pull-secret": {"with openshift-machine-config-operator/frozen-pull-secret the layered build cannot pull the target's base images", "rhel-coreos " + env.Registry.Host(), "UNAUTHORIZED", "rhel-coreos-extensions"},
+			"base-pull-secret": {"with openshift-machine-config-operator/frozen-pull-secret the layered build cannot pull the target's base images", "rhel-coreos " + env.Registry.Host(), "401 Unauthorized", "rhel-coreos-extensions"},
 		})
 	})
 
