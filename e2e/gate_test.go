@@ -315,7 +315,7 @@ func TestGate(t *testing.T) {
 				} `xml:"testcase"`
 			} `xml:"testsuite"`
 		}
-		if err := xml.Unmarshal(b, &doc); err != nil || doc.Tests != 12 || doc.Failures != 0 || len(doc.Suites) != 1 || len(doc.Suites[0].Cases) != 12 {
+		if err := xml.Unmarshal(b, &doc); err != nil || doc.Tests != 13 || doc.Failures != 0 || len(doc.Suites) != 1 || len(doc.Suites[0].Cases) != 13 {
 			t.Errorf("junit: %v %+v\n%s", err, doc, b)
 		}
 		// The table, as a pipeline log shows it.
