@@ -841,6 +841,7 @@ func TestApplyNamesLeftovers(t *testing.T) {
 	// The pool moves to the ovs variant: the full variant's extensions
 	// MachineConfig stays (apply never deletes) and is named, alone.
 	out, errOut, code = runMosc(t, "apply", "--pool", "worker", "--site", "lab", "--stack", "doca-3.3:ovs")
+	transcript(t, []string{"apply", "--pool", "worker", "--site", "lab", "--stack", "doca-3.3:ovs"}, out, errOut)
 	if code != 0 {
 		t.Fatalf("apply worker ovs: exit %d\n%s\n%s", code, out, errOut)
 	}
@@ -853,6 +854,7 @@ func TestApplyNamesLeftovers(t *testing.T) {
 	}
 	// A second pool of the site: nothing of worker's is "left behind".
 	out, errOut, code = runMosc(t, "apply", "--pool", "master", "--site", "lab")
+	transcript(t, []string{"apply", "--pool", "master", "--site", "lab"}, out, errOut)
 	if code != 0 {
 		t.Fatalf("apply master: exit %d\n%s\n%s", code, out, errOut)
 	}

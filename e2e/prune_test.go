@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/mosc-dev/mosc/e2e/sim"
 	"github.com/mosc-dev/mosc/internal/images"
+	"github.com/mosc-dev/mosc/internal/watch"
 )
 
 // tagExists asks the test registry whether ref (repo:tag or repo@digest)
@@ -253,6 +255,66 @@ func TestPruneRefusals(t *testing.T) {
 	for _, args := range [][]string{{"prune", "--keep", "-1"}, {"prune", "-o", "yaml"}, {"prune", "worker"}} {
 		if _, errOut, code := runMosc(t, args...); code != 2 {
 			t.Errorf("%q: exit %d, want 2\n%s", args, code, errOut)
+		}
+	}
+}
+
+// TestPruneV1alpha1: on 4.17 (MachineOSBuild v1alpha1) the MCO deletes no
+// image, and every build of a pool pushed <push spec>:<rendered
+// MachineConfig> (release-4.17 build_controller.go). prune deletes the old
+// build, never the one the nodes run nor the newest (current) one, and then
+// the image itself: on the internal registry (the only one a 4.17
+// MachineOSConfig can name with a port, so the only one this test can use)
+// its ImageStreamTag. The test API server serves no image.openshift.io (an
+// OpenShift API server kind, not a CRD), so prune says it cannot, names the
+// tag and exits 1; the registry API path is tested in internal/images
+// against a real OCI registry (TestRemoteRegistry).
+func TestPruneV1alpha1(t *testing.T) {
+	resetCluster(t)
+	useV1alpha1Cluster(t, "4.17.3")
+	ctx := context.Background()
+	if out, errOut, code := runMosc(t, "apply", "--pool", "worker", "--site", "lab"); code != 0 {
+		t.Fatalf("apply: exit %d\n%s\n%s", code, out, errOut)
+	}
+	repo := sim.InternalRegistryHost + "/openshift-machine-config-operator/os-image"
+	var digests []string
+	for i := 1; i <= 3; i++ {
+		rendered := fmt.Sprintf("rendered-worker-%d", i)
+		digests = append(digests, repo+"@sha256:"+strings.Repeat(fmt.Sprint(i), 64))
+		m := &mco417{t: t, pool: "worker", rendered: rendered, mosb: "worker-" + rendered + "-builder", pod: "build-" + rendered}
+		m.startBuild(repo + ":latest")
+		m.succeed(digests[i-1])
+		if i == 2 {
+			m.rollout(digests[1])
+		}
+		time.Sleep(1100 * time.Millisecond) // creationTimestamp has second precision
+	}
+	out, errOut, code := runMosc(t, "status", "--images", "--pool", "worker")
+	transcript(t, []string{"status", "--images", "--pool", "worker"}, out, errOut)
+	if code != 0 || !strings.Contains(out, "(v1alpha1, created by mosc), current build worker-rendered-worker-3-builder") ||
+		!strings.Contains(out, "TAG") || !strings.Contains(out, "  rendered-worker-2  ") {
+		t.Errorf("status --images: exit %d\n%s\n%s", code, out, errOut)
+	}
+	out, errOut, code = runMosc(t, "prune", "--pool", "worker", "--keep", "0")
+	transcript(t, []string{"prune", "--pool", "worker", "--keep", "0"}, out, errOut)
+	if code != 0 || out != "machineosbuild/worker-rendered-worker-1-builder deleted (dry run)\nimagestreamtag/openshift-machine-config-operator/os-image:rendered-worker-1 deleted (dry run)\n" {
+		t.Errorf("prune dry run: exit %d\n%s\n%s", code, out, errOut)
+	}
+	out, errOut, code = runMosc(t, "prune", "--pool", "worker", "--keep", "0", "--yes")
+	transcript(t, []string{"prune", "--pool", "worker", "--keep", "0", "--yes"}, out, errOut)
+	if code != 1 || out != "machineosbuild/worker-rendered-worker-1-builder deleted\n" ||
+		!strings.Contains(errOut, "machineosbuild/worker-rendered-worker-2-builder kept: node(s) worker-0, worker-1, worker-2 run its image") ||
+		!strings.Contains(errOut, "machineosbuild/worker-rendered-worker-3-builder kept: the MachineOSConfig's current build") ||
+		!strings.Contains(errOut, "imagestreamtag openshift-machine-config-operator/os-image:rendered-worker-1 cannot be deleted") {
+		t.Errorf("prune --yes: exit %d, want 1\n%s\n%s", code, out, errOut)
+	}
+	gvr := watch.GVRMachineOSBuildV1alpha1
+	if _, err := env.Clients.Dynamic.Resource(gvr).Get(ctx, "worker-rendered-worker-1-builder", metav1.GetOptions{}); err == nil {
+		t.Error("the first MachineOSBuild is still there")
+	}
+	for _, b := range []string{"worker-rendered-worker-2-builder", "worker-rendered-worker-3-builder"} {
+		if _, err := env.Clients.Dynamic.Resource(gvr).Get(ctx, b, metav1.GetOptions{}); err != nil {
+			t.Errorf("%s: %v", b, err)
 		}
 	}
 }

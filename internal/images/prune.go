@@ -211,7 +211,7 @@ func Prune(ctx context.Context, c *cluster.Clients, o PruneOptions) (*PruneResul
 			continue
 		}
 		if !o.Yes {
-			fmt.Fprintf(o.Out, "image %s deleted%s\n", b.Image, suffix)
+			fmt.Fprintf(o.Out, "%s deleted%s\n", imageTarget(b), suffix)
 			continue
 		}
 		what, err := reg.Delete(ctx, c, b)

@@ -100,6 +100,21 @@ func (r *remoteRegistry) Delete(ctx context.Context, c *cluster.Clients, b Build
 	return fmt.Sprintf("image %s deleted", b.Image), nil
 }
 
+// imageTarget names what deleting b's image deletes: the ImageStreamTag on
+// the internal registry, else the image by digest.
+func imageTarget(b Build) string {
+	if ref, err := name.ParseReference(b.Image, name.WeakValidation); err == nil && ref.Context().RegistryStr() == InternalRegistryHost {
+		if t, err := name.ParseReference(b.Tag(), name.WeakValidation); err == nil {
+			if tag, ok := t.(name.Tag); ok {
+				if ns, stream, ok := strings.Cut(tag.Context().RepositoryStr(), "/"); ok {
+					return "imagestreamtag/" + ns + "/" + stream + ":" + tag.TagStr()
+				}
+			}
+		}
+	}
+	return "image " + b.Image
+}
+
 // deleteImageStreamTag deletes the ImageStreamTag the v1alpha1 build pushed
 // (<namespace>/<name>:<rendered MachineConfig>), as the 4.18+ MCO does for
 // its own tags (reconciler.go deleteImage: ImageStreamTags(ns).Delete), but
@@ -118,6 +133,12 @@ func deleteImageStreamTag(ctx context.Context, c *cluster.Clients, b Build, dig 
 		return "", fmt.Errorf("%s: the internal registry's repositories are <namespace>/<imagestream>", b.Tag())
 	}
 	istag := stream + ":" + tag.TagStr()
+	// ImageStreamTags are served by the OpenShift API server, not a CRD: a
+	// cluster without them (or a 404 for the kind) is not a deleted tag.
+	if !servesImageStreamTags(c) {
+		return "", fmt.Errorf("the cluster serves no %s imagestreamtags: imagestreamtag %s/%s cannot be deleted (is the OpenShift API server available?)",
+			gvrImageStreamTag.GroupVersion(), ns, istag)
+	}
 	ri := c.Dynamic.Resource(gvrImageStreamTag).Namespace(ns)
 	u, err := ri.Get(ctx, istag, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
@@ -136,6 +157,19 @@ func deleteImageStreamTag(ctx context.Context, c *cluster.Clients, b Build, dig 
 	return fmt.Sprintf("imagestreamtag/%s/%s deleted (the image goes with `oc adm prune images`)", ns, istag), nil
 }
 
+func servesImageStreamTags(c *cluster.Clients) bool {
+	rl, err := c.Kube.Discovery().ServerResourcesForGroupVersion(gvrImageStreamTag.GroupVersion().String())
+	if err != nil || rl == nil {
+		return false
+	}
+	for _, r := range rl.APIResources {
+		if r.Name == gvrImageStreamTag.Resource {
+			return true
+		}
+	}
+	return false
+}
+
 // measure sums the blobs only the deleted images hold. Any image the
 // registry does not describe makes the sum unknown (-1).
 func measure(ctx context.Context, reg interface {
@@ -143,6 +177,7 @@ func measure(ctx context.Context, reg interface {
 }, ds []Decision) (int64, []string) {
 	gone, stay := map[string]int64{}, map[string]bool{}
 	var unmeasured []string
+	failed := map[string]bool{}
 	n := 0
 	for _, d := range ds {
 		if d.Build.Image == "" || d.Build.Deleting && !d.Delete {
@@ -151,8 +186,16 @@ func measure(ctx context.Context, reg interface {
 		if d.Delete {
 			n++
 		}
+		host := d.Build.Image
+		if ref, err := name.ParseReference(d.Build.Image, name.WeakValidation); err == nil {
+			host = ref.Context().RegistryStr()
+		}
+		if failed[host] {
+			continue // one line per registry that cannot be read
+		}
 		blobs, err := reg.Blobs(ctx, d.Build.Image)
 		if err != nil {
+			failed[host] = true
 			unmeasured = append(unmeasured, fmt.Sprintf("%s (machineosbuild/%s): %v", watch.ShortenImageRefs(d.Build.Image), d.Build.Name, err))
 			continue
 		}
