@@ -131,8 +131,10 @@ type Prepared struct {
 	registryPVC *unstructured.Unstructured
 	// registry is the Preflight's decision about the live registry.
 	registry RegistryDecision
-	objects  []preparedObject
-	targets  []Target
+	// storage is the Preflight's check of the registry claim's storage class.
+	storage RegistryStorageCheck
+	objects []preparedObject
+	targets []Target
 }
 
 type preparedObject struct {
@@ -264,6 +266,11 @@ func (a *Applier) Preflight(ctx context.Context, p *Prepared) error {
 		if err := checkRegistryClaim(ctx, a.c, p.Plan.Registry); err != nil {
 			return err
 		}
+		// A node-local volume deadlocks a multi-node rollout (registrystorage.go).
+		p.storage = CheckRegistryStorage(ctx, a.c, p.Plan.Registry, p.Plan.Pool)
+		if p.storage.Refuse != "" {
+			return errors.New(p.storage.Refuse)
+		}
 	}
 	return nil
 }
@@ -333,6 +340,12 @@ func (a *Applier) Apply(ctx context.Context, p *Prepared) ([]Result, error) {
 		}
 		if p.registry.Action == RegistryReuse && p.Plan.Registry.StorageClass != "" {
 			fmt.Fprintf(a.opts.Log, "note: --storage-class %s (spec.registry.storageClass) is not used: the registry keeps its storage\n", p.Plan.Registry.StorageClass)
+		}
+		for _, w := range p.storage.Warnings {
+			fmt.Fprintf(a.opts.Log, "warning: %s\n", w)
+		}
+		for _, n := range p.storage.Notes {
+			fmt.Fprintln(a.opts.Log, n)
 		}
 		if p.registry.Action == RegistryEnable {
 			r, err := a.applyObject(ctx, p.registryPVC, pvcGVR)
