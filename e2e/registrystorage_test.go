@@ -37,6 +37,7 @@ func TestApplyRefusesNodeLocalRegistry(t *testing.T) {
 		!strings.Contains(errOut, "the rollout of pool worker stops there") {
 		t.Fatalf("apply with node-local registry storage on a multi-node cluster: exit %d, want 2 and the reason\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
+	t.Logf("$ mosc %s\n%s", strings.Join(args, " "), errOut)
 	if _, err := env.Clients.Kube.CoreV1().PersistentVolumeClaims(registryNS).Get(ctx, "registry-claim", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("registry-claim after the refusal: %v; want NotFound (nothing written)", err)
 	}
