@@ -22,7 +22,7 @@ func TestCompletionCandidatesTable(t *testing.T) {
 		words []string
 		want  []string // exactly, in order
 	}{
-		{"commands", []string{""}, []string{"apply", "build", "completion", "diff", "gate", "init", "profiles", "rebuild", "remove", "render", "status", "validate", "version", "watch"}},
+		{"commands", []string{""}, []string{"apply", "build", "completion", "diff", "gate", "init", "profiles", "rebuild", "remove", "render", "status", "validate", "verify", "version", "watch"}},
 		{"command prefix", []string{"re"}, []string{"rebuild", "remove", "render"}},
 		{"remove --pool", []string{"remove", "--po"}, []string{"--pool"}},
 		{"rebuild dry run", []string{"rebuild", "--dry-run", ""}, []string{"none", "client", "server"}},

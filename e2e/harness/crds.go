@@ -30,6 +30,7 @@ var CRDFiles = []string{
 	"imageregistry/v1/zz_generated.crd-manifests/00_configs.crd.yaml",
 	"config/v1/zz_generated.crd-manifests/0000_00_cluster-version-operator_01_clusterversions-Default.crd.yaml",
 	"config/v1/zz_generated.crd-manifests/0000_10_config-operator_01_infrastructures-Default.crd.yaml",
+	"config/v1/zz_generated.crd-manifests/0000_10_config-operator_01_featuregates.crd.yaml",
 }
 
 const openshiftAPIModule = "github.com/openshift/api"
