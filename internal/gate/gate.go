@@ -61,6 +61,8 @@ type Options struct {
 	ClusterSkip string
 	// NodeChecker, when set, verifies each node of the pool with a check pod.
 	NodeChecker *node.Checker
+	// Verify adds the verify check (mosc verify's quick part; verify.go).
+	Verify bool
 	// MinTokenDays: warn when the push token expires sooner.
 	MinTokenDays int
 	Now          func() time.Time
@@ -151,6 +153,7 @@ func Run(ctx context.Context, o Options) *Report {
 		timed(func() Check { return CheckClusterUpgradeable(o.TargetVersion, *up) })
 		runLive(ctx, o, r, timed, now)
 	}
+	addVerifyCheck(ctx, o, r, timed)
 	return r
 }
 
