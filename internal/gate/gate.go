@@ -286,7 +286,7 @@ func runLive(ctx context.Context, o Options, r *Report, timed func(func() Check)
 		if err != nil {
 			return CheckLastBuild(pool, nil, err, nil)
 		}
-		return CheckLastBuild(pool, m, nil, list.Items)
+		return explainLastBuild(ctx, o.Cluster.Kube, CheckLastBuild(pool, m, nil, list.Items), pool)
 	})
 
 	timed(func() Check {
