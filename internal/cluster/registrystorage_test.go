@@ -32,7 +32,7 @@ func infra(topology configv1.TopologyMode) *configv1.Infrastructure {
 		Status: configv1.InfrastructureStatus{ControlPlaneTopology: topology, InfrastructureTopology: topology}}
 }
 
-func node(name string, l map[string]string) *corev1.Node {
+func testNode(name string, l map[string]string) *corev1.Node {
 	return &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: l}}
 }
 
@@ -55,7 +55,7 @@ func TestCheckRegistryStorage(t *testing.T) {
 		warn     string
 	}{
 		{name: "lvms on a multi-node cluster", class: "lvms-vg1",
-			kube: []runtime.Object{sc("lvms-vg1", "topolvm.io", false), node("w0", worker)}, config: []runtime.Object{infra(configv1.HighlyAvailableTopologyMode)},
+			kube: []runtime.Object{sc("lvms-vg1", "topolvm.io", false), testNode("w0", worker)}, config: []runtime.Object{infra(configv1.HighlyAvailableTopologyMode)},
 			refuse: "--storage-class lvms-vg1 (spec.registry.storageClass): storageclass lvms-vg1 keeps volumes on one node (provisioner topolvm.io: LVM Storage (LVMS/TopoLVM)), and this cluster has controlPlaneTopology HighlyAvailable"},
 		{name: "lvms on a single-node cluster", class: "lvms-vg1",
 			kube: []runtime.Object{sc("lvms-vg1", "topolvm.io", false)}, config: []runtime.Object{infra(configv1.SingleReplicaTopologyMode)},
@@ -70,10 +70,10 @@ func TestCheckRegistryStorage(t *testing.T) {
 			config: []runtime.Object{infra(configv1.HighlyAvailableTopologyMode)},
 			refuse: "allowedTopologies pins volumes to hosts (w0)"},
 		{name: "registry kept off the pool", class: "lvms-vg1",
-			kube: []runtime.Object{sc("lvms-vg1", "topolvm.io", false), node("w0", worker), node("i0", infraNode)}, config: []runtime.Object{infra(configv1.HighlyAvailableTopologyMode)},
+			kube: []runtime.Object{sc("lvms-vg1", "topolvm.io", false), testNode("w0", worker), testNode("i0", infraNode)}, config: []runtime.Object{infra(configv1.HighlyAvailableTopologyMode)},
 			registry: registry(infraNode), note: "the registry's nodeSelector keeps it off pool worker"},
 		{name: "registry selector hits the pool", class: "lvms-vg1",
-			kube: []runtime.Object{sc("lvms-vg1", "topolvm.io", false), node("w0", worker)}, config: []runtime.Object{infra(configv1.HighlyAvailableTopologyMode)},
+			kube: []runtime.Object{sc("lvms-vg1", "topolvm.io", false), testNode("w0", worker)}, config: []runtime.Object{infra(configv1.HighlyAvailableTopologyMode)},
 			registry: registry(worker), refuse: "matches the pool's node(s) w0"},
 		{name: "missing class", class: "lvms-vg1",
 			config: []runtime.Object{infra(configv1.HighlyAvailableTopologyMode)},
