@@ -18,6 +18,7 @@ func applyTwoPools(t *testing.T) {
 	t.Helper()
 	for _, p := range []string{"worker", "master"} {
 		out, errOut, code := runMosc(t, "apply", "--pool", p, "--site", "lab", "--wait", "--timeout", "90s")
+		transcript(t, []string{"apply", "--pool", p, "--site", "lab", "--wait", "--timeout", "90s"}, out, errOut)
 		if code != 0 {
 			t.Fatalf("apply --pool %s --wait: exit %d\n%s\n%s", p, code, out, errOut)
 		}
@@ -73,6 +74,7 @@ func TestRemovePoolLeavesOtherPool(t *testing.T) {
 
 	// The dry run names what would go, and nothing of master's.
 	out, errOut, code := runMosc(t, "remove", "--pool", "worker", "--site", "lab", "--dry-run=client")
+	transcript(t, []string{"remove", "--pool", "worker", "--site", "lab", "--dry-run=client"}, out, errOut)
 	if code != 0 {
 		t.Fatalf("remove --pool worker --dry-run=client: exit %d\n%s\n%s", code, out, errOut)
 	}
@@ -86,6 +88,7 @@ func TestRemovePoolLeavesOtherPool(t *testing.T) {
 	}
 
 	out, errOut, code = runMosc(t, "remove", "--pool", "worker", "--site", "lab")
+	transcript(t, []string{"remove", "--pool", "worker", "--site", "lab"}, out, errOut)
 	if code != 0 {
 		t.Fatalf("remove --pool worker: exit %d\n%s\n%s", code, out, errOut)
 	}
@@ -132,6 +135,7 @@ func TestRemovePoolLeavesOtherPool(t *testing.T) {
 
 	// The last pool: now the shared objects go as well.
 	out, errOut, code = runMosc(t, "remove", "--pool", "master", "--site", "lab")
+	transcript(t, []string{"remove", "--pool", "master", "--site", "lab"}, out, errOut)
 	if code != 0 {
 		t.Fatalf("remove --pool master: exit %d\n%s\n%s", code, out, errOut)
 	}
@@ -142,6 +146,7 @@ func TestRemovePoolLeavesOtherPool(t *testing.T) {
 	}
 	// Nothing of the pool left: say so, delete nothing.
 	out, errOut, code = runMosc(t, "remove", "--pool", "master", "--site", "lab")
+	transcript(t, []string{"remove", "--pool", "master", "--site", "lab"}, out, errOut)
 	if code != 0 || out != "" || !strings.Contains(errOut, "nothing to remove: no mosc objects of site lab for pool master") {
 		t.Errorf("remove --pool master again: exit %d\n%s\n%s", code, out, errOut)
 	}
@@ -156,6 +161,7 @@ func TestRemovePoolWait(t *testing.T) {
 	resetCluster(t)
 	startSim(t, sim.Faults{BuildDuration: 1500 * time.Millisecond, NodeStep: 100 * time.Millisecond})
 	out, errOut, code := runMosc(t, "apply", "--pool", "worker", "--site", "lab", "--wait", "--timeout", "90s")
+	transcript(t, []string{"apply", "--pool", "worker", "--site", "lab", "--wait", "--timeout", "90s"}, out, errOut)
 	if code != 0 {
 		t.Fatalf("apply --wait: exit %d\n%s\n%s", code, out, errOut)
 	}
@@ -170,6 +176,7 @@ func TestRemovePoolWait(t *testing.T) {
 	}
 
 	out, errOut, code = runMosc(t, "remove", "--pool", "worker", "--site", "lab", "--wait", "--dry-run=client")
+	transcript(t, []string{"remove", "--pool", "worker", "--site", "lab", "--wait", "--dry-run=client"}, out, errOut)
 	if code != 0 {
 		t.Fatalf("remove --wait --dry-run=client: exit %d\n%s\n%s", code, out, errOut)
 	}
@@ -181,6 +188,7 @@ func TestRemovePoolWait(t *testing.T) {
 	}
 
 	out, errOut, code = runMosc(t, "remove", "--pool", "worker", "--site", "lab", "--wait", "--timeout", "90s")
+	transcript(t, []string{"remove", "--pool", "worker", "--site", "lab", "--wait", "--timeout", "90s"}, out, errOut)
 	if code != 0 {
 		t.Fatalf("remove --wait: exit %d\n%s\n%s", code, out, errOut)
 	}
@@ -208,4 +216,11 @@ func TestRemovePoolWait(t *testing.T) {
 	if code != 2 || !strings.Contains(errOut, "--wait follows one pool's revert: name it with --pool") {
 		t.Errorf("remove --wait without --pool: exit %d\n%s", code, errOut)
 	}
+}
+
+// transcript logs a run as a terminal shows it (go test -v; docs/day2.md
+// quotes these).
+func transcript(t *testing.T, args []string, out, errOut string) {
+	t.Helper()
+	t.Logf("TRANSCRIPT $ mosc %s\n%s%s", strings.Join(args, " "), out, errOut)
 }

@@ -36,6 +36,7 @@ Examples:
   mosc render -f mosc.yaml -o manifests/      # one file per object + kustomization.yaml
   mosc render -f mosc.yaml --format json
   mosc render -f mosc.yaml | mosc validate -  # check output from elsewhere the same way
+  mosc render --all -o catalog/               # every supported combination, one directory each
   mosc render --fleet fleet.yaml -o fleet/ --for argocd --repo-url https://git.example.com/ran.git
                                               # bases, per-cluster overlays, ApplicationSet (docs/fleet.md)
 
@@ -44,6 +45,7 @@ failed its checks (nothing is written then).`,
 			Flags: append(append(planFlags(),
 				&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write one file per object plus kustomization.yaml into `DIR` (instead of stdout)", TakesFile: true},
 				&cli.StringFlag{Name: "format", Usage: "stdout format: yaml (a stream with ---) or json (a v1 List)", Value: "yaml"},
+				renderAllFlag,
 			), fleetRenderFlags()...),
 			Action: runRender,
 		}
@@ -51,6 +53,9 @@ failed its checks (nothing is written then).`,
 }
 
 func runRender(c *cli.Context) error {
+	if c.IsSet("fleet") && c.Bool("all") {
+		return failWith(exitError, errors.New("--all: renders the catalog, --fleet an inventory: use one"))
+	}
 	if c.IsSet("fleet") {
 		return runRenderFleet(c)
 	}
@@ -67,6 +72,9 @@ func runRender(c *cli.Context) error {
 	dir := c.String("output")
 	if c.IsSet("output") && dir == "" {
 		return failWith(exitError, errors.New("-o: must not be empty"))
+	}
+	if c.Bool("all") {
+		return runRenderAll(c, dir)
 	}
 	if dir != "" && c.IsSet("format") && format != "yaml" {
 		return failWith(exitError, errors.New("--format json writes to stdout; -o DIR always writes YAML files"))

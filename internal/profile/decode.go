@@ -7,15 +7,17 @@ import (
 	"io"
 	"math"
 	"reflect"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	yamlv2 "go.yaml.in/yaml/v2"
 	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/mosc-dev/mosc/internal/lazyre"
 )
 
 // The decoder walks a yaml.Node tree into Go structs itself, instead of
@@ -54,7 +56,7 @@ func (d *decoder) errorf(n *yaml.Node, path, format string, args ...any) {
 	d.errs = append(d.errs, e)
 }
 
-var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+var yamlLineRE = lazyre.New(`^yaml: line (\d+): (.*)$`)
 
 // parseDocument parses data as exactly one YAML document and returns its root
 // (the node inside the document node). Syntax errors carry the line yaml.v3
@@ -337,7 +339,21 @@ type fieldInfo struct {
 	fact bool
 }
 
+// fieldsCache memoizes fieldsOf: the decoder asks for every struct it
+// fills, and the fact checks for every source (issue 15: this reflection was
+// a tenth of `mosc render`'s process time). Callers must not modify the slice.
+var fieldsCache sync.Map // reflect.Type -> []fieldInfo
+
 func fieldsOf(t reflect.Type) []fieldInfo {
+	if v, ok := fieldsCache.Load(t); ok {
+		return v.([]fieldInfo)
+	}
+	out := computeFields(t)
+	fieldsCache.Store(t, out)
+	return out
+}
+
+func computeFields(t reflect.Type) []fieldInfo {
 	var out []fieldInfo
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)

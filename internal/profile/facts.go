@@ -3,9 +3,11 @@ package profile
 import (
 	"fmt"
 	"reflect"
-	"regexp"
 	"sort"
 	"strings"
+	"sync"
+
+	"github.com/mosc-dev/mosc/internal/lazyre"
 )
 
 // FactSource says where facts of a profile come from (issue 11 finding 7):
@@ -56,9 +58,9 @@ func (f FactSource) String() string {
 }
 
 var (
-	commitRE   = regexp.MustCompile(`^[0-9a-f]{40}$`)
-	dateRE     = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
-	repoSlugRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+	commitRE   = lazyre.New(`^[0-9a-f]{40}$`)
+	dateRE     = lazyre.New(`^\d{4}-\d{2}-\d{2}$`)
+	repoSlugRE = lazyre.New(`^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 )
 
 // checkSources validates a profile's sources: list: each entry is an
@@ -105,6 +107,18 @@ func checkSources(c *checker, sources []FactSource, kind reflect.Type) {
 // factPaths lists the fields tagged mosc:"fact" of a profile kind (a struct
 // type with Spec), as "spec.a.b" paths; list elements add no index.
 func factPaths(kind reflect.Type) []string {
+	if v, ok := factPathsCache.Load(kind); ok {
+		return v.([]string)
+	}
+	out := computeFactPaths(kind)
+	factPathsCache.Store(kind, out)
+	return out
+}
+
+// factPathsCache memoizes factPaths (per kind; callers only read).
+var factPathsCache sync.Map // reflect.Type -> []string
+
+func computeFactPaths(kind reflect.Type) []string {
 	var out []string
 	var walk func(t reflect.Type, path string)
 	walk = func(t reflect.Type, path string) {
