@@ -191,7 +191,7 @@ func runApply(c *cli.Context) error {
 		fmt.Fprintf(stderr, "warning: looking for objects an earlier apply left: %v\n", err)
 	}
 	for _, ref := range left {
-		fmt.Fprintf(stderr, "warning: %s (site %s) is not in this plan any more; mosc does not prune: delete it, or `mosc remove --site %s` and apply again\n", ref, plan.Site, plan.Site)
+		fmt.Fprintf(stderr, "warning: %s (site %s) is not in this plan any more; mosc does not prune: delete it (oc delete), or `mosc remove --pool %s --site %s` and apply again\n", ref, plan.Site, plan.Pool, plan.Site)
 	}
 	if c.Bool("rebuild") {
 		if changed := buildInputsChanged(results); changed != "" {
