@@ -13,7 +13,6 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/gentype"
 	"k8s.io/client-go/rest"
 )
 
@@ -110,22 +109,22 @@ func (g coreV1) Namespaces() NamespaceInterface {
 }
 
 type pods struct {
-	*gentype.ClientWithList[*corev1.Pod, *corev1.PodList]
+	*client[*corev1.Pod, *corev1.PodList]
 }
 
 // GetLogs is client-go's (kubernetes/typed/core/v1/pod_expansion.go).
 func (c pods) GetLogs(name string, opts *corev1.PodLogOptions) *rest.Request {
-	return c.GetClient().Get().Namespace(c.GetNamespace()).Name(name).Resource("pods").SubResource("log").VersionedParams(opts, ParameterCodec())
+	return c.rc.Get().Namespace(c.namespace).Name(name).Resource("pods").SubResource("log").VersionedParams(opts, ParameterCodec())
 }
 
 type serviceAccounts struct {
-	*gentype.ClientWithList[*corev1.ServiceAccount, *corev1.ServiceAccountList]
+	*client[*corev1.ServiceAccount, *corev1.ServiceAccountList]
 }
 
 // CreateToken is client-go's (kubernetes/typed/core/v1/serviceaccount.go).
 func (c serviceAccounts) CreateToken(ctx context.Context, name string, tr *authenticationv1.TokenRequest, opts metav1.CreateOptions) (*authenticationv1.TokenRequest, error) {
 	result := &authenticationv1.TokenRequest{}
-	err := c.GetClient().Post().UseProtobufAsDefault().Namespace(c.GetNamespace()).Resource("serviceaccounts").Name(name).SubResource("token").
+	err := c.rc.Post().UseProtobufAsDefault().Namespace(c.namespace).Resource("serviceaccounts").Name(name).SubResource("token").
 		VersionedParams(&opts, ParameterCodec()).Body(tr).Do(ctx).Into(result)
 	return result, err
 }

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	yamlv2 "go.yaml.in/yaml/v2"
@@ -337,7 +338,21 @@ type fieldInfo struct {
 	fact bool
 }
 
+// fieldsCache memoizes fieldsOf: the decoder asks for every struct it
+// fills, and the fact checks for every source (issue 15: this reflection was
+// a tenth of `mosc render`'s process time). Callers must not modify the slice.
+var fieldsCache sync.Map // reflect.Type -> []fieldInfo
+
 func fieldsOf(t reflect.Type) []fieldInfo {
+	if v, ok := fieldsCache.Load(t); ok {
+		return v.([]fieldInfo)
+	}
+	out := computeFields(t)
+	fieldsCache.Store(t, out)
+	return out
+}
+
+func computeFields(t reflect.Type) []fieldInfo {
 	var out []fieldInfo
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // FactSource says where facts of a profile come from (issue 11 finding 7):
@@ -105,6 +106,18 @@ func checkSources(c *checker, sources []FactSource, kind reflect.Type) {
 // factPaths lists the fields tagged mosc:"fact" of a profile kind (a struct
 // type with Spec), as "spec.a.b" paths; list elements add no index.
 func factPaths(kind reflect.Type) []string {
+	if v, ok := factPathsCache.Load(kind); ok {
+		return v.([]string)
+	}
+	out := computeFactPaths(kind)
+	factPathsCache.Store(kind, out)
+	return out
+}
+
+// factPathsCache memoizes factPaths (per kind; callers only read).
+var factPathsCache sync.Map // reflect.Type -> []string
+
+func computeFactPaths(kind reflect.Type) []string {
 	var out []string
 	var walk func(t reflect.Type, path string)
 	walk = func(t reflect.Type, path string) {
