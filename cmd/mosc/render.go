@@ -36,12 +36,14 @@ Examples:
   mosc render -f mosc.yaml -o manifests/      # one file per object + kustomization.yaml
   mosc render -f mosc.yaml --format json
   mosc render -f mosc.yaml | mosc validate -  # check output from elsewhere the same way
+  mosc render --all -o catalog/               # every supported combination, one directory each
 
 Exit codes: 0 rendered; 2 bad flags, site file or profiles, or a rendered object
 failed its checks (nothing is written then).`,
 			Flags: append(planFlags(),
 				&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write one file per object plus kustomization.yaml into `DIR` (instead of stdout)", TakesFile: true},
 				&cli.StringFlag{Name: "format", Usage: "stdout format: yaml (a stream with ---) or json (a v1 List)", Value: "yaml"},
+				renderAllFlag,
 			),
 			Action: runRender,
 		}
@@ -59,6 +61,9 @@ func runRender(c *cli.Context) error {
 	dir := c.String("output")
 	if c.IsSet("output") && dir == "" {
 		return failWith(exitError, errors.New("-o: must not be empty"))
+	}
+	if c.Bool("all") {
+		return runRenderAll(c, dir)
 	}
 	if dir != "" && c.IsSet("format") && format != "yaml" {
 		return failWith(exitError, errors.New("--format json writes to stdout; -o DIR always writes YAML files"))
