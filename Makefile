@@ -7,7 +7,7 @@ PKGS    := ./cmd/... ./internal/... ./profiles/... ./layers/... ./templates/...
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: build test unit race e2e e2e-build bench lint deps demo-cluster golden-update fuzz clean
+.PHONY: build test unit race e2e e2e-build bench bench-render lint deps demo-cluster golden-update fuzz clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/mosc
@@ -38,6 +38,11 @@ e2e-build: deps
 # The 1000-node e2e benchmarks take 7-11 minutes each.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m $(PKGS) ./e2e/...
+
+# Issue 15: mosc render side by side with kustomize, butane (v0.25.1, built
+# from the module proxy) and helm if installed; writes docs/performance.md.
+bench-render: deps
+	./bench/render-bench.sh $(RUNS)
 
 lint:
 	@out=$$(gofmt -l cmd internal profiles layers templates e2e bench 2>/dev/null); \

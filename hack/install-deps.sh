@@ -17,6 +17,8 @@ command -v mmdebstrap >/dev/null 2>&1 || need_apt+=(mmdebstrap)
 { command -v gpg && command -v gpg-agent && command -v gpgconf; } >/dev/null 2>&1 || need_apt+=(gnupg)
 command -v rpmsign >/dev/null 2>&1 || need_apt+=(rpm)
 { command -v gcc && [ -e /usr/include/stdio.h ]; } >/dev/null 2>&1 || need_apt+=(gcc libc6-dev)
+# make bench-render (bench/render-bench.sh) times commands with hyperfine.
+command -v hyperfine >/dev/null 2>&1 || need_apt+=(hyperfine)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "install-deps: apt-get install ${need_apt[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive

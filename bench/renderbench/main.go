@@ -1,0 +1,269 @@
+// Command renderbench runs mosc render and the manifest tools it is compared
+// with side by side under hyperfine, measures their peak RSS, checks issue
+// 15's goals and writes the table into docs/performance.md. It is driven by
+// bench/render-bench.sh, which builds the binaries and the inputs.
+//
+//	renderbench -runs 30 -doc docs/performance.md -work DIR \
+//	    -mosc BIN -kustomize BIN -butane BIN [-helm BIN]
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+)
+
+type tool struct {
+	name    string   // the row
+	argv    []string // the command
+	failing bool     // expected to exit non-zero (validate of a broken file)
+	median  float64  // seconds, from hyperfine
+	mean    float64
+	stddev  float64
+	user    float64 // seconds, mean
+	rssKiB  int64   // median of peak RSS over the RSS runs
+}
+
+func main() {
+	runs := flag.Int("runs", 30, "hyperfine runs per command (-N, after 5 warm-up runs)")
+	rssRuns := flag.Int("rss-runs", 9, "runs per command for peak RSS (median reported)")
+	work := flag.String("work", "", "directory with the inputs render-bench.sh prepared")
+	doc := flag.String("doc", "", "write the table into this Markdown file between the bench-render markers")
+	mosc := flag.String("mosc", "", "mosc binary")
+	kustomize := flag.String("kustomize", "", "kustomize binary")
+	butane := flag.String("butane", "", "butane binary")
+	helm := flag.String("helm", "", "helm binary (optional)")
+	flag.Parse()
+	if *work == "" || *mosc == "" || *kustomize == "" || *butane == "" {
+		flag.Usage()
+		os.Exit(2)
+	}
+	if err := run(*runs, *rssRuns, *work, *doc, *mosc, *kustomize, *butane, *helm); err != nil {
+		fmt.Fprintln(os.Stderr, "renderbench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(runs, rssRuns int, work, doc, mosc, kustomize, butane, helm string) error {
+	walk := []string{"render", "--openshift", "4.20", "--stack", "doca-3.3", "--pool", "master", "--internal-registry", "--storage-class", "lvms-vg1"}
+	render := &tool{name: "mosc render -o DIR (walkthrough)", argv: append(append([]string{mosc}, walk...), "-o", filepath.Join(work, "out"))}
+	kust := &tool{name: "kustomize build DIR (the same bundle)", argv: []string{kustomize, "build", filepath.Join(work, "dir")}}
+	but := &tool{name: "butane --strict (one-file MachineConfig)", argv: []string{butane, "--strict", filepath.Join(work, "mc.bu")}}
+	version := &tool{name: "mosc version (start-up alone)", argv: []string{mosc, "version"}}
+	all := &tool{name: "mosc render --all -o DIR (whole catalog)", argv: []string{mosc, "render", "--all", "-o", filepath.Join(work, "all")}}
+	validate := &tool{name: "mosc validate -f broken-site.yaml", argv: []string{mosc, "validate", "-f", filepath.Join(work, "broken-site.yaml")}, failing: true}
+	tools := []*tool{render, kust, but}
+	var helmT *tool
+	if helm != "" {
+		helmT = &tool{name: "helm template (trivial chart)", argv: []string{helm, "template", "x", filepath.Join(work, "chart")}}
+		tools = append(tools, helmT)
+	}
+	tools = append(tools, version, all, validate)
+
+	// One hyperfine run for the side-by-side group (interleaving matters
+	// less than running them in the same minute), one for the failing one.
+	var ok, failing []*tool
+	for _, t := range tools {
+		if t.failing {
+			failing = append(failing, t)
+		} else {
+			ok = append(ok, t)
+		}
+	}
+	if err := hyperfine(work, "ok", runs, false, ok); err != nil {
+		return err
+	}
+	if err := hyperfine(work, "failing", runs, true, failing); err != nil {
+		return err
+	}
+	for _, t := range tools {
+		rss, err := peakRSS(t, rssRuns)
+		if err != nil {
+			return err
+		}
+		t.rssKiB = rss
+	}
+
+	type goal struct {
+		id, what string
+		met      bool
+		detail   string
+	}
+	goals := []goal{
+		{"P1", "render ≤ 0.7× kustomize build (median wall)", render.median <= 0.7*kust.median,
+			fmt.Sprintf("%.2f×", render.median/kust.median)},
+		{"P1", "render peak RSS ≤ kustomize's", render.rssKiB <= kust.rssKiB,
+			fmt.Sprintf("%.1f vs %.1f MiB", mib(render.rssKiB), mib(kust.rssKiB))},
+		{"P1", "render ≤ 1.5× butane --strict (median wall)", render.median <= 1.5*but.median,
+			fmt.Sprintf("%.2f×", render.median/but.median)},
+		{"P2", "render --all ≤ 100 ms (median wall)", all.median <= 0.100,
+			fmt.Sprintf("%.1f ms, %d combinations", all.median*1000, countDirs(filepath.Join(work, "all")))},
+		{"P4", "validate of a broken site file ≤ 20 ms (median wall)", validate.median <= 0.020,
+			fmt.Sprintf("%.1f ms", validate.median*1000)},
+	}
+
+	var b strings.Builder
+	load, _ := os.ReadFile("/proc/loadavg")
+	fmt.Fprintf(&b, "Measured %s on %s/%s, %d CPUs, load average %s (at the end of the run); hyperfine -N, %d runs after 5 warm-up runs; peak RSS is the median of %d runs.\n\n",
+		time.Now().UTC().Format("2006-01-02 15:04 UTC"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), strings.Join(strings.Fields(string(load))[:3], " "), runs, rssRuns)
+	b.WriteString("| command | median | mean ± σ | user (mean) | peak RSS |\n|---|---:|---:|---:|---:|\n")
+	for _, t := range tools {
+		fmt.Fprintf(&b, "| `%s` | %.1f ms | %.1f ± %.1f ms | %.1f ms | %.1f MiB |\n", t.name, t.median*1000, t.mean*1000, t.stddev*1000, t.user*1000, mib(t.rssKiB))
+	}
+	b.WriteString("\n| goal | target | measured | met |\n|---|---|---:|:---:|\n")
+	for _, g := range goals {
+		mark := "**no**"
+		if g.met {
+			mark = "yes"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", g.id, g.what, g.detail, mark)
+	}
+	fmt.Fprintf(&b, "\nVersions: %s; %s; %s", firstLine(mosc, "version"), firstLine(kustomize, "version"), firstLine(butane, "--version"))
+	if helmT != nil {
+		fmt.Fprintf(&b, "; helm %s", firstLine(helm, "version", "--short"))
+	}
+	b.WriteString(".\n")
+	fmt.Print("\n" + b.String())
+	if doc != "" {
+		if err := writeSection(doc, b.String()); err != nil {
+			return err
+		}
+		fmt.Printf("\nwrote the table into %s\n", doc)
+	}
+	return nil
+}
+
+// hyperfine runs the tools and fills in their statistics.
+func hyperfine(work, tag string, runs int, ignoreFailure bool, tools []*tool) error {
+	if len(tools) == 0 {
+		return nil
+	}
+	out := filepath.Join(work, "hyperfine-"+tag+".json")
+	args := []string{"-N", "--warmup", "5", "--runs", fmt.Sprint(runs), "--export-json", out, "--style", "basic"}
+	if ignoreFailure {
+		args = append(args, "-i")
+	}
+	for _, t := range tools {
+		args = append(args, "-n", t.name, shellJoin(t.argv))
+	}
+	cmd := exec.Command("hyperfine", args...)
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("hyperfine: %w", err)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		return err
+	}
+	var res struct {
+		Results []struct {
+			Command string  `json:"command"`
+			Mean    float64 `json:"mean"`
+			Stddev  float64 `json:"stddev"`
+			Median  float64 `json:"median"`
+			User    float64 `json:"user"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal(data, &res); err != nil {
+		return fmt.Errorf("%s: %w", out, err)
+	}
+	if len(res.Results) != len(tools) {
+		return fmt.Errorf("%s: %d results for %d commands", out, len(res.Results), len(tools))
+	}
+	for i, r := range res.Results {
+		tools[i].median, tools[i].mean, tools[i].stddev, tools[i].user = r.Median, r.Mean, r.Stddev, r.User
+	}
+	return nil
+}
+
+// peakRSS runs t n times and returns the median peak RSS (getrusage).
+func peakRSS(t *tool, n int) (int64, error) {
+	var rss []int64
+	for range n {
+		cmd := exec.Command(t.argv[0], t.argv[1:]...)
+		cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+		err := cmd.Run()
+		var ee *exec.ExitError
+		if err != nil && !(t.failing && errors.As(err, &ee)) {
+			return 0, fmt.Errorf("%s: %w", t.name, err)
+		}
+		if err == nil && t.failing {
+			return 0, fmt.Errorf("%s: exited 0, expected a failure", t.name)
+		}
+		ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+		if !ok {
+			return 0, errors.New("no rusage on this OS")
+		}
+		rss = append(rss, ru.Maxrss) // KiB on Linux
+	}
+	slices.Sort(rss)
+	return rss[len(rss)/2], nil
+}
+
+func mib(kib int64) float64 { return float64(kib) / 1024 }
+
+func countDirs(dir string) int {
+	es, _ := os.ReadDir(dir)
+	n := 0
+	for _, e := range es {
+		if e.IsDir() {
+			n++
+		}
+	}
+	return n
+}
+
+func firstLine(bin string, args ...string) string {
+	out, _ := exec.Command(bin, args...).CombinedOutput()
+	line, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
+	return strings.TrimSpace(filepath.Base(bin) + " " + line)
+}
+
+// shellJoin quotes for hyperfine, which splits its command strings itself
+// under -N (no shell).
+func shellJoin(argv []string) string {
+	q := make([]string, len(argv))
+	for i, a := range argv {
+		if a == "" || strings.ContainsAny(a, " \t\"'\\$") {
+			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+		q[i] = a
+	}
+	return strings.Join(q, " ")
+}
+
+const (
+	beginMarker = "<!-- bench-render:begin (bench/render-bench.sh writes this section) -->"
+	endMarker   = "<!-- bench-render:end -->"
+)
+
+// writeSection replaces the text between the markers (or appends them).
+func writeSection(path, section string) error {
+	old, err := os.ReadFile(path)
+	if err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	block := beginMarker + "\n" + section + endMarker + "\n"
+	var out []byte
+	if i, j := bytes.Index(old, []byte(beginMarker)), bytes.Index(old, []byte(endMarker)); i >= 0 && j > i {
+		k := j + len(endMarker)
+		if k < len(old) && old[k] == '\n' {
+			k++
+		}
+		out = append(append(append([]byte{}, old[:i]...), block...), old[k:]...)
+	} else {
+		out = append(append(old, '\n'), block...)
+	}
+	return os.WriteFile(path, out, 0o644)
+}
