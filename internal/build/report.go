@@ -1,7 +1,6 @@
 package build
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -81,15 +80,7 @@ func (r *Report) Verdict() string { return r.Summary.Verdict() }
 
 // WriteJSON writes the report as one indented JSON document.
 func WriteJSON(w io.Writer, r *Report) error {
-	doc := struct {
-		Schema string `json:"schema"`
-		*Report
-		Verdict string `json:"verdict"`
-	}{SchemaVersion, r, map[bool]string{true: "fail", false: "pass"}[r.Failed()]}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(doc)
+	return gate.WriteReportJSON(w, SchemaVersion, r, r.Failed())
 }
 
 // WriteTable writes the checks as gate does: status, id, message, and the

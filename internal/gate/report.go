@@ -5,6 +5,7 @@
 package gate
 
 import (
+	"bytes"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
@@ -113,15 +114,54 @@ func (r *Report) Verdict() string { return r.Summary.Verdict() }
 
 // WriteJSON writes the report as one indented JSON document.
 func WriteJSON(w io.Writer, r *Report) error {
-	doc := struct {
-		Schema string `json:"schema"`
-		*Report
-		Verdict string `json:"verdict"`
-	}{SchemaVersion, r, map[bool]string{true: "fail", false: "pass"}[r.Failed()]}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
+	return WriteReportJSON(w, SchemaVersion, r, r.Failed())
+}
+
+// WriteReportJSON writes report as one indented JSON document with its schema
+// id first and the verdict ("pass" or "fail") last; the commands that report
+// checks (gate, build) share it so their JSON documents read the same.
+// report must encode as a JSON object; its fields keep their order.
+func WriteReportJSON(w io.Writer, schema string, report any, failed bool) error {
+	body, err := marshalNoEscape(report)
+	if err != nil {
+		return err
+	}
+	if len(body) < 2 || body[0] != '{' {
+		return fmt.Errorf("report %T does not encode as a JSON object", report)
+	}
+	head, err := marshalNoEscape(schema)
+	if err != nil {
+		return err
+	}
+	var doc bytes.Buffer
+	doc.WriteString(`{"schema":`)
+	doc.Write(head)
+	if inner := bytes.TrimSpace(body[1 : len(body)-1]); len(inner) > 0 {
+		doc.WriteByte(',')
+		doc.Write(inner)
+	}
+	doc.WriteString(`,"verdict":`)
+	doc.WriteString(map[bool]string{true: `"fail"`, false: `"pass"`}[failed])
+	doc.WriteByte('}')
+	var out bytes.Buffer
+	if err := json.Indent(&out, doc.Bytes(), "", "  "); err != nil {
+		return err
+	}
+	out.WriteByte('\n')
+	_, err = w.Write(out.Bytes())
+	return err
+}
+
+// marshalNoEscape is json.Marshal without HTML escaping (messages carry
+// "<", ">" and "&" that a reader should see as they are).
+func marshalNoEscape(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
-	return enc.Encode(doc)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(b.Bytes(), "\n"), nil
 }
 
 // WriteTable writes a readable table: status, id, message, and the remedy
