@@ -6,14 +6,16 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/mosc-dev/mosc/profiles"
+
+	"github.com/mosc-dev/mosc/internal/lazyre"
 )
 
 // Profile is any of *Release, *Platform, *Stack.
@@ -43,6 +45,61 @@ type Catalog struct {
 	releases  map[string]*Release
 	platforms map[string]*Platform
 	stacks    map[string]*Stack
+	// lazy holds the embedded profiles not decoded yet, by kind/name:
+	// decoding (and validating) all thirteen was a quarter of a `mosc
+	// render` process (issue 15), which needs three. Accessors decode what
+	// they return; TestEmbeddedCatalog decodes them all.
+	mu   sync.Mutex
+	lazy map[string]embeddedProfile
+}
+
+// embeddedProfile is an embedded file whose kind and name come from its
+// path (openshift/4.20.yaml is OpenShiftRelease 4.20; a test checks that
+// every file says so itself).
+type embeddedProfile struct {
+	file string // "profiles/openshift/4.20.yaml"
+	data []byte
+}
+
+// embeddedKinds maps the embedded catalog's directories to kinds.
+var embeddedKinds = map[string]string{"openshift": KindRelease, "platform": KindPlatform, "stack": KindStack}
+
+// embeddedKey is "kind/name" for an embedded file path ("openshift/4.20.yaml").
+func embeddedKey(p string) (string, bool) {
+	dir, file := path.Split(p)
+	kind, ok := embeddedKinds[strings.TrimSuffix(dir, "/")]
+	if !ok {
+		return "", false
+	}
+	return kind + "/" + strings.TrimSuffix(file, path.Ext(file)), true
+}
+
+// decode turns lazy entries into profiles: the one named (kind, name), or
+// all of a kind when name is "", or all when kind is "". It locks c.mu and
+// returns with it held, for the caller's map reads: unlock when done.
+func (c *Catalog) decode(kind, name string) {
+	c.mu.Lock()
+	if len(c.lazy) == 0 {
+		return
+	}
+	for key, e := range c.lazy {
+		k, n, _ := strings.Cut(key, "/")
+		if (kind != "" && k != kind) || (name != "" && n != name) {
+			continue
+		}
+		delete(c.lazy, key)
+		prof, err := DecodeProfile(e.file, e.data)
+		if err != nil {
+			// The embedded catalog is part of the program, and its tests
+			// decode every file: this is a broken build, not bad input.
+			panic(fmt.Sprintf("embedded profile %s does not decode:\n%v", e.file, err))
+		}
+		prof.ProfileSource().Embedded = true
+		if prof.ProfileKind()+"/"+prof.ProfileName() != key {
+			panic(fmt.Sprintf("embedded profile %s is %s %q: its path says %s", e.file, prof.ProfileKind(), prof.ProfileName(), key))
+		}
+		c.put(prof)
+	}
 }
 
 // LoadCatalog reads the embedded catalog, then each dir in order (a dir may
@@ -50,7 +107,7 @@ type Catalog struct {
 // dir's) profile of the same kind and name, or adds a new one. Every problem
 // in every file is reported at once.
 func LoadCatalog(overrideDirs ...string) (*Catalog, error) {
-	c := &Catalog{releases: map[string]*Release{}, platforms: map[string]*Platform{}, stacks: map[string]*Stack{}}
+	c := &Catalog{releases: map[string]*Release{}, platforms: map[string]*Platform{}, stacks: map[string]*Stack{}, lazy: map[string]embeddedProfile{}}
 	var errs ErrorList
 	// origin remembers which source (0 = embedded, i+1 = overrideDirs[i])
 	// defined each kind/name: a repeat within one source is a mistake, across
@@ -58,7 +115,11 @@ func LoadCatalog(overrideDirs ...string) (*Catalog, error) {
 	origin := map[string]int{}
 	add := func(src int, p Profile) {
 		key := p.ProfileKind() + "/" + p.ProfileName()
-		if prev, ok := c.lookup(p.ProfileKind(), p.ProfileName()); ok {
+		if e, ok := c.lazy[key]; ok {
+			// Replacing an embedded profile: no need to decode it.
+			delete(c.lazy, key)
+			p.ProfileSource().Overrides = e.file
+		} else if prev, ok := c.lookup(p.ProfileKind(), p.ProfileName()); ok {
 			if origin[key] == src {
 				errs = append(errs, p.ProfileSource().errorf("metadata.name", "%s %q is also defined in %s", p.ProfileKind(), p.ProfileName(), prev.ProfileSource().File))
 				return
@@ -76,6 +137,11 @@ func LoadCatalog(overrideDirs ...string) (*Catalog, error) {
 		data, err := fs.ReadFile(profiles.FS, p)
 		if err != nil {
 			return err
+		}
+		if key, ok := embeddedKey(p); ok {
+			c.lazy[key] = embeddedProfile{file: path.Join("profiles", p), data: data}
+			origin[key] = 0
+			return nil
 		}
 		prof, err := DecodeProfile(path.Join("profiles", p), data)
 		if err != nil {
@@ -172,6 +238,8 @@ func unwrapPathErr(err error) error {
 }
 
 func (c *Catalog) lookup(kind, name string) (Profile, bool) {
+	c.decode(kind, name)
+	defer c.mu.Unlock()
 	switch kind {
 	case KindRelease:
 		r, ok := c.releases[name]
@@ -199,6 +267,8 @@ func (c *Catalog) put(p Profile) {
 
 // Releases returns the OpenShift releases sorted by version.
 func (c *Catalog) Releases() []*Release {
+	c.decode(KindRelease, "")
+	defer c.mu.Unlock()
 	out := make([]*Release, 0, len(c.releases))
 	for _, r := range c.releases {
 		out = append(out, r)
@@ -209,6 +279,8 @@ func (c *Catalog) Releases() []*Release {
 
 // Platforms returns the platforms sorted by name.
 func (c *Catalog) Platforms() []*Platform {
+	c.decode(KindPlatform, "")
+	defer c.mu.Unlock()
 	out := make([]*Platform, 0, len(c.platforms))
 	for _, p := range c.platforms {
 		out = append(out, p)
@@ -219,6 +291,8 @@ func (c *Catalog) Platforms() []*Platform {
 
 // Stacks returns the stacks sorted by name.
 func (c *Catalog) Stacks() []*Stack {
+	c.decode(KindStack, "")
+	defer c.mu.Unlock()
 	out := make([]*Stack, 0, len(c.stacks))
 	for _, s := range c.stacks {
 		out = append(out, s)
@@ -258,7 +332,7 @@ func (c *Catalog) Find(name string) []Profile {
 	return out
 }
 
-var versionRE = regexp.MustCompile(`^v?(\d+)\.(\d+)(\.\d+([-+][0-9A-Za-z.+-]*)?)?$`)
+var versionRE = lazyre.New(`^v?(\d+)\.(\d+)(\.\d+([-+][0-9A-Za-z.+-]*)?)?$`)
 
 // MinorVersion reduces "4.20.15" (or "4.20", "v4.20.0-rc.1") to "4.20".
 func MinorVersion(version string) (string, error) {
@@ -381,7 +455,9 @@ func (c *Catalog) Release(version string) (*Release, error) {
 	if err != nil {
 		return nil, &Error{Message: err.Error() + "; known: " + knownList(c.releaseNames())}
 	}
+	c.decode(KindRelease, minor)
 	r, ok := c.releases[minor]
+	c.mu.Unlock()
 	if !ok {
 		return nil, &Error{Message: fmt.Sprintf("unknown OpenShift release %q; known: %s", version, knownList(c.releaseNames()))}
 	}
@@ -401,7 +477,9 @@ func (c *Catalog) Span(version string) (ZRange, error) {
 
 // Platform finds a platform by name.
 func (c *Catalog) Platform(name string) (*Platform, error) {
+	c.decode(KindPlatform, name)
 	p, ok := c.platforms[name]
+	c.mu.Unlock()
 	if !ok {
 		return nil, &Error{Message: fmt.Sprintf("unknown platform %q; known: %s", name, knownList(c.platformNames()))}
 	}
@@ -410,36 +488,51 @@ func (c *Catalog) Platform(name string) (*Platform, error) {
 
 // Stack finds a stack by name.
 func (c *Catalog) Stack(name string) (*Stack, error) {
+	c.decode(KindStack, name)
 	s, ok := c.stacks[name]
+	c.mu.Unlock()
 	if !ok {
 		return nil, &Error{Message: fmt.Sprintf("unknown stack %q; known: %s", name, knownList(c.stackNames()))}
 	}
 	return s, nil
 }
 
-func (c *Catalog) releaseNames() []string {
+// names lists a kind's profile names without decoding any (for "known:"
+// lists in errors).
+func (c *Catalog) names(kind string) []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	var out []string
-	for _, r := range c.Releases() {
-		out = append(out, r.Metadata.Name)
+	switch kind {
+	case KindRelease:
+		for n := range c.releases {
+			out = append(out, n)
+		}
+	case KindPlatform:
+		for n := range c.platforms {
+			out = append(out, n)
+		}
+	case KindStack:
+		for n := range c.stacks {
+			out = append(out, n)
+		}
+	}
+	for key := range c.lazy {
+		if k, n, _ := strings.Cut(key, "/"); k == kind {
+			out = append(out, n)
+		}
+	}
+	if kind == KindRelease {
+		sort.Slice(out, func(i, j int) bool { return versionLess(out[i], out[j]) })
+	} else {
+		sort.Strings(out)
 	}
 	return out
 }
 
-func (c *Catalog) platformNames() []string {
-	var out []string
-	for _, p := range c.Platforms() {
-		out = append(out, p.Metadata.Name)
-	}
-	return out
-}
-
-func (c *Catalog) stackNames() []string {
-	var out []string
-	for _, s := range c.Stacks() {
-		out = append(out, s.Metadata.Name)
-	}
-	return out
-}
+func (c *Catalog) releaseNames() []string  { return c.names(KindRelease) }
+func (c *Catalog) platformNames() []string { return c.names(KindPlatform) }
+func (c *Catalog) stackNames() []string    { return c.names(KindStack) }
 
 // versionLess orders "4.9" before "4.10"; malformed names sort last, by text.
 func versionLess(a, b string) bool {

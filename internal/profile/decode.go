@@ -7,7 +7,6 @@ import (
 	"io"
 	"math"
 	"reflect"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -17,6 +16,8 @@ import (
 
 	yamlv2 "go.yaml.in/yaml/v2"
 	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/mosc-dev/mosc/internal/lazyre"
 )
 
 // The decoder walks a yaml.Node tree into Go structs itself, instead of
@@ -55,7 +56,7 @@ func (d *decoder) errorf(n *yaml.Node, path, format string, args ...any) {
 	d.errs = append(d.errs, e)
 }
 
-var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+var yamlLineRE = lazyre.New(`^yaml: line (\d+): (.*)$`)
 
 // parseDocument parses data as exactly one YAML document and returns its root
 // (the node inside the document node). Syntax errors carry the line yaml.v3

@@ -3,10 +3,11 @@ package profile
 import (
 	"fmt"
 	"reflect"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/mosc-dev/mosc/internal/lazyre"
 )
 
 // FactSource says where facts of a profile come from (issue 11 finding 7):
@@ -57,9 +58,9 @@ func (f FactSource) String() string {
 }
 
 var (
-	commitRE   = regexp.MustCompile(`^[0-9a-f]{40}$`)
-	dateRE     = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
-	repoSlugRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+	commitRE   = lazyre.New(`^[0-9a-f]{40}$`)
+	dateRE     = lazyre.New(`^\d{4}-\d{2}-\d{2}$`)
+	repoSlugRE = lazyre.New(`^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 )
 
 // checkSources validates a profile's sources: list: each entry is an

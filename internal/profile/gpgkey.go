@@ -5,11 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	pgperrors "github.com/ProtonMail/go-crypto/openpgp/errors"
+
+	"github.com/mosc-dev/mosc/internal/lazyre"
 )
 
 // ParseGPGKey parses armored OpenPGP public keys the way rpm and dnf will
@@ -52,7 +53,7 @@ func pgpError(err error) string {
 	return msg
 }
 
-var keyFileNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+-]{0,200}$`)
+var keyFileNameRE = lazyre.New(`^[A-Za-z0-9][A-Za-z0-9._+-]{0,200}$`)
 
 // GPGKeyFileName names a key file in Secret etc-pki-rpm-gpg after the key,
 // not after the first repo that uses it: the source file's name when it is

@@ -3,12 +3,13 @@ package profile
 import (
 	"fmt"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/mosc-dev/mosc/internal/lazyre"
 )
 
 // Defaults used when neither the site file nor a flag sets a value.
@@ -42,7 +43,7 @@ const (
 
 // pushSpecRE is the MachineOSConfig CRD's CEL rule for renderedImagePushSpec
 // (machineconfiguration/v1 zz_generated.crd-manifests): a tag is mandatory.
-var pushSpecRE = regexp.MustCompile(`^([a-zA-Z0-9-]+\.)+[a-zA-Z0-9-]+(:[0-9]{2,5})?(/[a-zA-Z0-9-_]{1,61})*/[a-zA-Z0-9-_.]+:[a-zA-Z0-9._-]+$`)
+var pushSpecRE = lazyre.New(`^([a-zA-Z0-9-]+\.)+[a-zA-Z0-9-]+(:[0-9]{2,5})?(/[a-zA-Z0-9-_]{1,61})*/[a-zA-Z0-9-_.]+:[a-zA-Z0-9._-]+$`)
 
 // ValidatePushSpec checks a push spec against the CRD's rule and explains
 // the common mistakes (missing tag, digest instead of tag).

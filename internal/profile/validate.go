@@ -4,8 +4,9 @@ import (
 	"fmt"
 	"net/url"
 	"reflect"
-	"regexp"
 	"strings"
+
+	"github.com/mosc-dev/mosc/internal/lazyre"
 )
 
 func reflectValue(ptr any) reflect.Value { return reflect.ValueOf(ptr).Elem() }
@@ -13,17 +14,17 @@ func reflectValue(ptr any) reflect.Value { return reflect.ValueOf(ptr).Elem() }
 // Values that end up inside Containerfile RUN lines, repo files or systemd
 // units are restricted to characters that need no quoting there.
 var (
-	minorRE       = regexp.MustCompile(`^\d+\.\d+$`)
-	majorRE       = regexp.MustCompile(`^\d+$`)
-	nameRE        = regexp.MustCompile(`^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$`)
-	layerNameRE   = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
-	packageRE     = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+-]*$`)
-	packageGlobRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+*?\[\]-]*$`)
-	repoIDRE      = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
-	repoFileRE    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*\.repo$`)
-	docaVerRE     = regexp.MustCompile(`^\d+\.\d+\.\d+$`)
+	minorRE       = lazyre.New(`^\d+\.\d+$`)
+	majorRE       = lazyre.New(`^\d+$`)
+	nameRE        = lazyre.New(`^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$`)
+	layerNameRE   = lazyre.New(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
+	packageRE     = lazyre.New(`^[A-Za-z0-9][A-Za-z0-9._+-]*$`)
+	packageGlobRE = lazyre.New(`^[A-Za-z0-9][A-Za-z0-9._+*?\[\]-]*$`)
+	repoIDRE      = lazyre.New(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+	repoFileRE    = lazyre.New(`^[A-Za-z0-9][A-Za-z0-9._-]*\.repo$`)
+	docaVerRE     = lazyre.New(`^\d+\.\d+\.\d+$`)
 	// dnf .repo values are one line; nothing below may break that.
-	repoValueRE = regexp.MustCompile(`^[^\n\r]*$`)
+	repoValueRE = lazyre.New(`^[^\n\r]*$`)
 )
 
 // Known enum values.
@@ -60,7 +61,7 @@ func (c *checker) enum(path, value string, allowed []string) {
 	}
 }
 
-func (c *checker) match(path, value string, re *regexp.Regexp, what string) {
+func (c *checker) match(path, value string, re *lazyre.Regexp, what string) {
 	if !re.MatchString(value) {
 		c.fail(path, "invalid %s %q", what, value)
 	}
@@ -80,7 +81,7 @@ func checkURL(value string) error {
 	return nil
 }
 
-func (c *checker) packages(path string, pkgs []string, re *regexp.Regexp) {
+func (c *checker) packages(path string, pkgs []string, re *lazyre.Regexp) {
 	for i, p := range pkgs {
 		c.match(fmt.Sprintf("%s[%d]", path, i), p, re, "package name")
 	}
@@ -247,8 +248,8 @@ func validateStack(st *Stack) ErrorList {
 }
 
 var (
-	otherConfigKeyRE   = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
-	otherConfigValueRE = regexp.MustCompile(`^[A-Za-z0-9._:,/+-]*$`)
+	otherConfigKeyRE   = lazyre.New(`^[a-z0-9][a-z0-9_-]*$`)
+	otherConfigValueRE = lazyre.New(`^[A-Za-z0-9._:,/+-]*$`)
 )
 
 // other_config pairs go into an ovs-vsctl command in a systemd unit.

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -14,6 +13,8 @@ import (
 
 	"github.com/mosc-dev/mosc/internal/profile"
 	"github.com/mosc-dev/mosc/layers"
+
+	"github.com/mosc-dev/mosc/internal/lazyre"
 )
 
 // ContainerfileFrom is the stage MCO appends the user Containerfile to; it
@@ -42,7 +43,7 @@ var (
 	layersErr  error
 )
 
-var paramsHeader = regexp.MustCompile(`^\{\{-?\s*/\*\s*mosc:params((?:\s+[a-z][a-z0-9-]*\??)*)\s*\*/\s*-?\}\}`)
+var paramsHeader = lazyre.New(`^\{\{-?\s*/\*\s*mosc:params((?:\s+[a-z][a-z0-9-]*\??)*)\s*\*/\s*-?\}\}`)
 
 // loadLayers parses every fragment once per process.
 func loadLayers() (*layerSet, error) {
@@ -270,7 +271,7 @@ func (ls *layerSet) render(p *profile.Plan, inv profile.LayerInvocation) (Render
 	return rl, nil
 }
 
-var tmplErrPrefix = regexp.MustCompile(`^template: ([^:]+):(\d+)(:\d+)?: (executing "[^"]*" at <[^>]*>: )?`)
+var tmplErrPrefix = lazyre.New(`^template: ([^:]+):(\d+)(:\d+)?: (executing "[^"]*" at <[^>]*>: )?`)
 
 // templateError rewrites text/template's "template: NAME:LINE:COL: executing
 // "NAME" at <.X>: msg" into "NAME:LINE:COL: msg (at <.X>)". Templates are

@@ -3,7 +3,6 @@ package render
 import (
 	"encoding/base64"
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -13,6 +12,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/mosc-dev/mosc/internal/lazyre"
 )
 
 // Push spec rules, copied from the CEL x-kubernetes-validations of the
@@ -20,11 +21,11 @@ import (
 // the v1 copy honest against the pinned module's CRD YAML).
 var (
 	// v1: machineconfiguration/v1/zz_generated.crd-manifests/0000_80_machine-config_01_machineosconfigs.crd.yaml
-	pushSpecV1Host = regexp.MustCompile(`^([a-zA-Z0-9-]+\.)+[a-zA-Z0-9-]+(:[0-9]{2,5})?(/[a-zA-Z0-9-_]{1,61})*/[a-zA-Z0-9-_.]+:[a-zA-Z0-9._-]+$`)
-	pushSpecSvc    = regexp.MustCompile(`^[^.]+\.[^.]+\.svc:\d+\/[^\/]+\/[^\/]+:[^\/]+$`)
+	pushSpecV1Host = lazyre.New(`^([a-zA-Z0-9-]+\.)+[a-zA-Z0-9-]+(:[0-9]{2,5})?(/[a-zA-Z0-9-_]{1,61})*/[a-zA-Z0-9-_.]+:[a-zA-Z0-9._-]+$`)
+	pushSpecSvc    = lazyre.New(`^[^.]+\.[^.]+\.svc:\d+\/[^\/]+\/[^\/]+:[^\/]+$`)
 	// v1alpha1 (4.16/4.17 branches): both rules split the spec at ':'.
-	pushSpecV1alpha1Tag  = regexp.MustCompile(`^([a-zA-Z0-9-./:])+$`)
-	pushSpecV1alpha1Name = regexp.MustCompile(`^([a-zA-Z0-9-]+\.)+[a-zA-Z0-9-]+(:[0-9]{2,5})?/([a-zA-Z0-9-_]{0,61}/)?[a-zA-Z0-9-_.]*?$`)
+	pushSpecV1alpha1Tag  = lazyre.New(`^([a-zA-Z0-9-./:])+$`)
+	pushSpecV1alpha1Name = lazyre.New(`^([a-zA-Z0-9-]+\.)+[a-zA-Z0-9-]+(:[0-9]{2,5})?/([a-zA-Z0-9-_]{0,61}/)?[a-zA-Z0-9-_.]*?$`)
 )
 
 const pushSpecMaxChars = 447
@@ -350,10 +351,10 @@ func checkPlan(p *profile.Plan) []*Finding {
 }
 
 var (
-	hugepageSize    = regexp.MustCompile(`^(2M|1G)$`)
-	ovsToken        = regexp.MustCompile(`^[A-Za-z0-9._:/-]+$`)
-	repoFileName    = regexp.MustCompile(`^[A-Za-z0-9._-]+\.repo$`)
-	repoFileNameAny = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
+	hugepageSize    = lazyre.New(`^(2M|1G)$`)
+	ovsToken        = lazyre.New(`^[A-Za-z0-9._:/-]+$`)
+	repoFileName    = lazyre.New(`^[A-Za-z0-9._-]+\.repo$`)
+	repoFileNameAny = lazyre.New(`^[A-Za-z0-9._-]+$`)
 )
 
 // keyUsers maps a key file name under /etc/pki/rpm-gpg to the repos of
