@@ -59,6 +59,7 @@ FUZZ_TARGETS := \
 	internal/profile:FuzzDecodeProfile internal/profile:FuzzDecodeSite \
 	internal/bundle:FuzzReadManifests \
 	internal/node:FuzzDecodeOVSTable internal/node:FuzzParseMessage \
+	internal/node:FuzzParseDpctl internal/node:FuzzParseDevlinkEswitch internal/verify:FuzzParseIperf \
 	internal/repo:FuzzParseRepomd internal/repo:FuzzScanPrimary internal/repo:FuzzVercmp \
 	internal/release:FuzzParseImageReferences internal/diff:FuzzMyers \
 	internal/build:FuzzParseFacts internal/build:FuzzParseFailure

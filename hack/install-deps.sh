@@ -19,6 +19,8 @@ command -v rpmsign >/dev/null 2>&1 || need_apt+=(rpm)
 { command -v gcc && [ -e /usr/include/stdio.h ]; } >/dev/null 2>&1 || need_apt+=(gcc libc6-dev)
 # make bench-render (bench/render-bench.sh) times commands with hyperfine.
 command -v hyperfine >/dev/null 2>&1 || need_apt+=(hyperfine)
+# mosc verify's e2e (e2e/verify_test.go): the simulator really runs iperf3 on loopback.
+command -v iperf3 >/dev/null 2>&1 || need_apt+=(iperf3)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "install-deps: apt-get install ${need_apt[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -31,6 +32,7 @@ func init() {
 			&cli.BoolFlag{Name: "wait-registry", Value: true, Usage: "wait until the internal registry reports Available before writing the rest"},
 			&cli.DurationFlag{Name: "registry-timeout", Value: 10 * time.Minute, Usage: "how long to wait for the internal registry"},
 			&cli.BoolFlag{Name: "wait", Usage: "then follow the build, the rollout and the on-node checks as mosc watch does (with its --logs, --timeout, ... flags)"},
+			&cli.BoolFlag{Name: "rebuild", Usage: "then ask the MCO to build again (as mosc rebuild) unless the apply changed the MachineOSConfig or its MachineConfigs, and follow the build as --wait does"},
 		)
 		flags = append(flags, watchFlags()...)
 		return &cli.Command{
@@ -48,7 +50,8 @@ server-side apply with field manager "mosc", the MachineOSConfig last. One line 
 object: created, configured or unchanged.
 
 With --wait, apply then follows the build and the rollout as mosc watch does, and exits
-as watch would.
+as watch would. With --rebuild it first asks the MCO for a new build of the unchanged
+MachineOSConfig (as mosc rebuild; a changed one is built anew anyway), then follows it.
 
 Exit codes: 0 applied (with --wait: and every node verified); 1 an apply failed (e.g. a
 field conflict), or with --wait the build or rollout failed; 2 bad input, missing
@@ -188,7 +191,14 @@ func runApply(c *cli.Context) error {
 	for _, ref := range left {
 		fmt.Fprintf(stderr, "warning: %s (site %s) is not in this plan any more; mosc does not prune: delete it, or `mosc remove --site %s` and apply again\n", ref, plan.Site, plan.Site)
 	}
-	if c.Bool("wait") {
+	if c.Bool("rebuild") {
+		if changed := buildInputsChanged(results); changed != "" {
+			fmt.Fprintf(stderr, "--rebuild: %s, so the MCO builds anew anyway; no rebuild request needed\n", changed)
+		} else if err := requestRebuild(c, plan, dry); err != nil {
+			return err
+		}
+	}
+	if c.Bool("wait") || c.Bool("rebuild") {
 		if dry != cluster.DryRunNone {
 			fmt.Fprintln(stderr, "--wait: nothing to follow in a dry run")
 			return nil
@@ -196,4 +206,19 @@ func runApply(c *cli.Context) error {
 		return runWatch(c, plan)
 	}
 	return nil
+}
+
+// buildInputsChanged names the first applied MachineOSConfig or
+// MachineConfig that was created or changed ("" when none): either makes
+// the MCO build anew, so a rebuild request would only add a second build.
+func buildInputsChanged(results []cluster.Result) string {
+	for _, r := range results {
+		if r.Action == "unchanged" {
+			continue
+		}
+		if strings.HasPrefix(r.Ref, "machineosconfig.") || strings.HasPrefix(r.Ref, "machineconfig.") {
+			return r.Ref + " " + r.Action
+		}
+	}
+	return ""
 }

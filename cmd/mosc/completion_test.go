@@ -22,8 +22,12 @@ func TestCompletionCandidatesTable(t *testing.T) {
 		words []string
 		want  []string // exactly, in order
 	}{
-		{"commands", []string{""}, []string{"apply", "build", "completion", "diff", "gate", "init", "profiles", "remove", "render", "status", "validate", "version", "watch"}},
-		{"command prefix", []string{"re"}, []string{"remove", "render"}},
+		{"commands", []string{""}, []string{"apply", "build", "completion", "diff", "gate", "init", "profiles", "rebuild", "remove", "render", "status", "validate", "verify", "version", "watch"}},
+		{"command prefix", []string{"re"}, []string{"rebuild", "remove", "render"}},
+		{"remove --pool", []string{"remove", "--po"}, []string{"--pool"}},
+		{"rebuild dry run", []string{"rebuild", "--dry-run", ""}, []string{"none", "client", "server"}},
+		{"rebuild output", []string{"rebuild", "-o", ""}, []string{"live", "plain", "json"}},
+		{"apply --rebuild", []string{"apply", "--reb"}, []string{"--rebuild"}},
 		{"subcommands", []string{"profiles", ""}, []string{"list", "show", "matrix"}},
 		{"flag prefix", []string{"render", "--op"}, []string{"--openshift"}},
 		{"top-level flags", []string{"--"}, []string{"--help", "--version"}},

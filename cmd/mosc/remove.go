@@ -14,6 +14,7 @@ func init() {
 		flags := append([]cli.Flag{
 			&cli.StringFlag{Name: "site", Usage: "site name (the mosc.dev/site label); default: the only site found on the cluster"},
 			&cli.StringFlag{Name: "file", Aliases: []string{"f"}, Usage: "site `FILE` to take the site name from (metadata.name)", TakesFile: true},
+			&cli.StringFlag{Name: "pool", Usage: "take the layer off this pool alone: its MachineOSConfig and MachineConfigs, and the shared objects no other MachineOSConfig uses"},
 			&cli.BoolFlag{Name: "registry", Usage: "also put the image registry Config back as it was before mosc, and delete the registry PVC"},
 			&cli.StringFlag{Name: "dry-run", Value: "none", Usage: "none, client (list what would be deleted) or server (deletes sent with dryRun=All)"},
 		}, clusterFlags()...)
@@ -64,8 +65,12 @@ func runRemove(c *cli.Context) error {
 	if err := cluster.Reachable(clients); err != nil {
 		return failWith(exitError, err)
 	}
+	pool := c.String("pool")
+	if c.IsSet("pool") && pool == "" {
+		return failWith(exitError, errors.New("--pool must not be empty"))
+	}
 	_, err = cluster.Remove(c.Context, clients, nil, cluster.RemoveOptions{
-		Site: site, Registry: c.Bool("registry"), DryRun: dry,
+		Site: site, Pool: pool, Registry: c.Bool("registry"), DryRun: dry,
 		Out: c.App.Writer, Log: c.App.ErrWriter,
 	})
 	if err != nil {

@@ -145,6 +145,7 @@ func (s *Simulator) reconcilePod(ctx context.Context, key string) (time.Duration
 	ns, name, _ := strings.Cut(key, "/")
 	pod, err := s.pods.Pods(ns).Get(name)
 	if apierrors.IsNotFound(err) {
+		s.stopTraffic(key) // a deleted iperf3 pod's process ends with it
 		return 0, nil
 	}
 	if err != nil {
@@ -174,6 +175,9 @@ func (s *Simulator) reconcilePod(ctx context.Context, key string) (time.Duration
 	}
 	if !nodeReady(nd) {
 		return 250 * time.Millisecond, nil // rebooting: the pod starts once the kubelet is back
+	}
+	if pod.Labels[node.LabelRole] == node.RoleTraffic {
+		return s.reconcileTrafficPod(ctx, pod, nd)
 	}
 	var ctr *corev1.Container
 	for i := range pod.Spec.Containers {
@@ -226,9 +230,21 @@ func (s *Simulator) reconcilePod(ctx context.Context, key string) (time.Duration
 	if cols == "" {
 		cols = node.OVSColumns
 	}
-	out, rc = ovsVsctl(os == osLayeredDoca, docaInit, strings.Split(cols, ","))
+	out, rc = ovsVsctl(os == osLayeredDoca, docaInit, hwOffload(nd), strings.Split(cols, ","))
 	section(node.SectionOVS, rc, out)
-	return 0, s.completePod(ctx, pod, msg.String())
+	section(node.SectionLDD, 0, lddSection(nd))
+	if action != node.ActionInspect {
+		return 0, s.completePod(ctx, pod, msg.String())
+	}
+	// mosc verify's inspection: the sections go to the container log (the
+	// flow dump does not fit a termination message), as the script does.
+	s.inspectSections(nd, section)
+	if s.opts.Logs == nil {
+		return 0, s.failPod(ctx, pod, "the simulator has no kubelet for pod logs")
+	}
+	s.opts.Logs.Append(ns, name, node.ContainerName, msg.String())
+	s.opts.Logs.CloseLog(ns, name, node.ContainerName)
+	return 0, s.completePod(ctx, pod, "--- mosc:"+node.SectionLog+" rc=0 ---\n")
 }
 
 // rpmQ is `rpm -q NAME...`: one line per name, rc = number not installed.
@@ -284,12 +300,15 @@ func nvraName(nvra string) string {
 
 // ovsVsctl is `ovs-vsctl --format=json --columns=COLS list Open_vSwitch` on
 // stock OVS (no doca_* columns: an error) or OVS-DOCA.
-func ovsVsctl(doca, docaInit bool, cols []string) (string, int) {
+func ovsVsctl(doca, docaInit, hwOffload bool, cols []string) (string, int) {
 	other := [][2]string{{"bundle-idle-timeout", "0"}, {"vlan-limit", "0"}}
 	if docaInit {
 		other = append(other, [2]string{"doca-init", "true"})
-		sort.Slice(other, func(i, j int) bool { return other[i][0] < other[j][0] })
 	}
+	if hwOffload {
+		other = append(other, [2]string{"hw-offload", "true"})
+	}
+	sort.Slice(other, func(i, j int) bool { return other[i][0] < other[j][0] })
 	datapaths := []string{"netdev", "system"}
 	ifaces := append([]string(nil), stockIfaceTypes...)
 	if doca {
@@ -397,3 +416,6 @@ func (s *Simulator) terminatePod(ctx context.Context, pod *corev1.Pod, phase cor
 	s.opts.Logf("sim: check pod %s on %s %s", p.Name, p.Spec.NodeName, phase)
 	return nil
 }
+
+// hwOffload: other_config:hw-offload=true on the node (AnnotationSimHWOffload).
+func hwOffload(nd *corev1.Node) bool { return nd.Annotations[AnnotationSimHWOffload] == "true" }

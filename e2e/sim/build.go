@@ -119,15 +119,19 @@ func (s *Simulator) reconcileBuild(ctx context.Context, pool *mcfgv1.MachineConf
 		return target{}, nil, err
 	}
 
-	if _, ok := mosc.Annotations[AnnotationRebuild]; ok {
-		if err := s.deleteBuild(ctx, mosbName); err != nil {
-			return target{}, nil, err
+	if _, ok := mosc.Annotations[AnnotationRebuild]; ok && s.honoursRebuild() {
+		// The MCO deletes the build the current-machine-os-build annotation
+		// names, not the one for the spec (rebuild.go).
+		if cur := mosc.Annotations[AnnotationCurrentMOSB]; cur != "" {
+			if err := s.deleteBuild(ctx, cur); err != nil {
+				return target{}, nil, err
+			}
 		}
 		patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:null}}}`, AnnotationRebuild)
 		if _, err := s.c.MachineConfig.MachineconfigurationV1().MachineOSConfigs().Patch(ctx, mosc.Name, types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
 			return target{}, nil, fmt.Errorf("MOSC %s: clear rebuild annotation: %w", mosc.Name, err)
 		}
-		s.opts.Logf("sim: MOSC %s rebuild requested: MOSB %s replaced", mosc.Name, mosbName)
+		s.opts.Logf("sim: MOSC %s rebuild requested: MOSB %s replaced", mosc.Name, mosc.Annotations[AnnotationCurrentMOSB])
 		return hold, nil, nil
 	}
 

@@ -108,8 +108,10 @@ type Simulator struct {
 	steps         map[string]time.Time          // node → when it entered its current state
 	deleted       map[types.UID]bool            // MOSBs we deleted (the cache may lag)
 	rejected      []string
-	buildFailures map[string]int       // MOSB → consecutive errors, for back-off
-	renderPending map[string]time.Time // pool → when its MachineConfigs changed, not rendered yet
+	buildFailures map[string]int          // MOSB → consecutive errors, for back-off
+	renderPending map[string]time.Time    // pool → when its MachineConfigs changed, not rendered yet
+	procs         map[string]*trafficProc // traffic pod ns/name → its running iperf3 (offload.go)
+	traffic       map[string]int          // node → iperf3 streams running through it
 	ready         chan struct{}
 
 	queue workqueue.TypedRateLimitingInterface[string]
@@ -131,7 +133,8 @@ func New(clients *cluster.Clients, opts Options) *Simulator {
 		opts.Logf = func(string, ...any) {}
 	}
 	return &Simulator{c: clients, opts: opts, faults: opts.Faults, builds: map[string]context.CancelFunc{},
-		steps: map[string]time.Time{}, deleted: map[types.UID]bool{}, buildFailures: map[string]int{}, renderPending: map[string]time.Time{}, ready: make(chan struct{})}
+		steps: map[string]time.Time{}, deleted: map[types.UID]bool{}, buildFailures: map[string]int{}, renderPending: map[string]time.Time{}, ready: make(chan struct{}),
+		procs: map[string]*trafficProc{}, traffic: map[string]int{}}
 }
 
 // SetFaults replaces the injected faults; running builds read them when they end.
@@ -269,7 +272,7 @@ func (s *Simulator) Run(ctx context.Context) error {
 			}
 		}},
 		{podf.Core().V1().Pods().Informer(), func(o any) {
-			if p, ok := o.(*corev1.Pod); ok && p.Labels[node.LabelRole] == node.RoleNodeCheck {
+			if p, ok := o.(*corev1.Pod); ok && (p.Labels[node.LabelRole] == node.RoleNodeCheck || p.Labels[node.LabelRole] == node.RoleTraffic) {
 				s.queue.Add(keyPod + p.Namespace + "/" + p.Name)
 			}
 		}},

@@ -42,7 +42,7 @@ func TestNodeAnswersParse(t *testing.T) {
 			out, rc := rpmQ(installed, []string{"doca-openvswitch"})
 			msg.WriteString(sectionText(node.SectionRPM, rc, out))
 			msg.WriteString(sectionText(node.SectionRPMAbsent, 0, rpmQA(installed, "openvswitch[0-9]*")))
-			out, rc = ovsVsctl(tc.doca, tc.docaInit, strings.Split(node.OVSColumns, ","))
+			out, rc = ovsVsctl(tc.doca, tc.docaInit, false, strings.Split(node.OVSColumns, ","))
 			msg.WriteString(sectionText(node.SectionOVS, rc, out))
 			r, err := node.ParseMessage("n", msg.String())
 			if err != nil {

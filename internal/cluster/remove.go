@@ -49,7 +49,10 @@ var RemoveKinds = []RemoveKind{
 // RemoveOptions are the knobs of `mosc remove`.
 type RemoveOptions struct {
 	// Site selects one site's objects; empty means the only site found.
-	Site     string
+	Site string
+	// Pool limits remove to one pool of the site: its MachineOSConfig and
+	// MachineConfigs, and the shared objects no other MachineOSConfig uses.
+	Pool     string
 	Registry bool
 	DryRun   DryRun
 	Out, Log io.Writer
@@ -134,6 +137,30 @@ func Remove(ctx context.Context, c *Clients, mapper meta.RESTMapper, o RemoveOpt
 		}
 		sort.Strings(names)
 		return nil, fmt.Errorf("%w (%s): choose one with --site", ErrSeveralSites, strings.Join(names, ", "))
+	}
+	var kept []string
+	if o.Pool != "" {
+		remain, err := remainingMOSCs(ctx, c, kinds, o.Pool)
+		if err != nil {
+			return nil, err
+		}
+		scope := poolScope{pool: o.Pool, remain: remain}
+		var mine []found
+		owned := false
+		for _, f := range objs {
+			rm, why := scope.decide(&f.obj, f.kind)
+			if rm {
+				mine = append(mine, f)
+				owned = owned || f.kind.MOSC || f.kind.GVR.Resource == "machineconfigs"
+			} else if why != "" {
+				kept = append(kept, fmt.Sprintf("%s stays: %s", refOf(&f.obj, f.kind.GVR), why))
+			}
+		}
+		if !owned {
+			// Nothing of the pool: its shared objects are not ours to judge.
+			mine, kept = nil, nil
+		}
+		objs = mine
 	}
 	// MOSC first, then the rest in a stable order; registry objects last.
 	sort.SliceStable(objs, func(i, j int) bool {
@@ -232,11 +259,17 @@ func Remove(ctx context.Context, c *Clients, mapper meta.RESTMapper, o RemoveOpt
 	if err := release(true); err != nil {
 		return results, err
 	}
+	for _, k := range kept {
+		fmt.Fprintln(o.Log, k)
+	}
 	if len(results) == 0 {
 		// As kubectl's "No resources found": say so, on stderr.
 		what := "no objects labelled " + sel
 		if o.Site != "" {
 			what = "no mosc objects of site " + o.Site
+		}
+		if o.Pool != "" {
+			what += " for pool " + o.Pool
 		}
 		fmt.Fprintf(o.Log, "nothing to remove: %s\n", what)
 	}

@@ -136,6 +136,12 @@ func (c *Checker) Run(ctx context.Context, nodeName, action string, v profile.Ve
 	if !ok {
 		return nil, fmt.Errorf("node %s: check pod %s/%s ended (%s) without a termination message from container %q", nodeName, created.Namespace, created.Name, final.Status.Phase, ContainerName)
 	}
+	if secs, err := SplitSections(msg); err == nil && len(secs) == 1 && secs[0].Name == SectionLog {
+		// Before the deferred delete: a deleted pod's log is gone.
+		if msg, err = PodLog(wctx, c.Kube, created.Namespace, created.Name, ContainerName); err != nil {
+			return nil, fmt.Errorf("node %s: check pod %s/%s: reading its log: %w", nodeName, created.Namespace, created.Name, err)
+		}
+	}
 	r, err := ParseMessage(nodeName, msg)
 	if err != nil {
 		return nil, err
@@ -170,9 +176,33 @@ func DeleteRun(ctx context.Context, kube kube.Interface, ns, runID string) error
 		metav1.ListOptions{LabelSelector: LabelRun + "=" + runID})
 }
 
-// waitTerminated watches the pod (list+watch, resuming after dropped watches)
-// until its check container has terminated.
+// MaxLogBytes bounds a pod log read: a busy node's flow dump is a few MB.
+const MaxLogBytes = 32 << 20
+
+// PodLog reads a container's whole log (up to MaxLogBytes).
+func PodLog(ctx context.Context, kube kube.Interface, ns, pod, container string) (string, error) {
+	limit := int64(MaxLogBytes)
+	b, err := kube.CoreV1().Pods(ns).GetLogs(pod, &corev1.PodLogOptions{Container: container, LimitBytes: &limit}).DoRaw(ctx)
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
+}
+
+// waitTerminated watches the pod until its check container has terminated.
 func waitTerminated(ctx context.Context, kube kube.Interface, pod *corev1.Pod) (*corev1.Pod, error) {
+	return WaitPod(ctx, kube, pod, func(p *corev1.Pod) bool {
+		if _, ok := terminatedState(p); ok {
+			return true
+		}
+		return p.Status.Phase == corev1.PodFailed || p.Status.Phase == corev1.PodSucceeded
+	})
+}
+
+// WaitPod watches the pod (list+watch, resuming after dropped watches) until
+// done says so. A pod deleted meanwhile, or one whose container cannot start
+// (image pull, bad config), is an error.
+func WaitPod(ctx context.Context, kube kube.Interface, pod *corev1.Pod, done func(*corev1.Pod) bool) (*corev1.Pod, error) {
 	sel := fields.OneTermEqualSelector("metadata.name", pod.Name).String()
 	pods := kube.CoreV1().Pods(pod.Namespace)
 	lw := &cache.ListWatch{
@@ -196,14 +226,14 @@ func waitTerminated(ctx context.Context, kube kube.Interface, pod *corev1.Pod) (
 			return false, fmt.Errorf("deleted before it finished")
 		}
 		last = p
-		if _, ok := terminatedState(p); ok {
+		if done(p) {
 			return true, nil
 		}
 		if reason, bad := stuckReason(p); bad {
 			failure = fmt.Errorf("cannot start: %s", reason)
 			return true, nil
 		}
-		return p.Status.Phase == corev1.PodFailed || p.Status.Phase == corev1.PodSucceeded, nil
+		return false, nil
 	})
 	if failure != nil {
 		return last, failure

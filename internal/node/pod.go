@@ -43,8 +43,16 @@ var packageArg = regexp.MustCompile(`^[A-Za-z0-9._+*?\[\]-]+$`)
 const Script = `set -u
 set -f
 out=${MOSC_TERMINATION_LOG:-/dev/termination-log}
+if [ "$MOSC_ACTION" = inspect ]; then
+  # The flow dump does not fit a termination message: every section goes to
+  # stdout (pods/log), the termination log only says so.
+  printf -- '--- mosc:log rc=0 ---\n' >"$out"
+  out=/dev/stdout
+else
+  : >"$out"
+fi
 tmp=$(mktemp)
-: >"$out"
+raw=$(mktemp)
 section() { printf -- '--- mosc:%s rc=%s ---\n' "$1" "$2" >>"$out"; cat "$tmp" >>"$out"; }
 if [ "$MOSC_ACTION" = enable-doca-init ]; then
   chroot /host /bin/sh -c 'ovs-vsctl --no-wait set Open_vSwitch . other_config:doca-init=true && systemctl restart openvswitch' >"$tmp" 2>&1
@@ -59,7 +67,26 @@ done
 section rpm-absent $rc
 chroot /host ovs-vsctl --format=json --columns="$MOSC_COLUMNS" list Open_vSwitch >"$tmp" 2>&1
 section ovs $?
-rm -f "$tmp"
+bin=$(chroot /host /bin/sh -c 'command -v ovs-vswitchd || echo /usr/sbin/ovs-vswitchd')
+chroot /host ldd "$bin" >"$raw" 2>&1
+rc=$?
+if [ $rc -eq 0 ]; then
+  { echo "$bin"; grep -F '=> not found' "$raw"
+    awk '$2 == "=>" && substr($3, 1, 1) == "/" { n++; d = $3; sub(/\/[^\/]*$/, "", d); if (!(d in seen)) { seen[d] = 1; dirs = dirs " " d } }
+      END { printf "resolved %d:%s\n", n, dirs }' "$raw"; } >"$tmp"
+else
+  head -c 300 "$raw" >"$tmp"
+fi
+section ldd $rc
+if [ "$MOSC_ACTION" = inspect ]; then
+  chroot /host ovs-vsctl --format=json --columns=name,datapath_type list Bridge >"$tmp" 2>&1
+  section bridges $?
+  chroot /host /bin/sh -c 'for p in /sys/bus/pci/drivers/mlx5_core/0000:*; do [ -e "$p/sriov_totalvfs" ] || continue; devlink dev eswitch show "pci/${p##*/}" 2>&1; done' >"$tmp" 2>&1
+  section devlink $?
+  chroot /host ovs-appctl dpctl/dump-flows -m >"$tmp" 2>&1
+  section dpctl $?
+fi
+rm -f "$tmp" "$raw"
 exit 0
 `
 
@@ -68,7 +95,7 @@ func BuildPod(o PodOptions) (*corev1.Pod, error) {
 	if o.Node == "" {
 		return nil, fmt.Errorf("check pod: no node name")
 	}
-	if o.Action != ActionVerify && o.Action != ActionEnableDocaInit {
+	if o.Action != ActionVerify && o.Action != ActionEnableDocaInit && o.Action != ActionInspect {
 		return nil, fmt.Errorf("check pod: unknown action %q", o.Action)
 	}
 	present := o.Verify.PackagesPresent

@@ -99,6 +99,21 @@ esac
 `)
 	write("systemctl", `[ "$*" = "restart openvswitch" ] || exit 5
 `)
+	// ldd prints what the test put in ldd.out (real captured ldd output).
+	lddOut := filepath.Join(dir, "ldd.out")
+	setLDD := func(fixture string) {
+		if err := os.WriteFile(lddOut, []byte(readFixture(t, fixture)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setLDD("ldd-resolved.txt")
+	write("ldd", `[ "$1" = /usr/sbin/ovs-vswitchd ] || { echo "ldd: $1: No such file or directory"; exit 1; }
+cat `+lddOut+`
+`)
+	write("ovs-appctl", `[ "$*" = "dpctl/dump-flows -m" ] || exit 4
+cat <<'F'
+`+readFixture(t, "dpctl-kube-ovn-mixed.txt")+`F
+`)
 	write("ovs-vsctl", `case "$*" in
 "--no-wait set Open_vSwitch . other_config:doca-init=true") touch `+state+`;;
 "--format=json --columns=`+OVSColumns+` list Open_vSwitch") if [ -e `+state+` ]; then cat <<'J'
@@ -108,6 +123,7 @@ else cat <<'J'
 `+before+`
 J
 fi;;
+"--format=json --columns=name,datapath_type list Bridge") echo '{"data":[["br-ex","netdev"],["br-int",""]],"headings":["name","datapath_type"]}';;
 *) echo "ovs-vsctl: unexpected $*" >&2; exit 7;;
 esac
 `)
@@ -124,12 +140,20 @@ esac
 		for _, e := range c.Env {
 			cmd.Env = append(cmd.Env, e.Name+"="+e.Value)
 		}
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("script: %v\n%s", err, out)
+		var stdout, stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("script: %v\n%s%s", err, stdout.String(), stderr.String())
 		}
 		msg, err := os.ReadFile(msgFile)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if action == ActionInspect {
+			if string(msg) != "--- mosc:log rc=0 ---\n" {
+				t.Errorf("inspect termination message = %q, want only the log marker", msg)
+			}
+			msg = []byte(stdout.String())
 		}
 		if len(msg) > 4096 {
 			t.Errorf("termination message is %d bytes, over the kubelet's 4096", len(msg))
@@ -150,6 +174,26 @@ esac
 	}
 	if p := Verify(r, DefaultVerify); len(p) != 0 {
 		t.Errorf("after doca-init: problems %v", p)
+	}
+	if r.LDD == nil || r.LDD.Binary != "/usr/sbin/ovs-vswitchd" || r.LDD.Resolved != 5 || len(r.LDD.Missing) != 0 || strings.Join(r.LDD.Dirs, " ") != "/lib/x86_64-linux-gnu" {
+		t.Errorf("ldd = %+v", r.LDD)
+	}
+
+	// A library left under /opt: ldd says "not found", the check names it.
+	setLDD("ldd-not-found.txt")
+	r = run(ActionVerify)
+	if p := LibraryProblems(r); len(p) != 1 || !strings.Contains(p[0].Message, "libdoca_flow.so.2") {
+		t.Errorf("missing library: problems %v (ldd %+v)", p, r.LDD)
+	}
+
+	// mosc verify's inspection: everything on stdout, bridges, flows.
+	setLDD("ldd-resolved.txt")
+	r = run(ActionInspect)
+	if r.Action != ActionInspect || len(r.Bridges) != 2 || r.Bridges[0] != (Bridge{"br-ex", "netdev"}) || r.Bridges[1].DatapathType != "" {
+		t.Errorf("inspect: action %q bridges %+v", r.Action, r.Bridges)
+	}
+	if r.Flows == nil || r.Flows.Flows != 2 || r.Flows.Offloaded != 1 || r.FlowsError != "" {
+		t.Errorf("inspect flows = %+v (%s)", r.Flows, r.FlowsError)
 	}
 }
 

@@ -28,6 +28,22 @@ package node
 //   - SectionEnable (ActionEnableDocaInit only, first): output of
 //     `ovs-vsctl --no-wait set Open_vSwitch . other_config:doca-init=true &&
 //     systemctl restart openvswitch`
+//   - SectionLDD:       `ldd <ovs-vswitchd>` reduced to fit the message: the
+//     binary's path, every "lib => not found" line verbatim, then
+//     "resolved N: DIR..." (how many libraries resolved, from which
+//     directories). A real ldd lists ~100 libraries for OVS-DOCA, more than the
+//     4096 bytes the kubelet keeps; on failure (no binary) the raw output.
+//     Catalog issue 11 finding 2: /opt content that an update never places.
+//
+// ActionInspect (mosc verify) writes the same sections and these to the
+// container's stdout (read back through pods/log: a flow dump does not fit a
+// termination message), and only a SectionLog header to the termination log:
+//   - SectionBridges: `ovs-vsctl --format=json --columns=name,datapath_type list Bridge`
+//   - SectionDevlink: `devlink dev eswitch show pci/<PF>` for each mlx5_core PF
+//     (devices with sriov_totalvfs), e.g.
+//     "pci/0000:08:00.0: mode switchdev inline-mode none encap-mode basic"
+//   - SectionDpctl:   `ovs-appctl dpctl/dump-flows -m`: every datapath flow,
+//     offloaded ones marked "offloaded:yes" (dp:tc, dp:doca, ...)
 //
 // The pod exits 0 when every command ran (findings are judged by mosc, not by
 // the script); the container's terminated state carries the message.
@@ -39,11 +55,22 @@ const (
 	AnnotationAction     = "mosc.dev/action"
 	ActionVerify         = "verify"
 	ActionEnableDocaInit = "enable-doca-init"
+	// ActionInspect is mosc verify's deeper look (bridges, eswitch, flows).
+	ActionInspect = "inspect"
+	// RoleTraffic labels mosc verify's iperf3 server and client pods.
+	RoleTraffic = "verify-traffic"
 
 	SectionRPM       = "rpm"
 	SectionRPMAbsent = "rpm-absent"
 	SectionOVS       = "ovs"
 	SectionEnable    = "enable"
+	SectionLDD       = "ldd"
+	SectionBridges   = "bridges"
+	SectionDevlink   = "devlink"
+	SectionDpctl     = "dpctl"
+	// SectionLog, alone in a termination message, says the sections are in
+	// the container's log.
+	SectionLog = "log"
 
 	// OVSColumns keeps the message well under the kubelet's 4096-byte limit.
 	OVSColumns = "ovs_version,doca_version,doca_initialized,dpdk_initialized,dpdk_version,datapath_types,iface_types,other_config"

@@ -34,6 +34,18 @@ type Result struct {
 	// EnableError is set when enabling doca-init failed on the node.
 	EnableError string `json:"enableError,omitempty"`
 
+	// LDD is what the dynamic linker makes of ovs-vswitchd (nil: not reported).
+	LDD *LDD `json:"ldd,omitempty"`
+	// ActionInspect only: the bridges, the NICs' eswitches and the datapath
+	// flows; each *Error is set when that command failed on the node.
+	Bridges      []Bridge  `json:"bridges,omitempty"`
+	BridgesError string    `json:"bridgesError,omitempty"`
+	Eswitches    []Eswitch `json:"eswitches,omitempty"`
+	// EswitchNotes are devlink's complaints about devices without an eswitch.
+	EswitchNotes []string  `json:"eswitchNotes,omitempty"`
+	Flows        *FlowDump `json:"flows,omitempty"`
+	FlowsError   string    `json:"flowsError,omitempty"`
+
 	// Sections keeps each command's exit code and raw output.
 	Sections []Section `json:"-"`
 }
@@ -134,6 +146,39 @@ func ParseMessage(nodeName, msg string) (*Result, error) {
 			if err := r.parseOVS(s.Output); err != nil {
 				return nil, fmt.Errorf("node %s: section %s: %w", nodeName, s.Name, err)
 			}
+		case SectionLDD:
+			l, err := ParseLDD(s.Output, s.RC)
+			if err != nil {
+				return nil, fmt.Errorf("node %s: %w", nodeName, err)
+			}
+			r.LDD = l
+		case SectionBridges:
+			r.Action = ActionInspect
+			if s.RC != 0 {
+				r.BridgesError = fmt.Sprintf("ovs-vsctl list Bridge exited %d: %s", s.RC, truncate(s.Output, 300))
+				continue
+			}
+			bs, err := ParseBridges(s.Output)
+			if err != nil {
+				return nil, fmt.Errorf("node %s: section %s: %w", nodeName, s.Name, err)
+			}
+			r.Bridges = bs
+		case SectionDevlink:
+			es, notes, err := ParseDevlinkEswitch(s.Output)
+			if err != nil {
+				return nil, fmt.Errorf("node %s: %w", nodeName, err)
+			}
+			r.Eswitches, r.EswitchNotes = es, notes
+		case SectionDpctl:
+			if s.RC != 0 {
+				r.FlowsError = fmt.Sprintf("ovs-appctl dpctl/dump-flows exited %d: %s", s.RC, truncate(s.Output, 300))
+				continue
+			}
+			d, err := ParseDpctl(s.Output)
+			if err != nil {
+				return nil, fmt.Errorf("node %s: %w", nodeName, err)
+			}
+			r.Flows = d
 		case SectionEnable:
 			r.Action = ActionEnableDocaInit
 			if s.RC != 0 {

@@ -39,6 +39,7 @@ func Verify(r *Result, v profile.VerifyPlan) []Problem {
 	if r.EnableError != "" {
 		out = append(out, Problem{"enable-doca-init", r.EnableError})
 	}
+	out = append(out, LibraryProblems(r)...)
 	if r.OVSError != "" {
 		out = append(out, Problem{"ovs", r.OVSError})
 		if len(r.StockPresent) > 0 {
@@ -68,4 +69,21 @@ func Verify(r *Result, v profile.VerifyPlan) []Problem {
 // wants doca initialized and other_config:doca-init is not true yet.
 func NeedsDocaInit(r *Result, v profile.VerifyPlan) bool {
 	return r.OVSError == "" && v.DocaInitialized && !r.DocaInitialized && r.OtherConfig["doca-init"] != "true"
+}
+
+// LibraryProblems reports libraries of ovs-vswitchd the dynamic linker
+// cannot find on the node: the sign of DOCA content left under /opt (which
+// RHCOS links to /var/opt, and which an image update never places).
+func LibraryProblems(r *Result) []Problem {
+	if r.LDD == nil {
+		return nil
+	}
+	if r.LDD.Error != "" {
+		return []Problem{{"libraries", r.LDD.Error}}
+	}
+	if len(r.LDD.Missing) > 0 {
+		return []Problem{{"libraries", fmt.Sprintf("%s links libraries the node cannot find: %s (DOCA content under /opt reaches only freshly installed nodes; the layer must relocate it to /usr/lib/opt, see docs/build.md)",
+			r.LDD.Binary, strings.Join(r.LDD.Missing, ", "))}}
+	}
+	return nil
 }
