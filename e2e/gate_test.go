@@ -16,9 +16,11 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	configv1 "github.com/openshift/api/config/v1"
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/mosc-dev/mosc/e2e/dnfrepo"
 	"github.com/mosc-dev/mosc/e2e/harness"
@@ -242,23 +244,40 @@ func TestGate(t *testing.T) {
 	lacking := docaRepo(t, "doca-openvswitch")
 	site := gateSite(t, dir, "mosc.yaml", full, "")
 	ref, regcfg := pushPayload(t, dir, "4.21.11", "9.6")
+	// The cluster offers the target by digest, as the update service does in
+	// channel stable-4.21, and its pull secret can read the payload: gate
+	// needs neither --release-image nor --registry-config.
+	dig := digestRef(t, ref)
+	clusterPullSecretWithRegistry(t, ctx)
+	cvs := env.Clients.Dynamic.Resource(configv1.GroupVersion.WithResource("clusterversions"))
+	_, err := cvs.Patch(ctx, "version", types.MergePatchType, []byte(`{"spec":{"channel":"stable-4.21"}}`), metav1.PatchOptions{})
+	must(t, err)
+	must(t, env.SetClusterVersionStatus(ctx, map[string]any{
+		"availableUpdates": []any{map[string]any{"version": "4.21.11", "image": dig}},
+		"conditions": []any{
+			cvCond(configv1.OperatorAvailable, configv1.ConditionTrue, "", "Done applying 4.20.15"),
+			cvCond(configv1.OperatorProgressing, configv1.ConditionFalse, "", "Cluster version is 4.20.15"),
+			cvCond(configv1.RetrievedUpdates, configv1.ConditionTrue, "", ""),
+			cvCond(configv1.OperatorUpgradeable, configv1.ConditionTrue, "", ""),
+		},
+	}))
 
 	if out, stderr, code := runMosc(t, "apply", "-f", site); code != 0 {
 		t.Fatalf("mosc apply: exit %d\n%s\n%s", code, out, stderr)
 	}
 	waitLayered(t, ctx)
 
-	gateArgs := []string{"-f", site, "--to", "4.21.11", "--release-image", ref, "--registry-config", regcfg}
+	gateArgs := []string{"-f", site, "--to", "4.21.11"}
 
 	t.Run("healthy", func(t *testing.T) {
 		junit := filepath.Join(t.TempDir(), "gate.xml")
 		r := runGate(t, 0, append(gateArgs, "--junit", junit)...)
-		if r.Schema != "mosc.dev/gate/v1" || r.Verdict != "pass" || r.From != "4.20.15" || r.To != "4.21.11" || r.ReleaseImage != ref {
+		if r.Schema != "mosc.dev/gate/v1" || r.Verdict != "pass" || r.From != "4.20.15" || r.To != "4.21.11" || r.ReleaseImage != dig {
 			t.Errorf("report header: %+v", r)
 		}
 		expectChecks(t, r, map[string]string{
 			"target-profile": "pass", "stack-support": "pass", "bundle-diff": "pass", "release-payload": "pass",
-			"repo-preflight": "pass", "pool-health": "pass", "last-build": "pass", "nodes-verified": "pass", "push-token": "pass",
+			"repo-preflight": "pass", "cluster-upgradeable": "pass", "pool-health": "pass", "last-build": "pass", "nodes-verified": "pass", "push-token": "pass",
 		}, map[string][]string{
 			"release-payload": {"payload 4.21.11: rhel-coreos is RHEL 9.6 (9.6.20251110-1), as profile 4.21 says", "rhel-coreos-10 is RHEL 10.2"},
 			"repo-preflight":  {"doca-openvswitch-3.3.0040-1.el9.x86_64", "libibverbs-2601mlnx61-1.2601019.x86_64", "rdma-core-2601mlnx61-1.2601019.x86_64"},
@@ -279,12 +298,12 @@ func TestGate(t *testing.T) {
 				} `xml:"testcase"`
 			} `xml:"testsuite"`
 		}
-		if err := xml.Unmarshal(b, &doc); err != nil || doc.Tests != 10 || doc.Failures != 0 || len(doc.Suites) != 1 || len(doc.Suites[0].Cases) != 10 {
+		if err := xml.Unmarshal(b, &doc); err != nil || doc.Tests != 11 || doc.Failures != 0 || len(doc.Suites) != 1 || len(doc.Suites[0].Cases) != 11 {
 			t.Errorf("junit: %v %+v\n%s", err, doc, b)
 		}
 		// The table, as a pipeline log shows it.
 		out, _, code := runMoscWith(t, moscRun{Timeout: 3 * time.Minute}, append([]string{"gate"}, gateArgs...)...)
-		if code != 0 || !strings.Contains(out, "PASS    nodes-verified       3/3 nodes of pool worker") || !strings.HasSuffix(out, "PASS: 10 passed, 0 warnings, 0 failed, 0 skipped\n") {
+		if code != 0 || !strings.Contains(out, "PASS    nodes-verified       3/3 nodes of pool worker") || !strings.HasSuffix(out, "PASS: 11 passed, 0 warnings, 0 failed, 0 skipped\n") {
 			t.Errorf("gate table: exit %d\n%s", code, out)
 		}
 		t.Logf("mosc gate (table):\n%s", out)
@@ -321,8 +340,11 @@ func TestGate(t *testing.T) {
 	})
 
 	t.Run("payload needs credentials", func(t *testing.T) {
-		r := runGate(t, 1, "-f", site, "--to", "4.21.11", "--release-image", ref, "--node-checks=false")
-		expectChecks(t, r, map[string]string{"release-payload": "fail"}, map[string][]string{"release-payload": {"UNAUTHORIZED", "--registry-config"}})
+		// --registry-config replaces the cluster's pull secret.
+		anon := filepath.Join(t.TempDir(), "no-auths.json")
+		must(t, os.WriteFile(anon, []byte(`{"auths":{}}`), 0o600))
+		r := runGate(t, 1, "-f", site, "--to", "4.21.11", "--release-image", ref, "--registry-config", anon, "--node-checks=false")
+		expectChecks(t, r, map[string]string{"release-payload": "fail"}, map[string][]string{"release-payload": {"UNAUTHORIZED", "--registry-config", "credentials: --registry-config " + anon}})
 	})
 
 	t.Run("expiring token", func(t *testing.T) {
@@ -396,9 +418,10 @@ func TestGate(t *testing.T) {
 		}
 		waitWorkers(t, ctx, "Degraded", func(p *mcfgv1.MachineConfigPool) bool { return poolCondition(p, "Degraded") })
 		r := runGate(t, 1, "-f", ovs, "--to", "4.21.11", "--release-image", ref, "--registry-config", regcfg, "--node-checks=false")
-		expectChecks(t, r, map[string]string{"pool-health": "fail", "nodes-verified": "fail", "repo-preflight": "pass"}, map[string][]string{
-			"pool-health":    {"pool worker is degraded", "oc describe mcp worker"},
-			"nodes-verified": {"worker-1: state Degraded"},
+		expectChecks(t, r, map[string]string{"pool-health": "fail", "cluster-upgradeable": "fail", "nodes-verified": "fail", "repo-preflight": "pass"}, map[string][]string{
+			"pool-health":         {"pool worker is degraded", "oc describe mcp worker"},
+			"cluster-upgradeable": {"pool worker is Degraded: the Machine Config Operator reports Upgradeable=False (DegradedPool)"},
+			"nodes-verified":      {"worker-1: state Degraded"},
 		})
 		out, _, _ := runMoscWith(t, moscRun{Timeout: 3 * time.Minute}, "gate", "-f", ovs, "--to", "4.21.11", "--release-image", ref, "--registry-config", regcfg, "--node-checks=false")
 		t.Logf("mosc gate (table):\n%s", out)

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/mosc-dev/mosc/internal/build"
 	"github.com/mosc-dev/mosc/internal/cluster"
@@ -38,7 +40,10 @@ an id, a status (pass, warn, fail, skip), a message and a remedy:
                    lint command, MachineOSConfig API, Containerfile) and whether it forces a rebuild
   release-payload  the target payload's rhel-coreos image labels (RHEL stream/version) match the profile
   repo-preflight   the DOCA repository for the target RHEL/arch has every package the layers install
-  pool-health      the pool is Updated and not Degraded                              (cluster)
+  cluster-upgradeable  the cluster-version operator would accept the upgrade: ClusterVersion
+                   Upgradeable/Progressing/Failing/ReleaseAccepted, the feature set, admin-acks,
+                   every pool not Degraded/BuildInterrupted, the target offered     (cluster)
+  pool-health      the pool is Updated, not Degraded, not paused                     (cluster)
   last-build       the MachineOSConfig's last MachineOSBuild Succeeded               (cluster)
   nodes-verified   every node runs the layered image and verifies OVS-DOCA           (cluster)
   push-token       the push secret's token does not expire within --min-token-days   (cluster)
@@ -46,22 +51,27 @@ an id, a status (pass, warn, fail, skip), a message and a remedy:
                    passes mosc build's inspection (buildah or podman; see mosc build --help)
 
 The current release is --openshift (or spec.openshift in the site file), else the
-cluster's ClusterVersion. The payload is --release-image, else derived from a full
---to version (quay.io/openshift-release-dev/ocp-release:<x.y.z>-<arch>). --offline
-runs only the checks that need neither the cluster nor the network. Without a
-kubeconfig the cluster checks are skipped.
+cluster's ClusterVersion. The payload is --release-image, else the digest the
+cluster's ClusterVersion offers for --to (availableUpdates, then conditionalUpdates;
+--to 4.21 takes the newest offered 4.21.z), else derived from a full --to version
+(quay.io/openshift-release-dev/ocp-release:<x.y.z>-<arch>); a payload that cannot be
+named or read fails. It is read with --registry-config, else the cluster's pull
+secret (openshift-config/pull-secret). --offline runs only the checks that need
+neither the cluster nor the network. Without a kubeconfig the cluster checks are
+skipped.
 
 Exit codes: 0 no check failed (warnings allowed), 1 a check failed, 2 error.
 
 Examples:
-  mosc gate --to 4.21.11
+  mosc gate -f mosc.yaml --to 4.21.11
+  mosc gate -f mosc.yaml --to 4.21           # the newest 4.21.z the cluster offers
   mosc gate -f mosc.yaml --openshift 4.20.15 --to 4.21.11 --registry-config pull-secret.json --junit gate.xml
   mosc gate --openshift 4.21 --to 4.22 --offline -o json
   mosc gate -f mosc.yaml --to 4.21.11 --registry-config pull-secret.json --build`,
 			Flags: append(append(planFlags(),
 				&cli.StringFlag{Name: "to", Usage: "the OpenShift release to upgrade to, e.g. 4.21.11 (required)"},
-				&cli.StringFlag{Name: "release-image", Usage: "the target release payload `REF` (default: derived from a full --to version)"},
-				&cli.StringFlag{Name: "registry-config", Usage: "dockerconfigjson `FILE` with credentials to read the payload (like oc --registry-config); default anonymous", TakesFile: true},
+				&cli.StringFlag{Name: "release-image", Usage: "the target release payload `REF` (default: the digest ClusterVersion offers for --to, else derived from a full --to)"},
+				&cli.StringFlag{Name: "registry-config", Usage: "dockerconfigjson `FILE` with credentials to read the payload (like oc --registry-config); default: the cluster's openshift-config/pull-secret, else anonymous", TakesFile: true},
 				&cli.BoolFlag{Name: "offline", Usage: "run only the checks that need neither the cluster nor the network"},
 				&cli.IntFlag{Name: "min-token-days", Usage: "warn when the push token expires within this many days", Value: gate.DefaultMinTokenDays},
 				&cli.BoolFlag{Name: "node-checks", Usage: "verify each node of the pool with a short-lived check pod (--node-checks=false reads node annotations only)", Value: true},
@@ -192,12 +202,29 @@ func runGate(c *cli.Context) error {
 	opts.Target, _, opts.TargetErr = resolveSide(c, clusterVersion, func(o *profile.Overrides) { o.OpenShift = target })
 
 	if clients != nil {
-		opts.Cluster = &gate.Cluster{Kube: clients.Kube, MachineConfig: clients.MachineConfig}
+		opts.Cluster = &gate.Cluster{Kube: clients.Kube, MachineConfig: clients.MachineConfig, Config: clients.OpenShift}
 		if c.Bool("node-checks") {
 			opts.NodeChecker = &node.Checker{Kube: clients.Kube, Image: node.ResolveImage(ctx, clients.Dynamic), PodTimeout: c.Duration("node-timeout")}
 		}
 	}
 	opts.Now = time.Now
+	switch f := c.String("registry-config"); {
+	case f != "":
+		opts.ReleaseAuth = "--registry-config " + f
+	case clients != nil:
+		// The payload's images (ocp-v4.0-art-dev) need the OpenShift pull
+		// secret, which the cluster holds; like oc adm release info run by
+		// an admin, read it from there.
+		if b, err := readClusterPullSecret(ctx, clients); err != nil {
+			fmt.Fprintf(c.App.ErrWriter, "warning: %v; reading the payload anonymously (pass --registry-config)\n", err)
+			opts.ReleaseAuth = "anonymous"
+		} else {
+			opts.Release.DockerConfigJSON = b
+			opts.ReleaseAuth = "the cluster's pull secret (" + clusterPullSecretNS + "/" + clusterPullSecretName + ")"
+		}
+	default:
+		opts.ReleaseAuth = "anonymous"
+	}
 
 	var bp *buildParams
 	if c.Bool("build") {
@@ -249,6 +276,30 @@ func runGate(c *cli.Context) error {
 		return failWith(exitFailure, fmt.Errorf("gate failed: %s", strings.Join(failed, ", ")))
 	}
 	return nil
+}
+
+// The cluster-wide pull secret (openshift-config/pull-secret): the
+// credentials every node uses for the release payload's images.
+const (
+	clusterPullSecretNS   = "openshift-config"
+	clusterPullSecretName = "pull-secret"
+)
+
+// readClusterPullSecret returns the cluster pull secret's dockerconfigjson.
+// Its content never reaches messages.
+func readClusterPullSecret(ctx context.Context, cl *cluster.Clients) ([]byte, error) {
+	s, err := cl.Kube.CoreV1().Secrets(clusterPullSecretNS).Get(ctx, clusterPullSecretName, metav1.GetOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("reading the cluster pull secret %s/%s: %w", clusterPullSecretNS, clusterPullSecretName, err)
+	}
+	b := s.Data[corev1.DockerConfigJsonKey]
+	if len(b) == 0 {
+		return nil, fmt.Errorf("the cluster pull secret %s/%s has no %s", clusterPullSecretNS, clusterPullSecretName, corev1.DockerConfigJsonKey)
+	}
+	if _, err := release.ParseKeychain(b); err != nil {
+		return nil, fmt.Errorf("the cluster pull secret %s/%s: %v", clusterPullSecretNS, clusterPullSecretName, err)
+	}
+	return b, nil
 }
 
 // gateBuildParams checks --build's inputs before anything runs: a builder

@@ -19,7 +19,7 @@ func init() {
 		return &cli.Command{
 			Name:      "init",
 			Usage:     "write a commented site file (mosc.yaml)",
-			UsageText: "mosc init [-o FILE] [--force] [--openshift 4.20] [--platform P] [--stack S[:VARIANT]]... [--pool POOL] [--site NAME]",
+			UsageText: "mosc init [-o FILE] [--force] [--openshift 4.20] [--platform P] [--stack S[:VARIANT]]... [--pool POOL] [--site NAME]\n   mosc init --fleet [-o fleet.yaml] [--platform P] [--stack S[:VARIANT]]... [--site NAME]",
 			Description: `Writes a site file with every field explained; commented-out lines show the
 options. The flags fill in values; the result is checked against the catalog.
 Keep the file in git and pass it with -f to render, validate, apply and gate.
@@ -28,6 +28,7 @@ Examples:
   mosc init --openshift 4.20 --pool master
   mosc init -o sites/lab.yaml --platform rhel9-bluefield --stack doca-3.3:ovs
   mosc init -o - | less
+  mosc init --fleet                 # a commented fleet inventory (fleet.yaml) for render --fleet
 
 Exit codes: 0 written; 2 bad flags, an unknown release/platform/stack, or the file
 exists (use --force).`,
@@ -40,6 +41,7 @@ exists (use --force).`,
 				&cli.StringFlag{Name: "pool", Usage: "MachineConfigPool (default: the platform's, else " + profile.DefaultPool + ")"},
 				&cli.StringFlag{Name: "site", Usage: "site name (default " + profile.DefaultSiteName + ")"},
 				&cli.StringSliceFlag{Name: "profiles", Usage: "directory (or file) of extra profiles, repeatable", TakesFile: true},
+				&cli.BoolFlag{Name: "fleet", Usage: "write a fleet inventory (kind Fleet, default fleet.yaml) instead of a site file; --platform and --stack fill spec.defaults, --site names the fleet"},
 			},
 			Action: runInit,
 		}
@@ -152,11 +154,20 @@ func runInit(c *cli.Context) error {
 	if out == "" {
 		return failWith(exitError, &profile.Error{Flag: "-o", Message: "must not be empty"})
 	}
+	fleet := c.Bool("fleet")
+	if fleet && !c.IsSet("output") {
+		out = "fleet.yaml"
+	}
 	name := out
 	if name == "-" {
-		name = "mosc.yaml"
+		name = map[bool]string{false: "mosc.yaml", true: "fleet.yaml"}[fleet]
 	}
-	data, err := siteFileFor(cat, o, name)
+	var data []byte
+	if fleet {
+		data, err = fleetFileFor(c, cat, o, name)
+	} else {
+		data, err = siteFileFor(cat, o, name)
+	}
 	if err != nil {
 		return failWith(exitError, err)
 	}
@@ -181,6 +192,10 @@ func runInit(c *cli.Context) error {
 	}
 	if err := f.Close(); err != nil {
 		return failWith(exitError, fmt.Errorf("-o: %w", err))
+	}
+	if fleet {
+		fmt.Fprintf(c.App.ErrWriter, "wrote %s; render it with: mosc render --fleet %s -o fleet/\n", out, out)
+		return nil
 	}
 	fmt.Fprintf(c.App.ErrWriter, "wrote %s; check it with: mosc validate -f %s\n", out, out)
 	return nil

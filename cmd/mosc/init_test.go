@@ -113,3 +113,40 @@ func TestInitStdoutAndBadFlags(t *testing.T) {
 		}
 	}
 }
+
+// mosc init --fleet writes a commented inventory that decodes and whose
+// example clusters resolve; plan flags that belong to clusters are refused.
+func TestInitFleet(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "fleet.yaml")
+	_, errOut, code := runCLI(t, "init", "--fleet", "-o", file, "--site", "ran", "--stack", "doca-3.2:ovs")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(errOut, "render it with: mosc render --fleet "+file) {
+		t.Errorf("stderr %q", errOut)
+	}
+	f, err := profile.LoadFleet(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Metadata.Name != "ran" || f.Spec.Defaults.Stacks[0] != (profile.StackRef{Name: "doca-3.2", Variant: "ovs"}) || len(f.Clusters()) != 3 {
+		t.Errorf("fleet %+v", f)
+	}
+	data, _ := os.ReadFile(file)
+	if !strings.Contains(string(data), "\n# Render it: mosc render --fleet "+file) {
+		t.Errorf("no how-to comment:\n%s", data)
+	}
+	_, errOut, code = runCLI(t, "init", "--fleet", "-o", file)
+	if code != 2 || !strings.Contains(errOut, "already exists") {
+		t.Errorf("overwrite: exit %d: %s", code, errOut)
+	}
+	_, errOut, code = runCLI(t, "init", "--fleet", "-o", "-", "--pool", "worker")
+	if code != 2 || !strings.Contains(errOut, "--pool: not with --fleet") {
+		t.Errorf("--pool: exit %d: %s", code, errOut)
+	}
+	_, errOut, code = runCLI(t, "init", "--fleet", "-o", "-", "--stack", "doca-9")
+	if code != 2 || !strings.Contains(errOut, "--stack: unknown stack") {
+		t.Errorf("--stack: exit %d: %s", code, errOut)
+	}
+}

@@ -37,20 +37,31 @@ Examples:
   mosc render -f mosc.yaml --format json
   mosc render -f mosc.yaml | mosc validate -  # check output from elsewhere the same way
   mosc render --all -o catalog/               # every supported combination, one directory each
+  mosc render --fleet fleet.yaml -o fleet/ --for argocd --repo-url https://git.example.com/ran.git
+                                              # bases, per-cluster overlays, ApplicationSet (docs/fleet.md)
 
 Exit codes: 0 rendered; 2 bad flags, site file or profiles, or a rendered object
 failed its checks (nothing is written then).`,
-			Flags: append(planFlags(),
+			Flags: append(append(planFlags(),
 				&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write one file per object plus kustomization.yaml into `DIR` (instead of stdout)", TakesFile: true},
 				&cli.StringFlag{Name: "format", Usage: "stdout format: yaml (a stream with ---) or json (a v1 List)", Value: "yaml"},
 				renderAllFlag,
-			),
+			), fleetRenderFlags()...),
 			Action: runRender,
 		}
 	})
 }
 
 func runRender(c *cli.Context) error {
+	if c.IsSet("fleet") && c.Bool("all") {
+		return failWith(exitError, errors.New("--all: renders the catalog, --fleet an inventory: use one"))
+	}
+	if c.IsSet("fleet") {
+		return runRenderFleet(c)
+	}
+	if err := fleetOnlyFlags(c); err != nil {
+		return err
+	}
 	if c.NArg() > 0 {
 		return failWith(exitError, fmt.Errorf("render takes no arguments, got %q (plan flags set everything; see mosc render --help)", c.Args().First()))
 	}

@@ -80,6 +80,9 @@ func (c *Cluster) Seed(ctx context.Context, opts Options) error {
 	if err := c.seedOSImageURL(ctx, opts.OpenShiftVersion); err != nil {
 		return err
 	}
+	if err := c.seedUpgradeState(ctx); err != nil {
+		return err
+	}
 	if err := c.seedRegistryConfig(ctx, opts.RegistryPlatform); err != nil {
 		return err
 	}

@@ -12,6 +12,8 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -27,6 +29,9 @@ type Server struct {
 	srv        *http.Server
 	unauth     atomic.Int64
 	requests   atomic.Int64
+	// public are repositories anonymous clients may pull from.
+	mu     sync.Mutex
+	public map[string]bool
 }
 
 // Start listens on a free 127.0.0.1 port. go-containerregistry talks plain
@@ -49,6 +54,10 @@ func Start(user, pass string) (*Server, error) {
 func (s *Server) auth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.requests.Add(1)
+		if (r.Method == http.MethodGet || r.Method == http.MethodHead) && s.isPublic(r.URL.Path) {
+			next.ServeHTTP(w, r)
+			return
+		}
 		u, p, ok := r.BasicAuth()
 		if !ok || subtle.ConstantTimeCompare([]byte(u), []byte(s.user)) != 1 ||
 			subtle.ConstantTimeCompare([]byte(p), []byte(s.pass)) != 1 {
@@ -61,6 +70,41 @@ func (s *Server) auth(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// AllowAnonymousPull lets clients without credentials pull (GET, HEAD)
+// from repository repo ("openshift-release-dev/ocp-release"), as quay.io
+// serves the public release payloads while their component images
+// (ocp-v4.0-art-dev) need the OpenShift pull secret. Everything else still
+// needs the credentials. It returns a function that takes it back.
+func (s *Server) AllowAnonymousPull(repo string) (undo func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.public == nil {
+		s.public = map[string]bool{}
+	}
+	s.public[repo] = true
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		delete(s.public, repo)
+	}
+}
+
+// isPublic: path is /v2/<repo>/(manifests|blobs)/… of a public repository.
+func (s *Server) isPublic(path string) bool {
+	rest, ok := strings.CutPrefix(path, "/v2/")
+	if !ok {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for repo := range s.public {
+		if tail, ok := strings.CutPrefix(rest, repo+"/"); ok && (strings.HasPrefix(tail, "manifests/") || strings.HasPrefix(tail, "blobs/")) {
+			return true
+		}
+	}
+	return false
 }
 
 // Host is "127.0.0.1:PORT", the registry part of an image reference.

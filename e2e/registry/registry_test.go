@@ -52,3 +52,42 @@ func TestBasicAuth(t *testing.T) {
 		t.Errorf("DockerConfigJSON = %s (%v)", s.DockerConfigJSON(), err)
 	}
 }
+
+// A public repository answers anonymous pulls; pushes to it and pulls from
+// any other repository still need the credentials.
+func TestAllowAnonymousPull(t *testing.T) {
+	s, err := Start("u", "p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	undo := s.AllowAnonymousPull("openshift-release-dev/ocp-release")
+	do := func(method, path string) int {
+		req, _ := http.NewRequest(method, s.URL()+path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, tc := range []struct {
+		method, path string
+		want         int
+	}{
+		{http.MethodGet, "/v2/openshift-release-dev/ocp-release/manifests/4.21.11-x86_64", http.StatusNotFound}, // reached the registry
+		{http.MethodHead, "/v2/openshift-release-dev/ocp-release/manifests/4.21.11-x86_64", http.StatusNotFound},
+		{http.MethodGet, "/v2/openshift-release-dev/ocp-v4.0-art-dev/manifests/sha256:00", http.StatusUnauthorized},
+		{http.MethodGet, "/v2/openshift-release-dev/ocp-release-other/manifests/x", http.StatusUnauthorized},
+		{http.MethodPost, "/v2/openshift-release-dev/ocp-release/blobs/uploads/", http.StatusUnauthorized},
+		{http.MethodGet, "/v2/", http.StatusUnauthorized},
+	} {
+		if got := do(tc.method, tc.path); got != tc.want {
+			t.Errorf("%s %s: %d, want %d", tc.method, tc.path, got, tc.want)
+		}
+	}
+	undo()
+	if got := do(http.MethodGet, "/v2/openshift-release-dev/ocp-release/manifests/4.21.11-x86_64"); got != http.StatusUnauthorized {
+		t.Errorf("after undo: %d", got)
+	}
+}

@@ -196,3 +196,25 @@ func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
 	}
 	return os.Rename(name, path)
 }
+
+// WriteOwnFile writes data (starting with Header) to path atomically,
+// refusing to replace a file mosc did not write. For the other generated
+// files of a tree (fleet overlays, delivery objects).
+func WriteOwnFile(path string, data []byte, mode os.FileMode) error {
+	if st, err := os.Lstat(path); err == nil {
+		if ours, _ := hasHeader(path); !st.Mode().IsRegular() || !ours {
+			return fmt.Errorf("%s exists and was not written by mosc (no %q header); move it away or render into another directory", path, strings.TrimSpace(headerPrefix))
+		}
+	}
+	return writeFileAtomic(path, data, mode)
+}
+
+// IsOwnFile reports whether path is a regular file with mosc's header.
+func IsOwnFile(path string) bool {
+	st, err := os.Lstat(path)
+	if err != nil || !st.Mode().IsRegular() {
+		return false
+	}
+	ours, _ := hasHeader(path)
+	return ours
+}

@@ -249,6 +249,13 @@ func CheckBundleDiff(cur, tgt *profile.Plan, curB, tgtB *bundle.Bundle, renderEr
 	c.Message = strings.Join(msg, "\n")
 	c.Details = details
 	switch {
+	case cur.OpenShift.MOSCAPIVersion != tgt.OpenShift.MOSCAPIVersion && strings.HasSuffix(cur.OpenShift.OCLSupport, "NoUpgrade"):
+		// The feature set OCL needs there can never be unset and blocks every
+		// minor upgrade (openshift/api config/v1 types_feature.go): removing
+		// the layer first changes nothing.
+		c.Status = Fail
+		c.Remedy = fmt.Sprintf("OCL on %s needs the %s feature set, which can never be unset and blocks minor upgrades: this cluster cannot reach %s, with or without the layer (cluster-upgradeable reads the live feature set). Install a new cluster at %s and apply the %s bundle there (mosc apply --openshift %s)",
+			cur.OpenShift.Version, cur.OpenShift.OCLSupport, tgt.OpenShift.Version, gaRelease(tgt), shortAPI(tgt.OpenShift.MOSCAPIVersion), tgt.OpenShift.Version)
 	case cur.OpenShift.MOSCAPIVersion != tgt.OpenShift.MOSCAPIVersion:
 		c.Status = Fail
 		c.Remedy = fmt.Sprintf("the MachineOSConfig API changes (%s → %s) and OCL on %s is %s: remove the layer (mosc remove) before the upgrade and apply the %s bundle after it (mosc apply --openshift %s)",
@@ -268,6 +275,15 @@ func CheckBundleDiff(cur, tgt *profile.Plan, curB, tgtB *bundle.Bundle, renderEr
 }
 
 // metadataOnly says whether every difference is in objects' metadata.
+// gaRelease names where to install instead: the target when OCL is GA
+// there, else 4.18.20+, where it became GA (FACTS.md §1).
+func gaRelease(p *profile.Plan) string {
+	if p.OpenShift.OCLSupport == "GA" {
+		return p.OpenShift.Label()
+	}
+	return "4.18.20 or later (OCL GA)"
+}
+
 func metadataOnly(res *diff.Result) bool {
 	if res.Empty() {
 		return false

@@ -118,7 +118,7 @@ func TestCheckBundleDiff(t *testing.T) {
 		{"4.21 → 4.22: RHEL 9.8, kernel; only annotations change", p21, p22, nil, Pass, []string{"RHEL: 9.6 → 9.8", "kernel family: 5.14.0-570 → 5.14.0-687", "only metadata changes: re-apply when convenient (mosc apply --openshift 4.22)"}, false},
 		{"4.20 → 4.21", p20, p21, nil, Pass, []string{"changed MachineOSConfig worker: metadata.annotations[\"mosc.dev/openshift\"]"}, false},
 		{"4.18 → 4.19: lint command", p18, p19, nil, Warn, []string{"lint command: ostree container commit → bootc container lint", "forces a rebuild: MachineOSConfig worker: spec.containerFile[NoArch].content changes", "mosc apply --openshift 4.19"}, true},
-		{"4.17 → 4.18: MOSC API moves", p17, p18, nil, Fail, []string{"MachineOSConfig API: machineconfiguration.openshift.io/v1alpha1 → machineconfiguration.openshift.io/v1", "mosc remove", "forces a rebuild"}, true},
+		{"4.17 → 4.18: MOSC API moves", p17, p18, nil, Fail, []string{"MachineOSConfig API: machineconfiguration.openshift.io/v1alpha1 → machineconfiguration.openshift.io/v1", "can never be unset", "cannot reach 4.18, with or without the layer", "Install a new cluster at", "forces a rebuild"}, true},
 		{"variant change forces a rebuild", p21, p21ovs, nil, Warn, []string{"forces a rebuild: MachineOSConfig worker: spec.containerFile[NoArch].content changes"}, true},
 		{"same", p21, p21, nil, Pass, []string{"the bundle is the same at 4.21"}, false},
 		{"render error", p21, p22, errors.New("Containerfile too long"), Fail, []string{"does not render at the target: Containerfile too long"}, false},

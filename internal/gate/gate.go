@@ -27,6 +27,8 @@ const DefaultMinTokenDays = 14
 type Cluster struct {
 	Kube          kube.Interface
 	MachineConfig kube.MachineConfigInterface
+	// Config reads ClusterVersion and FeatureGate (cluster-upgradeable).
+	Config kube.ConfigInterface
 }
 
 // Options are everything a gate run needs; the command gathers them from
@@ -48,7 +50,10 @@ type Options struct {
 	// TargetVersion when that is a full x.y.z version.
 	ReleaseImage string
 	Release      release.Options
-	Repo         *repo.Client
+	// ReleaseAuth says where Release's credentials come from, for messages:
+	// "--registry-config FILE", "the cluster's pull secret (…)", "anonymous".
+	ReleaseAuth string
+	Repo        *repo.Client
 
 	// Cluster is nil when no cluster is reachable; ClusterSkip says why.
 	Cluster     *Cluster
@@ -97,29 +102,16 @@ func Run(ctx context.Context, o Options) *Report {
 		return CheckBundleDiff(o.Current, o.Target, curB, tgtB, err)
 	})
 
+	// The cluster's view of the upgrade, read once: it also names the
+	// target's payload by digest.
+	var up *UpgradeState
+	if !o.Offline && o.Cluster != nil {
+		st := ReadUpgradeState(ctx, o.Cluster)
+		up = &st
+	}
+
 	// Network checks.
-	timed(func() Check {
-		if o.Offline {
-			return Check{ID: IDReleasePayload, Status: Skip, Message: "--offline: the release payload is not read"}
-		}
-		ref := o.ReleaseImage
-		if ref == "" {
-			arch := o.Current.Platform.RPMArch
-			d, err := release.DefaultImage(o.TargetVersion, arch)
-			if err != nil {
-				return Check{ID: IDReleasePayload, Status: Skip, Message: fmt.Sprintf("--to %s is not a full x.y.z version and no --release-image was given: the payload is not read", o.TargetVersion),
-					Remedy: "pass --to with the patch level (e.g. 4.21.11) or --release-image"}
-			}
-			ref = d
-		}
-		r.ReleaseImage = ref
-		ro := o.Release
-		if ro.RPMArch == "" {
-			ro.RPMArch = o.Current.Platform.RPMArch
-		}
-		p, err := release.Inspect(ctx, ref, ro)
-		return CheckReleasePayload(p, err, o.Target, o.TargetVersion)
-	})
+	timed(func() Check { return releasePayloadCheck(ctx, o, r, up) })
 	timed(func() Check {
 		if o.Offline {
 			return Check{ID: IDRepoPreflight, Status: Skip, Message: "--offline: repositories are not read"}
@@ -141,7 +133,7 @@ func Run(ctx context.Context, o Options) *Report {
 
 	// Cluster checks.
 	skipAll := func(reason string) {
-		for _, id := range []string{IDPoolHealth, IDPoolMachineConfigs, IDLastBuild, IDNodes, IDPushToken} {
+		for _, id := range []string{IDClusterUpgradeable, IDPoolHealth, IDPoolMachineConfigs, IDLastBuild, IDNodes, IDPushToken} {
 			r.Add(Check{ID: id, Status: Skip, Message: reason})
 		}
 	}
@@ -155,9 +147,74 @@ func Run(ctx context.Context, o Options) *Report {
 		}
 		skipAll(reason)
 	default:
+		timed(func() Check { return CheckClusterUpgradeable(o.TargetVersion, *up) })
 		runLive(ctx, o, r, timed, now)
 	}
 	return r
+}
+
+// releasePayloadCheck reads the target's payload: --release-image, else the
+// digest ClusterVersion offers for the target (availableUpdates, then
+// conditionalUpdates), else the tag derived from a full --to. A payload that
+// cannot be named or read fails the check: only --offline skips it.
+func releasePayloadCheck(ctx context.Context, o Options, r *Report, up *UpgradeState) Check {
+	if o.Offline {
+		return Check{ID: IDReleasePayload, Status: Skip, Message: "--offline: the release payload is not read"}
+	}
+	target := o.TargetVersion
+	ref, source := o.ReleaseImage, "--release-image"
+	if ref == "" && up != nil && up.ClusterVersion != nil {
+		if offer, ok := ResolveTarget(up.ClusterVersion, target); ok {
+			ref = offer.Image
+			source = "ClusterVersion availableUpdates"
+			if offer.Conditional {
+				source = "ClusterVersion conditionalUpdates"
+			}
+			if offer.Version != target {
+				source += fmt.Sprintf("; --to %s resolved to %s, the newest offered", target, offer.Version)
+				r.To = offer.Version
+			}
+			target = offer.Version
+		}
+	}
+	if ref == "" {
+		arch := o.Current.Platform.RPMArch
+		d, err := release.DefaultImage(target, arch)
+		if err != nil {
+			why := "no cluster offers it"
+			if up != nil {
+				why = "the cluster's ClusterVersion offers no " + target + " update"
+			}
+			return Check{ID: IDReleasePayload, Status: Fail,
+				Message: fmt.Sprintf("--to %s names no patch level, no --release-image was given and %s: the target's payload cannot be read, so its RHEL CoreOS is unknown", target, why),
+				Remedy:  "pass --to with the patch level (e.g. 4.21.11) or --release-image; --offline skips the payload and cluster checks"}
+		}
+		ref, source = d, "derived from --to"
+		if up != nil {
+			source += " (the cluster does not offer it)"
+		}
+	}
+	r.ReleaseImage = ref
+	ro := o.Release
+	if ro.RPMArch == "" {
+		ro.RPMArch = o.Current.Platform.RPMArch
+	}
+	p, err := release.Inspect(ctx, ref, ro)
+	c := CheckReleasePayload(p, err, o.Target, target)
+	auth := o.ReleaseAuth
+	if auth == "" {
+		auth = "anonymous"
+	}
+	if c.Details == nil {
+		c.Details = map[string]any{}
+	}
+	c.Details["ref"], c.Details["source"], c.Details["credentials"] = ref, source, auth
+	if err != nil {
+		c.Message += fmt.Sprintf("\n(payload from %s, credentials: %s)", source, auth)
+	} else if source != "--release-image" {
+		c.Message += fmt.Sprintf("\npayload %s (from %s)", ref, source)
+	}
+	return c
 }
 
 func renderBundle(p *profile.Plan) (*bundle.Bundle, error) {

@@ -80,6 +80,21 @@ func CheckPoolHealth(pool string, mcp *mcfgv1.MachineConfigPool, err error) Chec
 		c.Status = Fail
 		c.Message = fmt.Sprintf("pool %s is degraded: %s; %s", pool, strings.Join(degraded, "; "), counts)
 		c.Remedy = fmt.Sprintf("fix the pool before upgrading: mosc status --pool %s, oc describe mcp %s", pool, pool)
+	case mcp.Spec.Paused:
+		// A paused pool never becomes Updated on a new config: "still rolling
+		// out" would send the user to a watch that never ends. The MCO's render
+		// controller still renders (and, layered, builds) for it; only the
+		// node controller holds back: syncMachineConfigPool returns after
+		// syncStatusOnly for spec.paused (machine-config-operator,
+		// release-4.20, pkg/controller/node/node_controller.go).
+		c.Status = Warn
+		c.Details["paused"] = true
+		state := "Updated"
+		if !updated || updating {
+			state = "not Updated"
+		}
+		c.Message = fmt.Sprintf("pool %s is paused (spec.paused, %s: %s): its nodes take no new config or image, so an upgrade leaves them on the current release and layered image until it is unpaused; the layer is still built for the new release", pool, state, counts)
+		c.Remedy = fmt.Sprintf("unpause it to roll out (oc patch mcp %s --type merge -p '{\"spec\":{\"paused\":false}}'); for an EUS-to-EUS upgrade keep it paused through the intermediate minor and gate each hop with its payload (mosc gate --to the intermediate, then the final release)", pool)
 	case updated && !updating:
 		c.Status, c.Message = Pass, fmt.Sprintf("pool %s is Updated: %s", pool, counts)
 	default:

@@ -166,7 +166,7 @@ func TestRunOffline(t *testing.T) {
 		got[c.ID] = c.Status
 		ids = append(ids, c.ID)
 	}
-	want := map[string]Status{IDTargetProfile: Pass, IDStackSupport: Pass, IDBundleDiff: Pass, IDReleasePayload: Skip, IDRepoPreflight: Skip, IDPoolHealth: Skip, IDPoolMachineConfigs: Skip, IDLastBuild: Skip, IDNodes: Skip, IDPushToken: Skip}
+	want := map[string]Status{IDTargetProfile: Pass, IDStackSupport: Pass, IDBundleDiff: Pass, IDReleasePayload: Skip, IDRepoPreflight: Skip, IDClusterUpgradeable: Skip, IDPoolHealth: Skip, IDPoolMachineConfigs: Skip, IDLastBuild: Skip, IDNodes: Skip, IDPushToken: Skip}
 	if len(got) != len(want) {
 		t.Errorf("checks = %v", ids)
 	}
@@ -178,11 +178,12 @@ func TestRunOffline(t *testing.T) {
 	if r.Failed() || r.Pool != "worker" || r.Stacks[0] != "doca-3.3:full" {
 		t.Errorf("report = %+v", r)
 	}
-	// Without a cluster the live checks skip with the reason given.
+	// Without a cluster the live checks skip with the reason given; a
+	// payload that cannot be named fails (only --offline skips it).
 	r = Run(context.Background(), Options{Catalog: catalog(t), Current: cur, CurrentVersion: "4.21", Target: tgt, TargetVersion: "4.22", ClusterSkip: "no kubeconfig", Repo: noNetwork,
 		ReleaseImage: "", MinTokenDays: 14})
 	for _, c := range r.Checks {
-		if c.ID == IDReleasePayload && (c.Status != Skip || !strings.Contains(c.Message, "not a full x.y.z")) {
+		if c.ID == IDReleasePayload && (c.Status != Fail || !strings.Contains(c.Message, "--to 4.22 names no patch level") || !strings.Contains(c.Remedy, "--offline")) {
 			t.Errorf("payload check = %+v", c)
 		}
 		if c.ID == IDPushToken && c.Message != "no kubeconfig" {

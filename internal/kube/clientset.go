@@ -195,6 +195,10 @@ func (g configV1) ClusterVersions() StatusResourceInterface[*configv1.ClusterVer
 	return resource("clusterversions", g.rc, "", func() *configv1.ClusterVersion { return &configv1.ClusterVersion{} }, func() *configv1.ClusterVersionList { return &configv1.ClusterVersionList{} }, false)
 }
 
+func (g configV1) FeatureGates() StatusResourceInterface[*configv1.FeatureGate, *configv1.FeatureGateList] {
+	return resource("featuregates", g.rc, "", func() *configv1.FeatureGate { return &configv1.FeatureGate{} }, func() *configv1.FeatureGateList { return &configv1.FeatureGateList{} }, false)
+}
+
 type imageregistryV1 struct{ rc rest.Interface }
 
 func (g imageregistryV1) RESTClient() rest.Interface { return g.rc }

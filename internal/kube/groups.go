@@ -137,6 +137,7 @@ type MachineconfigurationV1Interface interface {
 type ConfigV1Interface interface {
 	RESTClient() rest.Interface
 	ClusterVersions() StatusResourceInterface[*configv1.ClusterVersion, *configv1.ClusterVersionList]
+	FeatureGates() StatusResourceInterface[*configv1.FeatureGate, *configv1.FeatureGateList]
 }
 
 // ImageregistryV1Interface is imageregistry.operator.openshift.io/v1.

@@ -94,7 +94,7 @@ func (r *resolver) fail(path, format string, args ...any) {
 }
 
 func (r *resolver) warn(path, format string, args ...any) {
-	w := Warning{Where: r.s.where(path), Field: path, Message: fmt.Sprintf(format, args...)}
+	w := Warning{Where: r.s.where(path), Field: r.s.displayField(path), Message: fmt.Sprintf(format, args...)}
 	if r.s.SetBy(path) != "" {
 		// "--pool: spec.pool: …" would say the same thing twice.
 		w.Field = ""

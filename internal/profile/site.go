@@ -23,6 +23,9 @@ type Site struct {
 	pos  map[string]Pos
 	// origin maps a field path to the flag that set it.
 	origin map[string]string
+	// display maps a field path to its path in the document it came from,
+	// for sites built from a fleet inventory (nil: the same path).
+	display map[string]string
 }
 
 type SiteMetadata struct {
@@ -253,7 +256,7 @@ func (s *Site) Pos(path string) (Pos, bool) {
 // errAt builds an error about a field: naming the flag that set it, else its
 // place in the file, else just the field.
 func (s *Site) errAt(path, format string, args ...any) *Error {
-	e := &Error{Field: path, Message: fmt.Sprintf(format, args...)}
+	e := &Error{Field: s.displayField(path), Message: fmt.Sprintf(format, args...)}
 	if f := s.SetBy(path); f != "" {
 		e.Flag = f
 		return e

@@ -70,6 +70,9 @@ type Options struct {
 	// RegistryConfig is a dockerconfigjson file (like oc's --registry-config);
 	// empty means anonymous.
 	RegistryConfig string
+	// DockerConfigJSON is a pull secret's content, used when RegistryConfig
+	// is empty (gate reads the cluster's openshift-config/pull-secret).
+	DockerConfigJSON []byte
 	// RPMArch picks the platform from a multi-arch index ("x86_64", "aarch64").
 	RPMArch string
 	// Transport overrides the HTTP transport (tests, proxies).
@@ -381,6 +384,12 @@ func (o Options) remoteOptions(ctx context.Context) ([]remote.Option, error) {
 		k, err := LoadKeychain(o.RegistryConfig)
 		if err != nil {
 			return nil, err
+		}
+		kc = k
+	} else if len(o.DockerConfigJSON) > 0 {
+		k, err := ParseKeychain(o.DockerConfigJSON)
+		if err != nil {
+			return nil, fmt.Errorf("pull secret: %w", err)
 		}
 		kc = k
 	}

@@ -150,6 +150,10 @@ func (g configV1) ClusterVersions() kube.StatusResourceInterface[*configv1.Clust
 	return g.c.ConfigV1().ClusterVersions()
 }
 
+func (g configV1) FeatureGates() kube.StatusResourceInterface[*configv1.FeatureGate, *configv1.FeatureGateList] {
+	return g.c.ConfigV1().FeatureGates()
+}
+
 type imageRegistryAdapter struct{ c imageregistryclient.Interface }
 
 func (a imageRegistryAdapter) Discovery() kube.DiscoveryInterface { return a.c.Discovery() }
