@@ -62,7 +62,8 @@ FUZZ_TARGETS := \
 	internal/node:FuzzParseDpctl internal/node:FuzzParseDevlinkEswitch internal/verify:FuzzParseIperf \
 	internal/repo:FuzzParseRepomd internal/repo:FuzzScanPrimary internal/repo:FuzzVercmp \
 	internal/release:FuzzParseImageReferences internal/diff:FuzzMyers \
-	internal/build:FuzzParseFacts internal/build:FuzzParseFailure
+	internal/build:FuzzParseFacts internal/build:FuzzParseFailure \
+	internal/watch:FuzzClassify
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 	  pkg=$${t%%:*}; fn=$${t##*:}; echo "fuzz $$fn ($$pkg)"; \

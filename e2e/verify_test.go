@@ -204,6 +204,7 @@ func TestVerifyThroughput(t *testing.T) {
 		t.Errorf("junit: %d tests, %d failures, %d suites\n%s", ju.Tests, ju.Failures, len(ju.Suites), b)
 	}
 	noVerifyPods(t, ctx)
+	docOutput(t, "verify-throughput.txt", "-f", site, "--throughput", "--duration", "3s", "--parallel", "2", "--host-network")
 
 	// --min-gbps above what loopback iperf3 reaches gates the exit code.
 	r, _ = runVerify(t, moscRun{}, 1, "-f", site, "--throughput", "--duration", "1s", "--min-gbps", "100000")
@@ -242,6 +243,9 @@ func TestVerifyFailureCauses(t *testing.T) {
 			}
 			if c := r.check("worker-0", tt.check); c.Status != "pass" {
 				t.Errorf("worker-0 %s = %s: %s", tt.check, c.Status, c.Message)
+			}
+			if tt.check == "eswitch" {
+				docOutput(t, "verify-eswitch-legacy.txt", "-f", site, "-o", "plain")
 			}
 			noVerifyPods(t, ctx)
 		})
@@ -288,4 +292,40 @@ func TestVerifyInterrupt(t *testing.T) {
 		t.Fatalf("interrupted before the client started:\n%s", stderr)
 	}
 	noVerifyPods(t, ctx)
+}
+
+// mosc gate --verify runs the quick verify on the pool and sums it up as one
+// check naming each failed node/check.
+func TestGateVerify(t *testing.T) {
+	resetEnv(t)
+	ctx := testCtx(t, 4*time.Minute)
+	startSim(t, sim.Faults{})
+	site := gateSite(t, t.TempDir(), "mosc.yaml", docaRepo(t), "  node:\n    hwOffload: true\n")
+	args := []string{"-f", site, "--to", "4.21", "--verify", "--node-timeout", "1m"}
+
+	layerVerifyWorkers(t, ctx, nil)
+	r := runGate(t, 1, args...) // no MachineOSConfig here: last-build fails
+	if st, msg := r.status("verify"); st != "pass" || !strings.Contains(msg, "3 nodes of pool worker verified (hw-offload expected on)") {
+		t.Errorf("verify = %s: %s", st, msg)
+	}
+
+	layerVerifyWorkers(t, ctx, map[string]map[string]string{"worker-2": {sim.AnnotationSimEswitch: "legacy"}})
+	r = runGate(t, 1, args...)
+	if st, msg := r.status("verify"); st != "fail" || !strings.Contains(msg, "worker-2/eswitch: eswitch not in switchdev mode") || !strings.Contains(msg, "mosc verify --pool worker") {
+		t.Errorf("verify = %s: %s", st, msg)
+	}
+	noVerifyPods(t, ctx)
+}
+
+// docOutput saves real mosc verify output for docs/verify.md when
+// MOSC_VERIFY_DOCS names a directory (stdout; the command line first).
+func docOutput(t *testing.T, name string, args ...string) {
+	dir := os.Getenv("MOSC_VERIFY_DOCS")
+	if dir == "" {
+		return
+	}
+	out, stderr, code := runMoscWith(t, moscRun{Timeout: 3 * time.Minute}, append([]string{"verify"}, args...)...)
+	text := "$ mosc verify " + strings.Join(args, " ") + "\n" + out + fmt.Sprintf("$ echo $?\n%d\n", code)
+	must(t, os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644))
+	must(t, os.WriteFile(filepath.Join(dir, strings.TrimSuffix(name, ".txt")+".stderr"), []byte(stderr), 0o644))
 }

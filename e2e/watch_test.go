@@ -22,6 +22,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -33,6 +34,7 @@ import (
 	"github.com/mosc-dev/mosc/e2e/harness"
 	"github.com/mosc-dev/mosc/e2e/sim"
 	"github.com/mosc-dev/mosc/internal/node"
+	"github.com/mosc-dev/mosc/internal/termtest"
 	"github.com/mosc-dev/mosc/internal/watch"
 )
 
@@ -593,34 +595,66 @@ func BenchmarkWatch1000Nodes(b *testing.B) {
 }
 
 // TestWatchLiveViewOnATerminal runs mosc under a pseudo-terminal (util-linux
-// script): the live view redraws with ANSI escapes and still ends with the
-// result line.
+// script) of 80 and 140 columns: the live view redraws with ANSI escapes,
+// ends with the result line, and, replayed on a terminal model with
+// scrollback (internal/termtest), no line wraps and no line of the view's
+// block is left in the scrollback (issue 13: a wrapped footer left stale
+// copies). Event lines may repeat (a node's same state at the same second).
 func TestWatchLiveViewOnATerminal(t *testing.T) {
 	scriptBin, err := exec.LookPath("script")
 	if err != nil {
 		t.Skip("no script(1) to give mosc a terminal")
 	}
-	resetEnv(t)
-	ctx := testCtx(t, 3*time.Minute)
-	startSim(t, fastFaults())
-	layerWorkers(t, ctx)
-	bin := buildMosc(t)
-	cmd := exec.CommandContext(ctx, scriptBin, "-qec", bin+" watch --pool worker --timeout 2m --enable-doca-init", "/dev/null")
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+env.Kubeconfig, "TERM=xterm")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("mosc watch on a terminal: %v\n%q", err, out)
+	for _, cols := range []int{80, 140} {
+		t.Run(fmt.Sprintf("%d-columns", cols), func(t *testing.T) {
+			resetEnv(t)
+			ctx := testCtx(t, 3*time.Minute)
+			startSim(t, fastFaults())
+			layerWorkers(t, ctx)
+			bin := buildMosc(t)
+			const rows = 40
+			cmd := exec.CommandContext(ctx, scriptBin, "-qec", fmt.Sprintf("stty cols %d rows %d; %s watch --pool worker --timeout 2m --enable-doca-init", cols, rows, bin), "/dev/null")
+			cmd.Env = append(os.Environ(), "KUBECONFIG="+env.Kubeconfig, "TERM=xterm")
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("mosc watch on a terminal: %v\n%q", err, out)
+			}
+			s := string(out)
+			for _, want := range []string{"\x1b[", "pool worker ── elapsed", "verified, ", "done: 3/3 nodes of pool worker updated and verified"} {
+				if !strings.Contains(s, want) {
+					t.Errorf("terminal output lacks %q", want)
+				}
+			}
+			if strings.Contains(s, "pod/"+node.CheckNamespace) {
+				t.Error("the live view shows check pod lines (too chatty for a terminal)")
+			}
+			scr := termtest.New(cols, rows)
+			scr.Write(out)
+			if scr.Wrapped != 0 {
+				t.Errorf("the terminal wrapped %d line(s)", scr.Wrapped)
+			}
+			results := 0
+			for _, l := range scr.Lines() {
+				// The view's own lines: its header, progress bar and table.
+				if strings.HasPrefix(l, "── ") || strings.HasPrefix(l, "[") || strings.HasPrefix(l, "  NODE ") {
+					t.Errorf("a line of the live view is left in the scrollback: %q", l)
+				}
+				if utf8.RuneCountInString(l) >= cols {
+					t.Errorf("a line of %d columns: %q", utf8.RuneCountInString(l), l)
+				}
+				if strings.Contains(l, "result - done: 3/3 nodes") {
+					results++
+				}
+			}
+			if results != 1 {
+				t.Errorf("the result line appears %d times", results)
+			}
+			if t.Failed() {
+				t.Logf("the terminal after mosc watch (%d columns):\n%s", cols, strings.Join(scr.Lines(), "\n"))
+			}
+			noCheckPods(t, "after the live view")
+		})
 	}
-	s := string(out)
-	for _, want := range []string{"\x1b[", "pool worker ── elapsed", "verified, ", "done: 3/3 nodes of pool worker updated and verified"} {
-		if !strings.Contains(s, want) {
-			t.Errorf("terminal output lacks %q", want)
-		}
-	}
-	if strings.Contains(s, "pod/"+node.CheckNamespace) {
-		t.Error("the live view shows check pod lines (too chatty for a terminal)")
-	}
-	noCheckPods(t, "after the live view")
 }
 
 // With no MachineOSConfig (never applied, or removed) watch has nothing to

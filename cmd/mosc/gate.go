@@ -47,6 +47,7 @@ an id, a status (pass, warn, fail, skip), a message and a remedy:
   last-build       the MachineOSConfig's last MachineOSBuild Succeeded               (cluster)
   nodes-verified   every node runs the layered image and verifies OVS-DOCA           (cluster)
   push-token       the push secret's token does not expire within --min-token-days   (cluster)
+  verify           with --verify: mosc verify's node checks pass (offload works now)  (cluster)
   layer-build      with --build: the target's layer builds on the target's base image and
                    passes mosc build's inspection (buildah or podman; see mosc build --help)
 
@@ -76,6 +77,7 @@ Examples:
 				&cli.IntFlag{Name: "min-token-days", Usage: "warn when the push token expires within this many days", Value: gate.DefaultMinTokenDays},
 				&cli.BoolFlag{Name: "node-checks", Usage: "verify each node of the pool with a short-lived check pod (--node-checks=false reads node annotations only)", Value: true},
 				&cli.DurationFlag{Name: "node-timeout", Usage: "how long one node's check pod may take", Value: node.DefaultPodTimeout},
+				&cli.BoolFlag{Name: "verify", Usage: "also run mosc verify's checks (hw-offload, eswitch, offloaded flows, libraries) on every node of the pool"},
 				&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "output format: table or json", Value: "table"},
 				&cli.DurationFlag{Name: "timeout", Usage: "bound the whole run (registry, repositories, cluster)", Value: 10 * time.Minute},
 				&cli.StringFlag{Name: "junit", Usage: "also write the report as JUnit XML to `FILE` (one testcase per check)", TakesFile: true},
@@ -134,6 +136,7 @@ func runGate(c *cli.Context) error {
 		Release:       release.Options{RegistryConfig: c.String("registry-config")},
 		Repo:          &repo.Client{UserAgent: "mosc"},
 		MinTokenDays:  c.Int("min-token-days"),
+		Verify:        c.Bool("verify"),
 	}
 
 	// The cluster: read when one is configured (and not --offline); an

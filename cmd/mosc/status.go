@@ -16,14 +16,18 @@ import (
 func init() {
 	register(func() *cli.Command {
 		flags := append(planFlags(), clusterFlags()...)
-		flags = append(flags, &cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "table or json"})
+		flags = append(flags, &cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "table or json"},
+			saveFailureFlag("off by default"))
 		return &cli.Command{
 			Name:  "status",
 			Usage: "one snapshot of the build and the pool rollout (no waiting, no check pods)",
 			Description: `status reads the MachineOSConfig, its current MachineOSBuild, the pool, its nodes and
 their MachineConfigNodes once, and prints what mosc watch would show at this moment:
 the build state, the pool's counts and conditions, and each node's state and image.
-It starts no check pods: on-node verification is mosc watch's job.
+It starts no check pods: on-node verification is mosc watch's job. A failed build is
+classified (CAUSE and REMEDY rows; failure.cause in -o json) from its build log, or,
+without pods/log access, from the build pods' termination messages; --save-failure DIR
+saves its evidence as mosc watch does.
 
 Exit codes: 0 nothing has failed (the rollout may still be in progress); 1 the build
 failed or was interrupted, or a node or the pool is degraded; 2 bad flags, unknown
@@ -72,6 +76,24 @@ func runStatus(c *cli.Context) error {
 	}
 	st := watch.Evaluate(snap)
 	watch.ForStatus(&st)
+	if f := st.Failure; f != nil && f.Phase == watch.PhaseBuild && st.Build.MOSB != "" {
+		if save := saveFailureDir(c, false); save != nil {
+			dir := save(st.Build.MOSB)
+			ev, err := watch.SaveFailure(ctx, clients.Kube, clients.MachineConfig, dir, st.Build, moscName, plan.Pool)
+			if err != nil {
+				fmt.Fprintf(c.App.ErrWriter, "warning: could not save the failed build's evidence: %v\n", err)
+			} else {
+				f.Evidence = ev.Dir
+			}
+			if ev != nil {
+				f.Cause = &ev.Cause
+			}
+		}
+		if f.Cause == nil {
+			cause := watch.ClassifyBuild(ctx, clients.Kube, st.Build, plan.Pool)
+			f.Cause = &cause
+		}
+	}
 	if out == "json" {
 		enc := json.NewEncoder(c.App.Writer)
 		enc.SetIndent("", "  ")

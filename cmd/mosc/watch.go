@@ -43,7 +43,37 @@ func watchFlags() []cli.Flag {
 		&cli.StringFlag{Name: "check-image", Usage: "image of the on-node check pods (default: the cluster's openshift/tools image, else " + node.DefaultImage + ")"},
 		&cli.DurationFlag{Name: "check-timeout", Value: node.DefaultPodTimeout, Usage: "how long one check pod may take"},
 		&cli.IntFlag{Name: "check-parallel", Value: defaultCheckParallel, Usage: "how many nodes are checked at once (enabling doca-init is always one node at a time)"},
+		saveFailureFlag("default ./mosc-failure-<machineosbuild>/; --save-failure= turns it off"),
 	}
+}
+
+// saveFailureFlag: where a failed build's evidence goes (watch: on by
+// default; status: off unless given).
+func saveFailureFlag(def string) cli.Flag {
+	return &cli.StringFlag{Name: "save-failure", TakesFile: true, Usage: "when the build failed or was interrupted, save to `DIR`, before the MCO deletes it, " +
+		"what it left: the MachineOSBuild and MachineOSConfig, every attempt's full build log, the Containerfile and MachineConfig ConfigMaps, " +
+		"the Job and Pod statuses and events, and the classified cause (no Secret is read; credentials are redacted); " + def}
+}
+
+// saveFailureDir resolves --save-failure for a command whose default is
+// on (watch) or off (status).
+func saveFailureDir(c *cli.Context, onByDefault bool) func(mosb string) string {
+	if !hasFlag(c, "save-failure") {
+		if onByDefault {
+			return watch.DefaultFailureDir
+		}
+		return nil
+	}
+	dir := c.String("save-failure")
+	switch {
+	case c.IsSet("save-failure") && dir == "":
+		return nil
+	case dir == "" && onByDefault:
+		return watch.DefaultFailureDir
+	case dir == "":
+		return nil
+	}
+	return func(string) string { return dir }
 }
 
 func outputFlag(usage string) cli.Flag {
@@ -69,6 +99,12 @@ restarted, one node at a time) and is checked again. Check pods are always delet
 
 It only watches (informers: a dropped watch or an API server restart resumes), never
 polls. Ctrl-C stops cleanly.
+
+A failed or interrupted build is explained: its cause (repository unreachable, GPG check,
+package not found or conflicting, base image pull denied, push denied, out of disk,
+bootc container lint, else the log tail) with a remedy, and what the MCO keeps of it
+until the MachineOSBuild is deleted is saved to ./mosc-failure-<machineosbuild>/
+(--save-failure DIR elsewhere, --save-failure= not at all).
 
 Exit codes: 0 every node of the pool is updated and verified; 1 the build failed or was
 interrupted, a node or the pool is degraded, a node failed its check, --timeout fired,
@@ -262,7 +298,8 @@ func runWatch(c *cli.Context, plan *profile.Plan) error {
 			CheckPodTimeout: checkTimeout,
 			CheckParallel:   parallel,
 			Timeout:         timeout, AutoTimeout: timeout == 0, StallWarning: stall,
-			Logs: logs,
+			Logs:        logs,
+			SaveFailure: saveFailureDir(c, true),
 		},
 	}
 	_, err = w.Run(ctx)

@@ -482,6 +482,9 @@ func (s *Simulator) runBuild(ctx context.Context, mosbName string) error {
 	if _, err := kube.CoreV1().ConfigMaps(MCONamespace).Create(ctx, cm, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return err
 	}
+	if _, err := s.machineConfigConfigMap(ctx, mosbName, objLabels, mosb.Spec.MachineConfig.Name); err != nil && !apierrors.IsNotFound(err) {
+		return err
+	}
 	pushSecret, pushErr := s.pushSecret(ctx, mosc)
 	// The operator keeps global-pull-secret-copy in sync; the build reads
 	// its base image pull secret when it starts (pullsecret.go).
@@ -577,6 +580,9 @@ func (s *Simulator) runBuild(ctx context.Context, mosbName string) error {
 	// The log, streamed over BuildDuration.
 	f := s.getFaults()
 	steps := buildLogSteps(containerfile)
+	if f.BuildFailure != "" {
+		return s.failBuild(ctx, mosbName, mosb, job, pod, steps, f.BuildFailure)
+	}
 	per := time.Duration(0)
 	if f.BuildDuration > 0 {
 		per = f.BuildDuration / time.Duration(len(steps)+1)
@@ -620,7 +626,7 @@ func (s *Simulator) runBuild(ctx context.Context, mosbName string) error {
 		return s.finishMOSB(ctx, mosbName, mosb, string(mcfgv1.MachineOSBuildFailed), "Failed", "", "Failed: Build Failed: "+msg)
 	}
 	if pushErr != nil {
-		log("Error: " + pushErr.Error() + "\n")
+		log(pushErrorLine(string(mosb.Spec.RenderedImagePushSpec), pushErr))
 		s.closeLogs(pod)
 		if err := s.setPodTerminated(ctx, pod, 1, "Error", pushErr.Error()); err != nil {
 			return err
@@ -632,7 +638,7 @@ func (s *Simulator) runBuild(ctx context.Context, mosbName string) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		log("Error: pushing image: " + err.Error() + "\n")
+		log(pushErrorLine(string(mosb.Spec.RenderedImagePushSpec), err))
 		s.closeLogs(pod)
 		if err := s.setPodTerminated(ctx, pod, 1, "Error", err.Error()); err != nil {
 			return err

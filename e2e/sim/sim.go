@@ -36,6 +36,10 @@ import (
 type Faults struct {
 	// BuildFails ends every new build Failed (pod exit 1, MOSB Failed, pool ImageBuildDegraded).
 	BuildFails bool
+	// BuildFailure ends every new build Failed for this cause (FailRepo404,
+	// FailGPG, FailPush401 … in buildfail.go): four attempts, each pod
+	// logging what the real tool prints, then the Job and MOSB Failed.
+	BuildFailure string
 	// BuildInterrupted ends every new build Interrupted (the build pod vanishes).
 	BuildInterrupted bool
 	// BuildDuration is how long a build runs; its log is streamed over it.

@@ -60,6 +60,8 @@ type Options struct {
 	ClusterSkip string
 	// NodeChecker, when set, verifies each node of the pool with a check pod.
 	NodeChecker *node.Checker
+	// Verify adds the verify check (mosc verify's quick part; verify.go).
+	Verify bool
 	// MinTokenDays: warn when the push token expires sooner.
 	MinTokenDays int
 	Now          func() time.Time
@@ -150,6 +152,7 @@ func Run(ctx context.Context, o Options) *Report {
 		timed(func() Check { return CheckClusterUpgradeable(o.TargetVersion, *up) })
 		runLive(ctx, o, r, timed, now)
 	}
+	addVerifyCheck(ctx, o, r, timed)
 	return r
 }
 
@@ -282,7 +285,7 @@ func runLive(ctx context.Context, o Options, r *Report, timed func(func() Check)
 		if err != nil {
 			return CheckLastBuild(pool, nil, err, nil)
 		}
-		return CheckLastBuild(pool, m, nil, list.Items)
+		return explainLastBuild(ctx, o.Cluster.Kube, CheckLastBuild(pool, m, nil, list.Items), pool)
 	})
 
 	timed(func() Check {

@@ -141,10 +141,20 @@ type Failure struct {
 	Reason string `json:"reason"`
 	// LogTail is the end of the build log (build failures only).
 	LogTail []string `json:"logTail,omitempty"`
+	// Cause classifies a build failure (Classify), with a remedy.
+	Cause *Cause `json:"cause,omitempty"`
+	// Evidence is the directory the failed build's evidence was saved to.
+	Evidence string `json:"evidence,omitempty"`
 }
 
 func (f *Failure) Error() string {
 	s := f.Object + ": " + f.Reason
+	if f.Cause != nil {
+		s += "\n" + f.Cause.String() + "\nremedy: " + f.Cause.Remedy
+	}
+	if f.Evidence != "" {
+		s += "\nevidence saved to " + f.Evidence
+	}
 	if len(f.LogTail) > 0 {
 		s += "\nlast lines of the build log:\n  " + strings.Join(f.LogTail, "\n  ")
 	}

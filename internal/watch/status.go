@@ -157,6 +157,19 @@ func WriteStatusTable(w io.Writer, st *Status, now time.Time) error {
 		phase += ": " + st.Failure.Object + ": " + st.Failure.Reason
 	}
 	fmt.Fprintf(tw, "PHASE\t%s\n", phase)
+	if f := st.Failure; f != nil && f.Cause != nil {
+		fmt.Fprintf(tw, "CAUSE\t%s\t%s\n", f.Cause.ID, f.Cause.Summary)
+		fmt.Fprintf(tw, "REMEDY\t\t%s\n", f.Cause.Remedy)
+		for _, l := range f.Cause.Evidence {
+			fmt.Fprintf(tw, "LOG\t\t%s\n", l)
+		}
+		for _, l := range f.Cause.LogTail {
+			fmt.Fprintf(tw, "LOG\t\t%s\n", l)
+		}
+		if f.Evidence != "" {
+			fmt.Fprintf(tw, "SAVED\t%s\t\n", f.Evidence)
+		}
+	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}

@@ -5,10 +5,15 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
+
+	"golang.org/x/term"
 )
 
 // View renders the watch: events, status redraws and build log lines.
@@ -41,7 +46,7 @@ func NewView(mode string, w, logw io.Writer) (View, error) {
 	case "plain":
 		return &plainView{w: w, logw: logw}, nil
 	case "live":
-		return &liveView{w: w}, nil
+		return &liveView{w: w, size: TerminalSize(w)}, nil
 	}
 	return nil, fmt.Errorf("unknown output %q (want json, plain or live)", mode)
 }
@@ -93,10 +98,19 @@ func (v *plainView) Log(line string) {
 func (v *plainView) Close() {}
 
 // liveView redraws a block (phase, progress bar, nodes in flight, elapsed)
-// under the scrolling event lines, with ANSI cursor movement.
+// under the scrolling event lines. Every line it prints fits the terminal's
+// width, measured before each print (so a resize is followed): image
+// references are shortened as in the node table, the block's lines are cut,
+// event and log lines are wrapped by the view itself. So the terminal never
+// wraps a line, the block's height in rows is its number of lines, and
+// moving the cursor up that many rows and erasing below (CUU, ED: the two
+// ECMA-48 sequences, which every terminal emulator supports) removes exactly
+// the block — no stale copy is left in the scrollback. The block is kept
+// below the terminal's height, since rows scrolled off cannot be erased.
 type liveView struct {
 	mu    sync.Mutex
 	w     io.Writer
+	size  func() (width, height int)
 	lines int // height of the block drawn last
 	last  *Status
 	el    time.Duration
@@ -105,9 +119,40 @@ type liveView struct {
 // MaxLiveRows bounds the live table of nodes in flight.
 const MaxLiveRows = 10
 
+// TerminalSize measures w's terminal (golang.org/x/term: TIOCGWINSZ), else
+// $COLUMNS/$LINES, else 80×24.
+func TerminalSize(w io.Writer) func() (int, int) {
+	return func() (int, int) {
+		if f, ok := w.(*os.File); ok {
+			if cols, rows, err := term.GetSize(int(f.Fd())); err == nil && cols > 0 && rows > 0 {
+				return cols, rows
+			}
+		}
+		cols, rows := 80, 24
+		if n, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && n > 0 {
+			cols = n
+		}
+		if n, err := strconv.Atoi(os.Getenv("LINES")); err == nil && n > 0 {
+			rows = n
+		}
+		return cols, rows
+	}
+}
+
+// width is the widest line the view prints: one column is left free, so
+// that no terminal wraps early (some wrap as soon as the last column is
+// written, xterm only on the next character).
+func (v *liveView) dims() (int, int) {
+	w, h := 80, 24
+	if v.size != nil {
+		w, h = v.size()
+	}
+	return max(w-1, 20), max(h, 8)
+}
+
 func (v *liveView) clear() {
 	if v.lines > 0 {
-		fmt.Fprintf(v.w, "\x1b[%dA\x1b[J", v.lines)
+		fmt.Fprintf(v.w, "\r\x1b[%dA\x1b[J", v.lines)
 		v.lines = 0
 	}
 }
@@ -119,7 +164,10 @@ func (v *liveView) Event(e Event) {
 		return // too chatty for a terminal; in -o json and plain
 	}
 	v.clear()
-	fmt.Fprintln(v.w, FormatEvent(e))
+	width, _ := v.dims()
+	for _, l := range WrapLine(ShortenImageRefs(FormatEvent(e)), width, 9) {
+		fmt.Fprintln(v.w, l)
+	}
 	v.draw()
 }
 
@@ -127,7 +175,10 @@ func (v *liveView) Log(line string) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.clear()
-	fmt.Fprintln(v.w, "build-log | "+line)
+	width, _ := v.dims()
+	for _, l := range WrapLine("build-log | "+line, width, 12) {
+		fmt.Fprintln(v.w, l)
+	}
 	v.draw()
 }
 
@@ -150,9 +201,77 @@ func (v *liveView) draw() {
 	if v.last == nil {
 		return
 	}
-	block := LiveBlock(v.last, v.el, 30)
+	width, height := v.dims()
+	// The bar shrinks first, so that the counts beside it stay whole.
+	block := FitBlock(LiveBlock(v.last, v.el, min(30, max(width-52, 10))), width, height-1)
 	fmt.Fprint(v.w, block)
 	v.lines = strings.Count(block, "\n")
+}
+
+// FitBlock cuts each line of a live block to width columns and keeps at
+// most maxLines lines (the last one saying how many were left out).
+func FitBlock(block string, width, maxLines int) string {
+	lines := strings.Split(strings.TrimSuffix(block, "\n"), "\n")
+	if maxLines > 0 && len(lines) > maxLines {
+		cut := len(lines) - maxLines + 1
+		lines = append(lines[:maxLines-1], fmt.Sprintf("  … %d more line(s): widen or heighten the terminal", cut))
+	}
+	var b strings.Builder
+	for _, l := range lines {
+		b.WriteString(CutLine(ShortenImageRefs(l), width))
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// CutLine cuts s to width columns, ending in "…" when it was cut. (Runes
+// count as one column: mosc prints names, digests and the box and arrow
+// characters, all narrow.)
+func CutLine(s string, width int) string {
+	if width <= 0 || utf8.RuneCountInString(s) <= width {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:width-1]) + "…"
+}
+
+// WrapLine breaks s into lines of at most width columns, at spaces where it
+// can, indenting continuation lines by indent.
+func WrapLine(s string, width, indent int) []string {
+	if width <= 0 || utf8.RuneCountInString(s) <= width {
+		return []string{s}
+	}
+	indent = min(indent, width/2)
+	var out []string
+	r := []rune(s)
+	pad := ""
+	for len(r) > 0 {
+		room := width - utf8.RuneCountInString(pad)
+		if len(r) <= room {
+			out = append(out, pad+string(r))
+			break
+		}
+		cut := room
+		for i := room; i > room/2; i-- {
+			if r[i] == ' ' {
+				cut = i
+				break
+			}
+		}
+		out = append(out, pad+strings.TrimRight(string(r[:cut]), " "))
+		r = []rune(strings.TrimLeft(string(r[cut:]), " "))
+		pad = strings.Repeat(" ", indent)
+	}
+	return out
+}
+
+// imageRef matches a digested image reference (host/path/name@sha256:…).
+var imageRef = regexp.MustCompile(`\b[a-z0-9][a-z0-9.:-]*(?:/[a-z0-9._-]+)+@sha256:[0-9a-f]{64}\b`)
+
+// ShortenImageRefs writes digested image references as the node table does:
+// name@sha256: and 12 hex digits.
+func ShortenImageRefs(s string) string {
+	return imageRef.ReplaceAllStringFunc(s, shortImage)
 }
 
 // LiveBlock renders the live view's block (exported for tests and docs).

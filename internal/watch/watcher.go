@@ -53,6 +53,10 @@ type Options struct {
 	// ForbiddenGrace is how long a LIST/WATCH may keep answering 403 before
 	// the watch ends (default DefaultForbiddenGrace).
 	ForbiddenGrace time.Duration
+	// SaveFailure names the directory where a failed or interrupted build's
+	// evidence is saved (SaveFailure), given the MachineOSBuild's name; nil:
+	// not saved (the cause is still classified).
+	SaveFailure func(mosb string) string
 	// Now is the clock (tests).
 	Now func() time.Time
 }
@@ -443,6 +447,13 @@ func (w *Watcher) Run(ctx context.Context) (*Status, error) {
 			if len(f.LogTail) > 0 {
 				res.Fields["logTail"] = strings.Join(f.LogTail, "\n")
 			}
+			if f.Cause != nil {
+				res.Fields["cause"], res.Fields["remedy"] = f.Cause.ID, f.Cause.Remedy
+				res.Message += "; " + f.Cause.String()
+			}
+			if f.Evidence != "" {
+				res.Fields["evidence"] = f.Evidence
+			}
 		case errors.As(err, &te):
 			res.Fields["result"] = "timeout"
 			res.Message = te.Error()
@@ -469,6 +480,7 @@ func (w *Watcher) Run(ctx context.Context) (*Status, error) {
 			f := *cur.Failure
 			if f.Phase == PhaseBuild {
 				f.LogTail = w.buildLogTail(cur.Build)
+				w.explainBuildFailure(&f, cur.Build, o)
 			}
 			return finish(&f)
 		}
@@ -584,6 +596,52 @@ func orUnknown(s string) string {
 		return "(no state)"
 	}
 	return s
+}
+
+// explainBuildFailure saves the failed build's evidence (when asked) before
+// the MCO deletes it, classifies the cause and shows it with its remedy.
+func (w *Watcher) explainBuildFailure(f *Failure, b BuildStatus, o Options) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var cause Cause
+	if o.SaveFailure != nil && b.MOSB != "" {
+		dir := o.SaveFailure(b.MOSB)
+		ev, err := SaveFailure(ctx, w.Kube, w.MachineConfig, dir, b, o.MOSC, o.Pool)
+		if err != nil {
+			w.View.Event(Event{Time: o.Now(), Phase: PhaseFailed, Kind: KindBuild, Object: "machineosbuild/" + b.MOSB,
+				Message: "could not save the failed build's evidence: " + err.Error(), Fields: map[string]string{"evidenceError": err.Error()}})
+		}
+		if ev != nil {
+			cause = ev.Cause
+			if err == nil {
+				f.Evidence = ev.Dir
+				msg := fmt.Sprintf("evidence saved to %s (%d files, %d build attempt(s))", ev.Dir, len(ev.Files), ev.Attempts)
+				if len(ev.Missing) > 0 {
+					msg += fmt.Sprintf("; %d item(s) could not be read, see README.txt", len(ev.Missing))
+				}
+				w.View.Event(Event{Time: o.Now(), Phase: PhaseFailed, Kind: KindBuild, Object: "machineosbuild/" + b.MOSB, Message: msg,
+					Fields: map[string]string{"evidence": ev.Dir, "files": fmt.Sprint(len(ev.Files)), "attempts": fmt.Sprint(ev.Attempts)}})
+			}
+		}
+	}
+	if cause.ID == "" {
+		cause = ClassifyBuild(ctx, w.Kube, b, o.Pool)
+	}
+	f.Cause = &cause
+	w.View.Event(CauseEvent(o.Now(), "machineosbuild/"+b.MOSB, cause))
+}
+
+// CauseEvent is the build event naming a failure's cause and remedy;
+// fields.cause is the Cause ID, fields.detail.* what the log names.
+func CauseEvent(now time.Time, object string, c Cause) Event {
+	f := map[string]string{"cause": c.ID, "summary": c.Summary, "remedy": c.Remedy}
+	for k, v := range c.Details {
+		f["detail."+k] = v
+	}
+	if len(c.LogTail) > 0 {
+		f["logTail"] = strings.Join(c.LogTail, "\n")
+	}
+	return Event{Time: now, Phase: PhaseFailed, Kind: KindBuild, Object: object, Message: c.String() + "; remedy: " + c.Remedy, Fields: f}
 }
 
 // LogTailLines is how much of a failed build's log is shown.
