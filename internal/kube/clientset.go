@@ -108,6 +108,10 @@ func (g coreV1) Namespaces() NamespaceInterface {
 	return resource("namespaces", g.rc, "", func() *corev1.Namespace { return &corev1.Namespace{} }, func() *corev1.NamespaceList { return &corev1.NamespaceList{} }, true)
 }
 
+func (g coreV1) Events(ns string) ResourceInterface[*corev1.Event, *corev1.EventList] {
+	return resource("events", g.rc, ns, func() *corev1.Event { return &corev1.Event{} }, func() *corev1.EventList { return &corev1.EventList{} }, true)
+}
+
 type pods struct {
 	*client[*corev1.Pod, *corev1.PodList]
 }

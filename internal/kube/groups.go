@@ -93,6 +93,7 @@ type CoreV1Interface interface {
 	PersistentVolumeClaims(namespace string) PersistentVolumeClaimInterface
 	ServiceAccounts(namespace string) ServiceAccountInterface
 	Namespaces() NamespaceInterface
+	Events(namespace string) ResourceInterface[*corev1.Event, *corev1.EventList]
 }
 
 // BatchV1Interface is batch/v1.

@@ -17,6 +17,7 @@ import (
 	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -70,6 +71,10 @@ func (g coreV1) PersistentVolumeClaims(ns string) kube.PersistentVolumeClaimInte
 }
 func (g coreV1) ServiceAccounts(ns string) kube.ServiceAccountInterface {
 	return g.c.CoreV1().ServiceAccounts(ns)
+}
+
+func (g coreV1) Events(ns string) kube.ResourceInterface[*corev1.Event, *corev1.EventList] {
+	return g.c.CoreV1().Events(ns)
 }
 
 type batchV1 struct{ c kubernetes.Interface }
