@@ -204,7 +204,7 @@ func TestApplyWalkthrough(t *testing.T) {
 	defer stopOp()
 	runRegistryOperator(opCtx, t)
 
-	out, errOut, code := runMosc(t, append([]string{"apply", "--registry-timeout", "30s"}, walkthroughArgs...)...)
+	out, errOut, code := runMosc(t, append([]string{"apply", "--registry-timeout", "3m"}, walkthroughArgs...)...)
 	outputs = append(outputs, out, errOut)
 	if code != 0 {
 		t.Fatalf("apply: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
@@ -292,7 +292,7 @@ func TestApplyWalkthrough(t *testing.T) {
 
 	// A second apply changes nothing.
 	applied := snapshot(t)
-	out, errOut, code = runMosc(t, append([]string{"apply", "--registry-timeout", "30s"}, walkthroughArgs...)...)
+	out, errOut, code = runMosc(t, append([]string{"apply", "--registry-timeout", "3m"}, walkthroughArgs...)...)
 	outputs = append(outputs, out, errOut)
 	if code != 0 {
 		t.Fatalf("second apply: exit %d\n%s\n%s", code, out, errOut)

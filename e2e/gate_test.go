@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -81,13 +82,25 @@ func docaRepo(t *testing.T, without ...string) string {
 	if err := dnfrepo.Build(dir, keep); err != nil {
 		t.Fatal(err)
 	}
+	// Signed, as NVIDIA's are: gate's repo-signatures verifies the headers
+	// against the key the site names (gateSite adds it).
+	key, err := dnfrepo.Sign(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(t.TempDir(), "RPM-GPG-KEY-e2e-doca")
+	must(t, os.WriteFile(keyFile, key, 0o644))
 	url, closeFn, err := dnfrepo.Serve(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(closeFn)
+	repoKeys.Store(url+"/", keyFile)
 	return url + "/"
 }
+
+// repoKeys maps a docaRepo URL to its signing key's file.
+var repoKeys sync.Map
 
 // gateSite writes a site file whose DOCA repository is mirrored at repoURL.
 func gateSite(t *testing.T, dir, name, repoURL string, extra string) string {
@@ -104,6 +117,9 @@ spec:
 ` + extra + `  repos:
     mirrors:
       doca: ` + repoURL + "\n"
+	if key, ok := repoKeys.Load(repoURL); ok {
+		site += "    gpgKeys:\n      doca: " + key.(string) + "\n"
+	}
 	must(t, os.WriteFile(f, []byte(site), 0o644))
 	return f
 }
@@ -277,8 +293,9 @@ func TestGate(t *testing.T) {
 		}
 		expectChecks(t, r, map[string]string{
 			"target-profile": "pass", "stack-support": "pass", "bundle-diff": "pass", "release-payload": "pass",
-			"repo-preflight": "pass", "cluster-upgradeable": "pass", "pool-health": "pass", "last-build": "pass", "nodes-verified": "pass", "push-token": "pass",
+			"repo-preflight": "pass", "repo-signatures": "pass", "cluster-upgradeable": "pass", "pool-health": "pass", "last-build": "pass", "nodes-verified": "pass", "push-token": "pass",
 		}, map[string][]string{
+			"repo-signatures": {"doca-3.3: " + full + ": 4 packages (the closure of doca-all, doca-openvswitch, libibverbs, rdma-core), header signatures verified with key "},
 			"release-payload": {"payload 4.21.11: rhel-coreos is RHEL 9.6 (9.6.20251110-1), as profile 4.21 says", "rhel-coreos-10 is RHEL 10.2"},
 			"repo-preflight":  {"doca-openvswitch-3.3.0040-1.el9.x86_64", "libibverbs-2601mlnx61-1.2601019.x86_64", "rdma-core-2601mlnx61-1.2601019.x86_64"},
 			"nodes-verified":  {"3/3 nodes of pool worker run the layered image and verify OVS-DOCA on the node"},
@@ -298,12 +315,12 @@ func TestGate(t *testing.T) {
 				} `xml:"testcase"`
 			} `xml:"testsuite"`
 		}
-		if err := xml.Unmarshal(b, &doc); err != nil || doc.Tests != 11 || doc.Failures != 0 || len(doc.Suites) != 1 || len(doc.Suites[0].Cases) != 11 {
+		if err := xml.Unmarshal(b, &doc); err != nil || doc.Tests != 12 || doc.Failures != 0 || len(doc.Suites) != 1 || len(doc.Suites[0].Cases) != 12 {
 			t.Errorf("junit: %v %+v\n%s", err, doc, b)
 		}
 		// The table, as a pipeline log shows it.
 		out, _, code := runMoscWith(t, moscRun{Timeout: 3 * time.Minute}, append([]string{"gate"}, gateArgs...)...)
-		if code != 0 || !strings.Contains(out, "PASS    nodes-verified       3/3 nodes of pool worker") || !strings.HasSuffix(out, "PASS: 11 passed, 0 warnings, 0 failed, 0 skipped\n") {
+		if code != 0 || !strings.Contains(out, "PASS    nodes-verified       3/3 nodes of pool worker") || !strings.HasSuffix(out, "PASS: 12 passed, 0 warnings, 0 failed, 0 skipped\n") {
 			t.Errorf("gate table: exit %d\n%s", code, out)
 		}
 		t.Logf("mosc gate (table):\n%s", out)
@@ -369,7 +386,7 @@ func TestGate(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("diff --live right after apply: exit %d\n%s\n%s", code, out, stderr)
 		}
-		if !strings.HasSuffix(out, "0 changed, 0 added, 0 removed, 4 unchanged\n") {
+		if !strings.HasSuffix(out, "0 changed, 0 added, 0 removed, 5 unchanged\n") {
 			t.Errorf("diff --live:\n%s", out)
 		}
 		// Fields other managers own are not mosc's business...

@@ -37,6 +37,7 @@ func TestRebuild(t *testing.T) {
 	resetCluster(t)
 	s := startSim(t, sim.Faults{BuildDuration: 1500 * time.Millisecond, NodeStep: 100 * time.Millisecond})
 	out, errOut, code := runMosc(t, "apply", "--pool", "worker", "--site", "lab", "--wait", "--timeout", "90s")
+	transcript(t, []string{"apply", "--pool", "worker", "--site", "lab", "--wait", "--timeout", "90s"}, out, errOut)
 	if code != 0 {
 		t.Fatalf("apply --wait: exit %d\n%s\n%s", code, out, errOut)
 	}
@@ -44,6 +45,7 @@ func TestRebuild(t *testing.T) {
 
 	// A client dry run asks nothing.
 	out, errOut, code = runMosc(t, "rebuild", "--pool", "worker", "--dry-run=client")
+	transcript(t, []string{"rebuild", "--pool", "worker", "--dry-run=client"}, out, errOut)
 	if code != 0 || !strings.Contains(out, "machineosconfig/worker annotated machineconfiguration.openshift.io/rebuild (dry run)") {
 		t.Fatalf("rebuild --dry-run=client: exit %d\n%s\n%s", code, out, errOut)
 	}
@@ -52,6 +54,7 @@ func TestRebuild(t *testing.T) {
 	}
 
 	out, errOut, code = runMosc(t, "rebuild", "--pool", "worker", "-o", "plain", "--timeout", "90s")
+	transcript(t, []string{"rebuild", "--pool", "worker", "-o", "plain", "--timeout", "90s"}, out, errOut)
 	if code != 0 {
 		t.Fatalf("rebuild: exit %d\n%s\n%s", code, out, errOut)
 	}
@@ -92,12 +95,14 @@ func TestRebuild(t *testing.T) {
 	// A failed build, its cause fixed outside the plan: apply --rebuild.
 	s.SetFaults(sim.Faults{BuildFails: true, BuildDuration: 300 * time.Millisecond, NodeStep: 50 * time.Millisecond})
 	out, errOut, code = runMosc(t, "rebuild", "--pool", "worker", "-o", "plain", "--timeout", "90s")
+	transcript(t, []string{"rebuild", "--pool", "worker", "-o", "plain", "--timeout", "90s"}, out, errOut)
 	if code != 1 || !strings.Contains(out+errOut, "Failed") {
 		t.Fatalf("rebuild with a failing build: exit %d\n%s\n%s", code, out, errOut)
 	}
 	failed := currentMOSB(t, "worker")
 	s.SetFaults(sim.Faults{BuildDuration: 300 * time.Millisecond, NodeStep: 50 * time.Millisecond})
 	out, errOut, code = runMosc(t, "apply", "--pool", "worker", "--site", "lab", "--rebuild", "--timeout", "90s")
+	transcript(t, []string{"apply", "--pool", "worker", "--site", "lab", "--rebuild", "--timeout", "90s"}, out, errOut)
 	if code != 0 {
 		t.Fatalf("apply --rebuild: exit %d\n%s\n%s", code, out, errOut)
 	}
@@ -115,11 +120,13 @@ func TestRebuild(t *testing.T) {
 func TestRebuildRefusals(t *testing.T) {
 	resetCluster(t)
 	out, errOut, code := runMosc(t, "rebuild", "--pool", "worker")
+	transcript(t, []string{"rebuild", "--pool", "worker"}, out, errOut)
 	if code != 2 || !strings.Contains(errOut, "nothing to rebuild: no MachineOSConfig worker") {
 		t.Errorf("rebuild without a MachineOSConfig: exit %d\n%s\n%s", code, out, errOut)
 	}
 	useV1alpha1Cluster(t, "4.17.3")
 	out, errOut, code = runMosc(t, "rebuild", "--pool", "worker")
+	transcript(t, []string{"rebuild", "--pool", "worker"}, out, errOut)
 	if code != 2 || !strings.Contains(errOut, "rebuild is not supported on this cluster: the cluster serves MachineOSConfig v1alpha1") {
 		t.Errorf("rebuild on 4.17: exit %d\n%s\n%s", code, out, errOut)
 	}

@@ -30,7 +30,7 @@ func TestApplyKeepsCloudRegistry(t *testing.T) {
 	before, err := cfgs.Get(ctx, "cluster", metav1.GetOptions{})
 	must(t, err)
 
-	args := []string{"apply", "--pool", "worker", "--internal-registry", "--storage-class", "lvms-vg1", "--site", "lab", "--registry-timeout", "30s"}
+	args := []string{"apply", "--pool", "worker", "--internal-registry", "--storage-class", "lvms-vg1", "--site", "lab", "--registry-timeout", "3m"}
 	out, errOut, code := runMosc(t, args...)
 	if code != 0 {
 		t.Fatalf("apply on a cloud registry: exit %d\n%s\n%s", code, out, errOut)

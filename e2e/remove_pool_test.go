@@ -18,6 +18,7 @@ func applyTwoPools(t *testing.T) {
 	t.Helper()
 	for _, p := range []string{"worker", "master"} {
 		out, errOut, code := runMosc(t, "apply", "--pool", p, "--site", "lab", "--wait", "--timeout", "90s")
+		transcript(t, []string{"apply", "--pool", p, "--site", "lab", "--wait", "--timeout", "90s"}, out, errOut)
 		if code != 0 {
 			t.Fatalf("apply --pool %s --wait: exit %d\n%s\n%s", p, code, out, errOut)
 		}
@@ -73,6 +74,7 @@ func TestRemovePoolLeavesOtherPool(t *testing.T) {
 
 	// The dry run names what would go, and nothing of master's.
 	out, errOut, code := runMosc(t, "remove", "--pool", "worker", "--site", "lab", "--dry-run=client")
+	transcript(t, []string{"remove", "--pool", "worker", "--site", "lab", "--dry-run=client"}, out, errOut)
 	if code != 0 {
 		t.Fatalf("remove --pool worker --dry-run=client: exit %d\n%s\n%s", code, out, errOut)
 	}
@@ -86,6 +88,7 @@ func TestRemovePoolLeavesOtherPool(t *testing.T) {
 	}
 
 	out, errOut, code = runMosc(t, "remove", "--pool", "worker", "--site", "lab")
+	transcript(t, []string{"remove", "--pool", "worker", "--site", "lab"}, out, errOut)
 	if code != 0 {
 		t.Fatalf("remove --pool worker: exit %d\n%s\n%s", code, out, errOut)
 	}
@@ -132,6 +135,7 @@ func TestRemovePoolLeavesOtherPool(t *testing.T) {
 
 	// The last pool: now the shared objects go as well.
 	out, errOut, code = runMosc(t, "remove", "--pool", "master", "--site", "lab")
+	transcript(t, []string{"remove", "--pool", "master", "--site", "lab"}, out, errOut)
 	if code != 0 {
 		t.Fatalf("remove --pool master: exit %d\n%s\n%s", code, out, errOut)
 	}
@@ -142,7 +146,81 @@ func TestRemovePoolLeavesOtherPool(t *testing.T) {
 	}
 	// Nothing of the pool left: say so, delete nothing.
 	out, errOut, code = runMosc(t, "remove", "--pool", "master", "--site", "lab")
+	transcript(t, []string{"remove", "--pool", "master", "--site", "lab"}, out, errOut)
 	if code != 0 || out != "" || !strings.Contains(errOut, "nothing to remove: no mosc objects of site lab for pool master") {
 		t.Errorf("remove --pool master again: exit %d\n%s\n%s", code, out, errOut)
 	}
+}
+
+// TestRemovePoolWait: `remove --pool worker --wait` follows the revert
+// rollout to the stock image, then on every node removes the other_config
+// keys mosc set (doca-init, kept in the Open vSwitch database across the
+// reboot) and verifies stock Open vSwitch through the check-pod protocol.
+// The dry run lists the node steps and changes nothing.
+func TestRemovePoolWait(t *testing.T) {
+	resetCluster(t)
+	startSim(t, sim.Faults{BuildDuration: 1500 * time.Millisecond, NodeStep: 100 * time.Millisecond})
+	out, errOut, code := runMosc(t, "apply", "--pool", "worker", "--site", "lab", "--wait", "--timeout", "90s")
+	transcript(t, []string{"apply", "--pool", "worker", "--site", "lab", "--wait", "--timeout", "90s"}, out, errOut)
+	if code != 0 {
+		t.Fatalf("apply --wait: exit %d\n%s\n%s", code, out, errOut)
+	}
+	ctx := context.Background()
+	workers := []string{"worker-0", "worker-1", "worker-2"}
+	for _, n := range workers {
+		nd, err := env.Clients.Kube.CoreV1().Nodes().Get(ctx, n, metav1.GetOptions{})
+		must(t, err)
+		if nd.Annotations[sim.AnnotationSimDocaInit] != "true" {
+			t.Fatalf("%s: doca-init not set after apply", n)
+		}
+	}
+
+	out, errOut, code = runMosc(t, "remove", "--pool", "worker", "--site", "lab", "--wait", "--dry-run=client")
+	transcript(t, []string{"remove", "--pool", "worker", "--site", "lab", "--wait", "--dry-run=client"}, out, errOut)
+	if code != 0 {
+		t.Fatalf("remove --wait --dry-run=client: exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, n := range workers {
+		want := "node/" + n + ": once on the stock image, clear other_config doca-init and verify stock Open vSwitch (dry run)"
+		if !strings.Contains(out, want) {
+			t.Errorf("dry run lacks %q:\n%s", want, out)
+		}
+	}
+
+	out, errOut, code = runMosc(t, "remove", "--pool", "worker", "--site", "lab", "--wait", "--timeout", "90s")
+	transcript(t, []string{"remove", "--pool", "worker", "--site", "lab", "--wait", "--timeout", "90s"}, out, errOut)
+	if code != 0 {
+		t.Fatalf("remove --wait: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if !strings.Contains(errOut, "machineconfigpool/worker reverted: 3 node(s) on the stock image") {
+		t.Errorf("remove --wait stderr:\n%s", errOut)
+	}
+	for _, n := range workers {
+		want := "node/" + n + " other_config doca-init cleared; stock Open vSwitch 3.5.2-19.el9fdp verified (openvswitch3.5-"
+		if !strings.Contains(out, want) {
+			t.Errorf("remove --wait stdout lacks %q:\n%s", want, out)
+		}
+		nd, err := env.Clients.Kube.CoreV1().Nodes().Get(ctx, n, metav1.GetOptions{})
+		must(t, err)
+		if nd.Annotations[sim.AnnotationSimDocaInit] != "" || nd.Annotations[sim.AnnotationSimOS] != "stock" || nd.Annotations[sim.AnnotationCurrentImage] != "" {
+			t.Errorf("%s after remove --wait: doca-init %q, os %q, image %q", n, nd.Annotations[sim.AnnotationSimDocaInit], nd.Annotations[sim.AnnotationSimOS], nd.Annotations[sim.AnnotationCurrentImage])
+		}
+	}
+	pods, err := env.Clients.Kube.CoreV1().Pods(sim.MCONamespace).List(ctx, metav1.ListOptions{LabelSelector: "mosc.dev/role=node-check"})
+	must(t, err)
+	if len(pods.Items) != 0 {
+		t.Errorf("%d check pod(s) left behind", len(pods.Items))
+	}
+	// --wait needs a pool.
+	_, errOut, code = runMosc(t, "remove", "--site", "lab", "--wait")
+	if code != 2 || !strings.Contains(errOut, "--wait follows one pool's revert: name it with --pool") {
+		t.Errorf("remove --wait without --pool: exit %d\n%s", code, errOut)
+	}
+}
+
+// transcript logs a run as a terminal shows it (go test -v; docs/day2.md
+// quotes these).
+func transcript(t *testing.T, args []string, out, errOut string) {
+	t.Helper()
+	t.Logf("TRANSCRIPT $ mosc %s\n%s%s", strings.Join(args, " "), out, errOut)
 }

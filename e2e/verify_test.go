@@ -163,7 +163,7 @@ func TestVerifyThroughput(t *testing.T) {
 		}
 	}
 	tp := r.check("", "throughput")
-	if tp.Status != "pass" || !strings.Contains(tp.Message, "worker-1 → worker-0 (pod network)") {
+	if tp.Status != "pass" || !strings.Contains(tp.Message, "worker-1 → worker-0 (pod network)") || !strings.Contains(tp.Message, "offloaded flows during the test: worker-0 +4 (6 of 6), worker-1 +4 (6 of 6)") {
 		t.Fatalf("throughput: %+v", tp)
 	}
 	ip, _ := tp.Details["iperf3"].(map[string]any)

@@ -40,10 +40,15 @@ an id, a status (pass, warn, fail, skip), a message and a remedy:
                    lint command, MachineOSConfig API, Containerfile) and whether it forces a rebuild
   release-payload  the target payload's rhel-coreos image labels (RHEL stream/version) match the profile
   repo-preflight   the DOCA repository for the target RHEL/arch has every package the layers install
-  cluster-upgradeable  the cluster-version operator would accept the upgrade: ClusterVersion
+  repo-signatures  the RPM header signatures of what the layer installs from each gpgcheck=1
+                   repository verify against the repository's key
+  cluster-upgradeable
+                   the cluster-version operator would accept the upgrade: ClusterVersion
                    Upgradeable/Progressing/Failing/ReleaseAccepted, the feature set, admin-acks,
                    every pool not Degraded/BuildInterrupted, the target offered     (cluster)
   pool-health      the pool is Updated, not Degraded, not paused                     (cluster)
+  pool-machineconfigs
+                   the pool's kernelType and extensions allow the plan (kernel-devel, ipsec) (cluster)
   last-build       the MachineOSConfig's last MachineOSBuild Succeeded               (cluster)
   nodes-verified   every node runs the layered image and verifies OVS-DOCA           (cluster)
   push-token       the push secret's token does not expire within --min-token-days   (cluster)

@@ -65,7 +65,10 @@ func fakeRepo(t *testing.T, nevras ...string) string {
 func siteWithMirror(t *testing.T, mirror string) string {
 	t.Helper()
 	f := filepath.Join(t.TempDir(), "mosc.yaml")
-	site := "apiVersion: mosc.dev/v1alpha1\nkind: Site\nmetadata:\n  name: lab\nspec:\n  openshift: \"4.21\"\n  pool: worker\n  stacks:\n  - name: doca-3.3\n  repos:\n    mirrors:\n      doca: " + mirror + "\n"
+	// The fake repo has metadata only, no package files to read signatures
+	// from (repo-signatures is tested with real signed RPMs in
+	// internal/repo and e2e): gpgcheck off, which that check warns about.
+	site := "apiVersion: mosc.dev/v1alpha1\nkind: Site\nmetadata:\n  name: lab\nspec:\n  openshift: \"4.21\"\n  pool: worker\n  stacks:\n  - name: doca-3.3\n  repos:\n    gpgCheck: false\n    mirrors:\n      doca: " + mirror + "\n"
 	if err := os.WriteFile(f, []byte(site), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -112,8 +115,8 @@ func TestGateNetworkChecks(t *testing.T) {
 			name:     "all good",
 			args:     []string{"-f", siteWithMirror(t, good), "--to", "4.22.0", "--release-image", ref, "--junit", junit},
 			code:     exitOK,
-			statuses: map[string]string{"target-profile": "PASS", "stack-support": "PASS", "bundle-diff": "PASS", "release-payload": "PASS", "repo-preflight": "PASS", "pool-health": "SKIP", "push-token": "SKIP"},
-			want:     []string{"payload 4.22.0: rhel-coreos is RHEL 9.8 (9.8.20251110-1), as profile 4.22 says (rhel-coreos-10 is RHEL 10.2", "has doca-all-3.3.0-0040.el9.x86_64, doca-openvswitch-3.3.0040-1.el9.x86_64, libibverbs", "no cluster configured", "PASS: 5 passed, 0 warnings, 0 failed, 6 skipped"},
+			statuses: map[string]string{"target-profile": "PASS", "stack-support": "PASS", "bundle-diff": "PASS", "release-payload": "PASS", "repo-preflight": "PASS", "repo-signatures": "WARN", "pool-health": "SKIP", "push-token": "SKIP"},
+			want:     []string{"payload 4.22.0: rhel-coreos is RHEL 9.8 (9.8.20251110-1), as profile 4.22 says (rhel-coreos-10 is RHEL 10.2", "has doca-all-3.3.0-0040.el9.x86_64, doca-openvswitch-3.3.0040-1.el9.x86_64, libibverbs", "repo doca has gpgcheck=0: nothing it serves is verified", "no cluster configured", "PASS: 5 passed, 1 warnings, 0 failed, 6 skipped"},
 		},
 		{
 			name:     "repo lacks doca-openvswitch for x86_64",
@@ -166,7 +169,7 @@ func TestGateNetworkChecks(t *testing.T) {
 			} `xml:"testcase"`
 		} `xml:"testsuite"`
 	}
-	if err := xml.Unmarshal(b, &doc); err != nil || doc.Tests != 11 || doc.Skipped != 6 || len(doc.Suites[0].Cases) != 11 {
+	if err := xml.Unmarshal(b, &doc); err != nil || doc.Tests != 12 || doc.Skipped != 6 || len(doc.Suites[0].Cases) != 12 {
 		t.Errorf("junit: %v %+v\n%s", err, doc, b)
 	}
 }
@@ -187,7 +190,7 @@ func TestGateOfflineJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatal(err)
 	}
-	if doc.Schema != "mosc.dev/gate/v1" || doc.Verdict != "fail" || doc.From != "4.17" || doc.To != "4.18" || len(doc.Checks) != 11 {
+	if doc.Schema != "mosc.dev/gate/v1" || doc.Verdict != "fail" || doc.From != "4.17" || doc.To != "4.18" || len(doc.Checks) != 12 {
 		t.Errorf("doc = %+v", doc)
 	}
 	for _, c := range doc.Checks {

@@ -22,7 +22,11 @@ func init() {
 every check, and writes nothing. With PATH: strictly decodes already-rendered
 manifests (e.g. from git) and runs the same bundle checks: MachineOSConfig
 push spec against the CRD's rule, name == pool, a NoArch Containerfile within
-4096 characters starting with "FROM configs AS final" and no later stage.
+4096 characters starting with "FROM configs AS final" and no later stage; and,
+across the MachineConfigs there (yours next to mosc's, as in a GitOps
+directory), no pool both gets the kernel-devel extension and a non-default
+kernelType (realtime, 64k-pages: MCO refuses the pair and the pool degrades),
+and no pool mosc layers has the ipsec extension.
 
 Warnings (gpgcheck=0, non-AMD64 platforms, the master pool) go to stderr;
 --strict makes them fatal. Exit 0 valid, 1 invalid, 2 usage error or unreadable

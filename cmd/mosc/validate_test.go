@@ -95,3 +95,54 @@ func TestValidatePath(t *testing.T) {
 		t.Errorf("flags with PATH: exit %d %s", code, errOut)
 	}
 }
+
+// TestValidatePoolKernel: validate PATH refuses, offline, a directory whose
+// MachineConfigs give a pool the kernel-devel extension (mosc's full
+// variant) and a non-default kernelType, as apply and gate refuse it on the
+// cluster (issue 11 finding 4), naming the file, line and kernelType; and
+// the ipsec extension on a pool mosc layers (finding 5).
+func TestValidatePoolKernel(t *testing.T) {
+	mc := func(name, pool, spec string) string {
+		return "apiVersion: machineconfiguration.openshift.io/v1\nkind: MachineConfig\nmetadata:\n  name: " + name +
+			"\n  labels:\n    machineconfiguration.openshift.io/role: " + pool + "\nspec:\n" + spec
+	}
+	for _, tc := range []struct {
+		name, stack, file, doc string
+		code                   int
+		want                   string
+	}{
+		{"realtime with kernel-devel", "doca-3.3:full", "99-worker-realtime.yaml", mc("99-worker-realtime", "worker", "  kernelType: realtime\n"), exitFailure,
+			"99-worker-realtime.yaml:8:3: MachineConfig/99-worker-realtime: spec.kernelType: kernelType realtime on pool worker, and MachineConfig/99-mosc-worker-extensions installs the kernel-devel extension: MCO refuses kernel-devel with a non-default kernel"},
+		{"64k-pages with kernel-devel", "doca-3.2:full", "99-worker-64k.yaml", mc("99-worker-64k", "worker", "  kernelType: 64k-pages\n"), exitFailure,
+			"kernelType 64k-pages on pool worker"},
+		{"realtime on another pool", "doca-3.3:full", "99-infra-rt.yaml", mc("99-infra-rt", "infra", "  kernelType: realtime\n"), 0, ""},
+		{"default kernelType", "doca-3.3:full", "99-worker-kernel.yaml", mc("99-worker-kernel", "worker", "  kernelType: default\n"), 0, ""},
+		{"realtime with the ovs variant", "doca-3.3:ovs", "99-worker-realtime.yaml", mc("99-worker-realtime", "worker", "  kernelType: realtime\n"), 0, ""},
+		{"ipsec on the layered pool", "doca-3.3:ovs", "80-ipsec-worker.yaml", mc("80-ipsec-worker", "worker", "  extensions:\n  - ipsec\n"), exitFailure,
+			"80-ipsec-worker.yaml:8:3: MachineConfig/80-ipsec-worker: spec.extensions: the ipsec extension on pool worker"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if _, errOut, code := runCLI(t, "render", "--openshift", "4.20", "--stack", tc.stack, "-o", dir); code != 0 {
+				t.Fatalf("render: %s", errOut)
+			}
+			if err := os.WriteFile(filepath.Join(dir, tc.file), []byte(tc.doc), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			// As in a GitOps directory: the pool's own MachineConfig is one
+			// more resource of the kustomization.
+			k := filepath.Join(dir, "kustomization.yaml")
+			kb, err := os.ReadFile(k)
+			if err != nil || !strings.Contains(string(kb), "resources:\n") {
+				t.Fatalf("%s: %v\n%s", k, err, kb)
+			}
+			if err := os.WriteFile(k, []byte(strings.Replace(string(kb), "resources:\n", "resources:\n- "+tc.file+"\n", 1)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			out, errOut, code := runCLI(t, "validate", dir)
+			if code != tc.code || !strings.Contains(errOut, tc.want) {
+				t.Errorf("exit %d (want %d)\nstdout: %s\nstderr: %s\nwant: %s", code, tc.code, out, errOut, tc.want)
+			}
+		})
+	}
+}

@@ -65,6 +65,13 @@ func (e *Env) ensureDebian() (string, error) {
 	return ref, nil
 }
 
+// rhcosLabels are the labels of a real rhel-coreos image that mosc's
+// payload reading uses (com.coreos.stream names the RHEL minor; FACTS.md
+// section 2), so a payload naming the stand-in reads like a real one.
+func rhcosLabels(r Release) string {
+	return fmt.Sprintf("com.coreos.osname=rhcos com.coreos.stream=rhel-%s org.opencontainers.image.version=%s.20251110-0", r.RHEL, r.RHEL)
+}
+
 // ensureStandin builds the RHCOS stand-in for a release on top of the Debian
 // image: stock RPMs in /usr/share/rpm, the RHCOS layout and the
 // rpm-ostree/ostree/bootc stand-ins (assets/customize.sh).
@@ -74,7 +81,7 @@ func (e *Env) ensureStandin(r Release) (string, error) {
 		return "", err
 	}
 	stock := stockPackages(r)
-	h := contentHash(standinAssets, "standin", deb, r, stock)
+	h := contentHash(standinAssets, "standin", deb, r, stock, rhcosLabels(r))
 	ref := standinImage + ":" + strings.ReplaceAll(r.OpenShift, ".", "") + "-" + h
 	if e.imageExists(ref) {
 		return ref, nil
@@ -106,7 +113,8 @@ RUN KVER=%s RHEL=%s OCP=%s bash /tmp/mosc-build/tools/customize.sh && rm -rf /tm
 # The stock image lints clean, as RHCOS does: what a layer adds is what shows.
 RUN bootc container lint --fatal-warnings
 LABEL ostree.bootable=true containers.bootc=1 ostree.linux=%s version=%s io.openshift.build.versions="machine-os=%s" mosc.dev/e2e-standin=true
-`, deb, r.Kernel, r.RHEL, r.OpenShift, r.Kernel, r.OpenShift, r.OpenShift)
+LABEL %s
+`, deb, r.Kernel, r.RHEL, r.OpenShift, r.Kernel, r.OpenShift, r.OpenShift, rhcosLabels(r))
 	if err := os.WriteFile(filepath.Join(ctx, "Containerfile"), []byte(cf), 0o644); err != nil {
 		return "", err
 	}

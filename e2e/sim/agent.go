@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -212,6 +213,16 @@ func (s *Simulator) reconcilePod(ctx context.Context, key string) (time.Duration
 			s.opts.Logf("sim: node %s other_config:doca-init=true", nd.Name)
 		}
 		section(node.SectionEnable, 0, "")
+	}
+	if action == node.ActionClearOVS {
+		out, rc, err := s.clearOVS(ctx, nd, strings.Fields(env["MOSC_CLEAR_KEYS"]))
+		if err != nil {
+			return 0, err
+		}
+		if rc == 0 && slices.Contains(strings.Fields(env["MOSC_CLEAR_KEYS"]), "doca-init") {
+			docaInit = false
+		}
+		section(node.SectionClear, rc, out)
 	}
 	installed := stockPackages
 	os := nd.Annotations[AnnotationSimOS]

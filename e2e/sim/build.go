@@ -160,10 +160,7 @@ func (s *Simulator) reconcileBuild(ctx context.Context, pool *mcfgv1.MachineConf
 			s.ensureBuildRunning(ctx, mosbName)
 			return hold, nil, nil
 		}
-		if err := s.stopOtherBuilds(ctx, mosc, mosbName); err != nil {
-			return target{}, nil, err
-		}
-		if err := s.setCurrentBuild(ctx, mosc.Name, mosbName); err != nil {
+		if _, err := s.startBuild(ctx, mosc.Name, mosbName); err != nil {
 			return target{}, nil, err
 		}
 		return hold, nil, nil // the MOSC update comes back as an event
@@ -225,6 +222,43 @@ func (s *Simulator) setCurrentBuild(ctx context.Context, moscName, mosbName stri
 		}
 	}
 	return nil
+}
+
+// startBuild stops the MOSC's other builds and makes mosbName its current
+// build, unless the MOSC or its pool changed while this build was being
+// prepared and now want another build: then it reports superseded and
+// touches nothing. The MCO's build controller handles one object at a time
+// from its work queue (openshift/machine-config-operator, release-4.18 …
+// release-4.22, pkg/controller/build/osbuildcontroller.go), so a build it
+// has already replaced never stops the one that replaced it; startMu plays
+// that queue, and the check reads the live objects, not the informers' copies.
+func (s *Simulator) startBuild(ctx context.Context, moscName, mosbName string) (superseded bool, err error) {
+	s.startMu.Lock()
+	defer s.startMu.Unlock()
+	mcapi := s.c.MachineConfig.MachineconfigurationV1()
+	mosc, err := mcapi.MachineOSConfigs().Get(ctx, moscName, metav1.GetOptions{})
+	if err != nil {
+		return false, err
+	}
+	if mosc.Annotations[AnnotationCurrentMOSB] == mosbName {
+		return false, nil
+	}
+	pool, err := mcapi.MachineConfigPools().Get(ctx, mosc.Spec.MachineConfigPool.Name, metav1.GetOptions{})
+	if err != nil {
+		return false, err
+	}
+	want, err := s.MachineOSBuildName(ctx, mosc, pool)
+	if err != nil {
+		return false, err
+	}
+	if want != mosbName {
+		s.opts.Logf("sim: MOSB %s superseded by %s before its build started", mosbName, want)
+		return true, nil
+	}
+	if err := s.stopOtherBuilds(ctx, mosc, mosbName); err != nil {
+		return false, err
+	}
+	return false, s.setCurrentBuild(ctx, mosc.Name, mosbName)
 }
 
 // stopOtherBuilds plays deleteOtherBuildsForMachineOSConfig
@@ -518,10 +552,7 @@ func (s *Simulator) runBuild(ctx context.Context, mosbName string) error {
 		return err
 	}
 	if mosc.Annotations[AnnotationCurrentMOSB] != mosbName {
-		if err := s.stopOtherBuilds(ctx, mosc, mosbName); err != nil {
-			return err
-		}
-		if err := s.setCurrentBuild(ctx, mosc.Name, mosbName); err != nil {
+		if superseded, err := s.startBuild(ctx, mosc.Name, mosbName); err != nil || superseded {
 			return err
 		}
 	}

@@ -105,6 +105,8 @@ const InternalRegistryHost = "image-registry.openshift-image-registry.svc:5000"
 type Simulator struct {
 	c    *cluster.Clients
 	opts Options
+	// startMu serializes starting builds, as the MCO's work queue does.
+	startMu sync.Mutex
 
 	mu            sync.Mutex
 	faults        Faults

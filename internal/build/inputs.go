@@ -112,6 +112,9 @@ func Prepare(work string, in *Inputs, baseImage, extensionsImage string) (*Prepa
 		return nil, err
 	}
 	p.Extensions = ext
+	if _, err := ExtensionPackages(ext); err != nil {
+		return nil, fmt.Errorf("MachineConfigs of pool %s: %v", in.Pool, err)
+	}
 	enc, err := encodeMachineConfig(doc)
 	if err != nil {
 		return nil, err

@@ -419,19 +419,75 @@ func underAny(p string, prefixes []string) bool {
 	return false
 }
 
+// extensionsCheck: the pool's extensions' packages are in the rpm
+// database, and kernel-devel's headers are those of the image's kernel (a
+// DKMS build against other headers builds no module for the node's kernel:
+// issue 11 finding 4).
 func extensionsCheck(f *Facts, e Expectations) gate.Check {
 	c := gate.Check{ID: IDExtensions, Details: map[string]any{"requested": nonNil(e.Extensions), "image": e.ExtensionsImage}}
 	switch {
 	case len(e.Extensions) == 0:
 		c.Status, c.Message = gate.Pass, "the pool's MachineConfigs request no extensions"
+		return c
 	case e.ExtensionsImage == "":
 		c.Status = gate.Warn
 		c.Message = "not installed (no extensions image): " + strings.Join(e.Extensions, ", ")
 		c.Remedy = "pass --release-image (its rhel-coreos-extensions image) or --extensions-image, as the cluster's build has it"
-	default:
-		c.Status, c.Message = gate.Pass, "installed from "+e.ExtensionsImage+": "+strings.Join(e.Extensions, ", ")
+		return c
+	}
+	pkgs, err := ExtensionPackages(e.Extensions)
+	if err != nil {
+		c.Status, c.Message = gate.Fail, err.Error()
+		c.Remedy = "use only the extensions MCO supports in the pool's MachineConfigs"
+		return c
+	}
+	var missing, installed []string
+	for _, name := range pkgs {
+		if p, ok := f.Packages[name]; ok {
+			installed = append(installed, name+"-"+p.Version)
+		} else {
+			missing = append(missing, name)
+		}
+	}
+	c.Details["installed"] = nonNil(installed)
+	if len(missing) > 0 {
+		c.Status = gate.Fail
+		c.Message = fmt.Sprintf("the extensions image %s did not install: %s", e.ExtensionsImage, strings.Join(missing, ", "))
+		c.Remedy = "use the rhel-coreos-extensions image of the same release as the base image"
+		return c
+	}
+	c.Status, c.Message = gate.Pass, fmt.Sprintf("installed from %s: %s", e.ExtensionsImage, strings.Join(installed, ", "))
+	if devel, ok := f.Packages["kernel-devel"]; ok && containsString(e.Extensions, "kernel-devel") {
+		kernel, kname := "", ""
+		for _, n := range []string{"kernel-core", "kernel", "kernel-rt-core", "kernel-64k-core"} {
+			if p, ok := f.Packages[n]; ok {
+				kernel, kname = p.Version, n
+				break
+			}
+		}
+		c.Details["kernel"] = kernel
+		switch {
+		case kernel == "":
+			c.Status = gate.Warn
+			c.Message += "; no kernel package in the image to compare kernel-devel with"
+		case kernel != devel.Version:
+			c.Status = gate.Fail
+			c.Message = fmt.Sprintf("kernel-devel %s does not match the image's kernel (%s %s): modules built against it (DKMS) do not load on the node", devel.Version, kname, kernel)
+			c.Remedy = "install kernel-devel only from the release's extensions image (the kernel-devel extension), never from CentOS Stream or another repo"
+		default:
+			c.Message += fmt.Sprintf("; kernel-devel matches the kernel (%s %s)", kname, kernel)
+		}
 	}
 	return c
+}
+
+func containsString(l []string, s string) bool {
+	for _, x := range l {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
 
 func lintCheck(f *Facts, e Expectations) gate.Check {

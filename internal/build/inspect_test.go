@@ -157,8 +157,38 @@ func TestExtensionsCheck(t *testing.T) {
 		t.Errorf("no image: %s %s", c.Status, c.Message)
 	}
 	e.ExtensionsImage = "quay.io/x/ext:1"
-	if c := extensionsCheck(nil, e); c.Status != gate.Pass {
-		t.Errorf("with image: %s %s", c.Status, c.Message)
+	pk := func(kv ...string) *Facts {
+		f := &Facts{Packages: map[string]Package{}}
+		for i := 0; i < len(kv); i += 2 {
+			f.Packages[kv[i]] = Package{Name: kv[i], Version: kv[i+1], Arch: "x86_64"}
+		}
+		return f
+	}
+	const k = "5.14.0-570.el9_6"
+	for _, tc := range []struct {
+		name   string
+		facts  *Facts
+		exts   []string
+		status gate.Status
+		want   string
+	}{
+		{"matching headers", pk("kernel-core", k, "kernel-devel", k, "kernel-headers", k), []string{"kernel-devel"}, gate.Pass, "kernel-devel matches the kernel (kernel-core " + k + ")"},
+		{"CentOS headers", pk("kernel-core", k, "kernel-devel", "5.14.0-630.el9", "kernel-headers", "5.14.0-630.el9"), []string{"kernel-devel"}, gate.Fail, "kernel-devel 5.14.0-630.el9 does not match the image's kernel (kernel-core " + k + ")"},
+		{"headers missing", pk("kernel-core", k, "kernel-devel", k), []string{"kernel-devel"}, gate.Fail, "did not install: kernel-headers"},
+		{"no kernel package", pk("kernel-devel", k, "kernel-headers", k), []string{"kernel-devel"}, gate.Warn, "no kernel package"},
+		{"other extension", pk("usbguard", "1.1-1"), []string{"usbguard"}, gate.Pass, "installed from quay.io/x/ext:1: usbguard-1.1-1"},
+		{"unknown extension", pk(), []string{"kernel-devel", "nope"}, gate.Fail, "invalid extensions found: nope"},
+	} {
+		e.Extensions = tc.exts
+		if c := extensionsCheck(tc.facts, e); c.Status != tc.status || !strings.Contains(c.Message, tc.want) {
+			t.Errorf("%s: %s %q, want %s %q", tc.name, c.Status, c.Message, tc.status, tc.want)
+		}
+	}
+	if _, err := ExtensionPackages([]string{"kernel-devel", "kerberos"}); err != nil {
+		t.Error(err)
+	}
+	if p, _ := ExtensionPackages([]string{"kernel-devel"}); strings.Join(p, " ") != "kernel-devel kernel-headers" {
+		t.Errorf("kernel-devel packages %v", p)
 	}
 }
 

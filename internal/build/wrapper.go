@@ -105,7 +105,10 @@ func Containerfile(s Spec) string {
 		w("\t'baseurl=/tmp/mco-extensions/os-extensions-content/usr/share/rpm-ostree/extensions/' \\\n")
 		w("\t'gpgcheck=0' 'skip_if_unavailable=False' > /etc/yum.repos.d/coreos-extensions.repo && \\\n")
 		w("    chmod 644 /etc/yum.repos.d/coreos-extensions.repo && \\\n")
-		w("    extensions=%s && \\\n", shellQuote(strings.Join(s.Extensions, " ")))
+		// MCO installs the extensions' packages (kernel-devel: kernel-devel
+		// and kernel-headers); Prepare refused unknown extensions already.
+		pkgs, _ := ExtensionPackages(s.Extensions)
+		w("    extensions=%s && \\\n", shellQuote(strings.Join(pkgs, " ")))
 		w("    echo \"Installing extension packages: $extensions\" && \\\n")
 		w("    rpm-ostree install $extensions && \\\n")
 		w("    rm /etc/yum.repos.d/coreos-extensions.repo\n")

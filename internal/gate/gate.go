@@ -132,6 +132,7 @@ func Run(ctx context.Context, o Options) *Report {
 		}
 		return CheckRepoPreflight(outs, o.Target)
 	})
+	timed(func() Check { return repoSignaturesCheck(ctx, o) })
 
 	// Cluster checks.
 	skipAll := func(reason string) {

@@ -89,6 +89,17 @@ func (c *Checker) Run(ctx context.Context, nodeName, action string, v profile.Ve
 	if err != nil {
 		return nil, err
 	}
+	return c.runPod(ctx, nodeName, action, pod)
+}
+
+// runPod runs a pod BuildPod made (Run, ClearNode).
+func (c *Checker) runPod(ctx context.Context, nodeName, action string, pod *corev1.Pod) (res *Result, err error) {
+	if c.Image != "" {
+		pod.Spec.Containers[0].Image = c.Image
+	}
+	if c.Namespace != "" {
+		pod.Namespace = c.Namespace
+	}
 	timeout := c.PodTimeout
 	if timeout <= 0 {
 		timeout = DefaultPodTimeout

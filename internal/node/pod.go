@@ -30,6 +30,10 @@ type PodOptions struct {
 	Image     string
 	Namespace string // default CheckNamespace
 	Verify    profile.VerifyPlan
+	// ClearKeys are the other_config keys ActionClearOVS removes, and
+	// Restart restarts openvswitch after (clear.go).
+	ClearKeys []string
+	Restart   bool
 }
 
 // packageArg keeps package names and globs safe to pass to the script
@@ -57,6 +61,10 @@ section() { printf -- '--- mosc:%s rc=%s ---\n' "$1" "$2" >>"$out"; cat "$tmp" >
 if [ "$MOSC_ACTION" = enable-doca-init ]; then
   chroot /host /bin/sh -c 'ovs-vsctl --no-wait set Open_vSwitch . other_config:doca-init=true && systemctl restart openvswitch' >"$tmp" 2>&1
   section enable $?
+fi
+if [ "$MOSC_ACTION" = clear-ovs ]; then
+  chroot /host /bin/sh -c 'ovs-vsctl --no-wait remove Open_vSwitch . other_config $MOSC_CLEAR_KEYS && { [ "$MOSC_RESTART" != 1 ] || systemctl restart openvswitch; }' >"$tmp" 2>&1
+  section clear $?
 fi
 chroot /host rpm -q $MOSC_PRESENT >"$tmp" 2>&1
 section rpm $?
@@ -95,8 +103,12 @@ func BuildPod(o PodOptions) (*corev1.Pod, error) {
 	if o.Node == "" {
 		return nil, fmt.Errorf("check pod: no node name")
 	}
-	if o.Action != ActionVerify && o.Action != ActionEnableDocaInit && o.Action != ActionInspect {
+	if o.Action != ActionVerify && o.Action != ActionEnableDocaInit && o.Action != ActionInspect && o.Action != ActionClearOVS {
 		return nil, fmt.Errorf("check pod: unknown action %q", o.Action)
+	}
+	columns, clearEnv, err := clearOptions(o)
+	if err != nil {
+		return nil, err
 	}
 	present := o.Verify.PackagesPresent
 	if len(present) == 0 {
@@ -140,12 +152,12 @@ func BuildPod(o PodOptions) (*corev1.Pod, error) {
 				Name:    ContainerName,
 				Image:   img,
 				Command: []string{"/bin/sh", "-c", Script},
-				Env: []corev1.EnvVar{
+				Env: append([]corev1.EnvVar{
 					{Name: "MOSC_ACTION", Value: o.Action},
 					{Name: "MOSC_PRESENT", Value: strings.Join(present, " ")},
 					{Name: "MOSC_ABSENT", Value: strings.Join(o.Verify.PackagesAbsent, " ")},
-					{Name: "MOSC_COLUMNS", Value: OVSColumns},
-				},
+					{Name: "MOSC_COLUMNS", Value: columns},
+				}, clearEnv...),
 				SecurityContext:          &corev1.SecurityContext{Privileged: &privileged, RunAsUser: &zero},
 				TerminationMessagePath:   corev1.TerminationMessagePathDefault,
 				TerminationMessagePolicy: corev1.TerminationMessageReadFile,

@@ -28,6 +28,10 @@ package node
 //   - SectionEnable (ActionEnableDocaInit only, first): output of
 //     `ovs-vsctl --no-wait set Open_vSwitch . other_config:doca-init=true &&
 //     systemctl restart openvswitch`
+//   - SectionClear (ActionClearOVS only, first): output of
+//     `ovs-vsctl --no-wait remove Open_vSwitch . other_config $MOSC_CLEAR_KEYS`
+//     and, when MOSC_RESTART=1, `systemctl restart openvswitch` (clear.go);
+//     ActionClearOVS lists the stock columns (StockOVSColumns)
 //   - SectionLDD:       `ldd <ovs-vswitchd>` reduced to fit the message: the
 //     binary's path, every "lib => not found" line verbatim, then
 //     "resolved N: DIR..." (how many libraries resolved, from which
@@ -55,6 +59,7 @@ const (
 	AnnotationAction     = "mosc.dev/action"
 	ActionVerify         = "verify"
 	ActionEnableDocaInit = "enable-doca-init"
+	ActionClearOVS       = "clear-ovs"
 	// ActionInspect is mosc verify's deeper look (bridges, eswitch, flows).
 	ActionInspect = "inspect"
 	// RoleTraffic labels mosc verify's iperf3 server and client pods.
@@ -64,6 +69,7 @@ const (
 	SectionRPMAbsent = "rpm-absent"
 	SectionOVS       = "ovs"
 	SectionEnable    = "enable"
+	SectionClear     = "clear"
 	SectionLDD       = "ldd"
 	SectionBridges   = "bridges"
 	SectionDevlink   = "devlink"
@@ -74,4 +80,7 @@ const (
 
 	// OVSColumns keeps the message well under the kubelet's 4096-byte limit.
 	OVSColumns = "ovs_version,doca_version,doca_initialized,dpdk_initialized,dpdk_version,datapath_types,iface_types,other_config"
+	// StockOVSColumns are the columns stock Open vSwitch has (no doca_*:
+	// asking for them fails the whole command there).
+	StockOVSColumns = "ovs_version,dpdk_initialized,datapath_types,iface_types,other_config"
 )

@@ -140,6 +140,7 @@ func ValidateBundle(b *bundle.Bundle) (errs, warns []*Finding) {
 			}
 		}
 	}
+	errs = append(errs, poolConflicts(b)...)
 	return errs, warns
 }
 

@@ -75,79 +75,27 @@ type Client struct {
 
 // Check runs the preflight for one repository.
 func (c *Client) Check(ctx context.Context, q Query) (*Result, error) {
-	base := strings.TrimRight(q.BaseURL, "/") + "/"
-	if _, err := url.Parse(base); err != nil {
-		return nil, fmt.Errorf("repository URL %q: %w", q.BaseURL, err)
-	}
-	body, err := c.open(ctx, base+"repodata/repomd.xml")
-	if err != nil {
-		return nil, err
-	}
-	md, err := ParseRepomd(body)
-	body.Close()
-	if err != nil {
-		return nil, fmt.Errorf("%srepodata/repomd.xml: %w", base, err)
-	}
-	prim, err := md.Primary()
-	if err != nil {
-		return nil, fmt.Errorf("%srepodata/repomd.xml: %w", base, err)
-	}
-	primURL, err := resolveHref(base, prim.Href)
-	if err != nil {
-		return nil, err
-	}
-	raw, err := c.open(ctx, primURL)
-	if err != nil {
-		return nil, err
-	}
-	defer raw.Close()
-
-	h, err := newHash(prim.ChecksumType)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", primURL, err)
-	}
-	counted := &countingReader{r: io.TeeReader(raw, h)}
-	plain, err := decompress(prim.Href, counted)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", primURL, err)
-	}
-
 	wanted := map[string]bool{}
 	for _, r := range q.Requirements {
 		for _, n := range r.AnyOf {
 			wanted[n] = true
 		}
 	}
-	arches := map[string]bool{}
-	for _, a := range q.Arches {
-		arches[a] = true
-	}
+	arches := newArchSet(q.Arches)
 	newest := map[string]Package{}
-	n, err := ScanPrimary(plain, func(name string) bool { return wanted[name] }, func(p Package) {
-		if p.Arch == "src" || p.Arch == "nosrc" {
-			return
-		}
-		if len(arches) > 0 && !arches[p.Arch] && p.Arch != "noarch" {
-			return
-		}
-		if cur, ok := newest[p.Name]; !ok || CompareEVR(p, cur) > 0 {
-			newest[p.Name] = p
-		}
+	md, n, err := c.readPrimary(ctx, q.BaseURL, func(plain io.Reader) (int, error) {
+		return ScanPrimary(plain, func(name string) bool { return wanted[name] }, func(p Package) {
+			if !arches.match(p.Arch) {
+				return
+			}
+			if cur, ok := newest[p.Name]; !ok || CompareEVR(p, cur) > 0 {
+				newest[p.Name] = p
+			}
+		})
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", primURL, err)
+		return nil, err
 	}
-	// The checksum covers the whole file: read what the XML decoder left.
-	if _, err := io.Copy(io.Discard, counted); err != nil {
-		return nil, fmt.Errorf("%s: %w", primURL, err)
-	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != prim.Checksum {
-		return nil, fmt.Errorf("%s: %s checksum mismatch: repomd.xml says %s, file has %s (stale mirror or changed repository?)", primURL, prim.ChecksumType, prim.Checksum, got)
-	}
-	if prim.Size > 0 && counted.n != prim.Size {
-		return nil, fmt.Errorf("%s: size %d, repomd.xml says %d", primURL, counted.n, prim.Size)
-	}
-
 	res := &Result{BaseURL: q.BaseURL, Revision: md.Revision, Packages: n}
 	for _, r := range q.Requirements {
 		f := Finding{Requirement: r}
@@ -159,6 +107,82 @@ func (c *Client) Check(ctx context.Context, q Query) (*Result, error) {
 		res.Findings = append(res.Findings, f)
 	}
 	return res, nil
+}
+
+// archSet matches binary packages of the given arches, and noarch; empty
+// matches every binary arch. Source packages never match.
+type archSet map[string]bool
+
+func newArchSet(arches []string) archSet {
+	a := archSet{}
+	for _, x := range arches {
+		a[x] = true
+	}
+	return a
+}
+
+func (a archSet) match(arch string) bool {
+	if arch == "src" || arch == "nosrc" {
+		return false
+	}
+	return len(a) == 0 || a[arch] || arch == "noarch"
+}
+
+// readPrimary fetches repodata/repomd.xml of baseURL, then streams the
+// primary metadata it names through scan, verifying its checksum and size
+// against repomd.xml. It returns repomd and scan's package count.
+func (c *Client) readPrimary(ctx context.Context, baseURL string, scan func(io.Reader) (int, error)) (*Repomd, int, error) {
+	base := strings.TrimRight(baseURL, "/") + "/"
+	if _, err := url.Parse(base); err != nil {
+		return nil, 0, fmt.Errorf("repository URL %q: %w", baseURL, err)
+	}
+	body, err := c.open(ctx, base+"repodata/repomd.xml")
+	if err != nil {
+		return nil, 0, err
+	}
+	md, err := ParseRepomd(body)
+	body.Close()
+	if err != nil {
+		return nil, 0, fmt.Errorf("%srepodata/repomd.xml: %w", base, err)
+	}
+	prim, err := md.Primary()
+	if err != nil {
+		return nil, 0, fmt.Errorf("%srepodata/repomd.xml: %w", base, err)
+	}
+	primURL, err := resolveHref(base, prim.Href)
+	if err != nil {
+		return nil, 0, err
+	}
+	raw, err := c.open(ctx, primURL)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer raw.Close()
+
+	h, err := newHash(prim.ChecksumType)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s: %w", primURL, err)
+	}
+	counted := &countingReader{r: io.TeeReader(raw, h)}
+	plain, err := decompress(prim.Href, counted)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s: %w", primURL, err)
+	}
+	n, err := scan(plain)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s: %w", primURL, err)
+	}
+	// The checksum covers the whole file: read what the XML decoder left.
+	if _, err := io.Copy(io.Discard, counted); err != nil {
+		return nil, 0, fmt.Errorf("%s: %w", primURL, err)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != prim.Checksum {
+		return nil, 0, fmt.Errorf("%s: %s checksum mismatch: repomd.xml says %s, file has %s (stale mirror or changed repository?)", primURL, prim.ChecksumType, prim.Checksum, got)
+	}
+	if prim.Size > 0 && counted.n != prim.Size {
+		return nil, 0, fmt.Errorf("%s: size %d, repomd.xml says %d", primURL, counted.n, prim.Size)
+	}
+	return md, n, nil
 }
 
 func resolveHref(base, href string) (string, error) {

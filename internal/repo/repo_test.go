@@ -354,6 +354,7 @@ func FuzzScanPrimary(f *testing.F) {
 	f.Add(primaryXML)
 	f.Add(`<metadata><package type="rpm"><name>a</name></package></metadata>`)
 	f.Add(`<metadata><package>`)
+	f.Add(`<metadata><package type="rpm"><name>a</name><arch>x86_64</arch><location href="a.rpm" xml:base="http://m/"/><format><rpm:header-range start="1" end="9"/><rpm:requires><rpm:entry name="b"/></rpm:requires><file>/x</file></format></package></metadata>`)
 	f.Fuzz(func(t *testing.T, s string) {
 		calls := 0
 		n, err := ScanPrimary(strings.NewReader(s), nil, func(p Package) {
@@ -364,6 +365,20 @@ func FuzzScanPrimary(f *testing.F) {
 		})
 		if err == nil && calls > n {
 			t.Fatalf("fn called %d times for %d packages", calls, n)
+		}
+		// The full scan (closure, header ranges) sees the same packages,
+		// and the closure of whatever it read terminates.
+		var entries []Entry
+		n2, err2 := ScanPrimaryEntries(strings.NewReader(s), func(e Entry) { entries = append(entries, e) })
+		if (err == nil) != (err2 == nil) || (err == nil && (n2 != n || len(entries) != calls)) {
+			t.Fatalf("ScanPrimary %d/%d %v, ScanPrimaryEntries %d/%d %v", calls, n, err, len(entries), n2, err2)
+		}
+		var roots []string
+		for _, e := range entries {
+			roots = append(roots, e.Name)
+		}
+		if c := ComputeClosure(entries, roots, nil); len(c.Packages) > len(entries) {
+			t.Fatalf("closure of %d entries has %d packages", len(entries), len(c.Packages))
 		}
 	})
 }

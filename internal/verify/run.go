@@ -98,8 +98,14 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		if o.HostNetwork {
 			modes = append(modes, true)
 		}
+		before := map[string]*node.FlowDump{}
+		for i, n := range nodes {
+			if errs[i] == nil {
+				before[n] = results[i].Flows
+			}
+		}
 		for _, host := range modes {
-			c, d := throughput(ctx, o, ok, host, progress)
+			c, d := throughput(ctx, o, ok, host, before, progress)
 			if ctx.Err() != nil {
 				return nil, context.Cause(ctx)
 			}
@@ -145,7 +151,7 @@ func inspectAll(ctx context.Context, o Options, nodes []string, results []*node.
 
 // throughput runs iperf3 from a client pod on nodes[1] to a server pod on
 // nodes[0], and inspects both nodes' flows while the client runs.
-func throughput(ctx context.Context, o Options, nodes []string, host bool, progress func(string, ...any)) (Check, map[string]*node.FlowDump) {
+func throughput(ctx context.Context, o Options, nodes []string, host bool, before map[string]*node.FlowDump, progress func(string, ...any)) (Check, map[string]*node.FlowDump) {
 	c := Check{ID: IDThroughput}
 	network := "pod network"
 	if host {
@@ -273,12 +279,19 @@ func throughput(ctx context.Context, o Options, nodes []string, host bool, progr
 	c.Message = fmt.Sprintf("%s → %s (%s): %.2f Gbit/s received, %d retransmits, %d streams, %.0f s", cliNode, srvNode, network, res.ReceivedGbps(), res.Retransmits, res.Streams, res.Seconds)
 	if len(flows) > 0 {
 		var parts []string
+		deltas := map[string]int{}
 		for _, n := range pair {
 			if f, ok := flows[n]; ok {
-				parts = append(parts, fmt.Sprintf("%s %d/%d", n, f.Offloaded, f.Flows))
+				b := 0
+				if before[n] != nil {
+					b = before[n].Offloaded
+				}
+				deltas[n] = f.Offloaded - b
+				parts = append(parts, fmt.Sprintf("%s %+d (%d of %d)", n, f.Offloaded-b, f.Offloaded, f.Flows))
 			}
 		}
-		c.Message += "; offloaded/all flows during the test: " + strings.Join(parts, ", ")
+		det["offloadedDelta"] = deltas
+		c.Message += "; offloaded flows during the test: " + strings.Join(parts, ", ")
 	}
 	det["gbps"] = res.ReceivedGbps()
 	if o.MinGbps > 0 {

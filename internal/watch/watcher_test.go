@@ -168,7 +168,7 @@ func (f *fakeCluster) watcher(v View, o Options) *Watcher {
 func TestRunVerifiesAndEnablesDocaInit(t *testing.T) {
 	f := newFakeCluster(t, 3, nil)
 	v := &recView{}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // a bound, not a timing: -race on a loaded CI machine is slow
 	defer cancel()
 	st, err := f.watcher(v, Options{EnableDocaInit: true, CheckParallel: 2}).Run(ctx)
 	if err != nil {

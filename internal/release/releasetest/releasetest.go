@@ -37,6 +37,9 @@ type Spec struct {
 	Index bool
 	// OmitImageReferences leaves out release-manifests/image-references.
 	OmitImageReferences bool
+	// Images maps further payload tags to images already in a registry
+	// (pull specs by digest), e.g. a real base image for a build.
+	Images map[string]string
 }
 
 // Labels returns RHCOS labels as a real rhel-coreos image of the given RHEL
@@ -82,6 +85,14 @@ func Push(repoBase string, spec Spec, opts ...remote.Option) (string, error) {
 			return "", fmt.Errorf("push %s: %w", r, err)
 		}
 		refs = append(refs, tagRef{t, repoBase + "/ocp-v4.0-art-dev@" + d.String()})
+	}
+	extra := make([]string, 0, len(spec.Images))
+	for t := range spec.Images {
+		extra = append(extra, t)
+	}
+	sort.Strings(extra)
+	for _, t := range extra {
+		refs = append(refs, tagRef{t, spec.Images[t]})
 	}
 	for _, t := range spec.OtherTags {
 		if len(refs) == 0 {
