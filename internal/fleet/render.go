@@ -26,6 +26,7 @@ type Cluster struct {
 	Bundle *bundle.Bundle
 	// Base is the ID of the base the cluster's overlay builds on.
 	Base string
+	base *Base
 }
 
 // Base is one distinct bundle and the clusters that share it.
@@ -111,13 +112,18 @@ func Render(f *profile.Fleet, cat *profile.Catalog) (*Result, error) {
 	var errs errorSet
 	var rwarns warningSet
 	byKey := map[string]*Base{}
+	// Equal plans render equal bundles: key bases by the plans first and
+	// marshal a bundle for its content key once per distinct plan set.
+	byPlans := map[string]*Base{}
 	for _, c := range clusters {
 		var bundles []*bundle.Bundle
+		var keys []string
 		for i, p := range c.Plans {
 			key, err := planKey(p)
 			if err != nil {
 				return nil, err
 			}
+			keys = append(keys, key)
 			e, ok := cache[key]
 			if !ok {
 				r, err := render.Render(p, render.Options{Locate: locator(c.Sites[i])})
@@ -137,12 +143,17 @@ func Render(f *profile.Fleet, cat *profile.Catalog) (*Result, error) {
 		if len(bundles) != len(c.Plans) {
 			continue
 		}
+		plansKey := strings.Join(keys, "\x00")
+		if base := byPlans[plansKey]; base != nil {
+			base.Clusters = append(base.Clusters, c.Name)
+			c.Bundle, c.base = base.Bundle, base
+			continue
+		}
 		b, err := mergePools(c, bundles)
 		if err != nil {
 			errs.add(c.Name, err)
 			continue
 		}
-		c.Bundle = b
 		key, err := bundleKey(b)
 		if err != nil {
 			return nil, err
@@ -156,23 +167,19 @@ func Render(f *profile.Fleet, cat *profile.Catalog) (*Result, error) {
 			byKey[key] = base
 			res.Bases = append(res.Bases, base)
 		}
+		byPlans[plansKey] = base
 		base.Clusters = append(base.Clusters, c.Name)
-		c.Bundle = base.Bundle
+		c.Bundle, c.base = base.Bundle, base
 	}
 	if err := errs.err(); err != nil {
 		return nil, err
 	}
 	nameBases(res.Bases)
 	for _, c := range clusters {
-		c.Base = byKey[mustKey(c.Bundle)].ID
+		c.Base = c.base.ID
 	}
 	res.Warnings = append(warns, rwarns.list()...)
 	return res, nil
-}
-
-func mustKey(b *bundle.Bundle) string {
-	k, _ := bundleKey(b)
-	return k
 }
 
 // nameBases gives each base a readable, stable ID: site, release and pools

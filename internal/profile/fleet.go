@@ -27,6 +27,36 @@ type Fleet struct {
 	pos  map[string]Pos
 	// groupSites are the site templates of groups with a site: file, by group.
 	groupSites map[string]*Site
+	// buckets index pos by list element (spec.clusters[7], spec.groups[1]),
+	// so building a cluster's site does not scan every cluster's positions.
+	buckets map[string]map[string]Pos
+}
+
+// bucketOf is the bucket a fleet path belongs to.
+func bucketOf(path string) string {
+	for _, list := range []string{"spec.clusters[", "spec.groups["} {
+		if strings.HasPrefix(path, list) {
+			if i := strings.IndexByte(path[len(list):], ']'); i >= 0 {
+				return path[:len(list)+i+1]
+			}
+		}
+	}
+	return ""
+}
+
+// posFor returns the positions that may lie under prefix.
+func (f *Fleet) posFor(prefix string) map[string]Pos {
+	if f.buckets == nil {
+		f.buckets = map[string]map[string]Pos{}
+		for k, p := range f.pos {
+			b := bucketOf(k)
+			if f.buckets[b] == nil {
+				f.buckets[b] = map[string]Pos{}
+			}
+			f.buckets[b][k] = p
+		}
+	}
+	return f.buckets[bucketOf(prefix)]
 }
 
 type FleetMetadata struct {
@@ -304,7 +334,7 @@ func (f *Fleet) cluster(i int) *Cluster {
 		base.pos["metadata.name"] = p
 		base.display["metadata.name"] = "metadata.name"
 	}
-	base.overlay(reflect.ValueOf(f.Spec.Defaults), f.pos, "spec.defaults", "spec", f.File)
+	base.overlay(reflect.ValueOf(f.Spec.Defaults), f.posFor("spec.defaults"), "spec.defaults", "spec", f.File)
 	labels := map[string]string{}
 	if c.Group != "" {
 		for gi, g := range f.Spec.Groups {
@@ -324,7 +354,7 @@ func (f *Fleet) cluster(i int) *Cluster {
 				}
 				base.overlay(reflect.ValueOf(s.Spec), s.pos, "spec", "spec", s.File)
 			}
-			base.overlay(reflect.ValueOf(g.Spec), f.pos, gpath+".spec", "spec", f.File)
+			base.overlay(reflect.ValueOf(g.Spec), f.posFor(gpath), gpath+".spec", "spec", f.File)
 			for k, v := range g.Labels {
 				labels[k] = v
 			}
@@ -342,7 +372,7 @@ func (f *Fleet) cluster(i int) *Cluster {
 		}
 	}
 	base.overlay(reflect.ValueOf(own), ownPos, cpath, "spec", f.File)
-	base.overlay(reflect.ValueOf(c.Overrides), f.pos, cpath+".overrides", "spec", f.File)
+	base.overlay(reflect.ValueOf(c.Overrides), f.posFor(cpath), cpath+".overrides", "spec", f.File)
 	for k, v := range c.Labels {
 		labels[k] = v
 	}
@@ -406,7 +436,15 @@ func cloneMap(m map[string]string) map[string]string {
 // from. Relative file paths (gpgKeys, pushAuthFile) are made relative to
 // the directory of the file that named them.
 func (s *Site) overlay(src reflect.Value, srcPos map[string]Pos, srcPrefix, dstPrefix, file string) {
-	s.overlayValue(src, reflect.ValueOf(&s.Spec).Elem(), srcPos, srcPrefix, dstPrefix, file)
+	// Only the positions under srcPrefix matter; a fleet's map holds every
+	// cluster's, and scanning it per field would be quadratic.
+	sub := map[string]Pos{}
+	for k, p := range srcPos {
+		if under(k, srcPrefix) {
+			sub[k] = p
+		}
+	}
+	s.overlayValue(src, reflect.ValueOf(&s.Spec).Elem(), sub, srcPrefix, dstPrefix, file)
 }
 
 func (s *Site) overlayValue(src, dst reflect.Value, srcPos map[string]Pos, srcPath, dstPath, file string) {
