@@ -11,6 +11,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	storagev1 "k8s.io/api/storage/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/rest"
@@ -21,6 +22,7 @@ import (
 type Clientset struct {
 	discovery                       *Discovery
 	core, batch, rbac, authz, authn rest.Interface
+	storage                         rest.Interface
 	mcfg, config, imageregistry     rest.Interface
 }
 
@@ -49,6 +51,7 @@ func NewForConfig(cfg *rest.Config) (*Clientset, error) {
 		{&cs.rbac, rbacv1.SchemeGroupVersion, "/apis"},
 		{&cs.authz, authorizationv1.SchemeGroupVersion, "/apis"},
 		{&cs.authn, authenticationv1.SchemeGroupVersion, "/apis"},
+		{&cs.storage, storagev1.SchemeGroupVersion, "/apis"},
 		{&cs.mcfg, mcfgv1.GroupVersion, "/apis"},
 		{&cs.config, configv1.GroupVersion, "/apis"},
 		{&cs.imageregistry, imageregistryv1.GroupVersion, "/apis"},
@@ -75,6 +78,7 @@ func (c *Clientset) AuthorizationV1() AuthorizationV1Interface {
 func (c *Clientset) AuthenticationV1() AuthenticationV1Interface {
 	return authenticationV1{c.authn}
 }
+func (c *Clientset) StorageV1() StorageV1Interface { return storageV1{c.storage} }
 func (c *Clientset) MachineconfigurationV1() MachineconfigurationV1Interface {
 	return mcfgV1{c.mcfg}
 }
@@ -131,6 +135,13 @@ func (c serviceAccounts) CreateToken(ctx context.Context, name string, tr *authe
 	err := c.rc.Post().UseProtobufAsDefault().Namespace(c.namespace).Resource("serviceaccounts").Name(name).SubResource("token").
 		VersionedParams(&opts, ParameterCodec()).Body(tr).Do(ctx).Into(result)
 	return result, err
+}
+
+type storageV1 struct{ rc rest.Interface }
+
+func (g storageV1) RESTClient() rest.Interface { return g.rc }
+func (g storageV1) StorageClasses() ResourceInterface[*storagev1.StorageClass, *storagev1.StorageClassList] {
+	return resource("storageclasses", g.rc, "", func() *storagev1.StorageClass { return &storagev1.StorageClass{} }, func() *storagev1.StorageClassList { return &storagev1.StorageClassList{} }, true)
 }
 
 type batchV1 struct{ rc rest.Interface }
@@ -201,6 +212,10 @@ func (g configV1) ClusterVersions() StatusResourceInterface[*configv1.ClusterVer
 
 func (g configV1) FeatureGates() StatusResourceInterface[*configv1.FeatureGate, *configv1.FeatureGateList] {
 	return resource("featuregates", g.rc, "", func() *configv1.FeatureGate { return &configv1.FeatureGate{} }, func() *configv1.FeatureGateList { return &configv1.FeatureGateList{} }, false)
+}
+
+func (g configV1) Infrastructures() StatusResourceInterface[*configv1.Infrastructure, *configv1.InfrastructureList] {
+	return resource("infrastructures", g.rc, "", func() *configv1.Infrastructure { return &configv1.Infrastructure{} }, func() *configv1.InfrastructureList { return &configv1.InfrastructureList{} }, false)
 }
 
 type imageregistryV1 struct{ rc rest.Interface }

@@ -11,6 +11,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	storagev1 "k8s.io/api/storage/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
@@ -31,6 +32,7 @@ type Interface interface {
 	RbacV1() RbacV1Interface
 	AuthorizationV1() AuthorizationV1Interface
 	AuthenticationV1() AuthenticationV1Interface
+	StorageV1() StorageV1Interface
 }
 
 // MachineConfigInterface is openshift/client-go's machineconfiguration
@@ -111,6 +113,12 @@ type RbacV1Interface interface {
 	RoleBindings(namespace string) ResourceInterface[*rbacv1.RoleBinding, *rbacv1.RoleBindingList]
 }
 
+// StorageV1Interface is storage.k8s.io/v1.
+type StorageV1Interface interface {
+	RESTClient() rest.Interface
+	StorageClasses() ResourceInterface[*storagev1.StorageClass, *storagev1.StorageClassList]
+}
+
 // AuthorizationV1Interface is authorization.k8s.io/v1.
 type AuthorizationV1Interface interface {
 	RESTClient() rest.Interface
@@ -139,6 +147,7 @@ type ConfigV1Interface interface {
 	RESTClient() rest.Interface
 	ClusterVersions() StatusResourceInterface[*configv1.ClusterVersion, *configv1.ClusterVersionList]
 	FeatureGates() StatusResourceInterface[*configv1.FeatureGate, *configv1.FeatureGateList]
+	Infrastructures() StatusResourceInterface[*configv1.Infrastructure, *configv1.InfrastructureList]
 }
 
 // ImageregistryV1Interface is imageregistry.operator.openshift.io/v1.

@@ -32,6 +32,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	storagev1 "k8s.io/api/storage/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -54,7 +55,7 @@ var theCodecs = sync.OnceValue(func() *codecs {
 	metav1.AddToGroupVersion(s, schema.GroupVersion{Version: "v1"})
 	for _, add := range []func(*runtime.Scheme) error{
 		corev1.AddToScheme, batchv1.AddToScheme, rbacv1.AddToScheme,
-		authorizationv1.AddToScheme, authenticationv1.AddToScheme,
+		authorizationv1.AddToScheme, authenticationv1.AddToScheme, storagev1.AddToScheme,
 		mcfgv1.Install, configv1.Install, imageregistryv1.Install,
 	} {
 		if err := add(s); err != nil {

@@ -19,6 +19,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	storagev1 "k8s.io/api/storage/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
@@ -50,6 +51,14 @@ func (a kubeAdapter) AuthorizationV1() kube.AuthorizationV1Interface {
 }
 func (a kubeAdapter) AuthenticationV1() kube.AuthenticationV1Interface {
 	return authenticationV1{a.c}
+}
+func (a kubeAdapter) StorageV1() kube.StorageV1Interface { return storageV1{a.c} }
+
+type storageV1 struct{ c kubernetes.Interface }
+
+func (g storageV1) RESTClient() rest.Interface { return g.c.StorageV1().RESTClient() }
+func (g storageV1) StorageClasses() kube.ResourceInterface[*storagev1.StorageClass, *storagev1.StorageClassList] {
+	return g.c.StorageV1().StorageClasses()
 }
 
 // Each group adapter only converts the group's return types: client-go's
@@ -157,6 +166,10 @@ func (g configV1) ClusterVersions() kube.StatusResourceInterface[*configv1.Clust
 
 func (g configV1) FeatureGates() kube.StatusResourceInterface[*configv1.FeatureGate, *configv1.FeatureGateList] {
 	return g.c.ConfigV1().FeatureGates()
+}
+
+func (g configV1) Infrastructures() kube.StatusResourceInterface[*configv1.Infrastructure, *configv1.InfrastructureList] {
+	return g.c.ConfigV1().Infrastructures()
 }
 
 type imageRegistryAdapter struct{ c imageregistryclient.Interface }
