@@ -126,7 +126,7 @@ func Render(f *profile.Fleet, cat *profile.Catalog) (*Result, error) {
 			keys = append(keys, key)
 			e, ok := cache[key]
 			if !ok {
-				r, err := render.Render(p, render.Options{Locate: locator(c.Sites[i])})
+				r, err := render.Render(p, render.Options{Locate: render.SiteLocator(c.Sites[i])})
 				if err != nil {
 					errs.add(c.Name, err)
 					continue
@@ -276,34 +276,6 @@ func bundleKey(b *bundle.Bundle) (string, error) {
 		h.Write(y)
 	}
 	return string(h.Sum(nil)), nil
-}
-
-// settingPaths maps the renderer's settings to site field paths (as
-// cmd/mosc does for a site file).
-var settingPaths = map[string]string{
-	render.SettingOpenShift:    "spec.openshift",
-	render.SettingPlatform:     "spec.platform",
-	render.SettingStack:        "spec.stacks",
-	render.SettingPool:         "spec.pool",
-	render.SettingPushSpec:     "spec.registry.pushSpec",
-	render.SettingStorageClass: "spec.registry.storageClass",
-	render.SettingRegistrySize: "spec.registry.size",
-	render.SettingSecrets:      "spec.secrets.mode",
-	render.SettingSite:         "metadata.name",
-	render.SettingRepos:        "spec.repos",
-}
-
-func locator(s *profile.Site) func(string) string {
-	return func(setting string) string {
-		path, ok := settingPaths[setting]
-		if !ok {
-			return ""
-		}
-		if p, ok := s.Pos(path); ok && p.Line > 0 {
-			return p.String()
-		}
-		return ""
-	}
 }
 
 // errorSet collects errors of many clusters, each distinct message once
