@@ -89,7 +89,7 @@ Examples:
 				&cli.BoolFlag{Name: "build", Usage: "also build the target's layer on the target release's base image (mosc build) and inspect it"},
 				&cli.StringFlag{Name: "base-image", Usage: "with --build: the base image `REF` instead of the target payload's rhel-coreos"},
 				&cli.StringFlag{Name: "stream", Usage: "with --build: the payload's OS image tag (rhel-coreos-10 for RHEL 10 pools): rhel-coreos or rhel-coreos-10", Value: release.TagRHCOS},
-			), clusterFlags()...),
+			), append(clusterFlags(), fleetRunFlags("gate")...)...),
 			Action: runGate,
 		}
 	})
@@ -142,6 +142,10 @@ func runGate(c *cli.Context) error {
 		Repo:          &repo.Client{UserAgent: "mosc"},
 		MinTokenDays:  c.Int("min-token-days"),
 		Verify:        c.Bool("verify"),
+	}
+
+	if c.IsSet("fleet") || c.IsSet("parallel") {
+		return runGateFleet(ctx, c, opts, format)
 	}
 
 	// The cluster: read when one is configured (and not --offline); an

@@ -317,7 +317,7 @@ func (s *errorSet) err() error {
 	}
 	lines := make([]string, len(s.order))
 	for i, m := range s.order {
-		lines[i] = m + " (" + clusterList(s.clusters[m]) + ")"
+		lines[i] = m + " (" + ClusterList(s.clusters[m]) + ")"
 	}
 	return &Error{Lines: lines}
 }
@@ -327,8 +327,8 @@ type Error struct{ Lines []string }
 
 func (e *Error) Error() string { return strings.Join(e.Lines, "\n") }
 
-// clusterList names up to 5 clusters: "cluster a", "clusters a, b and 37 more".
-func clusterList(cs []string) string {
+// ClusterList names up to 5 clusters: "cluster a", "clusters a, b and 37 more".
+func ClusterList(cs []string) string {
 	cs = uniq(cs)
 	if len(cs) == 1 {
 		return "cluster " + cs[0]
@@ -369,7 +369,7 @@ func (s *warningSet) add(cluster string, w profile.Warning) {
 func (s *warningSet) list() []profile.Warning {
 	out := make([]profile.Warning, len(s.order))
 	for i, w := range s.order {
-		w.Message += " (" + clusterList(s.clusters[w]) + ")"
+		w.Message += " (" + ClusterList(s.clusters[w]) + ")"
 		out[i] = w
 	}
 	return out

@@ -278,10 +278,18 @@ func WriteJUnit(w io.Writer, r *Report) error {
 	if !r.Started.IsZero() {
 		suite.Timestamp = r.Started.UTC().Format("2006-01-02T15:04:05")
 	}
+	suite.Time = seconds(addJUnitCases(&suite, r, ""))
+	doc := junitSuites{Name: "mosc gate", Tests: suite.Tests, Failures: suite.Failures, Skipped: suite.Skipped, Time: suite.Time, Suites: []junitSuite{suite}}
+	return writeJUnitDoc(w, doc)
+}
+
+// addJUnitCases adds one testcase per check of r to suite (named
+// prefix+id), counting failures and skips; it returns the checks' time.
+func addJUnitCases(suite *junitSuite, r *Report, prefix string) time.Duration {
 	var total time.Duration
 	for _, c := range r.Checks {
 		total += c.Duration
-		tc := junitTestCase{Name: c.ID, Classname: "mosc.gate", Time: seconds(c.Duration)}
+		tc := junitTestCase{Name: prefix + c.ID, Classname: "mosc.gate", Time: seconds(c.Duration)}
 		text := c.Message
 		if c.Remedy != "" {
 			text += "\nremedy: " + c.Remedy
@@ -301,8 +309,10 @@ func WriteJUnit(w io.Writer, r *Report) error {
 		suite.Tests++
 		suite.Cases = append(suite.Cases, tc)
 	}
-	suite.Time = seconds(total)
-	doc := junitSuites{Name: "mosc gate", Tests: suite.Tests, Failures: suite.Failures, Skipped: suite.Skipped, Time: suite.Time, Suites: []junitSuite{suite}}
+	return total
+}
+
+func writeJUnitDoc(w io.Writer, doc junitSuites) error {
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
 	}
