@@ -18,6 +18,7 @@ func init() {
 		flags := append(planFlags(), clusterFlags()...)
 		flags = append(flags, &cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "table or json"},
 			saveFailureFlag("off by default"))
+		flags = append(flags, fleetRunFlags("read")...)
 		return &cli.Command{
 			Name:  "status",
 			Usage: "one snapshot of the build and the pool rollout (no waiting, no check pods)",
@@ -45,6 +46,9 @@ func runStatus(c *cli.Context) error {
 	out := c.String("output")
 	if out != "table" && out != "json" {
 		return failWith(exitError, fmt.Errorf("--output %q: want table or json", out))
+	}
+	if c.IsSet("fleet") || c.IsSet("parallel") {
+		return runStatusFleet(c, out)
 	}
 	plan, err := watchPlan(c)
 	if err != nil {
