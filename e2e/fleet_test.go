@@ -1,10 +1,8 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,6 +16,9 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/yaml"
+
+	"github.com/mosc-dev/mosc/e2e/harness"
+	"github.com/mosc-dev/mosc/internal/kustomizetest"
 )
 
 // fleetCRDs are the delivery engines' published CRDs, unmodified
@@ -133,9 +134,14 @@ var fleetResources = map[string]string{
 // ssa applies o the way `kubectl apply --server-side` (and Argo CD's
 // ServerSideApply=true) does.
 func ssa(ctx context.Context, o *unstructured.Unstructured, manager string, dryRun bool) error {
+	return ssaOn(ctx, env, o, manager, dryRun)
+}
+
+// ssaOn is ssa on cluster c.
+func ssaOn(ctx context.Context, c *harness.Cluster, o *unstructured.Unstructured, manager string, dryRun bool) error {
 	gvk := o.GroupVersionKind()
 	gvr := schema.GroupVersionResource{Group: gvk.Group, Version: gvk.Version, Resource: fleetResources[gvk.Kind]}
-	ri := env.Clients.Dynamic.Resource(gvr)
+	ri := c.Clients.Dynamic.Resource(gvr)
 	opts := metav1.ApplyOptions{FieldManager: manager, Force: true}
 	if dryRun {
 		opts.DryRun = []string{metav1.DryRunAll}
@@ -155,10 +161,7 @@ func ssa(ctx context.Context, o *unstructured.Unstructured, manager string, dryR
 // each cluster's overlay, built by the real kustomize, is server-side
 // applied to a fresh cluster (one API server plays each cluster in turn).
 func TestFleetRenderAcceptedByEngines(t *testing.T) {
-	kustomize, err := exec.LookPath("kustomize")
-	if err != nil {
-		t.Skip("kustomize not installed (hack/install-deps.sh installs it)")
-	}
+	kustomize := kustomizetest.Bin(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	resetEnv(t)
@@ -226,13 +229,7 @@ func TestFleetRenderAcceptedByEngines(t *testing.T) {
 		if err := env.Reset(ctx); err != nil {
 			t.Fatal(err)
 		}
-		cmd := exec.Command(kustomize, "build", filepath.Join(repo, "fleet", "clusters", c))
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("kustomize build %s: %v\n%s", c, err, stderr.String())
-		}
+		out := kustomizetest.Build(t, kustomize, filepath.Join(repo, "fleet", "clusters", c))
 		f := filepath.Join(t.TempDir(), "built.yaml")
 		os.WriteFile(f, out, 0o644)
 		n := 0
@@ -252,3 +249,9 @@ func TestFleetRenderAcceptedByEngines(t *testing.T) {
 		t.Logf("%s: %d objects applied server-side", c, n)
 	}
 }
+
+// kustomizeOrSkip is the real kustomize (hack/install-deps.sh installs it).
+func kustomizeOrSkip(t *testing.T) string { return kustomizetest.Bin(t) }
+
+// kustomizeBuild is `kustomize build dir`.
+func kustomizeBuild(t *testing.T, bin, dir string) []byte { return kustomizetest.Build(t, bin, dir) }

@@ -30,6 +30,11 @@ classified (CAUSE and REMEDY rows; failure.cause in -o json) from its build log,
 without pods/log access, from the build pods' termination messages; --save-failure DIR
 saves its evidence as mosc watch does.
 
+With --fleet FILE: one line per cluster and pool of the inventory, read --parallel
+at once through --kubeconfig's context named after each cluster (or a directory of
+kubeconfigs, <cluster>[.yaml|.kubeconfig]); -o json is mosc.dev/status-fleet/v1. A
+cluster without a context or that cannot be read is a line of its own and exits 1.
+
 Exit codes: 0 nothing has failed (the rollout may still be in progress); 1 the build
 failed or was interrupted, or a node or the pool is degraded; 2 bad flags, unknown
 pool, or the cluster is unreachable.`,
