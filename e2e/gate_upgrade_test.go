@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -142,7 +143,8 @@ func TestGateUpgrade(t *testing.T) {
 		if r.To != "4.21.11" || r.ReleaseImage != dig11 || r.From != "4.20.15" {
 			t.Errorf("report header: to %s, image %s, from %s", r.To, r.ReleaseImage, r.From)
 		}
-		expectChecks(t, r, map[string]string{"release-payload": "pass", "cluster-upgradeable": "pass", "pool-health": "pass"}, map[string][]string{
+		expectChecks(t, r, map[string]string{"release-payload": "pass", "cluster-upgradeable": "pass", "base-pull-secret": "pass", "pool-health": "pass"}, map[string][]string{
+			"base-pull-secret":    {"openshift-config/pull-secret can read the target's rhel-coreos and rhel-coreos-extensions"},
 			"release-payload":     {"payload 4.21.11: rhel-coreos is RHEL 9.6", "(from ClusterVersion availableUpdates; --to 4.21 resolved to 4.21.11, the newest offered)"},
 			"cluster-upgradeable": {"4.20.15 → 4.21.11 (minor upgrade): Upgradeable", "4.21.11 is a recommended update (availableUpdates, channel stable-4.21): " + dig11},
 		})
@@ -153,6 +155,27 @@ func TestGateUpgrade(t *testing.T) {
 		}
 		out, _, code := runMoscWith(t, moscRun{}, append([]string{"gate"}, append(base, "--to", "4.21")...)...)
 		t.Logf("mosc gate --to 4.21 (exit %d):\n%s", code, out)
+	})
+
+	t.Run("a frozen copy of the pull secret", func(t *testing.T) {
+		// A base image pull secret copied before the cluster pull secret
+		// gained the payload registry's credentials (the simulator is
+		// stopped: the MachineOSConfig change starts no build).
+		frozen := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "frozen-pull-secret", Namespace: mcoNS}, Type: corev1.SecretTypeDockerConfigJson,
+			Data: map[string][]byte{corev1.DockerConfigJsonKey: []byte(`{"auths":{"quay.io":{"auth":"` + base64.StdEncoding.EncodeToString([]byte("old:token")) + `"}}}`)}}
+		_, err := env.Clients.Kube.CoreV1().Secrets(mcoNS).Create(ctx, frozen, metav1.CreateOptions{})
+		must(t, err)
+		moscs := env.Clients.MachineConfig.MachineconfigurationV1().MachineOSConfigs()
+		_, err = moscs.Patch(ctx, "worker", types.MergePatchType, []byte(`{"spec":{"baseImagePullSecret":{"name":"frozen-pull-secret"}}}`), metav1.PatchOptions{})
+		must(t, err)
+		defer func() {
+			_, err := moscs.Patch(ctx, "worker", types.MergePatchType, []byte(`{"spec":{"baseImagePullSecret":null}}`), metav1.PatchOptions{})
+			must(t, err)
+		}()
+		r := runGate(t, 1, append(base, "--to", "4.21.11")...)
+		expectChecks(t, r, map[string]string{"base-pull-secret": "fail", "release-payload": "pass"}, map[string][]string{
+			"base-pull-secret": {"with openshift-machine-config-operator/frozen-pull-secret the layered build cannot pull the target's base images", "rhel-coreos " + env.Registry.Host(), "401 Unauthorized", "rhel-coreos-extensions"},
+		})
 	})
 
 	t.Run("component images need the pull secret", func(t *testing.T) {

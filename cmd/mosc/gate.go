@@ -46,6 +46,8 @@ an id, a status (pass, warn, fail, skip), a message and a remedy:
                    the cluster-version operator would accept the upgrade: ClusterVersion
                    Upgradeable/Progressing/Failing/ReleaseAccepted, the feature set, admin-acks,
                    every pool not Degraded/BuildInterrupted, the target offered     (cluster)
+  base-pull-secret the build's base image pull secret can read the target's rhel-coreos
+                   and rhel-coreos-extensions                                       (cluster)
   pool-health      the pool is Updated, not Degraded, not paused                     (cluster)
   pool-machineconfigs
                    the pool's kernelType and extensions allow the plan (kernel-devel, ipsec) (cluster)

@@ -114,7 +114,12 @@ func Run(ctx context.Context, o Options) *Report {
 	}
 
 	// Network checks.
-	timed(func() Check { return releasePayloadCheck(ctx, o, r, up) })
+	var payload *release.Payload
+	timed(func() Check {
+		c, p := releasePayloadCheck(ctx, o, r, up)
+		payload = p
+		return c
+	})
 	timed(func() Check {
 		if o.Offline {
 			return Check{ID: IDRepoPreflight, Status: Skip, Message: "--offline: repositories are not read"}
@@ -137,7 +142,7 @@ func Run(ctx context.Context, o Options) *Report {
 
 	// Cluster checks.
 	skipAll := func(reason string) {
-		for _, id := range []string{IDClusterUpgradeable, IDPoolHealth, IDPoolMachineConfigs, IDLastBuild, IDNodes, IDPushToken} {
+		for _, id := range []string{IDClusterUpgradeable, IDBasePull, IDPoolHealth, IDPoolMachineConfigs, IDLastBuild, IDNodes, IDPushToken} {
 			r.Add(Check{ID: id, Status: Skip, Message: reason})
 		}
 	}
@@ -152,6 +157,7 @@ func Run(ctx context.Context, o Options) *Report {
 		skipAll(reason)
 	default:
 		timed(func() Check { return CheckClusterUpgradeable(o.TargetVersion, *up) })
+		timed(func() Check { return basePullCheck(ctx, o, payload) })
 		runLive(ctx, o, r, timed, now)
 	}
 	addVerifyCheck(ctx, o, r, timed)
@@ -162,9 +168,9 @@ func Run(ctx context.Context, o Options) *Report {
 // digest ClusterVersion offers for the target (availableUpdates, then
 // conditionalUpdates), else the tag derived from a full --to. A payload that
 // cannot be named or read fails the check: only --offline skips it.
-func releasePayloadCheck(ctx context.Context, o Options, r *Report, up *UpgradeState) Check {
+func releasePayloadCheck(ctx context.Context, o Options, r *Report, up *UpgradeState) (Check, *release.Payload) {
 	if o.Offline {
-		return Check{ID: IDReleasePayload, Status: Skip, Message: "--offline: the release payload is not read"}
+		return Check{ID: IDReleasePayload, Status: Skip, Message: "--offline: the release payload is not read"}, nil
 	}
 	target := o.TargetVersion
 	ref, source := o.ReleaseImage, "--release-image"
@@ -192,7 +198,7 @@ func releasePayloadCheck(ctx context.Context, o Options, r *Report, up *UpgradeS
 			}
 			return Check{ID: IDReleasePayload, Status: Fail,
 				Message: fmt.Sprintf("--to %s names no patch level, no --release-image was given and %s: the target's payload cannot be read, so its RHEL CoreOS is unknown", target, why),
-				Remedy:  "pass --to with the patch level (e.g. 4.21.11) or --release-image; --offline skips the payload and cluster checks"}
+				Remedy:  "pass --to with the patch level (e.g. 4.21.11) or --release-image; --offline skips the payload and cluster checks"}, nil
 		}
 		ref, source = d, "derived from --to"
 		if up != nil {
@@ -219,7 +225,10 @@ func releasePayloadCheck(ctx context.Context, o Options, r *Report, up *UpgradeS
 	} else if source != "--release-image" {
 		c.Message += fmt.Sprintf("\npayload %s (from %s)", ref, source)
 	}
-	return c
+	if err != nil {
+		p = nil
+	}
+	return c, p
 }
 
 func renderBundle(p *profile.Plan) (*bundle.Bundle, error) {

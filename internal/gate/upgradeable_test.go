@@ -147,3 +147,11 @@ func TestCheckPoolHealthPaused(t *testing.T) {
 		t.Errorf("details: %v", c.Details)
 	}
 }
+
+func TestCheckBasePull(t *testing.T) {
+	expect(t, CheckBasePull("openshift-config/pull-secret", nil, []BasePullProbe{{Tag: "rhel-coreos", Image: "q/a@sha256:1"}, {Tag: "rhel-coreos-extensions", Image: "q/a@sha256:2"}}), Pass,
+		"openshift-config/pull-secret can read the target's rhel-coreos and rhel-coreos-extensions")
+	expect(t, CheckBasePull("openshift-machine-config-operator/frozen", nil, []BasePullProbe{{Tag: "rhel-coreos", Image: "q/a@sha256:1", Err: errors.New("UNAUTHORIZED: authentication required")}}), Fail,
+		"cannot pull the target's base images", "rhel-coreos q/a@sha256:1: UNAUTHORIZED", "a copy does not follow its rotation")
+	expect(t, CheckBasePull("openshift-machine-config-operator/gone", errors.New(`secrets "gone" not found`), nil), Fail, "not found", "remove spec.baseImagePullSecret")
+}

@@ -421,3 +421,18 @@ type anonymousKeychain struct{}
 func (anonymousKeychain) Resolve(authn.Resource) (authn.Authenticator, error) {
 	return authn.Anonymous, nil
 }
+
+// CanRead asks the registry for ref's manifest (a HEAD request) with the
+// options' credentials: whether a pull with them would be allowed.
+func CanRead(ctx context.Context, ref string, opts Options) error {
+	ro, err := opts.remoteOptions(ctx)
+	if err != nil {
+		return err
+	}
+	r, err := parseRef(ref)
+	if err != nil {
+		return err
+	}
+	_, err = remote.Head(r, ro...)
+	return err
+}
