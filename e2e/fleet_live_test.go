@@ -13,6 +13,7 @@ import (
 	"time"
 
 	configv1 "github.com/openshift/api/config/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
@@ -149,6 +150,9 @@ spec:
 				t.Fatalf("%s: %s %s: %v", s.name, o.GetKind(), o.GetName(), err)
 			}
 		}
+		// The cluster's pull secret can read the payload (in env's
+		// registry), as a real one reads quay.io; gate uses it per cluster.
+		pullSecretWithRegistryOf(t, ctx, s.c, env)
 		// The update service offers the target by digest.
 		cvs := s.c.Clients.Dynamic.Resource(configv1.GroupVersion.WithResource("clusterversions"))
 		_, err := cvs.Patch(ctx, "version", types.MergePatchType, []byte(`{"spec":{"channel":"stable-4.21"}}`), metav1.PatchOptions{})
@@ -219,6 +223,8 @@ spec:
 
 	// gate --fleet, live where a context exists.
 	junit := filepath.Join(dir, "gate.xml")
+	// Each live cluster's payload digest comes from its ClusterVersion and
+	// is read with its own pull secret; site-d (no context) has --release-image.
 	out, stderr, code = runMoscWith(t, run, "gate", "--fleet", "fleet.yaml", "--to", "4.21.11", "--release-image", ref, "--registry-config", regcfg,
 		"--node-checks=false", "--parallel", "2", "-o", "json", "--junit", junit)
 	if code != 1 || !strings.Contains(stderr, "gate failed on 1 of 4 clusters: cluster site-c") {
@@ -253,7 +259,7 @@ spec:
 				t.Errorf("site-c: failing %v, checks %v", c.Failing, checks)
 			}
 		case c.Live:
-			for _, id := range []string{"release-payload", "repo-preflight", "cluster-upgradeable", "pool-health", "last-build", "push-token"} {
+			for _, id := range []string{"release-payload", "base-pull-secret", "repo-preflight", "cluster-upgradeable", "pool-health", "last-build", "push-token"} {
 				if checks[id] != "pass" {
 					t.Errorf("%s: %s = %s", c.Cluster, id, checks[id])
 				}
@@ -271,6 +277,23 @@ spec:
 	}
 	out, _, _ = runMoscWith(t, run, "gate", "--fleet", "fleet.yaml", "--to", "4.21.11", "--release-image", ref, "--registry-config", regcfg, "--node-checks=false")
 	t.Logf("mosc gate --fleet fleet.yaml --to 4.21.11:\n%s", out)
+}
+
+// pullSecretWithRegistryOf adds reg's test registry credentials to c's
+// openshift-config/pull-secret.
+func pullSecretWithRegistryOf(t *testing.T, ctx context.Context, c, reg *harness.Cluster) {
+	t.Helper()
+	secrets := c.Clients.Kube.CoreV1().Secrets(harness.PullSecretNamespace)
+	s, err := secrets.Get(ctx, harness.PullSecretName, metav1.GetOptions{})
+	must(t, err)
+	var doc map[string]map[string]any
+	must(t, json.Unmarshal(s.Data[corev1.DockerConfigJsonKey], &doc))
+	doc["auths"][reg.Registry.Host()] = map[string]string{"auth": reg.Registry.Auth()}
+	b, err := json.Marshal(doc)
+	must(t, err)
+	s.Data[corev1.DockerConfigJsonKey] = b
+	_, err = secrets.Update(ctx, s, metav1.UpdateOptions{})
+	must(t, err)
 }
 
 // statusSettled: site-a and site-b rolled out, site-c's build failed.

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -29,6 +30,7 @@ var fleetCRDs = []string{
 	"testdata/crds/acm/policy.open-cluster-management.io_placementbindings.yaml",
 	"testdata/crds/acm/clusters.open-cluster-management.io_placements.yaml",
 	"testdata/crds/acm/policy.open-cluster-management.io_configurationpolicies.yaml",
+	"testdata/crds/acm/clusters.open-cluster-management.io_managedclustersetbindings.yaml",
 }
 
 func installFleetCRDs(ctx context.Context, t *testing.T) {
@@ -126,8 +128,8 @@ func readStream(t *testing.T, path string) []*unstructured.Unstructured {
 
 var fleetResources = map[string]string{
 	"ApplicationSet": "applicationsets", "Policy": "policies", "Placement": "placements", "PlacementBinding": "placementbindings",
-	"ConfigurationPolicy": "configurationpolicies",
-	"ConfigMap":           "configmaps", "Secret": "secrets", "PersistentVolumeClaim": "persistentvolumeclaims",
+	"ConfigurationPolicy": "configurationpolicies", "ManagedClusterSetBinding": "managedclustersetbindings",
+	"ConfigMap": "configmaps", "Secret": "secrets", "PersistentVolumeClaim": "persistentvolumeclaims",
 	"MachineConfig": "machineconfigs", "MachineOSConfig": "machineosconfigs", "Config": "configs",
 }
 
@@ -177,7 +179,7 @@ func TestFleetRenderAcceptedByEngines(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, errOut, code := runMoscWith(t, moscRun{Dir: repo}, "render", "--fleet", "fleet.yaml", "-o", "fleet", "--for", "argocd,acm",
+	_, errOut, code := runMoscWith(t, moscRun{Dir: repo}, "render", "--fleet", "fleet.yaml", "-o", "fleet", "--for", "argocd,acm,acm-policygenerator",
 		"--repo-url", "https://git.example.com/ran.git", "--argocd-namespace", gitopsNS, "--policy-namespace", policyNS)
 	if code != 0 {
 		t.Fatalf("render --fleet: exit %d: %s", code, errOut)
@@ -195,6 +197,7 @@ func TestFleetRenderAcceptedByEngines(t *testing.T) {
 	for _, p := range policies {
 		objs = append(objs, readStream(t, p)...)
 	}
+	objs = append(objs, readStream(t, filepath.Join(repo, "fleet", "acm", "managedclustersetbinding.yaml"))...)
 	for _, o := range objs {
 		if err := ssa(ctx, o, "e2e", false); err != nil {
 			t.Errorf("%s %s rejected: %v", o.GetKind(), o.GetName(), err)
@@ -221,9 +224,40 @@ func TestFleetRenderAcceptedByEngines(t *testing.T) {
 	if err := ssa(ctx, bad, "e2e", true); err == nil || !strings.Contains(err.Error(), "spec.generators") {
 		t.Errorf("an ApplicationSet with spec.generators a string was not refused: %v", err)
 	}
-	if got := strings.Join(sent, ","); strings.Count(got, "ApplicationSet") != 1 || strings.Count(got, "PlacementBinding") != 3 || strings.Count(got, "ConfigurationPolicy") != 9 {
+	if got := strings.Join(sent, ","); strings.Count(got, "ApplicationSet") != 1 || strings.Count(got, "PlacementBinding") != 3 || strings.Count(got, "ConfigurationPolicy") != 9 || strings.Count(got, "ManagedClusterSetBinding") != 1 {
 		t.Errorf("accepted %s", got)
 	}
+	// The PolicyGenerator input, through the real generator when one is
+	// built (e2e/testdata/crds/acm/SOURCES.md): its Policies, Placements
+	// and PlacementBindings must pass the same CRDs.
+	t.Run("policygenerator", func(t *testing.T) {
+		bin := os.Getenv("MOSC_POLICYGENERATOR")
+		if bin == "" {
+			var err error
+			if bin, err = exec.LookPath("PolicyGenerator"); err != nil {
+				t.Skip("no PolicyGenerator binary ($MOSC_POLICYGENERATOR or PATH); its input is checked against the plugin's types in internal/fleet")
+			}
+		}
+		cmd := exec.Command(bin, "acm-policygenerator/policygenerator.yaml")
+		cmd.Dir = filepath.Join(repo, "fleet") // the plugin's base directory: the kustomization's
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("PolicyGenerator: %v\n%s", err, out)
+		}
+		f := filepath.Join(t.TempDir(), "generated.yaml")
+		must(t, os.WriteFile(f, out, 0o644))
+		kinds := map[string]int{}
+		for _, o := range readStream(t, f) {
+			if err := ssa(ctx, o, "e2e-policygenerator", false); err != nil {
+				t.Errorf("generated %s %s rejected: %v", o.GetKind(), o.GetName(), err)
+			}
+			kinds[o.GetKind()]++
+		}
+		// Per base: the bundle, rollout and secrets policies on one Placement.
+		if kinds["Policy"] != 9 || kinds["Placement"] != 3 || kinds["PlacementBinding"] != 3 {
+			t.Errorf("generated %v", kinds)
+		}
+	})
 	// Each cluster's overlay onto its own (fresh) cluster.
 	for _, c := range []string{"site-a", "site-b", "site-c", "site-d"} {
 		if err := env.Reset(ctx); err != nil {

@@ -20,7 +20,7 @@ import (
 var update = flag.Bool("update", false, "rewrite golden files")
 
 var testDelivery = DeliveryOptions{RepoURL: "https://git.example.com/ran.git", Revision: "main", RepoPath: "fleet",
-	ArgoNamespace: "openshift-gitops", ArgoProject: "default", PolicyNamespace: "mosc-policies"}
+	ArgoNamespace: "openshift-gitops", ArgoProject: "default", PolicyNamespace: "mosc-policies", ClusterSet: "global"}
 
 func loadTestFleet(t testing.TB) (*profile.Fleet, *profile.Catalog) {
 	t.Helper()
@@ -131,7 +131,7 @@ func TestWriteGolden(t *testing.T) {
 		if _, err := Write(dir, r, "test"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := WriteDelivery(dir, r, []string{EngineArgoCD, EngineACM}, testDelivery, "test"); err != nil {
+		if _, err := WriteDelivery(dir, r, []string{EngineArgoCD, EngineACM, EngineACMPolicyGenerator}, testDelivery, "test"); err != nil {
 			t.Fatal(err)
 		}
 	}
