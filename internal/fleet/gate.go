@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/mosc-dev/mosc/internal/gate"
+	"github.com/mosc-dev/mosc/internal/report"
 )
 
 // GateSchema is the JSON schema id of gate --fleet's report.
@@ -94,25 +95,37 @@ func (r *GateReport) Failed() []string {
 // WriteGateJSON writes the report as one JSON document (schema GateSchema;
 // each pool's report is gate's own, docs/gate.md).
 func WriteGateJSON(w io.Writer, r *GateReport) error {
-	return gate.WriteReportJSON(w, GateSchema, r, len(r.Failed()) > 0)
+	return report.WriteJSON(w, GateSchema, r, len(r.Failed()) > 0)
 }
 
 // WriteGateJUnit writes one JUnit test suite per cluster, one testcase per
 // check (named <pool>/<check> when the cluster layers several pools).
 func WriteGateJUnit(w io.Writer, r *GateReport) error {
-	suites := make([]gate.JUnitSuite, 0, len(r.Clusters))
+	suites := make([]report.Suite, 0, len(r.Clusters))
 	for _, g := range r.Clusters {
-		s := gate.JUnitSuite{
-			Name:    fmt.Sprintf("%s: mosc gate %s -> %s", g.Cluster, g.From, g.To),
-			Props:   [][2]string{{"cluster", g.Cluster}, {"base", g.Base}, {"from", g.From}, {"to", g.To}, {"access", g.Access}},
-			Reports: g.Pools,
+		s := report.Suite{
+			Name:      fmt.Sprintf("%s: mosc gate %s -> %s", g.Cluster, g.From, g.To),
+			Classname: "mosc.gate",
+			Props:     [][2]string{{"cluster", g.Cluster}, {"base", g.Base}, {"from", g.From}, {"to", g.To}, {"access", g.Access}},
+			Timed:     true,
 		}
 		if g.Group != "" {
 			s.Props = append(s.Props, [2]string{"group", g.Group})
 		}
+		for _, p := range g.Pools {
+			if s.Started.IsZero() {
+				s.Started = p.Started
+			}
+			for _, c := range p.Checks {
+				if len(g.Pools) > 1 {
+					c.ID = p.Pool + "/" + c.ID
+				}
+				s.Checks = append(s.Checks, c)
+			}
+		}
 		suites = append(suites, s)
 	}
-	return gate.WriteJUnitSuites(w, "mosc gate --fleet "+r.Fleet, suites)
+	return report.WriteJUnit(w, "mosc gate --fleet "+r.Fleet, suites)
 }
 
 // WriteGateTable writes the summary table (cluster, from → to, pools,
