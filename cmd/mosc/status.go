@@ -20,6 +20,7 @@ func init() {
 		flags = append(flags, &cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "table or json"},
 			saveFailureFlag("off by default"),
 			&cli.BoolFlag{Name: "images", Usage: "list the pool's MachineOSBuilds (state, age, tag, image digest, whether current) and which build each node's current and desired image came from"})
+		flags = append(flags, fleetRunFlags("read")...)
 		return &cli.Command{
 			Name:  "status",
 			Usage: "one snapshot of the build and the pool rollout (no waiting, no check pods)",
@@ -41,6 +42,11 @@ currentImage annotation) or are updating to it (desiredImage); then each node wi
 the build of its current and desired image ("(stock)": the stock image). These are
 what mosc prune keeps. -o json has schema mosc.dev/images/v1.
 
+With --fleet FILE: one line per cluster and pool of the inventory, read --parallel
+at once through --kubeconfig's context named after each cluster (or a directory of
+kubeconfigs, <cluster>[.yaml|.kubeconfig]); -o json is mosc.dev/status-fleet/v1. A
+cluster without a context or that cannot be read is a line of its own and exits 1.
+
 Exit codes: 0 nothing has failed (the rollout may still be in progress); 1 the build
 failed or was interrupted, or a node or the pool is degraded; 2 bad flags, unknown
 pool, or the cluster is unreachable.`,
@@ -57,6 +63,12 @@ func runStatus(c *cli.Context) error {
 	out := c.String("output")
 	if out != "table" && out != "json" {
 		return failWith(exitError, fmt.Errorf("--output %q: want table or json", out))
+	}
+	if c.IsSet("fleet") || c.IsSet("parallel") {
+		if c.Bool("images") {
+			return failWith(exitError, errors.New("--images lists one cluster's builds; it does not combine with --fleet or --parallel"))
+		}
+		return runStatusFleet(c, out)
 	}
 	plan, err := watchPlan(c)
 	if err != nil {
