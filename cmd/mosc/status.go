@@ -88,13 +88,12 @@ func runStatus(c *cli.Context) error {
 	if moscName == "" {
 		moscName = plan.Pool
 	}
-	if err := cluster.CheckPermissions(ctx, clients, watch.Needs(watch.NeedsOptions{
-		Status: true, Pool: plan.Pool, MOSC: moscName, MCN: watch.ServesMachineConfigNodes(clients.MachineConfig.Discovery()),
-	})); errors.As(err, new(*cluster.PermissionError)) {
-		// Other errors (unreachable) are reported by the reads that follow.
-		return failWith(exitError, err)
-	}
 	if c.Bool("images") {
+		if err := cluster.CheckPermissions(ctx, clients, watch.Needs(watch.NeedsOptions{
+			Status: true, Pool: plan.Pool, MOSC: moscName, MCN: watch.ServesMachineConfigNodes(clients.MachineConfig.Discovery()),
+		})); errors.As(err, new(*cluster.PermissionError)) {
+			return failWith(exitError, err)
+		}
 		p, err := images.Inventory(ctx, clients, plan.Pool, plan.MOSC.Name)
 		if err != nil {
 			return failWith(exitError, err)
@@ -110,12 +109,10 @@ func runStatus(c *cli.Context) error {
 		}
 		return nil
 	}
-	snap, err := watch.FetchWith(ctx, clients.Kube, clients.MachineConfig, clients.Dynamic, plan.Pool, plan.MOSC.Name)
+	st, err := readPoolStatus(ctx, clients, plan)
 	if err != nil {
 		return failWith(exitError, err)
 	}
-	st := watch.Evaluate(snap)
-	watch.ForStatus(&st)
 	if f := st.Failure; f != nil && f.Phase == watch.PhaseBuild && st.Build.MOSB != "" {
 		if save := saveFailureDir(c, false); save != nil {
 			dir := save(st.Build.MOSB)
