@@ -29,6 +29,7 @@ func init() {
 			&cli.BoolFlag{Name: "rotate-token", Usage: "mint a new builder token even if the current one is still valid"},
 			&cli.StringFlag{Name: "push-auth", Usage: "dockerconfigjson `FILE` with push credentials for an external registry (spec.secrets.pushAuthFile)", TakesFile: true},
 			&cli.BoolFlag{Name: "discard-registry-images", Usage: "with --internal-registry: replace the storage of a registry that already has some (object storage, another claim) with mosc's PVC, losing every image it stores; without it such a registry is used as it is"},
+			&cli.BoolFlag{Name: "overwrite-shared-inputs", Usage: "change or drop repo files and GPG keys (etc-yum-repos-d, etc-pki-rpm-gpg) that another pool's MachineOSConfig build uses; the MCO mounts them into every pool's build"},
 			&cli.BoolFlag{Name: "wait-registry", Value: true, Usage: "wait until the internal registry reports Available before writing the rest"},
 			&cli.DurationFlag{Name: "registry-timeout", Value: 10 * time.Minute, Usage: "how long to wait for the internal registry"},
 			&cli.BoolFlag{Name: "wait", Usage: "then follow the build, the rollout and the on-node checks as mosc watch does (with its --logs, --timeout, ... flags)"},
@@ -145,6 +146,7 @@ func runApply(c *cli.Context) error {
 		TokenTTL: ttl, RotateToken: c.Bool("rotate-token"),
 		WaitRegistry: c.Bool("wait-registry"), RegistryTimeout: c.Duration("registry-timeout"),
 		DiscardRegistryImages: c.Bool("discard-registry-images"),
+		OverwriteSharedInputs: c.Bool("overwrite-shared-inputs"),
 		Out:                   c.App.Writer, Log: stderr,
 	}
 	authFile, authSource := plan.Secrets.PushAuthFile, "spec.secrets.pushAuthFile"

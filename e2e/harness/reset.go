@@ -46,6 +46,9 @@ func (c *Cluster) ResetWith(ctx context.Context, opts Options) error {
 		{"PVCs", func() error {
 			return kube.CoreV1().PersistentVolumeClaims(RegistryNamespace).DeleteCollection(ctx, now, all)
 		}},
+		{"StorageClasses", func() error {
+			return kube.StorageV1().StorageClasses().DeleteCollection(ctx, now, all)
+		}},
 		{"test ClusterRoleBindings", func() error {
 			return kube.RbacV1().ClusterRoleBindings().DeleteCollection(ctx, now, metav1.ListOptions{LabelSelector: "mosc-e2e/test"})
 		}},

@@ -86,6 +86,9 @@ func (c *Cluster) Seed(ctx context.Context, opts Options) error {
 	if err := c.seedRegistryConfig(ctx, opts.RegistryPlatform); err != nil {
 		return err
 	}
+	if err := c.seedInfrastructure(ctx, opts.MasterNodes+opts.WorkerNodes); err != nil {
+		return err
+	}
 	for _, p := range []struct {
 		name string
 		n    int

@@ -858,6 +858,9 @@ func (s *Simulator) ensurePod(ctx context.Context, job *batchv1.Job, l map[strin
 	ctrl := true
 	spec := buildPodSpec(s.podShape())
 	spec.NodeName = s.buildNode()
+	if err := s.mountSharedInputs(ctx, &spec); err != nil { // sharedinputs.go
+		return nil, err
+	}
 	p := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: job.Name + "-" + suffix(), Namespace: MCONamespace, Labels: pl,
 			OwnerReferences: []metav1.OwnerReference{{APIVersion: "batch/v1", Kind: "Job", Name: job.Name, UID: job.UID, Controller: &ctrl, BlockOwnerDeletion: &ctrl}}},

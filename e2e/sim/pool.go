@@ -264,6 +264,7 @@ func (s *Simulator) rollout(ctx context.Context, pool *mcfgv1.MachineConfigPool,
 			unavailable++
 		}
 	}
+	stranded := s.strandedRegistry(ctx, members)
 	for _, n := range members {
 		v := view(n)
 		switch {
@@ -277,7 +278,13 @@ func (s *Simulator) rollout(ctx context.Context, pool *mcfgv1.MachineConfigPool,
 				}
 				jobs = append(jobs, func() error { return s.setNodeState(ctx, pool, n, StateDegraded, reason, nil, nil) })
 			}
-		case v.state == StateDegraded && n.Name != f.DegradeNode && v.desired != "":
+		case v.state == StateWorking && stranded(n, v.desImg) != "":
+			// Drained, and the registry's node-local volume is here (registrystorage.go).
+			if due(n.Name) {
+				reason := stranded(n, v.desImg)
+				jobs = append(jobs, func() error { return s.setNodeState(ctx, pool, n, StateDegraded, reason, nil, nil) })
+			}
+		case v.state == StateDegraded && n.Name != f.DegradeNode && v.desired != "" && stranded(n, v.desImg) == "":
 			// The MCD retries a degraded update; with the fault gone it proceeds.
 			if due(n.Name) {
 				jobs = append(jobs, func() error { return s.setNodeState(ctx, pool, n, StateWorking, "", nil, nil) })

@@ -198,6 +198,9 @@ func (r *RegistryOperator) reconcile(ctx context.Context, cfg *imageregistryv1.C
 				if _, err := r.c.Kube.CoreV1().PersistentVolumeClaims(RegistryNamespace).Get(ctx, claim, metav1.GetOptions{}); apierrors.IsNotFound(err) {
 					claimMissing = claim
 				}
+				if err := r.placeRegistryVolume(ctx, claim); err != nil { // registrystorage.go
+					r.logf("registry operator: placing the registry: %v", err)
+				}
 			}
 			switch {
 			case claimMissing != "":

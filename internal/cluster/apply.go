@@ -77,6 +77,9 @@ type ApplyOptions struct {
 	// DiscardRegistryImages replaces the storage of a registry that already
 	// has some (DiscardImagesFlag); without it such a registry is used as it is.
 	DiscardRegistryImages bool
+	// OverwriteSharedInputs lets apply change repo files and keys that other
+	// pools' builds use (OverwriteSharedFlag; sharedinputs.go).
+	OverwriteSharedInputs bool
 	// RenderTimeout bounds the wait for the render controller before a pool
 	// paused around a multi-object change is unpaused (DefaultRenderTimeout).
 	RenderTimeout time.Duration
@@ -131,8 +134,12 @@ type Prepared struct {
 	registryPVC *unstructured.Unstructured
 	// registry is the Preflight's decision about the live registry.
 	registry RegistryDecision
-	objects  []preparedObject
-	targets  []Target
+	// storage is the Preflight's check of the registry claim's storage class.
+	storage RegistryStorageCheck
+	// shared is the Preflight's check of the build inputs other pools share.
+	shared  SharedInputsCheck
+	objects []preparedObject
+	targets []Target
 }
 
 type preparedObject struct {
@@ -248,6 +255,14 @@ func (a *Applier) Preflight(ctx context.Context, p *Prepared) error {
 	if err := PoolCompatible(ctx, a.c, p.Plan); err != nil {
 		return err
 	}
+	shared, err := a.checkSharedInputs(ctx, p, a.opts.OverwriteSharedInputs)
+	if err != nil {
+		return err
+	}
+	if shared.Refuse != "" {
+		return errors.New(shared.Refuse)
+	}
+	p.shared = shared
 	if mint {
 		_, err := a.c.Kube.CoreV1().ServiceAccounts(profile.MCONamespace).Get(ctx, BuilderSA, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
@@ -263,6 +278,11 @@ func (a *Applier) Preflight(ctx context.Context, p *Prepared) error {
 	if p.registryPVC != nil && p.Plan.Registry != nil && p.registry.Action == RegistryEnable {
 		if err := checkRegistryClaim(ctx, a.c, p.Plan.Registry); err != nil {
 			return err
+		}
+		// A node-local volume deadlocks a multi-node rollout (registrystorage.go).
+		p.storage = CheckRegistryStorage(ctx, a.c, p.Plan.Registry, p.Plan.Pool)
+		if p.storage.Refuse != "" {
+			return errors.New(p.storage.Refuse)
 		}
 	}
 	return nil
@@ -334,6 +354,12 @@ func (a *Applier) Apply(ctx context.Context, p *Prepared) ([]Result, error) {
 		if p.registry.Action == RegistryReuse && p.Plan.Registry.StorageClass != "" {
 			fmt.Fprintf(a.opts.Log, "note: --storage-class %s (spec.registry.storageClass) is not used: the registry keeps its storage\n", p.Plan.Registry.StorageClass)
 		}
+		for _, w := range p.storage.Warnings {
+			fmt.Fprintf(a.opts.Log, "warning: %s\n", w)
+		}
+		for _, n := range p.storage.Notes {
+			fmt.Fprintln(a.opts.Log, n)
+		}
 		if p.registry.Action == RegistryEnable {
 			r, err := a.applyObject(ctx, p.registryPVC, pvcGVR)
 			if err != nil {
@@ -360,6 +386,9 @@ func (a *Applier) Apply(ctx context.Context, p *Prepared) ([]Result, error) {
 				fmt.Fprintf(a.opts.Log, "the image registry is available (after %v)\n", time.Since(start).Round(time.Second))
 			}
 		}
+	}
+	for _, w := range p.shared.Warnings {
+		fmt.Fprintf(a.opts.Log, "warning: %s\n", w)
 	}
 	rs, err := a.applySecrets(ctx, p)
 	emit(rs...)

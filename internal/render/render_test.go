@@ -433,7 +433,7 @@ func TestValidationErrors(t *testing.T) {
 		{"no pool", func(p *profile.Plan) { p.Pool, p.MOSC.Name = "", "" }, "--pool: pool: no pool"},
 		{"containerfile too long", func(p *profile.Plan) {
 			installLayer(p).Params = map[string]any{"extra": strings.Fields(strings.Repeat("some-long-package-name-for-testing ", 120))}
-		}, "--stack: Containerfile: the Containerfile is 5772 characters, 1676 over the MachineOSConfig limit of 4096; largest layers: install (4301), opt-relocate (413), build-deps (319)"},
+		}, "--stack: Containerfile: the Containerfile is 5792 characters, 1696 over the MachineOSConfig limit of 4096; largest layers: install (4301), opt-relocate (413), build-deps (319)"},
 		{"unknown layer", func(p *profile.Plan) { p.Layers[0].Name = "epl" },
 			`--stack: layers[0] (epl): unknown layer "epl"; known: build-deps, cleanup, doca-rdma, epel, install, lint, opt-relocate, swap-openvswitch, var-opt`},
 		{"lint in plan layers", func(p *profile.Plan) { p.Layers = append(p.Layers, profile.LayerInvocation{Name: "lint"}) },
