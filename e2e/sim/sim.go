@@ -241,7 +241,7 @@ func (s *Simulator) Run(ctx context.Context) error {
 	s.synced = append(s.synced, cf.Config().V1().ClusterVersions().Informer().HasSynced)
 	s.synced = append(s.synced, mc.MachineConfigNodes().Informer().HasSynced)
 
-	osf, osInf := s.osImageURLInformer()
+	osf, osInf := s.osImageURLInformer(full.kube)
 	handler := func(f func(obj any)) cache.ResourceEventHandlerFuncs {
 		return cache.ResourceEventHandlerFuncs{
 			AddFunc:    f,

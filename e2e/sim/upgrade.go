@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	kubeinformers "k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 )
 
@@ -45,8 +46,8 @@ func (s *Simulator) osImages(ctx context.Context) (base, extensions, release str
 }
 
 // osImageURLInformer watches the ConfigMap: a change re-renders every pool.
-func (s *Simulator) osImageURLInformer() (kubeinformers.SharedInformerFactory, cache.SharedIndexInformer) {
-	f := kubeinformers.NewSharedInformerFactoryWithOptions(s.c.Kube, 0, kubeinformers.WithNamespace(MCONamespace),
+func (s *Simulator) osImageURLInformer(kube kubernetes.Interface) (kubeinformers.SharedInformerFactory, cache.SharedIndexInformer) {
+	f := kubeinformers.NewSharedInformerFactoryWithOptions(kube, 0, kubeinformers.WithNamespace(MCONamespace),
 		kubeinformers.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector = "metadata.name=" + OSImageURLConfigMap }))
 	s.osimg = f.Core().V1().ConfigMaps().Lister()
 	return f, f.Core().V1().ConfigMaps().Informer()
