@@ -196,6 +196,24 @@ func TestGateUpgrade(t *testing.T) {
 		})
 	})
 
+	t.Run("the target kernel", func(t *testing.T) {
+		// The payload's rhel-coreos meta.json names a newer kernel than the
+		// nodes run (5.14.0-570.62.1.el9_6); its extensions carry the
+		// matching kernel-devel, then none.
+		const k = "5.14.0-570.70.1.el9_6"
+		ref, _ := pushPayloadKernel(t, dir, "4.21.14", "9.6", k, "")
+		r := runGate(t, 1, append(base, "--to", "4.21.14", "--release-image", digestRef(t, ref))...) // not offered: cluster-upgradeable fails
+		expectChecks(t, r, map[string]string{"target-kernel": "warn", "release-payload": "pass"}, map[string][]string{
+			"target-kernel": {"the kernel changes 5.14.0-570.62.1.el9_6.x86_64 → " + k + ".x86_64: doca-3.3:full builds kernel modules (DKMS) in the layer build",
+				"kernel-devel-" + k + ".x86_64 is in rhel-coreos-extensions", "mosc gate --build"},
+		})
+		ref, _ = pushPayloadKernel(t, dir, "4.21.15", "9.6", k, "-")
+		r = runGate(t, 1, append(base, "--to", "4.21.15", "--release-image", digestRef(t, ref))...)
+		expectChecks(t, r, map[string]string{"target-kernel": "fail"}, map[string][]string{
+			"target-kernel": {"target kernel " + k + ".x86_64, but the payload's rhel-coreos-extensions has no kernel-devel"},
+		})
+	})
+
 	t.Run("a minor without an offer fails", func(t *testing.T) {
 		must(t, env.SetClusterVersionStatus(ctx, map[string]any{"availableUpdates": []any{}, "conditionalUpdates": nil}))
 		defer func() {
