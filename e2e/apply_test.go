@@ -41,8 +41,10 @@ const (
 
 // walkthroughArgs is the walkthrough as flags: SNO master pool, internal
 // registry on a 100Gi lvms-vg1 claim; the OpenShift release comes from the
-// cluster's ClusterVersion.
-var walkthroughArgs = []string{"--pool", "master", "--internal-registry", "--storage-class", "lvms-vg1", "--site", "lab"}
+// cluster's ClusterVersion. Its push credential is the walkthrough's minted
+// token (--push-credential token); apply's default, a service-account token
+// Secret, is TestPushCredentialOutlivesAMonth's.
+var walkthroughArgs = []string{"--pool", "master", "--internal-registry", "--storage-class", "lvms-vg1", "--site", "lab", "--push-credential", "token"}
 
 // resetCluster gives the test a fresh cluster and leaves one behind (what
 // apply creates would otherwise meet the next test, which may assume none).

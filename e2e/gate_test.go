@@ -300,7 +300,7 @@ func TestGate(t *testing.T) {
 			"repo-preflight":  {"doca-openvswitch-3.3.0040-1.el9.x86_64", "libibverbs-2601mlnx61-1.2601019.x86_64", "rdma-core-2601mlnx61-1.2601019.x86_64"},
 			"nodes-verified":  {"3/3 nodes of pool worker run the layered image and verify OVS-DOCA on the node"},
 			"last-build":      {"Succeeded"},
-			"push-token":      {"push token for image-registry.openshift-image-registry.svc:5000 expires in "},
+			"push-token":      {"secret push-secret: a service-account token from secret mosc-builder-token; it does not expire"},
 		})
 		b, err := os.ReadFile(junit)
 		must(t, err)
