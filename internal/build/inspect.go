@@ -9,8 +9,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/mosc-dev/mosc/internal/gate"
 	"github.com/mosc-dev/mosc/internal/profile"
+	"github.com/mosc-dev/mosc/internal/report"
 )
 
 // Check ids of the inspection, stable for pipelines.
@@ -188,7 +188,7 @@ func ExpectationsFor(p *profile.Plan, extensions []string, extensionsImage strin
 
 // Inspect runs the script in the built image and the base image and turns
 // the facts into checks.
-func Inspect(ctx context.Context, b *Builder, image, baseImage string, e Expectations) ([]gate.Check, error) {
+func Inspect(ctx context.Context, b *Builder, image, baseImage string, e Expectations) ([]report.Check, error) {
 	out, err := b.Exec(ctx, image, Script(e.LintCommand))
 	if err != nil {
 		return nil, fmt.Errorf("inspecting %s: %w", image, err)
@@ -207,8 +207,8 @@ func Inspect(ctx context.Context, b *Builder, image, baseImage string, e Expecta
 
 // Checks turns the facts of the built and the base image into the report's
 // checks, in a fixed order.
-func Checks(built, base *Facts, e Expectations) []gate.Check {
-	return []gate.Check{
+func Checks(built, base *Facts, e Expectations) []report.Check {
+	return []report.Check{
 		stockOVSCheck(built, e),
 		stackPackagesCheck(built, e),
 		vswitchdOwnerCheck(built),
@@ -220,8 +220,8 @@ func Checks(built, base *Facts, e Expectations) []gate.Check {
 	}
 }
 
-func stockOVSCheck(f *Facts, e Expectations) gate.Check {
-	c := gate.Check{ID: IDStockOVS}
+func stockOVSCheck(f *Facts, e Expectations) report.Check {
+	c := report.Check{ID: IDStockOVS}
 	var found []string
 	for name, p := range f.Packages {
 		for _, glob := range e.Absent {
@@ -233,18 +233,18 @@ func stockOVSCheck(f *Facts, e Expectations) gate.Check {
 	sort.Strings(found)
 	c.Details = map[string]any{"patterns": nonNil(e.Absent), "found": nonNil(found)}
 	if len(found) > 0 {
-		c.Status = gate.Fail
+		c.Status = report.Fail
 		c.Message = "stock Open vSwitch is still in the rpm database: " + strings.Join(found, ", ")
 		c.Remedy = "remove it before installing DOCA (rpm-ostree override remove), and keep it out: install with --setopt=install_weak_deps=False (doca-openvswitch Recommends openvswitch)"
 		return c
 	}
-	c.Status = gate.Pass
+	c.Status = report.Pass
 	c.Message = fmt.Sprintf("no package matches %s", strings.Join(e.Absent, ", "))
 	return c
 }
 
-func stackPackagesCheck(f *Facts, e Expectations) gate.Check {
-	c := gate.Check{ID: IDStackPackages, Status: gate.Pass}
+func stackPackagesCheck(f *Facts, e Expectations) report.Check {
+	c := report.Check{ID: IDStackPackages, Status: report.Pass}
 	var missing, wrong, ok []string
 	var rows []map[string]any
 	seen := map[string]bool{}
@@ -273,11 +273,11 @@ func stackPackagesCheck(f *Facts, e Expectations) gate.Check {
 	c.Details = map[string]any{"packages": rows}
 	switch {
 	case len(missing) > 0:
-		c.Status = gate.Fail
+		c.Status = report.Fail
 		c.Message = "not installed: " + strings.Join(missing, ", ")
 		c.Remedy = "check the stack's repository has them (mosc gate repo-preflight) and that the install step names them"
 	case len(wrong) > 0:
-		c.Status = gate.Fail
+		c.Status = report.Fail
 		c.Message = "installed at another DOCA version: " + strings.Join(wrong, ", ")
 		c.Remedy = "the DOCA repository URL does not match the stack: check spec.repos.mirrors and the stack profile"
 	default:
@@ -294,31 +294,31 @@ func majorMinor(v string) string {
 	return parts[0] + "." + parts[1]
 }
 
-func vswitchdOwnerCheck(f *Facts) gate.Check {
-	c := gate.Check{ID: IDVswitchdOwner, Details: map[string]any{"path": f.VswitchdPath, "owner": f.VswitchdOwner}}
+func vswitchdOwnerCheck(f *Facts) report.Check {
+	c := report.Check{ID: IDVswitchdOwner, Details: map[string]any{"path": f.VswitchdPath, "owner": f.VswitchdOwner}}
 	switch {
 	case f.VswitchdPath == "":
-		c.Status, c.Message = gate.Fail, "no ovs-vswitchd in the image"
+		c.Status, c.Message = report.Fail, "no ovs-vswitchd in the image"
 		c.Remedy = "install " + DocaOVSPackage + " (the stack's install step)"
 	case f.VswitchdOwner != DocaOVSPackage:
 		owner := f.VswitchdOwner
 		if owner == "" {
 			owner = "no package"
 		}
-		c.Status, c.Message = gate.Fail, fmt.Sprintf("%s belongs to %s, not %s", f.VswitchdPath, owner, DocaOVSPackage)
+		c.Status, c.Message = report.Fail, fmt.Sprintf("%s belongs to %s, not %s", f.VswitchdPath, owner, DocaOVSPackage)
 		c.Remedy = "remove the stock openvswitch package before installing " + DocaOVSPackage
 	default:
-		c.Status, c.Message = gate.Pass, fmt.Sprintf("%s belongs to %s", f.VswitchdPath, DocaOVSPackage)
+		c.Status, c.Message = report.Pass, fmt.Sprintf("%s belongs to %s", f.VswitchdPath, DocaOVSPackage)
 	}
 	return c
 }
 
 // vswitchdLibsCheck: every library ovs-vswitchd links resolves (issue 11.2:
 // DOCA and DPDK libraries under /opt are gone on an updated node).
-func vswitchdLibsCheck(f *Facts) gate.Check {
-	c := gate.Check{ID: IDVswitchdLibs}
+func vswitchdLibsCheck(f *Facts) report.Check {
+	c := report.Check{ID: IDVswitchdLibs}
 	if f.VswitchdPath == "" {
-		c.Status, c.Message = gate.Skip, "no ovs-vswitchd to check"
+		c.Status, c.Message = report.Skip, "no ovs-vswitchd to check"
 		return c
 	}
 	var notFound []string
@@ -334,17 +334,17 @@ func vswitchdLibsCheck(f *Facts) gate.Check {
 	c.Details = map[string]any{"ldd": nonNil(f.LddOutput), "notFound": nonNil(notFound)}
 	switch {
 	case !f.HasLdd:
-		c.Status, c.Message = gate.Skip, "ldd did not run in the image"
+		c.Status, c.Message = report.Skip, "ldd did not run in the image"
 	case len(notFound) > 0:
-		c.Status = gate.Fail
+		c.Status = report.Fail
 		c.Message = fmt.Sprintf("%s links libraries that do not resolve: %s", f.VswitchdPath, strings.Join(notFound, ", "))
 		c.Remedy = "install the packages that provide them, or relocate /opt content to /usr (see var-content)"
 	case static:
-		c.Status, c.Message = gate.Skip, f.VswitchdPath+" is not a dynamic executable: nothing to resolve"
+		c.Status, c.Message = report.Skip, f.VswitchdPath+" is not a dynamic executable: nothing to resolve"
 	case f.LddRC != 0:
-		c.Status, c.Message = gate.Warn, fmt.Sprintf("ldd %s exited %d", f.VswitchdPath, f.LddRC)
+		c.Status, c.Message = report.Warn, fmt.Sprintf("ldd %s exited %d", f.VswitchdPath, f.LddRC)
 	default:
-		c.Status, c.Message = gate.Pass, fmt.Sprintf("all %d libraries of %s resolve", len(f.LddOutput), f.VswitchdPath)
+		c.Status, c.Message = report.Pass, fmt.Sprintf("all %d libraries of %s resolve", len(f.LddOutput), f.VswitchdPath)
 	}
 	return c
 }
@@ -355,8 +355,8 @@ func vswitchdLibsCheck(f *Facts) gate.Check {
 // that updates to the layered image never gets it. tmpfiles.d entries
 // create what they name at boot; those paths (and what lies under an L
 // link) are excepted.
-func varContentCheck(built, base *Facts) gate.Check {
-	c := gate.Check{ID: IDVarContent}
+func varContentCheck(built, base *Facts) report.Check {
+	c := report.Check{ID: IDVarContent}
 	inBase := map[string]bool{}
 	for _, p := range base.VarPaths {
 		inBase[p.Path] = true
@@ -388,7 +388,7 @@ func varContentCheck(built, base *Facts) gate.Check {
 	}
 	c.Details = map[string]any{"paths": nonNil(list), "count": len(list)}
 	if len(list) == 0 {
-		c.Status, c.Message = gate.Pass, "the layer adds nothing under /var or /opt that tmpfiles.d does not create"
+		c.Status, c.Message = report.Pass, "the layer adds nothing under /var or /opt that tmpfiles.d does not create"
 		return c
 	}
 	var shown []string
@@ -401,10 +401,10 @@ func varContentCheck(built, base *Facts) gate.Check {
 	}
 	c.Message = fmt.Sprintf("%d path(s) under /var an image update would not deliver:\n%s", len(list), strings.Join(shown, "\n"))
 	if opt > 0 && content > 0 {
-		c.Status = gate.Fail
+		c.Status = report.Fail
 		c.Remedy = "relocate /opt content into /usr (e.g. /usr/lib/opt/<dir>) with tmpfiles.d L links from /var/opt/<dir>, as rpm-ostree does for /opt packages"
 	} else {
-		c.Status = gate.Warn
+		c.Status = report.Warn
 		c.Remedy = "remove it in the layer, or add tmpfiles.d entries (/usr/lib/tmpfiles.d) that create it at boot"
 	}
 	return c
@@ -423,21 +423,21 @@ func underAny(p string, prefixes []string) bool {
 // database, and kernel-devel's headers are those of the image's kernel (a
 // DKMS build against other headers builds no module for the node's kernel:
 // issue 11 finding 4).
-func extensionsCheck(f *Facts, e Expectations) gate.Check {
-	c := gate.Check{ID: IDExtensions, Details: map[string]any{"requested": nonNil(e.Extensions), "image": e.ExtensionsImage}}
+func extensionsCheck(f *Facts, e Expectations) report.Check {
+	c := report.Check{ID: IDExtensions, Details: map[string]any{"requested": nonNil(e.Extensions), "image": e.ExtensionsImage}}
 	switch {
 	case len(e.Extensions) == 0:
-		c.Status, c.Message = gate.Pass, "the pool's MachineConfigs request no extensions"
+		c.Status, c.Message = report.Pass, "the pool's MachineConfigs request no extensions"
 		return c
 	case e.ExtensionsImage == "":
-		c.Status = gate.Warn
+		c.Status = report.Warn
 		c.Message = "not installed (no extensions image): " + strings.Join(e.Extensions, ", ")
 		c.Remedy = "pass --release-image (its rhel-coreos-extensions image) or --extensions-image, as the cluster's build has it"
 		return c
 	}
 	pkgs, err := ExtensionPackages(e.Extensions)
 	if err != nil {
-		c.Status, c.Message = gate.Fail, err.Error()
+		c.Status, c.Message = report.Fail, err.Error()
 		c.Remedy = "use only the extensions MCO supports in the pool's MachineConfigs"
 		return c
 	}
@@ -451,12 +451,12 @@ func extensionsCheck(f *Facts, e Expectations) gate.Check {
 	}
 	c.Details["installed"] = nonNil(installed)
 	if len(missing) > 0 {
-		c.Status = gate.Fail
+		c.Status = report.Fail
 		c.Message = fmt.Sprintf("the extensions image %s did not install: %s", e.ExtensionsImage, strings.Join(missing, ", "))
 		c.Remedy = "use the rhel-coreos-extensions image of the same release as the base image"
 		return c
 	}
-	c.Status, c.Message = gate.Pass, fmt.Sprintf("installed from %s: %s", e.ExtensionsImage, strings.Join(installed, ", "))
+	c.Status, c.Message = report.Pass, fmt.Sprintf("installed from %s: %s", e.ExtensionsImage, strings.Join(installed, ", "))
 	if devel, ok := f.Packages["kernel-devel"]; ok && containsString(e.Extensions, "kernel-devel") {
 		kernel, kname := "", ""
 		for _, n := range []string{"kernel-core", "kernel", "kernel-rt-core", "kernel-64k-core"} {
@@ -468,10 +468,10 @@ func extensionsCheck(f *Facts, e Expectations) gate.Check {
 		c.Details["kernel"] = kernel
 		switch {
 		case kernel == "":
-			c.Status = gate.Warn
+			c.Status = report.Warn
 			c.Message += "; no kernel package in the image to compare kernel-devel with"
 		case kernel != devel.Version:
-			c.Status = gate.Fail
+			c.Status = report.Fail
 			c.Message = fmt.Sprintf("kernel-devel %s does not match the image's kernel (%s %s): modules built against it (DKMS) do not load on the node", devel.Version, kname, kernel)
 			c.Remedy = "install kernel-devel only from the release's extensions image (the kernel-devel extension), never from CentOS Stream or another repo"
 		default:
@@ -490,11 +490,11 @@ func containsString(l []string, s string) bool {
 	return false
 }
 
-func lintCheck(f *Facts, e Expectations) gate.Check {
-	c := gate.Check{ID: IDLint, Details: map[string]any{"command": e.LintCommand, "exitCode": f.LintRC, "output": nonNil(f.Lint)}}
+func lintCheck(f *Facts, e Expectations) report.Check {
+	c := report.Check{ID: IDLint, Details: map[string]any{"command": e.LintCommand, "exitCode": f.LintRC, "output": nonNil(f.Lint)}}
 	switch {
 	case e.LintCommand == "":
-		c.Status, c.Message = gate.Skip, "the release has no lint command"
+		c.Status, c.Message = report.Skip, "the release has no lint command"
 	case f.LintRC == 0:
 		// bootc reports /var content (var-tmpfiles) as a warning and exits 0
 		// unless --fatal-warnings (bootc-dev/bootc crates/lib/src/lints.rs).
@@ -504,17 +504,17 @@ func lintCheck(f *Facts, e Expectations) gate.Check {
 				warns = append(warns, l)
 			}
 		}
-		c.Status = gate.Pass
+		c.Status = report.Pass
 		c.Message = e.LintCommand + " passed"
 		if len(warns) > 0 {
-			c.Status = gate.Warn
+			c.Status = report.Warn
 			c.Message += " with warnings:\n" + strings.Join(lastN(warns, 8), "\n")
 			c.Remedy = "each warning is content the cluster's build accepts but a node may not get; see var-content"
 		} else if n := len(f.Lint); n > 0 {
 			c.Message += ": " + f.Lint[n-1]
 		}
 	default:
-		c.Status = gate.Fail
+		c.Status = report.Fail
 		c.Message = fmt.Sprintf("%s exited %d in the built image", e.LintCommand, f.LintRC)
 		if n := len(f.Lint); n > 0 {
 			c.Message += ":\n" + strings.Join(lastN(f.Lint, 8), "\n")
@@ -524,8 +524,8 @@ func lintCheck(f *Facts, e Expectations) gate.Check {
 	return c
 }
 
-func layerSizeCheck(built, base *Facts) gate.Check {
-	c := gate.Check{ID: IDLayerSize, Status: gate.Pass}
+func layerSizeCheck(built, base *Facts) report.Check {
+	c := report.Check{ID: IDLayerSize, Status: report.Pass}
 	added := (built.DiskKiB - base.DiskKiB) * 1024
 	c.Details = map[string]any{"imageBytes": built.DiskKiB * 1024, "baseBytes": base.DiskKiB * 1024, "layerBytes": added}
 	c.Message = fmt.Sprintf("the layer adds %s to the base (%s → %s, uncompressed disk usage)", human(added), human(base.DiskKiB*1024), human(built.DiskKiB*1024))

@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mosc-dev/mosc/internal/gate"
 	"github.com/mosc-dev/mosc/internal/profile"
+	"github.com/mosc-dev/mosc/internal/report"
 )
 
 // builtOutput is what the inspection script prints in a good layered image.
@@ -60,8 +60,8 @@ var expect = Expectations{
 	LintCommand: "bootc container lint",
 }
 
-func statuses(cs []gate.Check) map[string]gate.Status {
-	m := map[string]gate.Status{}
+func statuses(cs []report.Check) map[string]report.Status {
+	m := map[string]report.Status{}
 	for _, c := range cs {
 		m[c.ID] = c.Status
 	}
@@ -75,7 +75,7 @@ func TestChecksGoodImage(t *testing.T) {
 	}
 	cs := Checks(built, base, expect)
 	for _, c := range cs {
-		if c.Status != gate.Pass {
+		if c.Status != report.Pass {
 			t.Errorf("%s: %s %s", c.ID, c.Status, c.Message)
 		}
 	}
@@ -91,43 +91,43 @@ func TestChecksBadImages(t *testing.T) {
 		name     string
 		edit     func(string) string
 		id       string
-		status   gate.Status
+		status   report.Status
 		contains string
 	}{
 		{"stock OVS back through weak deps", func(s string) string {
 			return strings.Replace(s, "@@ rpm\n", "@@ rpm\nopenvswitch3.5\t3.5.0-1.el9\tx86_64\n", 1)
-		}, IDStockOVS, gate.Fail, "openvswitch3.5-3.5.0-1.el9"},
+		}, IDStockOVS, report.Fail, "openvswitch3.5-3.5.0-1.el9"},
 		{"doca-all missing", func(s string) string {
 			return strings.Replace(s, "doca-all\t3.3.0-1.el9\tx86_64\n", "", 1)
-		}, IDStackPackages, gate.Fail, "not installed: doca-all"},
+		}, IDStackPackages, report.Fail, "not installed: doca-all"},
 		{"wrong DOCA version", func(s string) string {
 			return strings.Replace(s, "doca-all\t3.3.0-1", "doca-all\t3.2.0-1", 1)
-		}, IDStackPackages, gate.Fail, "doca-all-3.2.0-1.el9 (stack doca-3.3 is DOCA 3.3.0)"},
+		}, IDStackPackages, report.Fail, "doca-all-3.2.0-1.el9 (stack doca-3.3 is DOCA 3.3.0)"},
 		{"vswitchd owned by stock package", func(s string) string {
 			return strings.Replace(s, "owner doca-openvswitch", "owner openvswitch3.5", 1)
-		}, IDVswitchdOwner, gate.Fail, "belongs to openvswitch3.5"},
+		}, IDVswitchdOwner, report.Fail, "belongs to openvswitch3.5"},
 		{"no vswitchd", func(s string) string {
 			return strings.Replace(strings.Replace(s, "path /usr/sbin/ovs-vswitchd\n", "", 1), "owner doca-openvswitch\n", "", 1)
-		}, IDVswitchdOwner, gate.Fail, "no ovs-vswitchd"},
+		}, IDVswitchdOwner, report.Fail, "no ovs-vswitchd"},
 		{"library not found", func(s string) string {
 			return strings.Replace(s, "librte_eal.so.25 => /usr/lib/opt/mellanox/dpdk/lib64/librte_eal.so.25 (0x00007f)", "librte_eal.so.25 => not found", 1)
-		}, IDVswitchdLibs, gate.Fail, "librte_eal.so.25"},
+		}, IDVswitchdLibs, report.Fail, "librte_eal.so.25"},
 		{"content under /var/opt", func(s string) string {
 			return strings.Replace(strings.Replace(s, "l /var/opt/mellanox\n", "d /var/opt/mellanox\nd /var/opt/mellanox/dpdk\nf /var/opt/mellanox/dpdk/librte_eal.so.25\n", 1), "L /var/opt/mellanox - - - - /usr/lib/opt/mellanox\n", "", 1)
-		}, IDVarContent, gate.Fail, "/var/opt/mellanox/dpdk/librte_eal.so.25"},
+		}, IDVarContent, report.Fail, "/var/opt/mellanox/dpdk/librte_eal.so.25"},
 		{"state under /var/lib", func(s string) string {
 			return strings.Replace(s, "@@ tmpfiles\n", "f /var/lib/dnf/history.sqlite\n@@ tmpfiles\n", 1)
-		}, IDVarContent, gate.Warn, "/var/lib/dnf/history.sqlite"},
+		}, IDVarContent, report.Warn, "/var/lib/dnf/history.sqlite"},
 		{"lint fails", func(s string) string {
 			return strings.Replace(s, "Checks passed: 9\nrc 0", "Lint failed: var-tmpfiles\nrc 1", 1)
-		}, IDLint, gate.Fail, "Lint failed: var-tmpfiles"},
+		}, IDLint, report.Fail, "Lint failed: var-tmpfiles"},
 		{"lint passes with a warning", func(s string) string {
 			return strings.Replace(s, "Checks passed: 9\nrc 0", "Lint warning: var-tmpfiles: Found content in /var missing systemd tmpfiles.d entries\nChecks passed: 8\nWarnings: 1\nrc 0", 1)
-		}, IDLint, gate.Warn, "Lint warning: var-tmpfiles"},
+		}, IDLint, report.Warn, "Lint warning: var-tmpfiles"},
 		{"static vswitchd", func(s string) string {
 			i, j := strings.Index(s, "@@ ldd\n"), strings.Index(s, "@@ opt\n")
 			return s[:i] + "@@ ldd\n\tnot a dynamic executable\nrc 1\n" + s[j:]
-		}, IDVswitchdLibs, gate.Skip, "not a dynamic executable"},
+		}, IDVswitchdLibs, report.Skip, "not a dynamic executable"},
 	}
 	base := ParseFacts([]byte(baseOutput))
 	for _, tc := range cases {
@@ -140,7 +140,7 @@ func TestChecksBadImages(t *testing.T) {
 				if c.Status != tc.status || !strings.Contains(c.Message, tc.contains) {
 					t.Errorf("%s: %s %q; want %s containing %q", c.ID, c.Status, c.Message, tc.status, tc.contains)
 				}
-				if c.Status == gate.Fail && c.Remedy == "" {
+				if c.Status == report.Fail && c.Remedy == "" {
 					t.Errorf("%s fails without a remedy", c.ID)
 				}
 				return
@@ -153,7 +153,7 @@ func TestChecksBadImages(t *testing.T) {
 func TestExtensionsCheck(t *testing.T) {
 	e := expect
 	e.Extensions = []string{"kernel-devel"}
-	if c := extensionsCheck(nil, e); c.Status != gate.Warn || !strings.Contains(c.Message, "kernel-devel") {
+	if c := extensionsCheck(nil, e); c.Status != report.Warn || !strings.Contains(c.Message, "kernel-devel") {
 		t.Errorf("no image: %s %s", c.Status, c.Message)
 	}
 	e.ExtensionsImage = "quay.io/x/ext:1"
@@ -169,15 +169,15 @@ func TestExtensionsCheck(t *testing.T) {
 		name   string
 		facts  *Facts
 		exts   []string
-		status gate.Status
+		status report.Status
 		want   string
 	}{
-		{"matching headers", pk("kernel-core", k, "kernel-devel", k, "kernel-headers", k), []string{"kernel-devel"}, gate.Pass, "kernel-devel matches the kernel (kernel-core " + k + ")"},
-		{"CentOS headers", pk("kernel-core", k, "kernel-devel", "5.14.0-630.el9", "kernel-headers", "5.14.0-630.el9"), []string{"kernel-devel"}, gate.Fail, "kernel-devel 5.14.0-630.el9 does not match the image's kernel (kernel-core " + k + ")"},
-		{"headers missing", pk("kernel-core", k, "kernel-devel", k), []string{"kernel-devel"}, gate.Fail, "did not install: kernel-headers"},
-		{"no kernel package", pk("kernel-devel", k, "kernel-headers", k), []string{"kernel-devel"}, gate.Warn, "no kernel package"},
-		{"other extension", pk("usbguard", "1.1-1"), []string{"usbguard"}, gate.Pass, "installed from quay.io/x/ext:1: usbguard-1.1-1"},
-		{"unknown extension", pk(), []string{"kernel-devel", "nope"}, gate.Fail, "invalid extensions found: nope"},
+		{"matching headers", pk("kernel-core", k, "kernel-devel", k, "kernel-headers", k), []string{"kernel-devel"}, report.Pass, "kernel-devel matches the kernel (kernel-core " + k + ")"},
+		{"CentOS headers", pk("kernel-core", k, "kernel-devel", "5.14.0-630.el9", "kernel-headers", "5.14.0-630.el9"), []string{"kernel-devel"}, report.Fail, "kernel-devel 5.14.0-630.el9 does not match the image's kernel (kernel-core " + k + ")"},
+		{"headers missing", pk("kernel-core", k, "kernel-devel", k), []string{"kernel-devel"}, report.Fail, "did not install: kernel-headers"},
+		{"no kernel package", pk("kernel-devel", k, "kernel-headers", k), []string{"kernel-devel"}, report.Warn, "no kernel package"},
+		{"other extension", pk("usbguard", "1.1-1"), []string{"usbguard"}, report.Pass, "installed from quay.io/x/ext:1: usbguard-1.1-1"},
+		{"unknown extension", pk(), []string{"kernel-devel", "nope"}, report.Fail, "invalid extensions found: nope"},
 	} {
 		e.Extensions = tc.exts
 		if c := extensionsCheck(tc.facts, e); c.Status != tc.status || !strings.Contains(c.Message, tc.want) {

@@ -5,24 +5,22 @@
 package gate
 
 import (
-	"bytes"
-	"encoding/json"
-	"encoding/xml"
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 	"time"
+
+	"github.com/mosc-dev/mosc/internal/report"
 )
 
-// Status of a check.
-type Status string
+// Status of a check; gate, build and verify share it (internal/report).
+type Status = report.Status
 
 const (
-	Pass Status = "pass"
-	Warn Status = "warn"
-	Fail Status = "fail"
-	Skip Status = "skip"
+	Pass = report.Pass
+	Warn = report.Warn
+	Fail = report.Fail
+	Skip = report.Skip
 )
 
 // Check ids, stable for pipelines (JSON and JUnit use them).
@@ -41,29 +39,16 @@ const (
 	IDPoolMachineConfigs = "pool-machineconfigs"
 )
 
-// Check is one finding.
-type Check struct {
-	ID      string `json:"id"`
-	Status  Status `json:"status"`
-	Message string `json:"message"`
-	// Remedy says what to do when the status is warn or fail.
-	Remedy string `json:"remedy,omitempty"`
-	// Details carries machine-readable facts (the diff summary, packages
-	// found, RHCOS labels, ...). Schema per check in docs/gate.md.
-	Details  map[string]any `json:"details,omitempty"`
-	Duration time.Duration  `json:"-"`
-}
+// Check is one finding. Details carry machine-readable facts (the diff
+// summary, packages found, RHCOS labels, ...): schema per check in
+// docs/gate.md.
+type Check = report.Check
 
 // SchemaVersion is the version of the JSON report.
 const SchemaVersion = "mosc.dev/gate/v1"
 
 // Summary counts checks by status.
-type Summary struct {
-	Pass int `json:"pass"`
-	Warn int `json:"warn"`
-	Fail int `json:"fail"`
-	Skip int `json:"skip"`
-}
+type Summary = report.Summary
 
 // Report is the outcome of a gate run.
 type Report struct {
@@ -75,29 +60,6 @@ type Report struct {
 	Checks       []Check   `json:"checks"`
 	Summary      Summary   `json:"summary"`
 	Started      time.Time `json:"-"`
-}
-
-// Count counts one check of status st.
-func (s *Summary) Count(st Status) {
-	switch st {
-	case Pass:
-		s.Pass++
-	case Warn:
-		s.Warn++
-	case Fail:
-		s.Fail++
-	case Skip:
-		s.Skip++
-	}
-}
-
-// Verdict is the one-line outcome of checks so counted.
-func (s Summary) Verdict() string {
-	v := "PASS"
-	if s.Fail > 0 {
-		v = "FAIL"
-	}
-	return fmt.Sprintf("%s: %d passed, %d warnings, %d failed, %d skipped", v, s.Pass, s.Warn, s.Fail, s.Skip)
 }
 
 // Add appends a check and counts it.
@@ -114,54 +76,7 @@ func (r *Report) Verdict() string { return r.Summary.Verdict() }
 
 // WriteJSON writes the report as one indented JSON document.
 func WriteJSON(w io.Writer, r *Report) error {
-	return WriteReportJSON(w, SchemaVersion, r, r.Failed())
-}
-
-// WriteReportJSON writes report as one indented JSON document with its schema
-// id first and the verdict ("pass" or "fail") last; the commands that report
-// checks (gate, build) share it so their JSON documents read the same.
-// report must encode as a JSON object; its fields keep their order.
-func WriteReportJSON(w io.Writer, schema string, report any, failed bool) error {
-	body, err := marshalNoEscape(report)
-	if err != nil {
-		return err
-	}
-	if len(body) < 2 || body[0] != '{' {
-		return fmt.Errorf("report %T does not encode as a JSON object", report)
-	}
-	head, err := marshalNoEscape(schema)
-	if err != nil {
-		return err
-	}
-	var doc bytes.Buffer
-	doc.WriteString(`{"schema":`)
-	doc.Write(head)
-	if inner := bytes.TrimSpace(body[1 : len(body)-1]); len(inner) > 0 {
-		doc.WriteByte(',')
-		doc.Write(inner)
-	}
-	doc.WriteString(`,"verdict":`)
-	doc.WriteString(map[bool]string{true: `"fail"`, false: `"pass"`}[failed])
-	doc.WriteByte('}')
-	var out bytes.Buffer
-	if err := json.Indent(&out, doc.Bytes(), "", "  "); err != nil {
-		return err
-	}
-	out.WriteByte('\n')
-	_, err = w.Write(out.Bytes())
-	return err
-}
-
-// marshalNoEscape is json.Marshal without HTML escaping (messages carry
-// "<", ">" and "&" that a reader should see as they are).
-func marshalNoEscape(v any) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimRight(b.Bytes(), "\n"), nil
+	return report.WriteJSON(w, SchemaVersion, r, r.Failed())
 }
 
 // WriteTable writes a readable table: status, id, message, and the remedy
@@ -173,149 +88,27 @@ func WriteTable(w io.Writer, r *Report) error {
 		fmt.Fprintf(&sb, "release image: %s\n", r.ReleaseImage)
 	}
 	sb.WriteString("\n")
-	return WriteChecks(w, &sb, r.Checks, r.Verdict())
+	return report.WriteChecks(w, &sb, r.Checks, r.Verdict())
 }
-
-// WriteChecks writes head, then the checks as a table (status, id, message,
-// and the remedy under any check that is not a pass), then the verdict line;
-// gate and build share it so their tables read the same.
-func WriteChecks(w io.Writer, head *strings.Builder, checks []Check, verdict string) error {
-	tw := tabwriter.NewWriter(head, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "STATUS\tCHECK\tMESSAGE")
-	for _, c := range checks {
-		lines := strings.Split(c.Message, "\n")
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", strings.ToUpper(string(c.Status)), c.ID, lines[0])
-		for _, l := range lines[1:] {
-			fmt.Fprintf(tw, "\t\t%s\n", l)
-		}
-		if c.Remedy != "" && (c.Status == Warn || c.Status == Fail) {
-			fmt.Fprintf(tw, "\t\t→ %s\n", c.Remedy)
-		}
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	fmt.Fprintf(head, "\n%s\n", verdict)
-	_, err := io.WriteString(w, head.String())
-	return err
-}
-
-// JUnit XML, in the form Jenkins, GitLab, GitHub Actions reporters and
-// Azure Pipelines read (the common "JUnit XSD" of testsuites/testsuite/
-// testcase): a failed check is a <failure>, a skipped one <skipped/>, a
-// warning passes with the warning in <system-out>.
-type junitSuites struct {
-	XMLName  xml.Name     `xml:"testsuites"`
-	Name     string       `xml:"name,attr"`
-	Tests    int          `xml:"tests,attr"`
-	Failures int          `xml:"failures,attr"`
-	Errors   int          `xml:"errors,attr"`
-	Skipped  int          `xml:"skipped,attr"`
-	Time     string       `xml:"time,attr"`
-	Suites   []junitSuite `xml:"testsuite"`
-}
-
-type junitSuite struct {
-	Name      string          `xml:"name,attr"`
-	Tests     int             `xml:"tests,attr"`
-	Failures  int             `xml:"failures,attr"`
-	Errors    int             `xml:"errors,attr"`
-	Skipped   int             `xml:"skipped,attr"`
-	Time      string          `xml:"time,attr"`
-	Timestamp string          `xml:"timestamp,attr,omitempty"`
-	Props     *junitProps     `xml:"properties,omitempty"`
-	Cases     []junitTestCase `xml:"testcase"`
-}
-
-type junitProps struct {
-	Props []junitProp `xml:"property"`
-}
-
-type junitProp struct {
-	Name  string `xml:"name,attr"`
-	Value string `xml:"value,attr"`
-}
-
-type junitTestCase struct {
-	Name      string        `xml:"name,attr"`
-	Classname string        `xml:"classname,attr"`
-	Time      string        `xml:"time,attr"`
-	Failure   *junitFailure `xml:"failure,omitempty"`
-	Skipped   *junitSkipped `xml:"skipped,omitempty"`
-	SystemOut *junitText    `xml:"system-out,omitempty"`
-}
-
-// Text is CDATA so multi-line messages stay readable in CI logs (chardata
-// would escape every newline as &#xA;).
-type junitFailure struct {
-	Message string `xml:"message,attr"`
-	Type    string `xml:"type,attr"`
-	Text    string `xml:",cdata"`
-}
-
-type junitText struct {
-	Text string `xml:",cdata"`
-}
-
-type junitSkipped struct {
-	Message string `xml:"message,attr,omitempty"`
-}
-
-func seconds(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }
 
 // WriteJUnit writes the report as JUnit XML, one testcase per check.
 func WriteJUnit(w io.Writer, r *Report) error {
-	suite := junitSuite{
-		Name: fmt.Sprintf("mosc gate %s -> %s", r.From, r.To),
-		Props: &junitProps{Props: []junitProp{
-			{Name: "from", Value: r.From}, {Name: "to", Value: r.To}, {Name: "pool", Value: r.Pool},
-			{Name: "stacks", Value: strings.Join(r.Stacks, ",")},
-		}},
-	}
-	if r.ReleaseImage != "" {
-		suite.Props.Props = append(suite.Props.Props, junitProp{Name: "releaseImage", Value: r.ReleaseImage})
-	}
-	if !r.Started.IsZero() {
-		suite.Timestamp = r.Started.UTC().Format("2006-01-02T15:04:05")
-	}
-	var total time.Duration
-	for _, c := range r.Checks {
-		total += c.Duration
-		tc := junitTestCase{Name: c.ID, Classname: "mosc.gate", Time: seconds(c.Duration)}
-		text := c.Message
-		if c.Remedy != "" {
-			text += "\nremedy: " + c.Remedy
-		}
-		switch c.Status {
-		case Fail:
-			tc.Failure = &junitFailure{Message: firstLine(c.Message), Type: "fail", Text: text}
-			suite.Failures++
-		case Skip:
-			tc.Skipped = &junitSkipped{Message: c.Message}
-			suite.Skipped++
-		case Warn:
-			tc.SystemOut = &junitText{"WARNING: " + text}
-		default:
-			tc.SystemOut = &junitText{c.Message}
-		}
-		suite.Tests++
-		suite.Cases = append(suite.Cases, tc)
-	}
-	suite.Time = seconds(total)
-	doc := junitSuites{Name: "mosc gate", Tests: suite.Tests, Failures: suite.Failures, Skipped: suite.Skipped, Time: suite.Time, Suites: []junitSuite{suite}}
-	if _, err := io.WriteString(w, xml.Header); err != nil {
-		return err
-	}
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(doc); err != nil {
-		return err
-	}
-	_, err := io.WriteString(w, "\n")
-	return err
+	return report.WriteJUnit(w, "mosc gate", []report.Suite{r.JUnitSuite()})
 }
 
-func firstLine(s string) string {
-	l, _, _ := strings.Cut(s, "\n")
-	return l
+// JUnitSuite is the report as one JUnit suite (gate --fleet writes one per
+// cluster).
+func (r *Report) JUnitSuite() report.Suite {
+	s := report.Suite{
+		Name:      fmt.Sprintf("mosc gate %s -> %s", r.From, r.To),
+		Classname: "mosc.gate",
+		Props:     [][2]string{{"from", r.From}, {"to", r.To}, {"pool", r.Pool}, {"stacks", strings.Join(r.Stacks, ",")}},
+		Started:   r.Started,
+		Timed:     true,
+		Checks:    r.Checks,
+	}
+	if r.ReleaseImage != "" {
+		s.Props = append(s.Props, [2]string{"releaseImage", r.ReleaseImage})
+	}
+	return s
 }

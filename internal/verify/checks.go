@@ -12,16 +12,17 @@ import (
 
 	"github.com/mosc-dev/mosc/internal/node"
 	"github.com/mosc-dev/mosc/internal/profile"
+	"github.com/mosc-dev/mosc/internal/report"
 )
 
-// Status of a check.
-type Status string
+// Status of a check, as gate and build report it (internal/report).
+type Status = report.Status
 
 const (
-	Pass Status = "pass"
-	Warn Status = "warn"
-	Fail Status = "fail"
-	Skip Status = "skip"
+	Pass = report.Pass
+	Warn = report.Warn
+	Fail = report.Fail
+	Skip = report.Skip
 )
 
 // Check ids, stable for pipelines (JSON and JUnit use them).
@@ -42,13 +43,7 @@ const (
 )
 
 // Check is one finding.
-type Check struct {
-	ID      string         `json:"id"`
-	Status  Status         `json:"status"`
-	Message string         `json:"message"`
-	Remedy  string         `json:"remedy,omitempty"`
-	Details map[string]any `json:"details,omitempty"`
-}
+type Check = report.Check
 
 // Expect is what the plan says a working node looks like.
 type Expect struct {

@@ -1,8 +1,6 @@
 package verify
 
 import (
-	"encoding/json"
-	"encoding/xml"
 	"fmt"
 	"io"
 	"strings"
@@ -10,31 +8,14 @@ import (
 	"time"
 
 	"github.com/mosc-dev/mosc/internal/node"
+	"github.com/mosc-dev/mosc/internal/report"
 )
 
 // SchemaVersion is the version of the JSON report (schema in docs/verify.md).
 const SchemaVersion = "mosc.dev/verify/v1"
 
 // Summary counts checks by status.
-type Summary struct {
-	Pass int `json:"pass"`
-	Warn int `json:"warn"`
-	Fail int `json:"fail"`
-	Skip int `json:"skip"`
-}
-
-func (s *Summary) add(st Status) {
-	switch st {
-	case Pass:
-		s.Pass++
-	case Warn:
-		s.Warn++
-	case Fail:
-		s.Fail++
-	case Skip:
-		s.Skip++
-	}
-}
+type Summary = report.Summary
 
 // NodeReport is one node's checks.
 type NodeReport struct {
@@ -60,11 +41,11 @@ func (r *Report) count() {
 	r.Summary = Summary{}
 	for _, n := range r.Nodes {
 		for _, c := range n.Checks {
-			r.Summary.add(c.Status)
+			r.Summary.Count(c.Status)
 		}
 	}
 	for _, c := range r.Traffic {
-		r.Summary.add(c.Status)
+		r.Summary.Count(c.Status)
 	}
 }
 
@@ -72,14 +53,7 @@ func (r *Report) count() {
 func (r *Report) Failed() bool { return r.Summary.Fail > 0 }
 
 // Verdict is the one-line outcome.
-func (r *Report) Verdict() string {
-	v := "PASS"
-	if r.Failed() {
-		v = "FAIL"
-	}
-	s := r.Summary
-	return fmt.Sprintf("%s: %d passed, %d warnings, %d failed, %d skipped", v, s.Pass, s.Warn, s.Fail, s.Skip)
-}
+func (r *Report) Verdict() string { return r.Summary.Verdict() }
 
 // Failures names the failed checks, "node/check".
 func (r *Report) Failures() []string {
@@ -109,15 +83,7 @@ func (r *Report) header() string {
 
 // WriteJSON writes the report as one indented JSON document.
 func WriteJSON(w io.Writer, r *Report) error {
-	doc := struct {
-		Schema string `json:"schema"`
-		*Report
-		Verdict string `json:"verdict"`
-	}{SchemaVersion, r, map[bool]string{true: "fail", false: "pass"}[r.Failed()]}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(doc)
+	return report.WriteJSON(w, SchemaVersion, r, r.Failed())
 }
 
 // WriteTable writes one row per check, grouped by node, with the remedy
@@ -186,102 +152,15 @@ func WritePlain(w io.Writer, r *Report) error {
 	return err
 }
 
-// JUnit XML in the common testsuites/testsuite/testcase form CI reporters
-// read (as mosc gate writes it): one suite per node plus one for traffic, a
-// failed check is a <failure>, a skipped one <skipped/>, a warning passes
-// with the warning in <system-out>.
-type junitSuites struct {
-	XMLName  xml.Name     `xml:"testsuites"`
-	Name     string       `xml:"name,attr"`
-	Tests    int          `xml:"tests,attr"`
-	Failures int          `xml:"failures,attr"`
-	Errors   int          `xml:"errors,attr"`
-	Skipped  int          `xml:"skipped,attr"`
-	Suites   []junitSuite `xml:"testsuite"`
-}
-
-type junitSuite struct {
-	Name      string      `xml:"name,attr"`
-	Tests     int         `xml:"tests,attr"`
-	Failures  int         `xml:"failures,attr"`
-	Errors    int         `xml:"errors,attr"`
-	Skipped   int         `xml:"skipped,attr"`
-	Timestamp string      `xml:"timestamp,attr,omitempty"`
-	Cases     []junitCase `xml:"testcase"`
-}
-
-type junitCase struct {
-	Name      string        `xml:"name,attr"`
-	Classname string        `xml:"classname,attr"`
-	Failure   *junitFailure `xml:"failure,omitempty"`
-	Skipped   *junitSkipped `xml:"skipped,omitempty"`
-	SystemOut *junitText    `xml:"system-out,omitempty"`
-}
-
-type junitFailure struct {
-	Message string `xml:"message,attr"`
-	Type    string `xml:"type,attr"`
-	Text    string `xml:",cdata"`
-}
-
-type junitText struct {
-	Text string `xml:",cdata"`
-}
-
-type junitSkipped struct {
-	Message string `xml:"message,attr,omitempty"`
-}
-
-// WriteJUnit writes the report as JUnit XML.
+// WriteJUnit writes the report as JUnit XML (the form mosc gate writes):
+// one suite per node, plus one for the traffic tests.
 func WriteJUnit(w io.Writer, r *Report) error {
-	doc := junitSuites{Name: "mosc verify " + r.Pool}
-	ts := ""
-	if !r.Started.IsZero() {
-		ts = r.Started.UTC().Format("2006-01-02T15:04:05")
-	}
-	suite := func(name, class string, checks []Check) {
-		s := junitSuite{Name: name, Timestamp: ts}
-		for _, c := range checks {
-			tc := junitCase{Name: c.ID, Classname: class}
-			text := c.Message
-			if c.Remedy != "" {
-				text += "\nremedy: " + c.Remedy
-			}
-			switch c.Status {
-			case Fail:
-				first, _, _ := strings.Cut(c.Message, "\n")
-				tc.Failure = &junitFailure{Message: first, Type: "fail", Text: text}
-				s.Failures++
-			case Skip:
-				tc.Skipped = &junitSkipped{Message: c.Message}
-				s.Skipped++
-			case Warn:
-				tc.SystemOut = &junitText{"WARNING: " + text}
-			default:
-				tc.SystemOut = &junitText{c.Message}
-			}
-			s.Tests++
-			s.Cases = append(s.Cases, tc)
-		}
-		doc.Tests += s.Tests
-		doc.Failures += s.Failures
-		doc.Skipped += s.Skipped
-		doc.Suites = append(doc.Suites, s)
-	}
+	var suites []report.Suite
 	for _, n := range r.Nodes {
-		suite("node/"+n.Node, "mosc.verify.node."+n.Node, n.Checks)
+		suites = append(suites, report.Suite{Name: "node/" + n.Node, Classname: "mosc.verify.node." + n.Node, Started: r.Started, Checks: n.Checks})
 	}
 	if len(r.Traffic) > 0 {
-		suite("pool/"+r.Pool+" traffic", "mosc.verify.traffic", r.Traffic)
+		suites = append(suites, report.Suite{Name: "pool/" + r.Pool + " traffic", Classname: "mosc.verify.traffic", Started: r.Started, Checks: r.Traffic})
 	}
-	if _, err := io.WriteString(w, xml.Header); err != nil {
-		return err
-	}
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(doc); err != nil {
-		return err
-	}
-	_, err := io.WriteString(w, "\n")
-	return err
+	return report.WriteJUnit(w, "mosc verify "+r.Pool, suites)
 }
