@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // longLived: the internal registry's push credential is the token of the
@@ -40,6 +41,13 @@ func (a *Applier) applyBuilderTokenSecret(ctx context.Context, p *Prepared) (*Re
 	case !ownTokenSecret(cur):
 		return nil, "", fmt.Errorf("secret %s/%s exists and is not the builder service-account token Secret mosc creates (type %s, labels %v); mosc does not change what it did not create: "+
 			"delete or rename it, or pass --push-credential %s", profile.MCONamespace, BuilderTokenSecret, cur.Type, cur.Labels, PushCredentialToken)
+	}
+	if cur == nil || a.opts.RotateToken {
+		// Nothing may change when a write would be refused: find a field
+		// conflict on the secrets that carry the token before creating it.
+		if err := a.checkSecretsWritable(ctx, p); err != nil {
+			return nil, "", err
+		}
 	}
 	if cur != nil && a.opts.RotateToken {
 		if a.opts.DryRun != DryRunNone {
@@ -75,6 +83,41 @@ func (a *Applier) applyBuilderTokenSecret(ctx context.Context, p *Prepared) (*Re
 	fmt.Fprintf(a.opts.Log, "%s: push credential: the token of secret %s (serviceaccount %s/%s): it does not expire; deleting that secret revokes it\n",
 		p.Plan.MOSC.PushSecretName, BuilderTokenSecret, profile.MCONamespace, BuilderSA)
 	return &r, tok, nil
+}
+
+// checkSecretsWritable server-dry-runs the push secret (and the merged pull
+// secret) with a placeholder token: another field manager owning their data
+// is a conflict whatever the token, and the real write would fail after the
+// token Secret exists.
+func (a *Applier) checkSecretsWritable(ctx context.Context, p *Prepared) error {
+	if a.opts.DryRun == DryRunClient {
+		return nil
+	}
+	placeholder := TokenPushAuth(p.PushHost, "conflict-check").DockerConfigJSON()
+	force := a.opts.ForceConflicts
+	for _, n := range []string{p.Plan.MOSC.PushSecretName, p.Plan.MOSC.BaseImagePullSecretName} {
+		if n == "" {
+			continue
+		}
+		u, err := toUnstructured(dockerSecret(n, p.Plan.Site, placeholder))
+		if err != nil {
+			return err
+		}
+		body, err := applyBody(u)
+		if err != nil {
+			return err
+		}
+		ref := refOf(u, secretGVR)
+		_, err = a.resource(secretGVR, profile.MCONamespace).Patch(ctx, n, types.ApplyPatchType, body,
+			metav1.PatchOptions{FieldManager: FieldManager, Force: &force, DryRun: []string{metav1.DryRunAll}})
+		if err != nil {
+			if c, ok := ParseConflict(err); ok {
+				return &ConflictError{Ref: ref, Managers: c}
+			}
+			return fmt.Errorf("%s: %w", ref, err)
+		}
+	}
+	return nil
 }
 
 // dropBuilderTokenSecret deletes mosc's token Secret once the push secret no
