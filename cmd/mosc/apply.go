@@ -46,14 +46,15 @@ registry when the site asks (a Removed registry is enabled on a PVC by a merge p
 the registry Config; one that already has storage, e.g. object storage on a cloud
 cluster, is used as it is unless --discard-registry-images; then wait until it is
 Managed, Available for a reason other than Removed, and has observed its spec),
-the push secret and, on 4.16–4.18.19 (v1alpha1), the merged pull-and-push secret. The push
-secret for the internal registry carries the token of secret mosc-builder-token, a
-service-account token Secret that kube-controller-manager fills: it does not expire, so the
-builds of upgrades months later still push, and deleting that secret revokes it
-(--push-credential token instead mints a TokenRequest token that expires after --token-ttl,
-kept while more than half its lifetime remains; gate and status say when it runs out); then the rendered bundle by
-server-side apply with field manager "mosc", the MachineOSConfig last. One line per
-object: created, configured or unchanged.
+the push secret and, on 4.16–4.18.19 (v1alpha1), the merged pull-and-push secret, then
+the rendered bundle by server-side apply with field manager "mosc", the MachineOSConfig
+last. One line per object: created, configured or unchanged.
+
+The push secret for the internal registry carries the token of secret mosc-builder-token,
+a service-account token Secret that kube-controller-manager fills: it does not expire, so
+the builds of upgrades months later still push, and deleting that secret revokes it.
+--push-credential token instead mints a TokenRequest token that expires after --token-ttl
+(kept while more than half its lifetime remains); gate and status say when it runs out.
 
 With --wait, apply then follows the build and the rollout as mosc watch does, and exits
 as watch would. With --rebuild it first asks the MCO for a new build of the unchanged
@@ -100,6 +101,15 @@ func runApply(c *cli.Context) error {
 	if c.Duration("registry-timeout") <= 0 {
 		return failWith(exitError, errors.New("--registry-timeout must be positive"))
 	}
+	pushCred, err := cluster.ParsePushCredential(c.String("push-credential"))
+	if err != nil {
+		return failWith(exitError, err)
+	}
+	if c.IsSet("token-ttl") && !c.IsSet("push-credential") {
+		pushCred = cluster.PushCredentialToken // a lifetime only means something for a minted token
+	} else if c.IsSet("token-ttl") && pushCred != cluster.PushCredentialToken {
+		return failWith(exitError, fmt.Errorf("--token-ttl applies to --push-credential %s; the %s credential does not expire", cluster.PushCredentialToken, pushCred))
+	}
 
 	clients, err := clusterAccess(c).Connect()
 	if err != nil {
@@ -141,15 +151,6 @@ func runApply(c *cli.Context) error {
 	ttl, err := tokenTTL(c, plan)
 	if err != nil {
 		return failWith(exitError, err)
-	}
-	pushCred, err := cluster.ParsePushCredential(c.String("push-credential"))
-	if err != nil {
-		return failWith(exitError, err)
-	}
-	if c.IsSet("token-ttl") && !c.IsSet("push-credential") {
-		pushCred = cluster.PushCredentialToken // a lifetime only means something for a minted token
-	} else if c.IsSet("token-ttl") && pushCred != cluster.PushCredentialToken {
-		return failWith(exitError, fmt.Errorf("--token-ttl applies to --push-credential %s; the %s credential does not expire", cluster.PushCredentialToken, pushCred))
 	}
 	host, err := cluster.PushHost(plan.MOSC.PushSpec)
 	if err != nil {
