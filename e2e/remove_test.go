@@ -10,10 +10,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	kubeinformers "k8s.io/client-go/informers"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/mosc-dev/mosc/e2e/sim"
+	"github.com/mosc-dev/mosc/internal/kube"
 )
 
 // rebootCounter counts, per node, how often the simulated MCD takes it into
@@ -28,8 +28,7 @@ func countReboots(ctx context.Context, t *testing.T) *rebootCounter {
 	rc := &rebootCounter{counts: map[string]int{}}
 	// An informer, not a bare watch: it lists, then watches from that
 	// resourceVersion and re-watches on errors.
-	f := kubeinformers.NewSharedInformerFactory(env.Clients.Kube, 0)
-	inf := f.Core().V1().Nodes().Informer()
+	inf := kube.NewInformer(env.Clients.Kube.CoreV1().Nodes(), &corev1.Node{}, nil)
 	_, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{UpdateFunc: func(o, n any) {
 		on, ok1 := o.(*corev1.Node)
 		nn, ok2 := n.(*corev1.Node)
@@ -43,7 +42,7 @@ func countReboots(ctx context.Context, t *testing.T) *rebootCounter {
 		}
 	}})
 	must(t, err)
-	f.Start(ctx.Done())
+	go inf.Run(ctx.Done())
 	if !cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
 		t.Fatal("node informer did not sync")
 	}

@@ -7,8 +7,6 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
-	"k8s.io/client-go/discovery/cached/memory"
-	"k8s.io/client-go/restmapper"
 
 	"github.com/mosc-dev/mosc/internal/bundle"
 	"github.com/mosc-dev/mosc/internal/cluster"
@@ -249,7 +247,7 @@ func diffLive(c *cli.Context) (*diff.Result, error) {
 	if err != nil {
 		return nil, failWith(exitError, err)
 	}
-	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(clients.Kube.Discovery()))
+	mapper := cluster.NewMapper(clients)
 	live, err := diff.Live(ctx, clients.Dynamic, mapper, rres.Bundle)
 	if err != nil {
 		return nil, failWith(exitError, err)

@@ -224,15 +224,19 @@ func (s *Simulator) Run(ctx context.Context) error {
 		), workqueue.TypedRateLimitingQueueConfig[string]{Name: "mco-sim"})
 	defer s.queue.ShutDown()
 
-	mf := mcfginformers.NewSharedInformerFactory(s.c.MachineConfig, 0)
+	full, err := newClientsets(s.c.Config)
+	if err != nil {
+		return err
+	}
+	mf := mcfginformers.NewSharedInformerFactory(full.mc, 0)
 	mc := mf.Machineconfiguration().V1()
-	kf := kubeinformers.NewSharedInformerFactory(s.c.Kube, 0)
-	podf := kubeinformers.NewSharedInformerFactoryWithOptions(s.c.Kube, 0, kubeinformers.WithNamespace(node.CheckNamespace))
+	kf := kubeinformers.NewSharedInformerFactory(full.kube, 0)
+	podf := kubeinformers.NewSharedInformerFactoryWithOptions(full.kube, 0, kubeinformers.WithNamespace(node.CheckNamespace))
 
 	s.moscs, s.mosbs, s.pools, s.mcs = mc.MachineOSConfigs().Lister(), mc.MachineOSBuilds().Lister(), mc.MachineConfigPools().Lister(), mc.MachineConfigs().Lister()
 	s.nodes, s.pods = kf.Core().V1().Nodes().Lister(), podf.Core().V1().Pods().Lister()
 	s.mcns = mc.MachineConfigNodes().Lister()
-	cf := configinformers.NewSharedInformerFactory(s.c.OpenShift, 0)
+	cf := configinformers.NewSharedInformerFactory(full.config, 0)
 	s.cvs = cf.Config().V1().ClusterVersions().Lister()
 	s.synced = append(s.synced, cf.Config().V1().ClusterVersions().Informer().HasSynced)
 	s.synced = append(s.synced, mc.MachineConfigNodes().Informer().HasSynced)

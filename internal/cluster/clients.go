@@ -7,13 +7,11 @@ import (
 	"fmt"
 	"path/filepath"
 
-	configclient "github.com/openshift/client-go/config/clientset/versioned"
-	imageregistryclient "github.com/openshift/client-go/imageregistry/clientset/versioned"
-	mcfgclient "github.com/openshift/client-go/machineconfiguration/clientset/versioned"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/mosc-dev/mosc/internal/kube"
 )
 
 // Access says how to reach the cluster, as oc does: --kubeconfig, --context,
@@ -56,31 +54,22 @@ func (a Access) RESTConfig() (*rest.Config, error) {
 	return cfg, nil
 }
 
-// Clients bundles the typed clients mosc uses.
+// Clients bundles the typed clients mosc uses. They are package kube's, not
+// client-go's clientsets: linking those costs every command (render
+// included) their scheme registration at start-up (issue 15). Tests adapt
+// client-go fakes with package kube/kubetest.
 type Clients struct {
 	Config        *rest.Config
-	Kube          kubernetes.Interface
-	MachineConfig mcfgclient.Interface
-	OpenShift     configclient.Interface
-	ImageRegistry imageregistryclient.Interface
+	Kube          kube.Interface
+	MachineConfig kube.MachineConfigInterface
+	OpenShift     kube.ConfigInterface
+	ImageRegistry kube.ImageRegistryInterface
 	Dynamic       dynamic.Interface
 }
 
 // NewClients builds all clients from one rest.Config.
 func NewClients(cfg *rest.Config) (*Clients, error) {
-	kube, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return nil, err
-	}
-	mc, err := mcfgclient.NewForConfig(cfg)
-	if err != nil {
-		return nil, err
-	}
-	oc, err := configclient.NewForConfig(cfg)
-	if err != nil {
-		return nil, err
-	}
-	ir, err := imageregistryclient.NewForConfig(cfg)
+	cs, err := kube.NewForConfig(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +77,7 @@ func NewClients(cfg *rest.Config) (*Clients, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Clients{Config: cfg, Kube: kube, MachineConfig: mc, OpenShift: oc, ImageRegistry: ir, Dynamic: dyn}, nil
+	return &Clients{Config: cfg, Kube: cs, MachineConfig: cs, OpenShift: cs, ImageRegistry: cs, Dynamic: dyn}, nil
 }
 
 // Connect resolves access and builds the clients.

@@ -16,8 +16,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/discovery/cached/memory"
-	"k8s.io/client-go/restmapper"
+
+	"github.com/mosc-dev/mosc/internal/kube"
 )
 
 // FieldManager is the server-side apply field manager of everything mosc writes.
@@ -131,7 +131,7 @@ func PoolCompatible(ctx context.Context, c *Clients, p *profile.Plan) error {
 // name kinds the cluster really serves (a v1alpha1 MOSC on a 4.20 cluster is
 // caught here, before any write).
 func NewMapper(c *Clients) meta.RESTMapper {
-	return restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(c.Kube.Discovery()))
+	return kube.NewMapper(c.Kube.Discovery())
 }
 
 // Permission is one access check: verb on group/resource[/subresource],

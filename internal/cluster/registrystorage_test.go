@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mosc-dev/mosc/internal/kube/kubetest"
 	"github.com/mosc-dev/mosc/internal/profile"
 	configv1 "github.com/openshift/api/config/v1"
 	imageregistryv1 "github.com/openshift/api/imageregistry/v1"
@@ -87,8 +88,8 @@ func TestCheckRegistryStorage(t *testing.T) {
 			if reg == nil {
 				reg = registry(nil)
 			}
-			c := &Clients{Kube: kubefake.NewSimpleClientset(tc.kube...), OpenShift: configfake.NewSimpleClientset(tc.config...),
-				ImageRegistry: irfake.NewSimpleClientset(reg), MachineConfig: mcfgfake.NewSimpleClientset(pool)}
+			c := &Clients{Kube: kubetest.Kube(kubefake.NewSimpleClientset(tc.kube...)), OpenShift: kubetest.Config(configfake.NewSimpleClientset(tc.config...)),
+				ImageRegistry: kubetest.ImageRegistry(irfake.NewSimpleClientset(reg)), MachineConfig: kubetest.MachineConfig(mcfgfake.NewSimpleClientset(pool))}
 			got := CheckRegistryStorage(context.Background(), c, &profile.RegistryPlan{ClaimName: "registry-claim", StorageClass: tc.class}, "worker")
 			if (tc.refuse == "") != (got.Refuse == "") || !strings.Contains(got.Refuse, tc.refuse) {
 				t.Errorf("Refuse = %q\nwant it to contain %q", got.Refuse, tc.refuse)

@@ -14,14 +14,15 @@ import (
 	"time"
 
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
-	mcfginformers "github.com/openshift/client-go/machineconfiguration/informers/externalversions"
+	mcfglisters "github.com/openshift/client-go/machineconfiguration/listers/machineconfiguration/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	kubeinformers "k8s.io/client-go/informers"
+	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 
+	"github.com/mosc-dev/mosc/internal/kube"
 	"github.com/mosc-dev/mosc/internal/node"
 	"github.com/mosc-dev/mosc/internal/profile"
 )
@@ -87,41 +88,42 @@ func WaitReverted(ctx context.Context, c *Clients, o RevertOptions) ([]string, e
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
-	mf := mcfginformers.NewSharedInformerFactory(c.MachineConfig, 0)
-	poolInf := mf.Machineconfiguration().V1().MachineConfigPools()
-	kf := kubeinformers.NewSharedInformerFactory(c.Kube, 0)
-	nodeInf := kf.Core().V1().Nodes()
+	// One informer per kind (kube.NewInformer: client-go's informer
+	// factories link every clientset).
+	poolInf := kube.NewInformer(c.MachineConfig.MachineconfigurationV1().MachineConfigPools(), &mcfgv1.MachineConfigPool{}, nil)
+	nodeInf := kube.NewInformer(c.Kube.CoreV1().Nodes(), &corev1.Node{}, nil)
 	nudge := make(chan struct{}, 1)
 	h := cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(any) { poke(nudge) },
 		UpdateFunc: func(any, any) { poke(nudge) },
 		DeleteFunc: func(any) { poke(nudge) },
 	}
-	for _, inf := range []cache.SharedIndexInformer{poolInf.Informer(), nodeInf.Informer()} {
+	for _, inf := range []cache.SharedIndexInformer{poolInf, nodeInf} {
 		if _, err := inf.AddEventHandler(h); err != nil {
 			return nil, err
 		}
 	}
-	mf.Start(ctx.Done())
-	kf.Start(ctx.Done())
-	defer mf.Shutdown()
-	defer kf.Shutdown()
-	defer cancel() // before Shutdown waits for the informers
-	if !cache.WaitForCacheSync(ctx.Done(), poolInf.Informer().HasSynced, nodeInf.Informer().HasSynced) {
+	stop := make(chan struct{})
+	defer close(stop)
+	go poolInf.Run(stop)
+	go nodeInf.Run(stop)
+	if !cache.WaitForCacheSync(ctx.Done(), poolInf.HasSynced, nodeInf.HasSynced) {
 		return nil, fmt.Errorf("reading pool %s and its nodes: %w", o.Pool, context.Cause(ctx))
 	}
+	poolLister := mcfglisters.NewMachineConfigPoolLister(poolInf.GetIndexer())
+	nodeLister := corelisters.NewNodeLister(nodeInf.GetIndexer())
 	seen := map[string]string{}
 	pausedSaid := false
 	stuck := "the pool"
 	for {
-		pool, err := poolInf.Lister().Get(o.Pool)
+		pool, err := poolLister.Get(o.Pool)
 		if apierrors.IsNotFound(err) {
 			return nil, fmt.Errorf("machineconfigpool %s not found", o.Pool)
 		}
 		if err != nil {
 			return nil, err
 		}
-		done, names, what := revertState(pool, nodeInf.Lister(), o.Gone, seen, o.Log)
+		done, names, what := revertState(pool, nodeLister, o.Gone, seen, o.Log)
 		if done {
 			fmt.Fprintf(o.Log, "machineconfigpool/%s reverted: %d node(s) on the stock image with %s\n", o.Pool, len(names), pool.Spec.Configuration.Name)
 			return names, nil

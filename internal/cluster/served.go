@@ -12,10 +12,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 
 	"github.com/mosc-dev/mosc/internal/profile"
+
+	"github.com/mosc-dev/mosc/internal/kube"
 )
 
 // MachineConfigGroup is the API group of MachineOSConfig and MachineOSBuild.
@@ -26,7 +27,7 @@ const MachineConfigGroup = "machineconfiguration.openshift.io"
 // 4.18.20, ["v1alpha1"] on 4.16, 4.17 and 4.18.0-19 with TechPreviewNoUpgrade,
 // none where On-Cluster Layering is not enabled. The order is the group's
 // (preferred first).
-func ServedMOSCVersions(d discovery.DiscoveryInterface) ([]string, error) {
+func ServedMOSCVersions(d kube.DiscoveryInterface) ([]string, error) {
 	groups, err := d.ServerGroups()
 	if err != nil {
 		return nil, fmt.Errorf("discovery of API groups: %w", err)
@@ -97,7 +98,7 @@ func (e *APIMismatchError) Error() string {
 // version the plan renders must be one the API server serves. cat and
 // clusterVersion (may be "") only make the error name what the catalog says
 // about the cluster's own version. It returns the served versions too.
-func CheckServedAPI(d discovery.DiscoveryInterface, cat *profile.Catalog, plan *profile.Plan, clusterVersion string) ([]string, error) {
+func CheckServedAPI(d kube.DiscoveryInterface, cat *profile.Catalog, plan *profile.Plan, clusterVersion string) ([]string, error) {
 	served, err := ServedMOSCVersions(d)
 	if err != nil {
 		return nil, err

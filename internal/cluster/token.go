@@ -12,7 +12,8 @@ import (
 	"github.com/mosc-dev/mosc/internal/profile"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
+
+	"github.com/mosc-dev/mosc/internal/kube"
 )
 
 // MinTokenTTL is the shortest lifetime the TokenRequest API grants (600 s).
@@ -96,7 +97,7 @@ func DecideToken(existing string, have bool, ttl time.Duration, rotate bool, now
 // MintBuilderToken asks the TokenRequest API for a token of SA builder in the
 // MCO namespace (what `oc create token builder --duration=D` does) and
 // returns it with the expiry the server really granted, which may be shorter.
-func MintBuilderToken(ctx context.Context, kube kubernetes.Interface, ttl time.Duration) (string, time.Time, error) {
+func MintBuilderToken(ctx context.Context, kube kube.Interface, ttl time.Duration) (string, time.Time, error) {
 	secs := int64(ttl / time.Second)
 	tr, err := kube.CoreV1().ServiceAccounts(profile.MCONamespace).CreateToken(ctx, BuilderSA,
 		&authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: &secs}},

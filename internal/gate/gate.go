@@ -14,11 +14,10 @@ import (
 	"github.com/mosc-dev/mosc/internal/render"
 	"github.com/mosc-dev/mosc/internal/repo"
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
-	configclient "github.com/openshift/client-go/config/clientset/versioned"
-	mcfgclient "github.com/openshift/client-go/machineconfiguration/clientset/versioned"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
+
+	"github.com/mosc-dev/mosc/internal/kube"
 )
 
 // DefaultMinTokenDays is --min-token-days' default.
@@ -26,10 +25,10 @@ const DefaultMinTokenDays = 14
 
 // Cluster is the live cluster the health checks read.
 type Cluster struct {
-	Kube          kubernetes.Interface
-	MachineConfig mcfgclient.Interface
+	Kube          kube.Interface
+	MachineConfig kube.MachineConfigInterface
 	// Config reads ClusterVersion and FeatureGate (cluster-upgradeable).
-	Config configclient.Interface
+	Config kube.ConfigInterface
 }
 
 // Options are everything a gate run needs; the command gathers them from

@@ -3,16 +3,16 @@ package gate
 import (
 	"context"
 
-	"k8s.io/client-go/kubernetes"
-
 	"github.com/mosc-dev/mosc/internal/watch"
+
+	"github.com/mosc-dev/mosc/internal/kube"
 )
 
 // explainLastBuild adds, to a last-build check that failed because the
 // build Failed or was Interrupted, the cause mosc watch and status name
 // (watch.ClassifyBuild: from the build log, else the build pods'
 // termination messages) and its remedy (issue 13).
-func explainLastBuild(ctx context.Context, kube kubernetes.Interface, c Check, pool string) Check {
+func explainLastBuild(ctx context.Context, kube kube.Interface, c Check, pool string) Check {
 	if c.Status != Fail || c.Details == nil || kube == nil {
 		return c
 	}

@@ -10,6 +10,8 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/mosc-dev/mosc/internal/watch"
+
+	"github.com/mosc-dev/mosc/internal/kube/kubetest"
 )
 
 // A failed last build gets the cause and remedy mosc watch shows, here from
@@ -24,13 +26,13 @@ func TestExplainLastBuild(t *testing.T) {
 	kube := fake.NewSimpleClientset(pod)
 	c := Check{ID: IDLastBuild, Status: Fail, Message: "MachineOSBuild worker-1 Failed: Failed: Build Failed",
 		Details: map[string]any{"machineOSBuild": "worker-1", "state": "Failed"}}
-	got := explainLastBuild(context.Background(), kube, c, "worker")
+	got := explainLastBuild(context.Background(), kubetest.Kube(kube), c, "worker")
 	if got.Details["cause"] != watch.CausePushDenied || !strings.Contains(got.Message, "cause push-denied") || !strings.Contains(got.Remedy, "push secret") {
 		t.Errorf("explained check: %+v", got)
 	}
 	// A passing check is left as it is.
 	pass := Check{ID: IDLastBuild, Status: Pass, Message: "MachineOSBuild worker-1 Succeeded", Details: map[string]any{"state": "Succeeded"}}
-	if got := explainLastBuild(context.Background(), kube, pass, "worker"); got.Message != pass.Message || got.Details["cause"] != nil {
+	if got := explainLastBuild(context.Background(), kubetest.Kube(kube), pass, "worker"); got.Message != pass.Message || got.Details["cause"] != nil {
 		t.Errorf("passing check changed: %+v", got)
 	}
 }

@@ -14,6 +14,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	kubefake "k8s.io/client-go/kubernetes/fake"
+
+	"github.com/mosc-dev/mosc/internal/kube/kubetest"
 )
 
 // fakeCluster is a layered worker pool of two nodes (plus a master that the
@@ -46,7 +48,7 @@ func fakeCluster(t *testing.T, degraded bool, tokenLeft time.Duration, now time.
 		pushSecret(map[string]string{"image-registry.openshift-image-registry.svc:5000": jwt(now.Add(tokenLeft))}),
 	)
 	mc := mcfgfake.NewSimpleClientset(mcp, mosc, &b)
-	return &Cluster{Kube: kube, MachineConfig: mc}
+	return &Cluster{Kube: kubetest.Kube(kube), MachineConfig: kubetest.MachineConfig(mc)}
 }
 
 func TestRunLive(t *testing.T) {
@@ -98,7 +100,7 @@ func TestRunLive(t *testing.T) {
 func TestRunLiveMissingObjects(t *testing.T) {
 	cur := plan(t, "4.20")
 	r := Run(context.Background(), Options{Catalog: catalog(t), Current: cur, CurrentVersion: "4.20", TargetVersion: "4.21", Repo: noNetwork,
-		Cluster: &Cluster{Kube: kubefake.NewSimpleClientset(), MachineConfig: mcfgfake.NewSimpleClientset()}, MinTokenDays: 14})
+		Cluster: &Cluster{Kube: kubetest.Kube(kubefake.NewSimpleClientset()), MachineConfig: kubetest.MachineConfig(mcfgfake.NewSimpleClientset())}, MinTokenDays: 14})
 	want := map[string]Status{IDPoolHealth: Fail, IDLastBuild: Warn, IDNodes: Skip, IDPushToken: Fail}
 	for _, c := range r.Checks {
 		if st, ok := want[c.ID]; ok && c.Status != st {
@@ -107,7 +109,7 @@ func TestRunLiveMissingObjects(t *testing.T) {
 	}
 	// v1alpha1 releases: builds are not read with the v1 client.
 	r = Run(context.Background(), Options{Catalog: catalog(t), Current: plan(t, "4.17"), CurrentVersion: "4.17", TargetVersion: "4.18", Repo: noNetwork,
-		Cluster: &Cluster{Kube: kubefake.NewSimpleClientset(), MachineConfig: mcfgfake.NewSimpleClientset()}, MinTokenDays: 14})
+		Cluster: &Cluster{Kube: kubetest.Kube(kubefake.NewSimpleClientset()), MachineConfig: kubetest.MachineConfig(mcfgfake.NewSimpleClientset())}, MinTokenDays: 14})
 	for _, c := range r.Checks {
 		if c.ID == IDLastBuild && (c.Status != Skip || !strings.Contains(c.Message, "v1alpha1")) {
 			t.Errorf("last-build on 4.17 = %+v", c)

@@ -16,9 +16,10 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 	watchtools "k8s.io/client-go/tools/watch"
+
+	"github.com/mosc-dev/mosc/internal/kube"
 )
 
 // DefaultPodTimeout bounds one check pod: pulling the image on a fresh node
@@ -27,7 +28,7 @@ const DefaultPodTimeout = 5 * time.Minute
 
 // Checker runs check pods. The zero value is not usable: set Kube.
 type Checker struct {
-	Kube      kubernetes.Interface
+	Kube      kube.Interface
 	Image     string // "" = DefaultImage
 	Namespace string // "" = CheckNamespace
 	// PodTimeout bounds each pod from creation to termination.
@@ -167,7 +168,7 @@ func (c *Checker) notify(node, pod, action, what string) {
 }
 
 // DeletePod deletes a check pod at once; a pod already gone is fine.
-func DeletePod(ctx context.Context, kube kubernetes.Interface, ns, name string) error {
+func DeletePod(ctx context.Context, kube kube.Interface, ns, name string) error {
 	var zero int64
 	bg := metav1.DeletePropagationBackground
 	err := kube.CoreV1().Pods(ns).Delete(ctx, name, metav1.DeleteOptions{GracePeriodSeconds: &zero, PropagationPolicy: &bg})
@@ -179,7 +180,7 @@ func DeletePod(ctx context.Context, kube kubernetes.Interface, ns, name string) 
 
 // DeleteRun deletes every check pod of a run: the sweep after the per-pod
 // deletes, for a pod whose create answer was lost.
-func DeleteRun(ctx context.Context, kube kubernetes.Interface, ns, runID string) error {
+func DeleteRun(ctx context.Context, kube kube.Interface, ns, runID string) error {
 	var zero int64
 	bg := metav1.DeletePropagationBackground
 	return kube.CoreV1().Pods(ns).DeleteCollection(ctx, metav1.DeleteOptions{GracePeriodSeconds: &zero, PropagationPolicy: &bg},
@@ -190,7 +191,7 @@ func DeleteRun(ctx context.Context, kube kubernetes.Interface, ns, runID string)
 const MaxLogBytes = 32 << 20
 
 // PodLog reads a container's whole log (up to MaxLogBytes).
-func PodLog(ctx context.Context, kube kubernetes.Interface, ns, pod, container string) (string, error) {
+func PodLog(ctx context.Context, kube kube.Interface, ns, pod, container string) (string, error) {
 	limit := int64(MaxLogBytes)
 	b, err := kube.CoreV1().Pods(ns).GetLogs(pod, &corev1.PodLogOptions{Container: container, LimitBytes: &limit}).DoRaw(ctx)
 	if err != nil {
@@ -200,7 +201,7 @@ func PodLog(ctx context.Context, kube kubernetes.Interface, ns, pod, container s
 }
 
 // waitTerminated watches the pod until its check container has terminated.
-func waitTerminated(ctx context.Context, kube kubernetes.Interface, pod *corev1.Pod) (*corev1.Pod, error) {
+func waitTerminated(ctx context.Context, kube kube.Interface, pod *corev1.Pod) (*corev1.Pod, error) {
 	return WaitPod(ctx, kube, pod, func(p *corev1.Pod) bool {
 		if _, ok := terminatedState(p); ok {
 			return true
@@ -212,7 +213,7 @@ func waitTerminated(ctx context.Context, kube kubernetes.Interface, pod *corev1.
 // WaitPod watches the pod (list+watch, resuming after dropped watches) until
 // done says so. A pod deleted meanwhile, or one whose container cannot start
 // (image pull, bad config), is an error.
-func WaitPod(ctx context.Context, kube kubernetes.Interface, pod *corev1.Pod, done func(*corev1.Pod) bool) (*corev1.Pod, error) {
+func WaitPod(ctx context.Context, kube kube.Interface, pod *corev1.Pod, done func(*corev1.Pod) bool) (*corev1.Pod, error) {
 	sel := fields.OneTermEqualSelector("metadata.name", pod.Name).String()
 	pods := kube.CoreV1().Pods(pod.Namespace)
 	lw := &cache.ListWatch{

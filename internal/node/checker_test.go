@@ -14,6 +14,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/mosc-dev/mosc/internal/kube/kubetest"
 )
 
 // fakeNode plays the kubelet for check pods on a fake clientset: it
@@ -88,7 +90,7 @@ func TestCheckNodeEnablesDocaInit(t *testing.T) {
 		return before, true
 	})
 	var events []string
-	c := &Checker{Kube: f.kube, OnPod: func(node, pod, action, what string) { events = append(events, action+" "+what) }}
+	c := &Checker{Kube: kubetest.Kube(f.kube), OnPod: func(node, pod, action, what string) { events = append(events, action+" "+what) }}
 	out, err := c.CheckNode(context.Background(), "n1", DefaultVerify, true)
 	if err != nil {
 		t.Fatal(err)
@@ -106,7 +108,7 @@ func TestCheckNodeEnablesDocaInit(t *testing.T) {
 
 	// Without --enable-doca-init the problem is reported, nothing is changed.
 	enabled = false
-	out, err = (&Checker{Kube: f.kube}).CheckNode(context.Background(), "n2", DefaultVerify, false)
+	out, err = (&Checker{Kube: kubetest.Kube(f.kube)}).CheckNode(context.Background(), "n2", DefaultVerify, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +120,7 @@ func TestCheckNodeEnablesDocaInit(t *testing.T) {
 func TestRunDeletesPodOnCancelAndTimeout(t *testing.T) {
 	f := newFakeNode(t, func(*corev1.Pod) (string, bool) { return "", false }) // never finishes
 
-	c := &Checker{Kube: f.kube, PodTimeout: 50 * time.Millisecond}
+	c := &Checker{Kube: kubetest.Kube(f.kube), PodTimeout: 50 * time.Millisecond}
 	_, err := c.Run(context.Background(), "n1", ActionVerify, DefaultVerify)
 	if err == nil || !strings.Contains(err.Error(), "did not finish within 50ms") || !strings.Contains(err.Error(), "node n1") {
 		t.Errorf("timeout err = %v", err)
@@ -129,7 +131,7 @@ func TestRunDeletesPodOnCancelAndTimeout(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { time.Sleep(30 * time.Millisecond); cancel() }()
-	_, err = (&Checker{Kube: f.kube}).Run(ctx, "n1", ActionVerify, DefaultVerify)
+	_, err = (&Checker{Kube: kubetest.Kube(f.kube)}).Run(ctx, "n1", ActionVerify, DefaultVerify)
 	if err == nil || !strings.Contains(err.Error(), "context canceled") {
 		t.Errorf("cancel err = %v", err)
 	}
@@ -145,7 +147,7 @@ func TestRunImagePullFailsFast(t *testing.T) {
 		p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: ContainerName, State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ImagePullBackOff", Message: "Back-off pulling image"}}}}
 		return false, nil, nil
 	})
-	_, err := (&Checker{Kube: f.kube}).Run(context.Background(), "n1", ActionVerify, DefaultVerify)
+	_, err := (&Checker{Kube: kubetest.Kube(f.kube)}).Run(context.Background(), "n1", ActionVerify, DefaultVerify)
 	if err == nil || !strings.Contains(err.Error(), "cannot start: ImagePullBackOff") {
 		t.Errorf("err = %v", err)
 	}

@@ -199,6 +199,13 @@ func resolveHref(base, href string) (string, error) {
 
 // open fetches a URL (http, https or file).
 func (c *Client) open(ctx context.Context, u string) (io.ReadCloser, error) {
+	return c.openRange(ctx, u, 0)
+}
+
+// openRange fetches a URL (http, https or file), asking an HTTP server for
+// its first end bytes only when end > 0 (a package's header); a server that
+// ignores Range answers 200 with the whole body, which is fine too.
+func (c *Client) openRange(ctx context.Context, u string, end int64) (io.ReadCloser, error) {
 	pu, err := url.Parse(u)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", u, err)
@@ -218,6 +225,9 @@ func (c *Client) open(ctx context.Context, u string) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, err
 	}
+	if end > 0 {
+		req.Header.Set("Range", fmt.Sprintf("bytes=0-%d", end-1))
+	}
 	if c.UserAgent != "" {
 		req.Header.Set("User-Agent", c.UserAgent)
 	}
@@ -229,7 +239,7 @@ func (c *Client) open(ctx context.Context, u string) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, err
 	}
-	if resp.StatusCode != http.StatusOK {
+	if resp.StatusCode != http.StatusOK && !(end > 0 && resp.StatusCode == http.StatusPartialContent) {
 		resp.Body.Close()
 		return nil, fmt.Errorf("GET %s: %s", u, resp.Status)
 	}

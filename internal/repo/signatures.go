@@ -6,9 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
-	"os"
 	"strings"
 	"sync"
 
@@ -201,44 +198,11 @@ func (c *Client) openHeader(ctx context.Context, u string, end int64) (io.ReadCl
 	if limit <= 0 {
 		limit = maxHeader
 	}
-	pu, err := url.Parse(u)
+	body, err := c.openRange(ctx, u, end)
 	if err != nil {
 		return nil, err
 	}
-	if pu.Scheme == "file" {
-		f, err := os.Open(pu.Path)
-		if err != nil {
-			return nil, err
-		}
-		return readCloser{io.LimitReader(f, limit), f}, nil
-	}
-	if pu.Scheme != "http" && pu.Scheme != "https" {
-		return nil, fmt.Errorf("%s: unsupported URL scheme %q (want http, https or file)", u, pu.Scheme)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, err
-	}
-	if end > 0 {
-		req.Header.Set("Range", fmt.Sprintf("bytes=0-%d", end-1))
-	}
-	if c.UserAgent != "" {
-		req.Header.Set("User-Agent", c.UserAgent)
-	}
-	hc := c.HTTP
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	// 200: a server that ignores Range; only the header is read anyway.
-	if resp.StatusCode != http.StatusPartialContent && resp.StatusCode != http.StatusOK {
-		resp.Body.Close()
-		return nil, fmt.Errorf("GET %s: %s", u, resp.Status)
-	}
-	return readCloser{io.LimitReader(resp.Body, limit), resp.Body}, nil
+	return readCloser{io.LimitReader(body, limit), body}, nil
 }
 
 type readCloser struct {

@@ -11,9 +11,10 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/mosc-dev/mosc/internal/node"
+
+	"github.com/mosc-dev/mosc/internal/kube"
 )
 
 // DefaultImage runs iperf3 in the traffic pods. OpenShift's own images
@@ -37,7 +38,7 @@ type Options struct {
 	// Nodes to check, by name.
 	Nodes   []string
 	Checker *node.Checker
-	Kube    kubernetes.Interface
+	Kube    kube.Interface
 	// Parallel bounds the check pods at once (default 4).
 	Parallel int
 

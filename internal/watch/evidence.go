@@ -19,14 +19,14 @@ import (
 	"text/tabwriter"
 	"time"
 
-	mcfgclient "github.com/openshift/client-go/machineconfiguration/clientset/versioned"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
-	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/yaml"
+
+	"github.com/mosc-dev/mosc/internal/kube"
 )
 
 // What the MCO creates for a build, per MachineOSBuild M
@@ -73,7 +73,7 @@ type Evidence struct {
 }
 
 // buildPods are the attempts of build M, oldest first.
-func buildPods(ctx context.Context, kube kubernetes.Interface, mosb, podHint string) ([]corev1.Pod, error) {
+func buildPods(ctx context.Context, kube kube.Interface, mosb, podHint string) ([]corev1.Pod, error) {
 	list, err := kube.CoreV1().Pods(MCONamespace).List(ctx, metav1.ListOptions{LabelSelector: LabelJobName + "=" + BuildJobName(mosb)})
 	if err != nil {
 		return nil, err
@@ -137,7 +137,7 @@ func terminations(pods []corev1.Pod) []string {
 // build of the full stack logs a few MB.
 const maxLogBytes = 32 << 20
 
-func readLog(ctx context.Context, kube kubernetes.Interface, pod, container string) (string, error) {
+func readLog(ctx context.Context, kube kube.Interface, pod, container string) (string, error) {
 	limit := int64(maxLogBytes)
 	raw, err := kube.CoreV1().Pods(MCONamespace).GetLogs(pod, &corev1.PodLogOptions{Container: container, LimitBytes: &limit}).DoRaw(ctx)
 	return string(raw), err
@@ -145,7 +145,7 @@ func readLog(ctx context.Context, kube kubernetes.Interface, pod, container stri
 
 // ClassifyBuild reads what a failed build left on the cluster (the last
 // attempt's build log, else the pods' termination messages) and classifies it.
-func ClassifyBuild(ctx context.Context, kube kubernetes.Interface, b BuildStatus, pool string) Cause {
+func ClassifyBuild(ctx context.Context, kube kube.Interface, b BuildStatus, pool string) Cause {
 	in := ClassifyInput{State: b.State, Message: b.Message, Pool: pool}
 	pods, err := buildPods(ctx, kube, b.MOSB, b.Pod)
 	if err == nil {
@@ -170,7 +170,7 @@ func ClassifyBuild(ctx context.Context, kube kubernetes.Interface, b BuildStatus
 // looks like a credential are redacted. What cannot be read is listed in
 // README.txt and Evidence.Missing; an error is returned only when nothing
 // could be written.
-func SaveFailure(ctx context.Context, kube kubernetes.Interface, mc mcfgclient.Interface, dir string, b BuildStatus, mosc, pool string) (*Evidence, error) {
+func SaveFailure(ctx context.Context, kube kube.Interface, mc kube.MachineConfigInterface, dir string, b BuildStatus, mosc, pool string) (*Evidence, error) {
 	api := mc.MachineconfigurationV1()
 	mosbObj, mosbErr := api.MachineOSBuilds().Get(ctx, b.MOSB, metav1.GetOptions{})
 	uid := ""

@@ -8,10 +8,10 @@ import (
 	"strings"
 
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
-	mcfgclient "github.com/openshift/client-go/machineconfiguration/clientset/versioned"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/yaml"
+
+	"github.com/mosc-dev/mosc/internal/kube"
 )
 
 // The MachineOSBuild for a MachineOSConfig's spec has a deterministic name,
@@ -119,8 +119,8 @@ func MachineOSBuildName(mosc *mcfgv1.MachineOSConfig, pool *mcfgv1.MachineConfig
 // config's content never changes; an upgrade brings a new one along with the
 // new osimageurl ConfigMap), so following the build costs no polling.
 type mosbNamer struct {
-	kube kubernetes.Interface
-	mc   mcfgclient.Interface
+	kube kube.Interface
+	mc   kube.MachineConfigInterface
 
 	config string // pool spec.configuration.name the inputs were read for
 	imgs   []OSImageURLConfig

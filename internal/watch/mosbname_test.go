@@ -10,6 +10,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	kubefake "k8s.io/client-go/kubernetes/fake"
+
+	"github.com/mosc-dev/mosc/internal/kube/kubetest"
 )
 
 // The expected names were computed by MCO's own code: getHashedName copied
@@ -87,7 +89,7 @@ func TestMOSBNamerInputs(t *testing.T) {
 	pool.Spec.Configuration.Name = "rendered-worker-1"
 	kube := kubefake.NewClientset()
 	mc := mcfgfake.NewClientset()
-	n := &mosbNamer{kube: kube, mc: mc}
+	n := &mosbNamer{kube: kubetest.Kube(kube), mc: kubetest.MachineConfig(mc)}
 	if got := n.Expected(context.Background(), mosc, pool); got != nil || !strings.Contains(n.Problem, "machine-config-osimageurl") || !strings.Contains(n.Problem, "rendered-worker-1") {
 		t.Fatalf("no inputs: %v, problem %q", got, n.Problem)
 	}

@@ -11,11 +11,11 @@ import (
 	authorizationv1 "k8s.io/api/authorization/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/discovery"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/mosc-dev/mosc/internal/cluster"
 	"github.com/mosc-dev/mosc/internal/node"
+
+	"github.com/mosc-dev/mosc/internal/kube"
 )
 
 const mcfgGroup = "machineconfiguration.openshift.io"
@@ -101,7 +101,7 @@ func forbidden(err error) bool {
 
 // ServesMachineConfigNodes says whether the cluster serves the v1
 // machineconfignodes the watch follows when it can.
-func ServesMachineConfigNodes(d discovery.DiscoveryInterface) bool {
+func ServesMachineConfigNodes(d kube.DiscoveryInterface) bool {
 	return hasResource(d, mcfgv1.GroupVersion.String(), "machineconfignodes")
 }
 
@@ -128,7 +128,7 @@ func (r informerResource) String() string {
 type forbiddenWatch struct {
 	res    informerResource
 	grace  time.Duration
-	kube   kubernetes.Interface
+	kube   kube.Interface
 	denied chan<- error
 	now    func() time.Time
 

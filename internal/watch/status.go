@@ -9,22 +9,22 @@ import (
 	"time"
 
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
-	mcfgclient "github.com/openshift/client-go/machineconfiguration/clientset/versioned"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
+
+	"github.com/mosc-dev/mosc/internal/kube"
 )
 
 // Fetch reads one snapshot with plain List calls (mosc status: no waiting,
 // no informers), on a cluster serving the v1 layering API.
-func Fetch(ctx context.Context, kube kubernetes.Interface, mc mcfgclient.Interface, pool, mosc string) (Snapshot, error) {
+func Fetch(ctx context.Context, kube kube.Interface, mc kube.MachineConfigInterface, pool, mosc string) (Snapshot, error) {
 	return FetchWith(ctx, kube, mc, nil, pool, mosc)
 }
 
 // FetchWith is Fetch that also follows clusters serving only v1alpha1
 // (4.16, 4.17, 4.18.0-19) through dyn, converting what it reads to v1.
-func FetchWith(ctx context.Context, kube kubernetes.Interface, mc mcfgclient.Interface, dyn dynamic.Interface, pool, mosc string) (Snapshot, error) {
+func FetchWith(ctx context.Context, kube kube.Interface, mc kube.MachineConfigInterface, dyn dynamic.Interface, pool, mosc string) (Snapshot, error) {
 	if mosc == "" {
 		mosc = pool
 	}

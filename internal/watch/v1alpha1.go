@@ -11,9 +11,10 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/tools/cache"
+
+	"github.com/mosc-dev/mosc/internal/kube"
 )
 
 // OpenShift 4.16, 4.17 and 4.18.0-4.18.19 serve MachineOSConfig and
@@ -66,7 +67,7 @@ var (
 // LayeringAPI says which version of machineosconfigs the cluster serves:
 // "v1" (preferred when both are), "v1alpha1", or an error naming what is
 // missing. When discovery itself fails, "v1" lets the informers try.
-func LayeringAPI(d discovery.DiscoveryInterface) (string, error) {
+func LayeringAPI(d kube.DiscoveryInterface) (string, error) {
 	if d == nil {
 		return APIv1, nil
 	}

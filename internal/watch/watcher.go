@@ -12,21 +12,19 @@ import (
 	"time"
 
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
-	mcfgclient "github.com/openshift/client-go/machineconfiguration/clientset/versioned"
-	mcfginformers "github.com/openshift/client-go/machineconfiguration/informers/externalversions"
+	mcfglisters "github.com/openshift/client-go/machineconfiguration/listers/machineconfiguration/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/dynamic/dynamicinformer"
-	kubeinformers "k8s.io/client-go/informers"
-	"k8s.io/client-go/kubernetes"
+	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/mosc-dev/mosc/internal/node"
 	"github.com/mosc-dev/mosc/internal/profile"
+
+	"github.com/mosc-dev/mosc/internal/kube"
 )
 
 // Options of a watch.
@@ -65,8 +63,8 @@ type Options struct {
 
 // Watcher follows one pool's layered rollout.
 type Watcher struct {
-	Kube          kubernetes.Interface
-	MachineConfig mcfgclient.Interface
+	Kube          kube.Interface
+	MachineConfig kube.MachineConfigInterface
 	Dynamic       dynamic.Interface // optional: finds the cluster's tools image
 	Opts          Options
 	View          View
@@ -148,19 +146,19 @@ func (w *Watcher) Run(ctx context.Context) (*Status, error) {
 	// relist never misses a terminal state.
 	stop := make(chan struct{})
 	defer close(stop)
-	mf := mcfginformers.NewSharedInformerFactory(w.MachineConfig, 0)
-	mc := mf.Machineconfiguration().V1()
-	nf := kubeinformers.NewSharedInformerFactoryWithOptions(w.Kube, 0, kubeinformers.WithTweakListOptions(func(lo *metav1.ListOptions) {
+	// One informer per kind, as client-go's informer factories would build
+	// them (package kube: the factories link every clientset).
+	mc := w.MachineConfig.MachineconfigurationV1()
+	nodeInf := kube.NewInformer(w.Kube.CoreV1().Nodes(), &corev1.Node{}, func(lo *metav1.ListOptions) {
 		lo.LabelSelector = nodeSel.String()
-	}))
+	})
 	// Build pods: the Job's (v1), or the bare Pod of v1alpha1's PodImageBuilder.
 	podSel := LabelJobName
 	if api == APIv1alpha1 {
 		podSel = LabelEphemeralBuildObject
 	}
-	pf := kubeinformers.NewSharedInformerFactoryWithOptions(w.Kube, 0, kubeinformers.WithNamespace(MCONamespace),
-		kubeinformers.WithTweakListOptions(func(lo *metav1.ListOptions) { lo.LabelSelector = podSel }))
-	var df dynamicinformer.DynamicSharedInformerFactory
+	podInf := kube.NewInformer(w.Kube.CoreV1().Pods(MCONamespace), &corev1.Pod{}, func(lo *metav1.ListOptions) { lo.LabelSelector = podSel })
+	poolInf := kube.NewInformer(mc.MachineConfigPools(), &mcfgv1.MachineConfigPool{}, nil)
 
 	changed := make(chan struct{}, 1)
 	notify := func() {
@@ -177,22 +175,23 @@ func (w *Watcher) Run(ctx context.Context) (*Status, error) {
 	var moscInf, mosbInf cache.SharedIndexInformer
 	if api == APIv1alpha1 {
 		// Converted to the v1 types as they enter the cache (v1alpha1.go).
-		df = dynamicinformer.NewDynamicSharedInformerFactory(w.Dynamic, 0)
-		moscInf, mosbInf = df.ForResource(GVRMachineOSConfigV1alpha1).Informer(), df.ForResource(GVRMachineOSBuildV1alpha1).Informer()
+		moscInf, mosbInf = kube.NewDynamicInformer(w.Dynamic, GVRMachineOSConfigV1alpha1), kube.NewDynamicInformer(w.Dynamic, GVRMachineOSBuildV1alpha1)
 		for _, inf := range []cache.SharedIndexInformer{moscInf, mosbInf} {
 			if err := inf.SetTransform(convertV1alpha1); err != nil {
 				return nil, err
 			}
 		}
 	} else {
-		moscInf, mosbInf = mc.MachineOSConfigs().Informer(), mc.MachineOSBuilds().Informer()
+		moscInf = kube.NewInformer(mc.MachineOSConfigs(), &mcfgv1.MachineOSConfig{}, nil)
+		mosbInf = kube.NewInformer(mc.MachineOSBuilds(), &mcfgv1.MachineOSBuild{}, nil)
 	}
-	infs := []cache.SharedIndexInformer{moscInf, mosbInf,
-		mc.MachineConfigPools().Informer(), nf.Core().V1().Nodes().Informer(), pf.Core().V1().Pods().Informer()}
+	infs := []cache.SharedIndexInformer{moscInf, mosbInf, poolInf, nodeInf, podInf}
 	infRes := []informerResource{{mcfgGroup, "machineosconfigs", ""}, {mcfgGroup, "machineosbuilds", ""},
 		{mcfgGroup, "machineconfigpools", ""}, {"", "nodes", ""}, {"", "pods", MCONamespace}}
+	var mcnInf cache.SharedIndexInformer
 	if hasMCN {
-		infs = append(infs, mc.MachineConfigNodes().Informer())
+		mcnInf = kube.NewInformer(mc.MachineConfigNodes(), &mcfgv1.MachineConfigNode{}, nil)
+		infs = append(infs, mcnInf)
 		infRes = append(infRes, informerResource{mcfgGroup, "machineconfignodes", ""})
 	}
 	// A reflector retries a forbidden LIST forever (and the cache never
@@ -213,11 +212,8 @@ func (w *Watcher) Run(ctx context.Context) (*Status, error) {
 		fw := &forbiddenWatch{res: infRes[i], grace: o.ForbiddenGrace, kube: w.Kube, denied: denied, now: o.Now}
 		_ = inf.SetWatchErrorHandler(func(_ *cache.Reflector, err error) { fw.report(ctx, err) })
 	}
-	mf.Start(stop)
-	nf.Start(stop)
-	pf.Start(stop)
-	if df != nil {
-		df.Start(stop)
+	for _, inf := range infs {
+		go inf.Run(stop)
 	}
 	synced := make([]cache.InformerSynced, len(infs))
 	for i, inf := range infs {
@@ -286,14 +282,16 @@ func (w *Watcher) Run(ctx context.Context) (*Status, error) {
 	defer logCancel()
 
 	lists := listers{
-		mosc: mc.MachineOSConfigs().Lister(), mosb: mc.MachineOSBuilds().Lister(), pool: mc.MachineConfigPools().Lister(),
-		node: nf.Core().V1().Nodes().Lister(), pod: pf.Core().V1().Pods().Lister(),
+		pool: mcfglisters.NewMachineConfigPoolLister(poolInf.GetIndexer()),
+		node: corelisters.NewNodeLister(nodeInf.GetIndexer()), pod: corelisters.NewPodLister(podInf.GetIndexer()),
 	}
 	if api == APIv1alpha1 {
 		lists.mosc, lists.mosb = convertedMOSCs{moscInf.GetIndexer()}, convertedMOSBs{mosbInf.GetIndexer()}
+	} else {
+		lists.mosc, lists.mosb = mcfglisters.NewMachineOSConfigLister(moscInf.GetIndexer()), mcfglisters.NewMachineOSBuildLister(mosbInf.GetIndexer())
 	}
 	if hasMCN {
-		lists.mcn = mc.MachineConfigNodes().Lister()
+		lists.mcn = mcfglisters.NewMachineConfigNodeLister(mcnInf.GetIndexer())
 	}
 	checkStates := map[string]CheckState{}
 	running := map[string]bool{}
@@ -769,7 +767,7 @@ func slim(obj any) (any, error) {
 // requireMOSC fails early on clusters without the v1 layering API (4.16 and
 // 4.17 serve only v1alpha1), where the informers would never sync. When
 // discovery itself fails, the informers get their chance.
-func requireMOSC(d discovery.DiscoveryInterface) error {
+func requireMOSC(d kube.DiscoveryInterface) error {
 	if d == nil {
 		return nil
 	}
@@ -787,7 +785,7 @@ func requireMOSC(d discovery.DiscoveryInterface) error {
 	return fmt.Errorf("the cluster does not serve %s machineosconfigs: On-Cluster Layering v1 needs OpenShift 4.18.20 or later (4.16, 4.17 and 4.18.0-19 have only v1alpha1, which needs the dynamic client)", mcfgv1.GroupVersion)
 }
 
-func hasResource(d discovery.DiscoveryInterface, gv, resource string) bool {
+func hasResource(d kube.DiscoveryInterface, gv, resource string) bool {
 	if d == nil {
 		return false
 	}

@@ -21,6 +21,8 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/mosc-dev/mosc/internal/node"
+
+	"github.com/mosc-dev/mosc/internal/kube/kubetest"
 )
 
 // recView records events (thread-safe).
@@ -160,7 +162,7 @@ func (f *fakeCluster) watcher(v View, o Options) *Watcher {
 	o.Pool = "worker"
 	o.Verify = node.DefaultVerify
 	o.CheckImage = "quay.io/test/tools:1"
-	return &Watcher{Kube: f.kube, MachineConfig: f.mc, View: v, Opts: o}
+	return &Watcher{Kube: kubetest.Kube(f.kube), MachineConfig: kubetest.MachineConfig(f.mc), View: v, Opts: o}
 }
 
 func TestRunVerifiesAndEnablesDocaInit(t *testing.T) {
@@ -272,7 +274,7 @@ func TestFetchAndStatusTable(t *testing.T) {
 		w.pools[1].Status = mcfgv1.MachineConfigPoolStatus{MachineCount: 3, UpdatedMachineCount: 2, ReadyMachineCount: 2, UnavailableMachineCount: 1,
 			Conditions: []mcfgv1.MachineConfigPoolCondition{{Type: "Updated", Status: corev1.ConditionFalse}, {Type: "Updating", Status: corev1.ConditionTrue}}}
 	})
-	snap, err := Fetch(context.Background(), f.kube, f.mc, "worker", "")
+	snap, err := Fetch(context.Background(), kubetest.Kube(f.kube), kubetest.MachineConfig(f.mc), "worker", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,7 +289,7 @@ func TestFetchAndStatusTable(t *testing.T) {
 	}
 	golden(t, "status-table.golden", b.String())
 
-	if _, err := Fetch(context.Background(), f.kube, f.mc, "gpu", ""); err == nil || !strings.Contains(err.Error(), `machineconfigpool "gpu" not found`) {
+	if _, err := Fetch(context.Background(), kubetest.Kube(f.kube), kubetest.MachineConfig(f.mc), "gpu", ""); err == nil || !strings.Contains(err.Error(), `machineconfigpool "gpu" not found`) {
 		t.Errorf("unknown pool: %v", err)
 	}
 }
@@ -299,7 +301,7 @@ func TestRequireMOSC(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "serves no machineosconfigs") || !strings.Contains(err.Error(), "TechPreviewNoUpgrade") {
 		t.Fatalf("Run on a cluster without On-Cluster Layering: %v", err)
 	}
-	if _, err := Fetch(context.Background(), f.kube, f.mc, "worker", ""); err == nil || !strings.Contains(err.Error(), "machineosconfigs") {
+	if _, err := Fetch(context.Background(), kubetest.Kube(f.kube), kubetest.MachineConfig(f.mc), "worker", ""); err == nil || !strings.Contains(err.Error(), "machineosconfigs") {
 		t.Fatalf("Fetch on a 4.17-like API: %v", err)
 	}
 }
