@@ -15,10 +15,10 @@ import (
 	"os"
 	"time"
 
+	"github.com/mosc-dev/mosc/internal/kube"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 )
 
 // The token controller of kube-controller-manager, which the harness does
@@ -79,8 +79,8 @@ func readRSAKey(path string) (*rsa.PrivateKey, error) {
 	return rk, nil
 }
 
-func fillTokenSecrets(ctx context.Context, kube kubernetes.Interface, key *rsa.PrivateKey, caPEM []byte) error {
-	list, err := kube.CoreV1().Secrets("").List(ctx, metav1.ListOptions{FieldSelector: "type=" + string(corev1.SecretTypeServiceAccountToken)})
+func fillTokenSecrets(ctx context.Context, kc kube.Interface, key *rsa.PrivateKey, caPEM []byte) error {
+	list, err := kc.CoreV1().Secrets("").List(ctx, metav1.ListOptions{FieldSelector: "type=" + string(corev1.SecretTypeServiceAccountToken)})
 	if err != nil {
 		return err
 	}
@@ -90,10 +90,10 @@ func fillTokenSecrets(ctx context.Context, kube kubernetes.Interface, key *rsa.P
 		if saName == "" || len(s.Data[corev1.ServiceAccountTokenKey]) > 0 || s.DeletionTimestamp != nil {
 			continue
 		}
-		sa, err := kube.CoreV1().ServiceAccounts(s.Namespace).Get(ctx, saName, metav1.GetOptions{})
+		sa, err := kc.CoreV1().ServiceAccounts(s.Namespace).Get(ctx, saName, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			uid := s.UID
-			_ = kube.CoreV1().Secrets(s.Namespace).Delete(ctx, s.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})
+			_ = kc.CoreV1().Secrets(s.Namespace).Delete(ctx, s.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})
 			continue
 		}
 		if err != nil {
@@ -111,7 +111,7 @@ func fillTokenSecrets(ctx context.Context, kube kubernetes.Interface, key *rsa.P
 		s.Data[corev1.ServiceAccountRootCAKey] = caPEM
 		s.Data[corev1.ServiceAccountNamespaceKey] = []byte(s.Namespace)
 		s.Annotations[corev1.ServiceAccountUIDKey] = string(sa.UID)
-		if _, err := kube.CoreV1().Secrets(s.Namespace).Update(ctx, s, metav1.UpdateOptions{}); err != nil && !apierrors.IsConflict(err) && !apierrors.IsNotFound(err) {
+		if _, err := kc.CoreV1().Secrets(s.Namespace).Update(ctx, s, metav1.UpdateOptions{}); err != nil && !apierrors.IsConflict(err) && !apierrors.IsNotFound(err) {
 			return fmt.Errorf("secret %s/%s: %w", s.Namespace, s.Name, err)
 		}
 	}

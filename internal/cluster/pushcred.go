@@ -9,11 +9,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mosc-dev/mosc/internal/kube"
 	"github.com/mosc-dev/mosc/internal/profile"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 )
 
 // Why this file (issue 10, finding 1; docs/decisions.md "Push credentials").
@@ -114,10 +114,10 @@ func builderTokenSecret(site, pushSecret string) *corev1.Secret {
 
 // waitServiceAccountToken polls the token Secret until kube-controller-
 // manager has filled it. The error never holds the token.
-func waitServiceAccountToken(ctx context.Context, kube kubernetes.Interface, name string, timeout time.Duration) (string, error) {
+func waitServiceAccountToken(ctx context.Context, kc kube.Interface, name string, timeout time.Duration) (string, error) {
 	deadline := time.Now().Add(timeout)
 	for {
-		s, err := kube.CoreV1().Secrets(profile.MCONamespace).Get(ctx, name, metav1.GetOptions{})
+		s, err := kc.CoreV1().Secrets(profile.MCONamespace).Get(ctx, name, metav1.GetOptions{})
 		if err != nil && !apierrors.IsNotFound(err) {
 			return "", fmt.Errorf("secret %s/%s: %w", profile.MCONamespace, name, err)
 		}
@@ -295,8 +295,8 @@ func (pc PushCredential) Verdict(now time.Time, minDays int) (level, text, remed
 
 // PushCredentialOf reads the push secret a live MachineOSConfig names, and
 // for a service-account token whether its Secret still exists.
-func PushCredentialOf(ctx context.Context, kube kubernetes.Interface, secretName string) (PushCredential, error) {
-	secrets := kube.CoreV1().Secrets(profile.MCONamespace)
+func PushCredentialOf(ctx context.Context, kc kube.Interface, secretName string) (PushCredential, error) {
+	secrets := kc.CoreV1().Secrets(profile.MCONamespace)
 	s, err := secrets.Get(ctx, secretName, metav1.GetOptions{})
 	if err != nil {
 		return PushCredential{Secret: secretName}, fmt.Errorf("push secret %s/%s: %w", profile.MCONamespace, secretName, err)

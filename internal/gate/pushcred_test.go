@@ -14,6 +14,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	kubefake "k8s.io/client-go/kubernetes/fake"
+
+	"github.com/mosc-dev/mosc/internal/kube/kubetest"
 )
 
 // legacyJWT is a Secret-based service-account token as kube-controller-
@@ -69,7 +71,7 @@ func TestCheckPushCredential(t *testing.T) {
 				m.Spec.RenderedImagePushSecret.Name = tt.mosc
 				mcObjs = append(mcObjs, m)
 			}
-			cl := &Cluster{Kube: kubefake.NewSimpleClientset(tt.objs...), MachineConfig: mcfgfake.NewSimpleClientset(mcObjs...)}
+			cl := &Cluster{Kube: kubetest.Kube(kubefake.NewSimpleClientset(tt.objs...)), MachineConfig: kubetest.MachineConfig(mcfgfake.NewSimpleClientset(mcObjs...))}
 			c := CheckPushCredential(context.Background(), cl, plan(t, "4.20"), now, DefaultMinTokenDays)
 			expect(t, c, tt.status, tt.msg...)
 			for k, v := range tt.details {
