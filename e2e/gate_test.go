@@ -129,9 +129,22 @@ spec:
 // labels) to the harness registry and writes a registry config for it.
 func pushPayload(t *testing.T, dir, version, rhel string) (ref, registryConfig string) {
 	t.Helper()
+	return pushPayloadKernel(t, dir, version, rhel, e2eKernels[rhel], "")
+}
+
+// e2eKernels are the kernels of the payloads' rhel-coreos (meta.json): the
+// 9.6 one is the seeded nodes' (harness: nodeInfo.kernelVersion).
+var e2eKernels = map[string]string{"9.6": "5.14.0-570.62.1.el9_6", "9.8": "5.14.0-687.5.1.el9_8"}
+
+// pushPayloadKernel pushes a payload whose rhel-coreos runs kernel and whose
+// extensions carry kernelDevel ("" = the same, "-" = none).
+func pushPayloadKernel(t *testing.T, dir, version, rhel, kernel, kernelDevel string) (ref, registryConfig string) {
+	t.Helper()
 	ref, err := releasetest.Push(env.Registry.Host()+"/openshift-release-dev", releasetest.Spec{
-		Version: version,
-		Index:   true,
+		Kernel:      map[string]string{"rhel-coreos": kernel, "rhel-coreos-10": "6.12.0-55.12.1.el10_0"},
+		KernelDevel: kernelDevel,
+		Version:     version,
+		Index:       true,
 		CoreOS: map[string]map[string]string{
 			"rhel-coreos":            releasetest.Labels(rhel, "20251110-1"),
 			"rhel-coreos-extensions": releasetest.Labels(rhel, "20251110-1"),
@@ -292,13 +305,14 @@ func TestGate(t *testing.T) {
 			t.Errorf("report header: %+v", r)
 		}
 		expectChecks(t, r, map[string]string{
-			"target-profile": "pass", "stack-support": "pass", "bundle-diff": "pass", "release-payload": "pass",
+			"target-profile": "pass", "stack-support": "pass", "bundle-diff": "pass", "release-payload": "pass", "target-kernel": "pass",
 			"repo-preflight": "pass", "repo-signatures": "pass", "cluster-upgradeable": "pass", "base-pull-secret": "pass", "pool-health": "pass", "last-build": "pass", "nodes-verified": "pass", "push-token": "pass",
 		}, map[string][]string{
 			"repo-signatures": {"doca-3.3: " + full + ": 4 packages (the closure of doca-all, doca-openvswitch, libibverbs, rdma-core), header signatures verified with key "},
 			"release-payload": {"payload 4.21.11: rhel-coreos is RHEL 9.6 (9.6.20251110-1), as profile 4.21 says", "rhel-coreos-10 is RHEL 10.2"},
 			"repo-preflight":  {"doca-openvswitch-3.3.0040-1.el9.x86_64", "libibverbs-2601mlnx61-1.2601019.x86_64", "rdma-core-2601mlnx61-1.2601019.x86_64"},
 			"nodes-verified":  {"3/3 nodes of pool worker run the layered image and verify OVS-DOCA on the node"},
+			"target-kernel":   {"the kernel stays 5.14.0-570.62.1.el9_6.x86_64; doca-3.3:full builds kernel modules (DKMS) in the layer build"},
 			"last-build":      {"Succeeded"},
 			"push-token":      {"secret push-secret: a service-account token from secret mosc-builder-token; it does not expire"},
 		})
@@ -315,12 +329,12 @@ func TestGate(t *testing.T) {
 				} `xml:"testcase"`
 			} `xml:"testsuite"`
 		}
-		if err := xml.Unmarshal(b, &doc); err != nil || doc.Tests != 13 || doc.Failures != 0 || len(doc.Suites) != 1 || len(doc.Suites[0].Cases) != 13 {
+		if err := xml.Unmarshal(b, &doc); err != nil || doc.Tests != 14 || doc.Failures != 0 || len(doc.Suites) != 1 || len(doc.Suites[0].Cases) != 14 {
 			t.Errorf("junit: %v %+v\n%s", err, doc, b)
 		}
 		// The table, as a pipeline log shows it.
 		out, _, code := runMoscWith(t, moscRun{Timeout: 3 * time.Minute}, append([]string{"gate"}, gateArgs...)...)
-		if code != 0 || !strings.Contains(out, "PASS    nodes-verified       3/3 nodes of pool worker") || !strings.HasSuffix(out, "PASS: 13 passed, 0 warnings, 0 failed, 0 skipped\n") {
+		if code != 0 || !strings.Contains(out, "PASS    nodes-verified       3/3 nodes of pool worker") || !strings.HasSuffix(out, "PASS: 14 passed, 0 warnings, 0 failed, 0 skipped\n") {
 			t.Errorf("gate table: exit %d\n%s", code, out)
 		}
 		t.Logf("mosc gate (table):\n%s", out)

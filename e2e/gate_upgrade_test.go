@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -75,17 +74,7 @@ func digestRef(t *testing.T, ref string) string {
 // openshift-config/pull-secret, as a real pull secret holds quay.io's.
 func clusterPullSecretWithRegistry(t *testing.T, ctx context.Context) {
 	t.Helper()
-	secrets := env.Clients.Kube.CoreV1().Secrets(harness.PullSecretNamespace)
-	s, err := secrets.Get(ctx, harness.PullSecretName, metav1.GetOptions{})
-	must(t, err)
-	var doc map[string]map[string]any
-	must(t, json.Unmarshal(s.Data[corev1.DockerConfigJsonKey], &doc))
-	doc["auths"][env.Registry.Host()] = map[string]string{"auth": env.Registry.Auth()}
-	b, err := json.Marshal(doc)
-	must(t, err)
-	s.Data[corev1.DockerConfigJsonKey] = b
-	_, err = secrets.Update(ctx, s, metav1.UpdateOptions{})
-	must(t, err)
+	pullSecretWithRegistryOf(t, ctx, env, env)
 }
 
 func cvCond(t configv1.ClusterStatusConditionType, st configv1.ConditionStatus, reason, msg string) map[string]any {
@@ -204,6 +193,24 @@ func TestGateUpgrade(t *testing.T) {
 		expectChecks(t, r, map[string]string{"cluster-upgradeable": "fail", "release-payload": "fail"}, map[string][]string{
 			"cluster-upgradeable": {"4.21.10 is not offered to this cluster in channel stable-4.21 (offered: 4.21.11, 4.21.12 (conditional))"},
 			"release-payload":     {"derived from --to (the cluster does not offer it)"},
+		})
+	})
+
+	t.Run("the target kernel", func(t *testing.T) {
+		// The payload's rhel-coreos meta.json names a newer kernel than the
+		// nodes run (5.14.0-570.62.1.el9_6); its extensions carry the
+		// matching kernel-devel, then none.
+		const k = "5.14.0-570.70.1.el9_6"
+		ref, _ := pushPayloadKernel(t, dir, "4.21.14", "9.6", k, "")
+		r := runGate(t, 1, append(base, "--to", "4.21.14", "--release-image", digestRef(t, ref))...) // not offered: cluster-upgradeable fails
+		expectChecks(t, r, map[string]string{"target-kernel": "warn", "release-payload": "pass"}, map[string][]string{
+			"target-kernel": {"the kernel changes 5.14.0-570.62.1.el9_6.x86_64 → " + k + ".x86_64: doca-3.3:full builds kernel modules (DKMS) in the layer build",
+				"kernel-devel-" + k + ".x86_64 is in rhel-coreos-extensions", "mosc gate --build"},
+		})
+		ref, _ = pushPayloadKernel(t, dir, "4.21.15", "9.6", k, "-")
+		r = runGate(t, 1, append(base, "--to", "4.21.15", "--release-image", digestRef(t, ref))...)
+		expectChecks(t, r, map[string]string{"target-kernel": "fail"}, map[string][]string{
+			"target-kernel": {"target kernel " + k + ".x86_64, but the payload's rhel-coreos-extensions has no kernel-devel"},
 		})
 	})
 

@@ -47,13 +47,9 @@ func runDiffFleet(c *cli.Context, format string) error {
 	case c.IsSet("from-tree") && fromSet > 1:
 		return failWith(exitError, errors.New("--from-tree is a rendered tree: it cannot be combined with --from-fleet or --from-profiles"))
 	}
-	f, cat, err := loadFleet(c)
+	f, cat, toRes, err := renderFleet(c)
 	if err != nil {
 		return err
-	}
-	toRes, err := fleet.Render(f, cat)
-	if err != nil {
-		return failWith(exitError, err)
 	}
 	to := fleet.SideOf(c.String("fleet"), toRes)
 	var from *fleet.Side

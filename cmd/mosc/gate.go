@@ -59,6 +59,18 @@ an id, a status (pass, warn, fail, skip), a message and a remedy:
   layer-build      with --build: the target's layer builds on the target's base image and
                    passes mosc build's inspection (buildah or podman; see mosc build --help)
 
+--after follows an upgrade once it has started (oc adm upgrade), and exits 0 only when
+the layered pool made it:
+  after-release    ClusterVersion desires the target (--to, else its desired release), the
+                   Machine Config Operator's OS images are the target's, and the pool's
+                   rendered config is for it
+  after-build      the pool's MachineOSBuild for that config (the new base image) Succeeded;
+                   a failed build fails at once: the MCO does not retry it, and the
+                   cluster-version operator may report the upgrade Completed all the same
+  after-rollout    every node of the pool runs the new layered image (and, unless
+                   --node-checks=false, passes mosc watch's check pod); a paused pool fails
+It waits up to --timeout (default 4h with --after) and prints what it waits for on stderr.
+
 The current release is --openshift (or spec.openshift in the site file), else the
 cluster's ClusterVersion. The payload is --release-image, else the digest the
 cluster's ClusterVersion offers for --to (availableUpdates, then conditionalUpdates;
@@ -85,6 +97,7 @@ Examples:
   mosc gate -f mosc.yaml --openshift 4.20.15 --to 4.21.11 --registry-config pull-secret.json --junit gate.xml
   mosc gate --openshift 4.21 --to 4.22 --offline -o json
   mosc gate -f mosc.yaml --to 4.21.11 --registry-config pull-secret.json --build
+  oc adm upgrade --to 4.21.11 && mosc gate -f mosc.yaml --after --to 4.21.11 --junit after.xml
   mosc gate --fleet fleet.yaml --to 4.21.11 --kubeconfig ~/.kube/fleet --parallel 16 --junit gate.xml`,
 			Flags: append(append(planFlags(),
 				&cli.StringFlag{Name: "to", Usage: "the OpenShift release to upgrade to, e.g. 4.21.11 (required)"},
@@ -100,6 +113,8 @@ Examples:
 				&cli.StringFlag{Name: "junit", Usage: "also write the report as JUnit XML to `FILE` (one testcase per check)", TakesFile: true},
 				&cli.BoolFlag{Name: "build", Usage: "also build the target's layer on the target release's base image (mosc build) and inspect it"},
 				&cli.StringFlag{Name: "base-image", Usage: "with --build: the base image `REF` instead of the target payload's rhel-coreos"},
+				&cli.BoolFlag{Name: "after", Usage: "after the upgrade has started: wait until the pool is Updated on the new release's layered image and its MachineOSBuild Succeeded; exit 1 otherwise (checks after-release, after-build, after-rollout)"},
+				&cli.StringFlag{Name: "save-failure", Usage: "with --after: save a failed build's evidence to `DIR` (default ./mosc-failure-<machineosbuild>/; --save-failure= turns it off)", TakesFile: true},
 				&cli.StringFlag{Name: "stream", Usage: "with --build: the payload's OS image tag (rhel-coreos-10 for RHEL 10 pools): rhel-coreos or rhel-coreos-10", Value: release.TagRHCOS},
 			), append(clusterFlags(), fleetRunFlags("gate")...)...),
 			Action: runGate,
@@ -111,6 +126,12 @@ func runGate(c *cli.Context) error {
 	ctx := c.Context
 	if ctx == nil {
 		ctx = context.Background()
+	}
+	if c.Bool("after") {
+		return runGateAfter(c)
+	}
+	if c.IsSet("save-failure") {
+		return failWith(exitError, errors.New("--save-failure: only used with --after"))
 	}
 	if c.Duration("timeout") <= 0 {
 		return failWith(exitError, errors.New("--timeout: must be positive"))

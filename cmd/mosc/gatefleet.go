@@ -59,15 +59,10 @@ func runGateFleet(ctx context.Context, c *cli.Context, opts gate.Options, format
 	if err := fleetRunFlagChecks(c, "build", "base-image", "stream"); err != nil {
 		return err
 	}
-	f, cat, err := loadFleet(c)
+	f, cat, res, err := renderFleet(c)
 	if err != nil {
 		return err
 	}
-	res, err := fleet.Render(f, cat)
-	if err != nil {
-		return failWith(exitError, err)
-	}
-	printWarnings(c.App.ErrWriter, res.Warnings)
 	names := make([]string, len(res.Clusters))
 	for i, cl := range res.Clusters {
 		names[i] = cl.Name

@@ -74,6 +74,21 @@ func loadFleet(c *cli.Context) (*profile.Fleet, *profile.Catalog, error) {
 	return f, cat, nil
 }
 
+// renderFleet loads --fleet and renders it, printing the warnings: what
+// render, gate and diff --fleet start with.
+func renderFleet(c *cli.Context) (*profile.Fleet, *profile.Catalog, *fleet.Result, error) {
+	f, cat, err := loadFleet(c)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	res, err := fleet.Render(f, cat)
+	if err != nil {
+		return nil, nil, nil, failWith(exitError, err)
+	}
+	printWarnings(c.App.ErrWriter, res.Warnings)
+	return f, cat, res, nil
+}
+
 func runRenderFleet(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return failWith(exitError, fmt.Errorf("render takes no arguments, got %q", c.Args().First()))
@@ -95,15 +110,10 @@ func runRenderFleet(c *cli.Context) error {
 		return err
 	}
 	shortLivedGC()
-	f, cat, err := loadFleet(c)
+	_, _, res, err := renderFleet(c)
 	if err != nil {
 		return err
 	}
-	res, err := fleet.Render(f, cat)
-	if err != nil {
-		return failWith(exitError, err)
-	}
-	printWarnings(c.App.ErrWriter, res.Warnings)
 	if cluster != "" {
 		cl := res.ClusterByName(cluster)
 		if cl == nil {

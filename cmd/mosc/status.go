@@ -3,13 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/mosc-dev/mosc/internal/cluster"
 	"github.com/mosc-dev/mosc/internal/watch"
 )
 
@@ -73,18 +71,10 @@ func runStatus(c *cli.Context) error {
 	if moscName == "" {
 		moscName = plan.Pool
 	}
-	if err := cluster.CheckPermissions(ctx, clients, watch.Needs(watch.NeedsOptions{
-		Status: true, Pool: plan.Pool, MOSC: moscName, MCN: watch.ServesMachineConfigNodes(clients.MachineConfig.Discovery()),
-	})); errors.As(err, new(*cluster.PermissionError)) {
-		// Other errors (unreachable) are reported by the reads that follow.
-		return failWith(exitError, err)
-	}
-	snap, err := watch.FetchWith(ctx, clients.Kube, clients.MachineConfig, clients.Dynamic, plan.Pool, plan.MOSC.Name)
+	st, err := readPoolStatus(ctx, clients, plan)
 	if err != nil {
 		return failWith(exitError, err)
 	}
-	st := watch.Evaluate(snap)
-	watch.ForStatus(&st)
 	if f := st.Failure; f != nil && f.Phase == watch.PhaseBuild && st.Build.MOSB != "" {
 		if save := saveFailureDir(c, false); save != nil {
 			dir := save(st.Build.MOSB)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mosc-dev/mosc/internal/cluster"
 	"github.com/mosc-dev/mosc/internal/fleet"
+	"github.com/mosc-dev/mosc/internal/profile"
 	"github.com/mosc-dev/mosc/internal/watch"
 )
 
@@ -79,23 +80,11 @@ func statusCluster(ctx context.Context, cl *fleet.Cluster, acc fleet.Access) *fl
 		sc.OpenShift = v
 	}
 	for _, plan := range cl.Plans {
-		mosc := plan.MOSC.Name
-		if mosc == "" {
-			mosc = plan.Pool
-		}
-		if err := cluster.CheckPermissions(ctx, clients, watch.Needs(watch.NeedsOptions{
-			Status: true, Pool: plan.Pool, MOSC: mosc, MCN: watch.ServesMachineConfigNodes(clients.MachineConfig.Discovery()),
-		})); errors.As(err, new(*cluster.PermissionError)) {
-			sc.Error = err.Error()
-			return sc
-		}
-		snap, err := watch.FetchWith(ctx, clients.Kube, clients.MachineConfig, clients.Dynamic, plan.Pool, plan.MOSC.Name)
+		st, err := readPoolStatus(ctx, clients, plan)
 		if err != nil {
 			sc.Error = fmt.Sprintf("pool %s: %v", plan.Pool, err)
 			return sc
 		}
-		st := watch.Evaluate(snap)
-		watch.ForStatus(&st)
 		if f := st.Failure; f != nil && f.Phase == watch.PhaseBuild && st.Build.MOSB != "" {
 			cause := watch.ClassifyBuild(ctx, clients.Kube, st.Build, plan.Pool)
 			f.Cause = &cause
@@ -108,3 +97,26 @@ func statusCluster(ctx context.Context, cl *fleet.Cluster, acc fleet.Access) *fl
 // statusTimeout bounds status --fleet, as status's own run (each cluster
 // is a few reads; --parallel bounds how many at once).
 const statusTimeout = 2 * time.Minute
+
+// readPoolStatus is `mosc status`'s snapshot of one pool: a permission
+// check first (other errors, such as an unreachable cluster, are reported
+// by the reads that follow), then one read of everything watch follows,
+// evaluated as status shows it (no check pods).
+func readPoolStatus(ctx context.Context, clients *cluster.Clients, plan *profile.Plan) (watch.Status, error) {
+	mosc := plan.MOSC.Name
+	if mosc == "" {
+		mosc = plan.Pool
+	}
+	if err := cluster.CheckPermissions(ctx, clients, watch.Needs(watch.NeedsOptions{
+		Status: true, Pool: plan.Pool, MOSC: mosc, MCN: watch.ServesMachineConfigNodes(clients.MachineConfig.Discovery()),
+	})); errors.As(err, new(*cluster.PermissionError)) {
+		return watch.Status{}, err
+	}
+	snap, err := watch.FetchWith(ctx, clients.Kube, clients.MachineConfig, clients.Dynamic, plan.Pool, plan.MOSC.Name)
+	if err != nil {
+		return watch.Status{}, err
+	}
+	st := watch.Evaluate(snap)
+	watch.ForStatus(&st)
+	return st, nil
+}

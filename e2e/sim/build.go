@@ -140,6 +140,9 @@ func (s *Simulator) reconcileBuild(ctx context.Context, pool *mcfgv1.MachineConf
 		mosb, err = nil, apierrors.NewNotFound(mcfgv1.Resource("machineosbuilds"), mosbName)
 	}
 	if apierrors.IsNotFound(err) {
+		if s.releaseRenderPending(ctx, pool.Name, pool.Spec.Configuration.Name) {
+			return hold, nil, nil // upgrade.go
+		}
 		if mosb, err = s.createMOSB(ctx, mosc, pool, mosbName); err != nil {
 			return target{}, nil, err
 		}

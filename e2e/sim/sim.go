@@ -131,6 +131,7 @@ type Simulator struct {
 	cvs    configlisters.ClusterVersionLister
 	nodes  corelisters.NodeLister
 	pods   corelisters.PodLister
+	osimg  corelisters.ConfigMapLister // machine-config-osimageurl (upgrade.go)
 	synced []cache.InformerSynced
 }
 
@@ -241,6 +242,7 @@ func (s *Simulator) Run(ctx context.Context) error {
 	s.synced = append(s.synced, cf.Config().V1().ClusterVersions().Informer().HasSynced)
 	s.synced = append(s.synced, mc.MachineConfigNodes().Informer().HasSynced)
 
+	osf, osInf := s.osImageURLInformer(full.kube)
 	handler := func(f func(obj any)) cache.ResourceEventHandlerFuncs {
 		return cache.ResourceEventHandlerFuncs{
 			AddFunc:    f,
@@ -273,6 +275,7 @@ func (s *Simulator) Run(ctx context.Context) error {
 			}
 		}},
 		{mc.MachineConfigs().Informer(), func(any) { s.enqueueAllPools() }},
+		{osInf, func(any) { s.enqueueAllPools() }}, // a new release's OS images (upgrade.go)
 		{kf.Core().V1().Nodes().Informer(), func(o any) {
 			if n, ok := o.(*corev1.Node); ok {
 				s.enqueueNodePools(n)
@@ -295,6 +298,8 @@ func (s *Simulator) Run(ctx context.Context) error {
 	defer cf.Shutdown()
 	kf.Start(ctx.Done())
 	podf.Start(ctx.Done())
+	osf.Start(ctx.Done())
+	defer osf.Shutdown()
 	defer mf.Shutdown()
 	defer kf.Shutdown()
 	defer podf.Shutdown()

@@ -119,6 +119,7 @@ func Run(ctx context.Context, o Options) *Report {
 		payload = p
 		return c
 	})
+	timed(func() Check { return targetKernelCheck(ctx, o, payload) })
 	timed(func() Check {
 		if o.Offline {
 			return Check{ID: IDRepoPreflight, Status: Skip, Message: "--offline: repositories are not read"}

@@ -97,6 +97,16 @@ type CoreOS struct {
 	// OSVersion is org.opencontainers.image.version, e.g. "9.6.20251110-1".
 	OSVersion string `json:"osVersion,omitempty"`
 	Bootc     bool   `json:"bootc"`
+	// Kernel is the node image's kernel as name-less NEVRA
+	// ("5.14.0-570.42.1.el9_6.x86_64", what a node reports as
+	// kernelVersion), from its /usr/share/openshift/base/meta.json; "" when
+	// the image has no metalayer.
+	Kernel string `json:"kernel,omitempty"`
+	// Packages counts meta.json's RPMs (0: not read).
+	Packages int `json:"packages,omitempty"`
+	// Extensions maps the extensions image's RPMs to "evr.arch", from its
+	// /usr/share/rpm-ostree/extensions.json.
+	Extensions map[string]string `json:"extensions,omitempty"`
 }
 
 // Payload is what gate needs from a release image.
@@ -174,7 +184,11 @@ func Inspect(ctx context.Context, ref string, opts Options) (*Payload, error) {
 		if err != nil {
 			return nil, fmt.Errorf("release image %s: %s image %s: config: %w", ref, tag, spec, err)
 		}
-		p.CoreOS = append(p.CoreOS, NewCoreOS(tag, spec, cfg.Config.Labels))
+		co := NewCoreOS(tag, spec, cfg.Config.Labels)
+		if err := readPackageMetadata(osImg, &co); err != nil {
+			return nil, fmt.Errorf("release image %s: %s image %s: %w", ref, tag, spec, err)
+		}
+		p.CoreOS = append(p.CoreOS, co)
 	}
 	if !found {
 		return nil, fmt.Errorf("release image %s: %s names no %q image (tags: %s)", ref, imageReferencesPath, TagRHCOS, tagList(images))
@@ -435,4 +449,116 @@ func CanRead(ctx context.Context, ref string, opts Options) error {
 	}
 	_, err = remote.Head(r, ro...)
 	return err
+}
+
+// Package metadata in the OS images (openshift/os, release-4.20 … master):
+// scripts/generate-metadata writes the node image's RPM list, as
+// rpm-ostree's rpmdb.pkglist ([name, epoch, version, release, arch]), to
+// meta.json in a last layer of its own, labelled io.openshift.metalayer
+// (Containerfile); extensions/Dockerfile writes {"name": "evr.arch"} for
+// every extension RPM to extensions.json, the UBI-based extensions image's
+// last layer. Only that layer is read: a few kilobytes, not the image.
+const (
+	LabelMetalayer     = "io.openshift.metalayer"
+	metaJSONPath       = "usr/share/openshift/base/meta.json"
+	extensionsJSONPath = "usr/share/rpm-ostree/extensions.json"
+)
+
+// kernelPackages name the node image's kernel, in order of preference.
+var kernelPackages = []string{"kernel-core", "kernel", "kernel-rt-core"}
+
+func readPackageMetadata(img v1.Image, co *CoreOS) error {
+	switch {
+	case co.Tag == TagRHCOSExtensions:
+		b, err := lastLayerFile(img, extensionsJSONPath)
+		if err != nil || b == nil {
+			return err
+		}
+		ext, err := ParseExtensionsJSON(b)
+		if err != nil {
+			return fmt.Errorf("%s: %w", extensionsJSONPath, err)
+		}
+		co.Extensions = ext
+	case co.Labels[LabelMetalayer] == "true":
+		b, err := lastLayerFile(img, metaJSONPath)
+		if err != nil || b == nil {
+			return err
+		}
+		kernel, n, err := ParseMetaJSON(b)
+		if err != nil {
+			return fmt.Errorf("%s: %w", metaJSONPath, err)
+		}
+		co.Kernel, co.Packages = kernel, n
+	}
+	return nil
+}
+
+// ParseMetaJSON reads a node image's meta.json: the kernel (as
+// version-release.arch) and the number of RPMs.
+func ParseMetaJSON(b []byte) (kernel string, packages int, err error) {
+	var doc struct {
+		PkgList [][]string `json:"rpmdb.pkglist"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return "", 0, errors.New("not a meta.json document")
+	}
+	if len(doc.PkgList) == 0 {
+		return "", 0, errors.New("rpmdb.pkglist is empty")
+	}
+	found := map[string]string{}
+	for i, p := range doc.PkgList {
+		if len(p) != 5 {
+			return "", 0, fmt.Errorf("rpmdb.pkglist[%d]: want [name, epoch, version, release, arch], got %d fields", i, len(p))
+		}
+		found[p[0]] = p[2] + "-" + p[3] + "." + p[4]
+	}
+	for _, k := range kernelPackages {
+		if v, ok := found[k]; ok {
+			return v, len(doc.PkgList), nil
+		}
+	}
+	return "", len(doc.PkgList), nil
+}
+
+// ParseExtensionsJSON reads an extensions image's extensions.json.
+func ParseExtensionsJSON(b []byte) (map[string]string, error) {
+	var m map[string]string
+	if err := json.Unmarshal(b, &m); err != nil || m == nil {
+		return nil, errors.New(`not an extensions.json document ({"name": "evr.arch"})`)
+	}
+	return m, nil
+}
+
+// lastLayerFile returns a file of the image's last layer (nil if absent).
+func lastLayerFile(img v1.Image, file string) ([]byte, error) {
+	layers, err := img.Layers()
+	if err != nil || len(layers) == 0 {
+		return nil, err
+	}
+	r, err := layers[len(layers)-1].Uncompressed()
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	tr := tar.NewReader(r)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if h.Typeflag != tar.TypeReg || strings.TrimPrefix(path.Clean("/"+h.Name), "/") != file {
+			continue
+		}
+		b, err := io.ReadAll(io.LimitReader(tr, maxManifestBytes+1))
+		if err != nil {
+			return nil, err
+		}
+		if len(b) > maxManifestBytes {
+			return nil, fmt.Errorf("%s is larger than %d bytes", file, maxManifestBytes)
+		}
+		return b, nil
+	}
 }
