@@ -281,7 +281,7 @@ func diffLive(c *cli.Context) (*diff.Result, error) {
 // remove --pool's attribution) that the plan no longer renders, pruned to
 // the fields mosc set, so the diff shows them as removed. The push and base
 // image pull secrets are the plan's even though render leaves them out
-// (apply makes them).
+// (apply makes them), and so is apply's builder token Secret.
 func droppedObjects(ctx context.Context, clients *cluster.Clients, mapper meta.RESTMapper, plan *profile.Plan, rendered *bundle.Bundle) ([]bundle.Object, error) {
 	objs, err := cluster.PoolObjects(ctx, clients, mapper, plan.Site, plan.Pool)
 	if err != nil {
@@ -295,7 +295,8 @@ func droppedObjects(ctx context.Context, clients *cluster.Clients, mapper meta.R
 	for _, o := range rendered.Objects {
 		planned[keyOf(o.Content)] = true
 	}
-	for _, n := range []string{plan.MOSC.PushSecretName, plan.MOSC.BaseImagePullSecretName} {
+	// The builder token Secret apply makes with --push-credential (pushcred.go) is the plan's too.
+	for _, n := range []string{plan.MOSC.PushSecretName, plan.MOSC.BaseImagePullSecretName, cluster.BuilderTokenSecret} {
 		if n != "" {
 			planned[key{"", "Secret", profile.MCONamespace, n}] = true
 		}
