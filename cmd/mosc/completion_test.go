@@ -39,6 +39,7 @@ func TestCompletionCandidatesTable(t *testing.T) {
 		{"platforms", []string{"init", "--platform", ""}, []string{"rhel9-aarch64", "rhel9-bluefield", "rhel9-x86_64"}},
 		{"stack variants", []string{"render", "--stack", "doca-3.3"}, []string{"doca-3.3", "doca-3.3:full", "doca-3.3:ovs"}},
 		{"usage choices", []string{"apply", "--dry-run", ""}, []string{"none", "client", "server"}},
+		{"apply push credential", []string{"apply", "--push-credential", ""}, []string{"long-lived", "token"}},
 		{"usage choices with parentheses", []string{"watch", "-o", ""}, []string{"live", "plain", "json"}},
 		{"flag=value", []string{"render", "--format=j"}, []string{"--format=json"}},
 		{"file flag leaves paths to the shell", []string{"render", "-o", ""}, nil},

@@ -55,7 +55,8 @@ an id, a status (pass, warn, fail, skip), a message and a remedy:
                    the pool's kernelType and extensions allow the plan (kernel-devel, ipsec) (cluster)
   last-build       the MachineOSConfig's last MachineOSBuild Succeeded               (cluster)
   nodes-verified   every node runs the layered image and verifies OVS-DOCA           (cluster)
-  push-token       the push secret's token does not expire within --min-token-days   (cluster)
+  push-token       the push credential works for the next build: it does not expire, or   (cluster)
+                   not within --min-token-days
   verify           with --verify: mosc verify's node checks pass (offload works now)  (cluster)
   layer-build      with --build: the target's layer builds on the target's base image and
                    passes mosc build's inspection (buildah or podman; see mosc build --help)
@@ -105,7 +106,7 @@ Examples:
 				&cli.StringFlag{Name: "release-image", Usage: "the target release payload `REF` (default: the digest ClusterVersion offers for --to, else derived from a full --to)"},
 				&cli.StringFlag{Name: "registry-config", Usage: "dockerconfigjson `FILE` with credentials to read the payload (like oc --registry-config); default: the cluster's openshift-config/pull-secret, else anonymous", TakesFile: true},
 				&cli.BoolFlag{Name: "offline", Usage: "run only the checks that need neither the cluster nor the network"},
-				&cli.IntFlag{Name: "min-token-days", Usage: "warn when the push token expires within this many days", Value: gate.DefaultMinTokenDays},
+				&cli.IntFlag{Name: "min-token-days", Usage: "warn when a push token that nothing renews (--push-credential token) expires within this many days", Value: gate.DefaultMinTokenDays},
 				&cli.BoolFlag{Name: "node-checks", Usage: "verify each node of the pool with a short-lived check pod (--node-checks=false reads node annotations only)", Value: true},
 				&cli.DurationFlag{Name: "node-timeout", Usage: "how long one node's check pod may take", Value: node.DefaultPodTimeout},
 				&cli.BoolFlag{Name: "verify", Usage: "also run mosc verify's checks (hw-offload, eswitch, offloaded flows, libraries) on every node of the pool"},

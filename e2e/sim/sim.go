@@ -116,6 +116,7 @@ type Simulator struct {
 	rejected      []string
 	buildFailures map[string]int          // MOSB → consecutive errors, for back-off
 	renderPending map[string]time.Time    // pool → when its MachineConfigs changed, not rendered yet
+	clock         simClock                // a test's time travel (pushcred.go)
 	procs         map[string]*trafficProc // traffic pod ns/name → its running iperf3 (offload.go)
 	traffic       map[string]int          // node → iperf3 streams running through it
 	ready         chan struct{}

@@ -338,8 +338,6 @@ func runLive(ctx context.Context, o Options, r *Report, timed func(func() Check)
 	})
 
 	timed(func() Check {
-		name := o.Current.MOSC.PushSecretName
-		s, err := o.Cluster.Kube.CoreV1().Secrets(profile.MCONamespace).Get(ctx, name, metav1.GetOptions{})
-		return CheckPushToken(name, s, err, now(), o.MinTokenDays)
+		return CheckPushCredential(ctx, o.Cluster, o.Current, now(), o.MinTokenDays) // pushcred.go
 	})
 }
