@@ -134,7 +134,7 @@ func TestGateUpgrade(t *testing.T) {
 		}
 		expectChecks(t, r, map[string]string{"release-payload": "pass", "cluster-upgradeable": "pass", "base-pull-secret": "pass", "pool-health": "pass"}, map[string][]string{
 			"base-pull-secret":    {"openshift-config/pull-secret can read the target's rhel-coreos and rhel-coreos-extensions"},
-			"release-payload":     {"payload 4.21.11: rhel-coreos is RHEL 9.6", "(from ClusterVersion availableUpdates; --to 4.21 resolved to 4.21.11, the newest offered)"},
+			"release-payload":     {"payload 4.21.11: rhel-coreos (stream rhel-9) is RHEL 9.6", "(from ClusterVersion availableUpdates; --to 4.21 resolved to 4.21.11, the newest offered)"},
 			"cluster-upgradeable": {"4.20.15 → 4.21.11 (minor upgrade): Upgradeable", "4.21.11 is a recommended update (availableUpdates, channel stable-4.21): " + dig11},
 		})
 		for _, c := range r.Checks {

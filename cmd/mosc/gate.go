@@ -14,6 +14,8 @@ import (
 	"github.com/urfave/cli/v2"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/mosc-dev/mosc/internal/build"
 	"github.com/mosc-dev/mosc/internal/cluster"
@@ -252,6 +254,9 @@ func runGate(c *cli.Context) error {
 			opts.NodeChecker = &node.Checker{Kube: clients.Kube, Image: node.ResolveImage(ctx, clients.Dynamic), PodTimeout: c.Duration("node-timeout")}
 		}
 	}
+	if clients != nil {
+		opts.PoolStream = poolStream(ctx, clients, cur.Pool)
+	}
 	opts.Now = time.Now
 	switch f := c.String("registry-config"); {
 	case f != "":
@@ -426,4 +431,17 @@ func gateBuildCheck(ctx context.Context, log io.Writer, opts gate.Options, p bui
 func firstLine(s string) string {
 	l, _, _ := strings.Cut(s, "\n")
 	return l
+}
+
+// poolStream reads the pool's spec.osImageStream.name (4.21+, OS streams
+// feature; the pinned typed client drops the field, so the dynamic client
+// reads it); "" when unset or unreadable — the payload's default stream.
+func poolStream(ctx context.Context, clients *cluster.Clients, pool string) string {
+	gvr := schema.GroupVersionResource{Group: cluster.MachineConfigGroup, Version: "v1", Resource: "machineconfigpools"}
+	u, err := clients.Dynamic.Resource(gvr).Get(ctx, pool, metav1.GetOptions{})
+	if err != nil {
+		return ""
+	}
+	name, _, _ := unstructured.NestedString(u.Object, "spec", "osImageStream", "name")
+	return name
 }

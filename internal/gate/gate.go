@@ -62,6 +62,9 @@ type Options struct {
 	NodeChecker *node.Checker
 	// Verify adds the verify check (mosc verify's quick part; verify.go).
 	Verify bool
+	// PoolStream is the pool's spec.osImageStream.name (4.21+, OS streams);
+	// "" = the payload's default stream.
+	PoolStream string
 	// MinTokenDays: warn when the push token expires sooner.
 	MinTokenDays int
 	Now          func() time.Time
@@ -211,7 +214,7 @@ func releasePayloadCheck(ctx context.Context, o Options, r *Report, up *UpgradeS
 		ro.RPMArch = o.Current.Platform.RPMArch
 	}
 	p, err := release.Inspect(ctx, ref, ro)
-	c := CheckReleasePayload(p, err, o.Target, target)
+	c := CheckReleasePayloadStream(p, err, o.Target, target, o.PoolStream, o.Current.Pool)
 	auth := o.ReleaseAuth
 	if auth == "" {
 		auth = "anonymous"

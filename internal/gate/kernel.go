@@ -25,7 +25,7 @@ const IDTargetKernel = "target-kernel"
 // for exactly that kernel (openshift/os extensions: the extensions
 // repository pins kernel-devel to the node image's kernel), else DKMS has
 // nothing to build against and the upgrade's build fails.
-func CheckTargetKernel(p *release.Payload, target *profile.Plan, nodes []corev1.Node, nodesRead bool) Check {
+func CheckTargetKernel(p *release.Payload, stream string, target *profile.Plan, nodes []corev1.Node, nodesRead bool) Check {
 	c := Check{ID: IDTargetKernel}
 	if p == nil {
 		c.Status, c.Message = Skip, "the target payload was not read (see "+IDReleasePayload+")"
@@ -51,13 +51,7 @@ func CheckTargetKernel(p *release.Payload, target *profile.Plan, nodes []corev1.
 	default:
 		builds = strings.Join(modules, ", ") + " build kernel modules (DKMS) in the layer build"
 	}
-	prim, _ := p.Primary()
-	var ext release.CoreOS
-	for _, co := range p.CoreOS {
-		if co.Tag == release.TagRHCOSExtensions {
-			ext = co
-		}
-	}
+	prim, ext, _ := p.Stream(stream)
 	current := nodeKernels(nodes)
 	c.Details = map[string]any{"target": prim.Kernel, "current": current, "modules": modules, "kernelDevel": ext.Extensions["kernel-devel"]}
 	if prim.Kernel == "" {
@@ -147,5 +141,9 @@ func targetKernelCheck(ctx context.Context, o Options, payload *release.Payload)
 			}
 		}
 	}
-	return CheckTargetKernel(payload, o.Target, nodes, read)
+	stream := ""
+	if payload != nil {
+		stream = PayloadStream(payload, o.PoolStream)
+	}
+	return CheckTargetKernel(payload, stream, o.Target, nodes, read)
 }

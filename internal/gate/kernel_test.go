@@ -51,7 +51,7 @@ func TestCheckTargetKernel(t *testing.T) {
 		{"no cluster", payload(k, k, true), dkms, nil, false, Pass, "not read without the cluster"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := CheckTargetKernel(tc.p, tc.plan, tc.nodes, tc.read)
+			c := CheckTargetKernel(tc.p, "", tc.plan, tc.nodes, tc.read)
 			if c.Status != tc.status || !strings.Contains(c.Message, tc.msg) || (c.Status == Fail || c.Status == Warn) && c.Remedy == "" {
 				t.Errorf("%s: %s\n%s", c.Status, c.Message, c.Remedy)
 			}

@@ -58,7 +58,7 @@ func TestInspect(t *testing.T) {
 				"rhel-coreos-extensions": releasetest.Labels("9.6", "20251110-1"),
 				"rhel-coreos-10":         releasetest.Labels("10.2", "20251112-0"),
 			}, OtherTags: []string{"cli", "machine-config-operator"}},
-			wantRHEL: map[string]string{"rhel-coreos": "9.6", "rhel-coreos-10": "10.2", "rhel-coreos-extensions": "9.6"},
+			wantRHEL: map[string]string{"rhel-coreos": "9.6", "rhel-coreos-10": "10.2", "rhel-coreos-extensions": ""}, // an extensions image says nothing of RHEL CoreOS
 			wantVer:  "4.21.11",
 		},
 		{

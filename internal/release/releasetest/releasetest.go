@@ -51,6 +51,8 @@ type Spec struct {
 	// KernelDevel overrides extensions.json's kernel-devel version-release
 	// ("-": no kernel-devel at all).
 	KernelDevel string
+	// Tag is the payload's tag ("" = <Version>-x86_64).
+	Tag string
 }
 
 // Labels returns RHCOS labels as a real rhel-coreos image of the given RHEL
@@ -65,6 +67,28 @@ func Labels(rhel, build string) map[string]string {
 		"containers.bootc":                 "1",
 		"ostree.bootable":                  "1",
 		"ostree.linux":                     "true",
+	}
+}
+
+// StreamLabels are Labels of a 4.21+ OS image of stream ("rhel-9",
+// "rhel-10"): io.openshift.os.streamclass, which the MCO groups the
+// payload's OS images by (machine-config-operator, release-4.21,
+// pkg/osimagestream/image_data.go).
+func StreamLabels(rhel, build, stream string) map[string]string {
+	l := Labels(rhel, build)
+	l["io.openshift.os.streamclass"] = stream
+	return l
+}
+
+// ExtensionsLabels are the labels of a 4.21+ extensions image: UBI's (the
+// image is built FROM ubi9, openshift/os extensions/Dockerfile), the
+// stream class, and no ostree.linux (what tells it from the OS image).
+func ExtensionsLabels(ubi, stream string) map[string]string {
+	major, _, _ := strings.Cut(ubi, ".")
+	return map[string]string{
+		"name": "ubi" + major, "com.redhat.component": "ubi" + major + "-container", "version": ubi, "release": "1755105495",
+		"io.k8s.display-name": "Red Hat Universal Base Image " + major, "vendor": "Red Hat, Inc.",
+		"io.openshift.os.streamclass": stream,
 	}
 }
 
@@ -164,7 +188,11 @@ func Push(repoBase string, spec Spec, opts ...remote.Option) (string, error) {
 			Config: v1.Config{Labels: map[string]string{"io.openshift.release": spec.Version}, Entrypoint: []string{"/usr/bin/cluster-version-operator"}},
 		})
 	}
-	ref, err := name.ParseReference(repoBase+"/ocp-release:"+spec.Version+"-x86_64", name.Insecure)
+	tag := spec.Tag
+	if tag == "" {
+		tag = spec.Version + "-x86_64"
+	}
+	ref, err := name.ParseReference(repoBase+"/ocp-release:"+tag, name.Insecure)
 	if err != nil {
 		return "", err
 	}
