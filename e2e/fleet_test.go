@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"os/exec"
@@ -18,6 +17,9 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/yaml"
+
+	"github.com/mosc-dev/mosc/e2e/harness"
+	"github.com/mosc-dev/mosc/internal/kustomizetest"
 )
 
 // fleetCRDs are the delivery engines' published CRDs, unmodified
@@ -28,6 +30,7 @@ var fleetCRDs = []string{
 	"testdata/crds/acm/policy.open-cluster-management.io_placementbindings.yaml",
 	"testdata/crds/acm/clusters.open-cluster-management.io_placements.yaml",
 	"testdata/crds/acm/policy.open-cluster-management.io_configurationpolicies.yaml",
+	"testdata/crds/acm/clusters.open-cluster-management.io_managedclustersetbindings.yaml",
 }
 
 func installFleetCRDs(ctx context.Context, t *testing.T) {
@@ -125,17 +128,22 @@ func readStream(t *testing.T, path string) []*unstructured.Unstructured {
 
 var fleetResources = map[string]string{
 	"ApplicationSet": "applicationsets", "Policy": "policies", "Placement": "placements", "PlacementBinding": "placementbindings",
-	"ConfigurationPolicy": "configurationpolicies",
-	"ConfigMap":           "configmaps", "Secret": "secrets", "PersistentVolumeClaim": "persistentvolumeclaims",
+	"ConfigurationPolicy": "configurationpolicies", "ManagedClusterSetBinding": "managedclustersetbindings",
+	"ConfigMap": "configmaps", "Secret": "secrets", "PersistentVolumeClaim": "persistentvolumeclaims",
 	"MachineConfig": "machineconfigs", "MachineOSConfig": "machineosconfigs", "Config": "configs",
 }
 
 // ssa applies o the way `kubectl apply --server-side` (and Argo CD's
 // ServerSideApply=true) does.
 func ssa(ctx context.Context, o *unstructured.Unstructured, manager string, dryRun bool) error {
+	return ssaOn(ctx, env, o, manager, dryRun)
+}
+
+// ssaOn is ssa on cluster c.
+func ssaOn(ctx context.Context, c *harness.Cluster, o *unstructured.Unstructured, manager string, dryRun bool) error {
 	gvk := o.GroupVersionKind()
 	gvr := schema.GroupVersionResource{Group: gvk.Group, Version: gvk.Version, Resource: fleetResources[gvk.Kind]}
-	ri := env.Clients.Dynamic.Resource(gvr)
+	ri := c.Clients.Dynamic.Resource(gvr)
 	opts := metav1.ApplyOptions{FieldManager: manager, Force: true}
 	if dryRun {
 		opts.DryRun = []string{metav1.DryRunAll}
@@ -155,10 +163,7 @@ func ssa(ctx context.Context, o *unstructured.Unstructured, manager string, dryR
 // each cluster's overlay, built by the real kustomize, is server-side
 // applied to a fresh cluster (one API server plays each cluster in turn).
 func TestFleetRenderAcceptedByEngines(t *testing.T) {
-	kustomize, err := exec.LookPath("kustomize")
-	if err != nil {
-		t.Skip("kustomize not installed (hack/install-deps.sh installs it)")
-	}
+	kustomize := kustomizetest.Bin(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	resetEnv(t)
@@ -174,7 +179,7 @@ func TestFleetRenderAcceptedByEngines(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, errOut, code := runMoscWith(t, moscRun{Dir: repo}, "render", "--fleet", "fleet.yaml", "-o", "fleet", "--for", "argocd,acm",
+	_, errOut, code := runMoscWith(t, moscRun{Dir: repo}, "render", "--fleet", "fleet.yaml", "-o", "fleet", "--for", "argocd,acm,acm-policygenerator",
 		"--repo-url", "https://git.example.com/ran.git", "--argocd-namespace", gitopsNS, "--policy-namespace", policyNS)
 	if code != 0 {
 		t.Fatalf("render --fleet: exit %d: %s", code, errOut)
@@ -192,6 +197,7 @@ func TestFleetRenderAcceptedByEngines(t *testing.T) {
 	for _, p := range policies {
 		objs = append(objs, readStream(t, p)...)
 	}
+	objs = append(objs, readStream(t, filepath.Join(repo, "fleet", "acm", "managedclustersetbinding.yaml"))...)
 	for _, o := range objs {
 		if err := ssa(ctx, o, "e2e", false); err != nil {
 			t.Errorf("%s %s rejected: %v", o.GetKind(), o.GetName(), err)
@@ -218,21 +224,46 @@ func TestFleetRenderAcceptedByEngines(t *testing.T) {
 	if err := ssa(ctx, bad, "e2e", true); err == nil || !strings.Contains(err.Error(), "spec.generators") {
 		t.Errorf("an ApplicationSet with spec.generators a string was not refused: %v", err)
 	}
-	if got := strings.Join(sent, ","); strings.Count(got, "ApplicationSet") != 1 || strings.Count(got, "PlacementBinding") != 3 || strings.Count(got, "ConfigurationPolicy") != 9 {
+	if got := strings.Join(sent, ","); strings.Count(got, "ApplicationSet") != 1 || strings.Count(got, "PlacementBinding") != 3 || strings.Count(got, "ConfigurationPolicy") != 9 || strings.Count(got, "ManagedClusterSetBinding") != 1 {
 		t.Errorf("accepted %s", got)
 	}
+	// The PolicyGenerator input, through the real generator when one is
+	// built (e2e/testdata/crds/acm/SOURCES.md): its Policies, Placements
+	// and PlacementBindings must pass the same CRDs.
+	t.Run("policygenerator", func(t *testing.T) {
+		bin := os.Getenv("MOSC_POLICYGENERATOR")
+		if bin == "" {
+			var err error
+			if bin, err = exec.LookPath("PolicyGenerator"); err != nil {
+				t.Skip("no PolicyGenerator binary ($MOSC_POLICYGENERATOR or PATH); its input is checked against the plugin's types in internal/fleet")
+			}
+		}
+		cmd := exec.Command(bin, "acm-policygenerator/policygenerator.yaml")
+		cmd.Dir = filepath.Join(repo, "fleet") // the plugin's base directory: the kustomization's
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("PolicyGenerator: %v\n%s", err, out)
+		}
+		f := filepath.Join(t.TempDir(), "generated.yaml")
+		must(t, os.WriteFile(f, out, 0o644))
+		kinds := map[string]int{}
+		for _, o := range readStream(t, f) {
+			if err := ssa(ctx, o, "e2e-policygenerator", false); err != nil {
+				t.Errorf("generated %s %s rejected: %v", o.GetKind(), o.GetName(), err)
+			}
+			kinds[o.GetKind()]++
+		}
+		// Per base: the bundle, rollout and secrets policies on one Placement.
+		if kinds["Policy"] != 9 || kinds["Placement"] != 3 || kinds["PlacementBinding"] != 3 {
+			t.Errorf("generated %v", kinds)
+		}
+	})
 	// Each cluster's overlay onto its own (fresh) cluster.
 	for _, c := range []string{"site-a", "site-b", "site-c", "site-d"} {
 		if err := env.Reset(ctx); err != nil {
 			t.Fatal(err)
 		}
-		cmd := exec.Command(kustomize, "build", filepath.Join(repo, "fleet", "clusters", c))
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("kustomize build %s: %v\n%s", c, err, stderr.String())
-		}
+		out := kustomizetest.Build(t, kustomize, filepath.Join(repo, "fleet", "clusters", c))
 		f := filepath.Join(t.TempDir(), "built.yaml")
 		os.WriteFile(f, out, 0o644)
 		n := 0
@@ -252,3 +283,9 @@ func TestFleetRenderAcceptedByEngines(t *testing.T) {
 		t.Logf("%s: %d objects applied server-side", c, n)
 	}
 }
+
+// kustomizeOrSkip is the real kustomize (hack/install-deps.sh installs it).
+func kustomizeOrSkip(t *testing.T) string { return kustomizetest.Bin(t) }
+
+// kustomizeBuild is `kustomize build dir`.
+func kustomizeBuild(t *testing.T, bin, dir string) []byte { return kustomizetest.Build(t, bin, dir) }

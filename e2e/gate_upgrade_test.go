@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -75,17 +74,7 @@ func digestRef(t *testing.T, ref string) string {
 // openshift-config/pull-secret, as a real pull secret holds quay.io's.
 func clusterPullSecretWithRegistry(t *testing.T, ctx context.Context) {
 	t.Helper()
-	secrets := env.Clients.Kube.CoreV1().Secrets(harness.PullSecretNamespace)
-	s, err := secrets.Get(ctx, harness.PullSecretName, metav1.GetOptions{})
-	must(t, err)
-	var doc map[string]map[string]any
-	must(t, json.Unmarshal(s.Data[corev1.DockerConfigJsonKey], &doc))
-	doc["auths"][env.Registry.Host()] = map[string]string{"auth": env.Registry.Auth()}
-	b, err := json.Marshal(doc)
-	must(t, err)
-	s.Data[corev1.DockerConfigJsonKey] = b
-	_, err = secrets.Update(ctx, s, metav1.UpdateOptions{})
-	must(t, err)
+	pullSecretWithRegistryOf(t, ctx, env, env)
 }
 
 func cvCond(t configv1.ClusterStatusConditionType, st configv1.ConditionStatus, reason, msg string) map[string]any {

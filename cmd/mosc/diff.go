@@ -20,7 +20,7 @@ func init() {
 		return &cli.Command{
 			Name:      "diff",
 			Usage:     "show what changes between two renders, two directories, or the plan and the cluster",
-			UsageText: "mosc diff [plan flags] (--to VERSION | --to-stack NAME | --to-platform NAME) [-o text|json]\n   mosc diff DIR1 DIR2\n   mosc diff --live [plan flags] [--kubeconfig F] [--context C]",
+			UsageText: "mosc diff [plan flags] (--to VERSION | --to-stack NAME | --to-platform NAME) [-o text|json]\n   mosc diff DIR1 DIR2\n   mosc diff --live [plan flags] [--kubeconfig F] [--context C]\n   mosc diff --fleet FILE (--from-fleet OLD | --from-profiles DIR | --from-tree DIR) [-o text|json]",
 			Description: `Compares two bundles object by object (matched by API group, kind, namespace
 and name): added, removed, and changed objects with the paths of changed fields
 (spec.containerFile[NoArch].content), and a unified diff inside text payloads
@@ -33,6 +33,13 @@ same plan with --to (OpenShift release), --to-stack (replaces the stacks) or
 DIR), compares those. With --live, compares what is on the cluster ("from") with
 the plan ("to"), looking only at the fields mosc sets (the rendered fields and
 those the "mosc" field manager owns); objects missing on the cluster show as added.
+
+With --fleet FILE, compares the whole inventory's renders: against an earlier
+inventory (--from-fleet), another catalog (--from-profiles) or a tree render
+--fleet wrote (--from-tree, e.g. the one in git); clusters whose changes are
+identical are one group ("37 clusters: MachineOSConfig worker
+spec.containerFile[NoArch].content changed"), then added, removed and unchanged
+clusters. -o json is mosc.dev/diff-fleet/v1.
 
 Exit codes: 0 no difference, 1 differences found, 2 error.
 
@@ -48,7 +55,7 @@ Examples:
 				&cli.StringFlag{Name: "to-platform", Usage: "platform of the \"to\" side"},
 				&cli.BoolFlag{Name: "live", Usage: "compare the cluster (from) with the plan (to)"},
 				&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "output format: text or json", Value: "text"},
-			), clusterFlags()...),
+			), append(clusterFlags(), diffFleetFlags()...)...),
 			Action: runDiff,
 		}
 	})
@@ -58,6 +65,9 @@ func runDiff(c *cli.Context) error {
 	format := c.String("output")
 	if format != "text" && format != "json" {
 		return failWith(exitError, fmt.Errorf("-o: unknown format %q; known: text, json", format))
+	}
+	if c.IsSet("fleet") || c.IsSet("from-fleet") || c.IsSet("from-profiles") || c.IsSet("from-tree") {
+		return runDiffFleet(c, format)
 	}
 	toSet := c.IsSet("to") || c.IsSet("to-stack") || c.IsSet("to-platform")
 	var res *diff.Result

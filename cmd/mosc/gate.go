@@ -30,7 +30,7 @@ func init() {
 		return &cli.Command{
 			Name:      "gate",
 			Usage:     "check, before an OpenShift upgrade, that the OVS-DOCA layer will survive it",
-			UsageText: "mosc gate --to VERSION [plan flags] [--release-image REF] [--offline] [-o table|json] [--junit FILE]",
+			UsageText: "mosc gate --to VERSION [plan flags] [--release-image REF] [--offline] [-o table|json] [--junit FILE]\n   mosc gate --fleet FILE --to VERSION [--kubeconfig FILE|DIR] [--parallel N] [--offline] [-o table|json] [--junit FILE]",
 			Description: `Runs the upgrade checks a pipeline needs before it upgrades a cluster, each with
 an id, a status (pass, warn, fail, skip), a message and a remedy:
 
@@ -68,6 +68,14 @@ secret (openshift-config/pull-secret). --offline runs only the checks that need
 neither the cluster nor the network. Without a kubeconfig the cluster checks are
 skipped.
 
+With --fleet FILE (an inventory, docs/fleet.md) every cluster is gated, --parallel
+at once: the checks that read no cluster once per distinct site and release, the
+cluster checks on each cluster that --kubeconfig has a context for, named after the
+cluster (or, when --kubeconfig is a directory, its own file <cluster>, <cluster>.yaml
+or <cluster>.kubeconfig); clusters without one are gated offline. The output is a
+table (cluster, from → to, verdict, failing checks), -o json (mosc.dev/gate-fleet/v1)
+and --junit with one test suite per cluster; exit 1 names the failing clusters.
+
 Exit codes: 0 no check failed (warnings allowed), 1 a check failed, 2 error.
 
 Examples:
@@ -75,7 +83,8 @@ Examples:
   mosc gate -f mosc.yaml --to 4.21           # the newest 4.21.z the cluster offers
   mosc gate -f mosc.yaml --openshift 4.20.15 --to 4.21.11 --registry-config pull-secret.json --junit gate.xml
   mosc gate --openshift 4.21 --to 4.22 --offline -o json
-  mosc gate -f mosc.yaml --to 4.21.11 --registry-config pull-secret.json --build`,
+  mosc gate -f mosc.yaml --to 4.21.11 --registry-config pull-secret.json --build
+  mosc gate --fleet fleet.yaml --to 4.21.11 --kubeconfig ~/.kube/fleet --parallel 16 --junit gate.xml`,
 			Flags: append(append(planFlags(),
 				&cli.StringFlag{Name: "to", Usage: "the OpenShift release to upgrade to, e.g. 4.21.11 (required)"},
 				&cli.StringFlag{Name: "release-image", Usage: "the target release payload `REF` (default: the digest ClusterVersion offers for --to, else derived from a full --to)"},
@@ -91,7 +100,7 @@ Examples:
 				&cli.BoolFlag{Name: "build", Usage: "also build the target's layer on the target release's base image (mosc build) and inspect it"},
 				&cli.StringFlag{Name: "base-image", Usage: "with --build: the base image `REF` instead of the target payload's rhel-coreos"},
 				&cli.StringFlag{Name: "stream", Usage: "with --build: the payload's OS image tag (rhel-coreos-10 for RHEL 10 pools): rhel-coreos or rhel-coreos-10", Value: release.TagRHCOS},
-			), clusterFlags()...),
+			), append(clusterFlags(), fleetRunFlags("gate")...)...),
 			Action: runGate,
 		}
 	})
@@ -144,6 +153,10 @@ func runGate(c *cli.Context) error {
 		Repo:          &repo.Client{UserAgent: "mosc"},
 		MinTokenDays:  c.Int("min-token-days"),
 		Verify:        c.Bool("verify"),
+	}
+
+	if c.IsSet("fleet") || c.IsSet("parallel") {
+		return runGateFleet(ctx, c, opts, format)
 	}
 
 	// The cluster: read when one is configured (and not --offline); an

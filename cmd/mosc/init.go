@@ -281,21 +281,7 @@ func siteFileFor(cat *profile.Catalog, o profile.Overrides, file string) ([]byte
 		}
 		d.Stacks = append(d.Stacks, ref)
 	}
-	var names []string
-	for _, r := range cat.Releases() {
-		names = append(names, r.Metadata.Name)
-	}
-	d.Releases = strings.Join(names, ", ")
-	names = nil
-	for _, p := range cat.Platforms() {
-		names = append(names, p.Metadata.Name)
-	}
-	d.Platforms = strings.Join(names, ", ")
-	names = nil
-	for _, s := range cat.Stacks() {
-		names = append(names, s.Metadata.Name)
-	}
-	d.Stacks2 = strings.Join(names, ", ")
+	d.Releases, d.Platforms, d.Stacks2 = knownNames(cat)
 
 	var b bytes.Buffer
 	if err := siteTemplate.Execute(&b, d); err != nil {
@@ -327,4 +313,20 @@ func variantNames(st *profile.Stack) []string {
 		out = append(out, x.Name)
 	}
 	return out
+}
+
+// knownNames lists the catalog's releases, platforms and stacks for the
+// "Known ..." comments of the files init writes (site and fleet).
+func knownNames(cat *profile.Catalog) (releases, platforms, stacks string) {
+	var r, p, s []string
+	for _, x := range cat.Releases() {
+		r = append(r, x.Metadata.Name)
+	}
+	for _, x := range cat.Platforms() {
+		p = append(p, x.Metadata.Name)
+	}
+	for _, x := range cat.Stacks() {
+		s = append(s, x.Metadata.Name)
+	}
+	return strings.Join(r, ", "), strings.Join(p, ", "), strings.Join(s, ", ")
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"strings"
 	"text/template"
 
 	"github.com/urfave/cli/v2"
@@ -124,21 +123,7 @@ func fleetFileFor(c *cli.Context, cat *profile.Catalog, o profile.Overrides, fil
 	if len(rels) > 1 {
 		d.Old = rels[len(rels)-2] + ".0"
 	}
-	var names []string
-	for _, r := range cat.Releases() {
-		names = append(names, r.Metadata.Name)
-	}
-	d.Releases = strings.Join(names, ", ")
-	names = nil
-	for _, p := range cat.Platforms() {
-		names = append(names, p.Metadata.Name)
-	}
-	d.Platforms = strings.Join(names, ", ")
-	names = nil
-	for _, s := range cat.Stacks() {
-		names = append(names, s.Metadata.Name)
-	}
-	d.Stacks = strings.Join(names, ", ")
+	d.Releases, d.Platforms, d.Stacks = knownNames(cat)
 	var b bytes.Buffer
 	if err := fleetTemplate.Execute(&b, d); err != nil {
 		return nil, err

@@ -113,68 +113,10 @@ func renderPlan(c *cli.Context) (*render.Result, error) {
 	return res, nil
 }
 
-// settingPaths maps the renderer's settings to site file field paths.
-var settingPaths = map[string]string{
-	render.SettingOpenShift:    "spec.openshift",
-	render.SettingPlatform:     "spec.platform",
-	render.SettingStack:        "spec.stacks",
-	render.SettingPool:         "spec.pool",
-	render.SettingPushSpec:     "spec.registry.pushSpec",
-	render.SettingStorageClass: "spec.registry.storageClass",
-	render.SettingRegistrySize: "spec.registry.size",
-	render.SettingSecrets:      "spec.secrets.mode",
-	render.SettingSite:         "metadata.name",
-	render.SettingRepos:        "spec.repos",
-}
-
 // siteLocator points a render finding at the flag that set the value, or
-// else its line in the site file; "" when it came from a default.
-func siteLocator(site *profile.Site) func(string) string {
-	return func(setting string) string {
-		path, ok := settingPaths[setting]
-		if !ok || site == nil {
-			return ""
-		}
-		if f := site.SetBy(path); f != "" {
-			return f
-		}
-		// Pos falls back to the nearest parent in the file; only point into
-		// the file when the file really holds the value (not a default).
-		if !siteHas(site, setting) || site.File == "" {
-			return ""
-		}
-		if pos, ok := site.Pos(path); ok {
-			return pos.String()
-		}
-		return ""
-	}
-}
-
-func siteHas(s *profile.Site, setting string) bool {
-	switch setting {
-	case render.SettingOpenShift:
-		return s.Spec.OpenShift != ""
-	case render.SettingPlatform:
-		return s.Spec.Platform != ""
-	case render.SettingStack:
-		return len(s.Spec.Stacks) > 0
-	case render.SettingPool:
-		return s.Spec.Pool != ""
-	case render.SettingPushSpec:
-		return s.Spec.Registry.PushSpec != ""
-	case render.SettingStorageClass:
-		return s.Spec.Registry.StorageClass != ""
-	case render.SettingRegistrySize:
-		return s.Spec.Registry.Size != ""
-	case render.SettingSecrets:
-		return s.Spec.Secrets.Mode != ""
-	case render.SettingSite:
-		return s.Metadata.Name != ""
-	case render.SettingRepos:
-		return s.Spec.Repos.GPGCheck != nil || len(s.Spec.Repos.Mirrors) > 0
-	}
-	return false
-}
+// else its line in the site file (render.SiteLocator, shared with render
+// --fleet).
+var siteLocator = render.SiteLocator
 
 // tuneGC is off in tests, which run many commands in one long process.
 var tuneGC = true

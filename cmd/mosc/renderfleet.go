@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -20,19 +21,20 @@ func fleetRenderFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "fleet", Usage: "render the fleet inventory `FILE` (kind Fleet; mosc init --fleet writes one): bases, one overlay per cluster, and --for delivery objects into -o DIR", TakesFile: true},
 		&cli.StringFlag{Name: "cluster", Usage: "with --fleet and no -o: print this cluster's bundle as a YAML stream (what kustomize build of its overlay gives)"},
-		&cli.StringSliceFlag{Name: "for", Usage: "with --fleet: also write delivery objects for `ENGINE`: argocd (ApplicationSet), acm (Policy, Placement, PlacementBinding); repeatable or comma-separated"},
+		&cli.StringSliceFlag{Name: "for", Usage: "with --fleet: also write delivery objects for `ENGINE`: argocd (ApplicationSet), acm (Policy, Placement, PlacementBinding, ManagedClusterSetBinding), acm-policygenerator (the input of ACM's PolicyGenerator plugin, the ZTP way: DIR/kustomization.yaml and DIR/acm-policygenerator/); repeatable or comma-separated"},
 		&cli.StringFlag{Name: "repo-url", Usage: "with --for argocd: the git repository the tree is pushed to"},
 		&cli.StringFlag{Name: "revision", Usage: "with --for argocd: git revision to track", Value: "HEAD"},
 		&cli.StringFlag{Name: "repo-path", Usage: "with --for argocd: the -o directory's path inside the repository (default: -o when it is relative)"},
 		&cli.StringFlag{Name: "argocd-namespace", Usage: "with --for argocd: namespace of the ApplicationSet", Value: "openshift-gitops"},
 		&cli.StringFlag{Name: "argocd-project", Usage: "with --for argocd: AppProject of the generated Applications", Value: "default"},
-		&cli.StringFlag{Name: "policy-namespace", Usage: "with --for acm: hub namespace of the Policies, Placements and PlacementBindings (bind a ManagedClusterSet to it)", Value: "mosc-policies"},
+		&cli.StringFlag{Name: "policy-namespace", Usage: "with --for acm or acm-policygenerator: hub namespace of the Policies, Placements and PlacementBindings", Value: "mosc-policies"},
+		&cli.StringFlag{Name: "cluster-set", Usage: "with --for acm or acm-policygenerator: the ManagedClusterSet bound to --policy-namespace (a ManagedClusterSetBinding is written; global holds every managed cluster)", Value: "global"},
 	}
 }
 
 // fleetOnlyFlags refuses fleet flags without --fleet.
 func fleetOnlyFlags(c *cli.Context) error {
-	for _, f := range []string{"cluster", "for", "repo-url", "repo-path", "revision", "argocd-namespace", "argocd-project", "policy-namespace"} {
+	for _, f := range []string{"cluster", "for", "repo-url", "repo-path", "revision", "argocd-namespace", "argocd-project", "policy-namespace", "cluster-set"} {
 		if c.IsSet(f) {
 			return failWith(exitError, fmt.Errorf("--%s needs --fleet FILE", f))
 		}
@@ -72,6 +74,21 @@ func loadFleet(c *cli.Context) (*profile.Fleet, *profile.Catalog, error) {
 	return f, cat, nil
 }
 
+// renderFleet loads --fleet and renders it, printing the warnings: what
+// render, gate and diff --fleet start with.
+func renderFleet(c *cli.Context) (*profile.Fleet, *profile.Catalog, *fleet.Result, error) {
+	f, cat, err := loadFleet(c)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	res, err := fleet.Render(f, cat)
+	if err != nil {
+		return nil, nil, nil, failWith(exitError, err)
+	}
+	printWarnings(c.App.ErrWriter, res.Warnings)
+	return f, cat, res, nil
+}
+
 func runRenderFleet(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return failWith(exitError, fmt.Errorf("render takes no arguments, got %q", c.Args().First()))
@@ -93,15 +110,10 @@ func runRenderFleet(c *cli.Context) error {
 		return err
 	}
 	shortLivedGC()
-	f, cat, err := loadFleet(c)
+	_, _, res, err := renderFleet(c)
 	if err != nil {
 		return err
 	}
-	res, err := fleet.Render(f, cat)
-	if err != nil {
-		return failWith(exitError, err)
-	}
-	printWarnings(c.App.ErrWriter, res.Warnings)
 	if cluster != "" {
 		cl := res.ClusterByName(cluster)
 		if cl == nil {
@@ -132,15 +144,15 @@ func deliveryOptions(c *cli.Context, dir string) ([]string, fleet.DeliveryOption
 	o := fleet.DeliveryOptions{
 		RepoURL: c.String("repo-url"), Revision: c.String("revision"), RepoPath: c.String("repo-path"),
 		ArgoNamespace: c.String("argocd-namespace"), ArgoProject: c.String("argocd-project"),
-		PolicyNamespace: c.String("policy-namespace"),
+		PolicyNamespace: c.String("policy-namespace"), ClusterSet: c.String("cluster-set"),
 	}
 	var engines []string
 	seen := map[string]bool{}
 	for _, v := range c.StringSlice("for") {
 		for _, e := range strings.Split(v, ",") {
 			e = strings.TrimSpace(e)
-			if e != fleet.EngineArgoCD && e != fleet.EngineACM {
-				return nil, o, failWith(exitError, fmt.Errorf("--for: unknown engine %q; known: %s, %s", e, fleet.EngineArgoCD, fleet.EngineACM))
+			if !slices.Contains(fleet.Engines, e) {
+				return nil, o, failWith(exitError, fmt.Errorf("--for: unknown engine %q; known: %s", e, strings.Join(fleet.Engines, ", ")))
 			}
 			if !seen[e] {
 				seen[e] = true
@@ -151,7 +163,7 @@ func deliveryOptions(c *cli.Context, dir string) ([]string, fleet.DeliveryOption
 	if len(engines) > 0 && dir == "" {
 		return nil, o, failWith(exitError, errors.New("--for writes files: give -o DIR"))
 	}
-	for _, f := range []string{"argocd-namespace", "policy-namespace"} {
+	for _, f := range []string{"argocd-namespace", "policy-namespace", "cluster-set"} {
 		if msgs := validation.IsDNS1123Label(c.String(f)); len(msgs) > 0 {
 			return nil, o, failWith(exitError, fmt.Errorf("--%s: %s", f, strings.Join(msgs, "; ")))
 		}

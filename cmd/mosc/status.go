@@ -3,13 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/mosc-dev/mosc/internal/cluster"
 	"github.com/mosc-dev/mosc/internal/watch"
 )
 
@@ -18,6 +16,7 @@ func init() {
 		flags := append(planFlags(), clusterFlags()...)
 		flags = append(flags, &cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "table or json"},
 			saveFailureFlag("off by default"))
+		flags = append(flags, fleetRunFlags("read")...)
 		return &cli.Command{
 			Name:  "status",
 			Usage: "one snapshot of the build and the pool rollout (no waiting, no check pods)",
@@ -28,6 +27,11 @@ It starts no check pods: on-node verification is mosc watch's job. A failed buil
 classified (CAUSE and REMEDY rows; failure.cause in -o json) from its build log, or,
 without pods/log access, from the build pods' termination messages; --save-failure DIR
 saves its evidence as mosc watch does.
+
+With --fleet FILE: one line per cluster and pool of the inventory, read --parallel
+at once through --kubeconfig's context named after each cluster (or a directory of
+kubeconfigs, <cluster>[.yaml|.kubeconfig]); -o json is mosc.dev/status-fleet/v1. A
+cluster without a context or that cannot be read is a line of its own and exits 1.
 
 Exit codes: 0 nothing has failed (the rollout may still be in progress); 1 the build
 failed or was interrupted, or a node or the pool is degraded; 2 bad flags, unknown
@@ -45,6 +49,9 @@ func runStatus(c *cli.Context) error {
 	out := c.String("output")
 	if out != "table" && out != "json" {
 		return failWith(exitError, fmt.Errorf("--output %q: want table or json", out))
+	}
+	if c.IsSet("fleet") || c.IsSet("parallel") {
+		return runStatusFleet(c, out)
 	}
 	plan, err := watchPlan(c)
 	if err != nil {
@@ -64,18 +71,10 @@ func runStatus(c *cli.Context) error {
 	if moscName == "" {
 		moscName = plan.Pool
 	}
-	if err := cluster.CheckPermissions(ctx, clients, watch.Needs(watch.NeedsOptions{
-		Status: true, Pool: plan.Pool, MOSC: moscName, MCN: watch.ServesMachineConfigNodes(clients.MachineConfig.Discovery()),
-	})); errors.As(err, new(*cluster.PermissionError)) {
-		// Other errors (unreachable) are reported by the reads that follow.
-		return failWith(exitError, err)
-	}
-	snap, err := watch.FetchWith(ctx, clients.Kube, clients.MachineConfig, clients.Dynamic, plan.Pool, plan.MOSC.Name)
+	st, err := readPoolStatus(ctx, clients, plan)
 	if err != nil {
 		return failWith(exitError, err)
 	}
-	st := watch.Evaluate(snap)
-	watch.ForStatus(&st)
 	if f := st.Failure; f != nil && f.Phase == watch.PhaseBuild && st.Build.MOSB != "" {
 		if save := saveFailureDir(c, false); save != nil {
 			dir := save(st.Build.MOSB)

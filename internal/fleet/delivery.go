@@ -18,7 +18,13 @@ import (
 const (
 	EngineArgoCD = "argocd"
 	EngineACM    = "acm"
+	// EngineACMPolicyGenerator writes the input of ACM's PolicyGenerator
+	// kustomize plugin (the ZTP way) instead of the finished objects.
+	EngineACMPolicyGenerator = "acm-policygenerator"
 )
+
+// Engines are --for's values.
+var Engines = []string{EngineArgoCD, EngineACM, EngineACMPolicyGenerator}
 
 // DeliveryOptions configure the Argo CD and ACM objects.
 type DeliveryOptions struct {
@@ -30,6 +36,9 @@ type DeliveryOptions struct {
 	ArgoNamespace, ArgoProject string
 	// PolicyNamespace is the hub namespace of the ACM objects.
 	PolicyNamespace string
+	// ClusterSet is the ManagedClusterSet bound to PolicyNamespace (a
+	// Placement only selects clusters of sets bound to its namespace).
+	ClusterSet string
 }
 
 // Sync waves in the order mosc applies (internal/cluster apply): registry
@@ -255,12 +264,14 @@ func ACMObjects(r *Result, o DeliveryOptions) ([]map[string]any, error) {
 			"kind":       "Placement",
 			"metadata": map[string]any{"name": name, "namespace": ns,
 				"labels": map[string]any{"app.kubernetes.io/managed-by": "mosc"}},
-			"spec": map[string]any{"predicates": []any{map[string]any{
-				"requiredClusterSelector": map[string]any{"labelSelector": map[string]any{
-					// Every ManagedCluster carries name=<cluster>.
-					"matchExpressions": []any{map[string]any{"key": "name", "operator": "In", "values": clusters}},
-				}},
-			}}},
+			"spec": map[string]any{
+				"clusterSets": []any{o.ClusterSet},
+				"predicates": []any{map[string]any{
+					"requiredClusterSelector": map[string]any{"labelSelector": map[string]any{
+						// Every ManagedCluster carries name=<cluster>.
+						"matchExpressions": []any{map[string]any{"key": "name", "operator": "In", "values": clusters}},
+					}},
+				}}},
 		}, map[string]any{
 			"apiVersion": "policy.open-cluster-management.io/v1",
 			"kind":       "PlacementBinding",
@@ -364,10 +375,14 @@ func WriteDelivery(dir string, r *Result, engines []string, o DeliveryOptions, v
 			if err := os.MkdirAll(d, 0o755); err != nil {
 				return nil, err
 			}
-			keep := map[string]bool{bundle.KustomizationFile: true}
+			keep := map[string]bool{bundle.KustomizationFile: true, ClusterSetBindingFile: true}
 			var kust strings.Builder
 			kust.WriteString(bundle.Header(version))
 			kust.WriteString("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n")
+			if err := writeObjects(filepath.Join(d, ClusterSetBindingFile), version, ClusterSetBinding(o)); err != nil {
+				return nil, err
+			}
+			kust.WriteString("- " + ClusterSetBindingFile + "\n")
 			for i := 0; i < len(objs); i += 3 {
 				id := strings.TrimPrefix(objs[i]["metadata"].(map[string]any)["name"].(string), "mosc-")
 				f := "policy-" + id + ".yaml"
@@ -393,8 +408,14 @@ func WriteDelivery(dir string, r *Result, engines []string, o DeliveryOptions, v
 				}
 			}
 			written = append(written, d)
+		case EngineACMPolicyGenerator:
+			files, err := writePolicyGenerator(dir, r, o, version)
+			if err != nil {
+				return nil, err
+			}
+			written = append(written, files...)
 		default:
-			return nil, fmt.Errorf("--for: unknown engine %q; known: %s, %s", e, EngineArgoCD, EngineACM)
+			return nil, fmt.Errorf("--for: unknown engine %q; known: %s", e, strings.Join(Engines, ", "))
 		}
 	}
 	return written, nil

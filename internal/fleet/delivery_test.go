@@ -1,22 +1,22 @@
 package fleet
 
 import (
-	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"sigs.k8s.io/yaml"
+
+	"github.com/mosc-dev/mosc/internal/kustomizetest"
 )
 
 // The Argo CD sync-wave component adds exactly two annotations (and the
 // registry Config's sync options) and nothing else: kustomize build of
 // overlay + component is the bundle with waves in mosc's apply order.
 func TestArgoComponentAddsOnlyWaves(t *testing.T) {
-	bin := kustomizeBin(t)
+	bin := kustomizetest.Bin(t)
 	r := mustRender(t)
 	dir := t.TempDir()
 	if _, err := Write(dir, r, "test"); err != nil {
@@ -30,15 +30,8 @@ func TestArgoComponentAddsOnlyWaves(t *testing.T) {
 		app := filepath.Join(dir, "app-"+c.Name)
 		os.MkdirAll(app, 0o755)
 		os.WriteFile(filepath.Join(app, "kustomization.yaml"), []byte("resources: [../clusters/"+c.Name+"]\ncomponents: [../argocd/sync-waves]\nsortOptions: {order: fifo}\n"), 0o644)
-		cmd := exec.Command(bin, "build", app)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("kustomize build: %v\n%s", err, stderr.String())
-		}
-		got := splitObjects(t, out)
-		want := splitObjects(t, stream(t, c.Bundle))
+		got := kustomizetest.SplitObjects(t, kustomizetest.Build(t, bin, app))
+		want := kustomizetest.SplitObjects(t, stream(t, c.Bundle))
 		if len(got) != len(want) {
 			t.Fatalf("%s: %d objects, want %d", c.Name, len(got), len(want))
 		}

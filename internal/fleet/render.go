@@ -126,7 +126,7 @@ func Render(f *profile.Fleet, cat *profile.Catalog) (*Result, error) {
 			keys = append(keys, key)
 			e, ok := cache[key]
 			if !ok {
-				r, err := render.Render(p, render.Options{Locate: locator(c.Sites[i])})
+				r, err := render.Render(p, render.Options{Locate: render.SiteLocator(c.Sites[i])})
 				if err != nil {
 					errs.add(c.Name, err)
 					continue
@@ -278,34 +278,6 @@ func bundleKey(b *bundle.Bundle) (string, error) {
 	return string(h.Sum(nil)), nil
 }
 
-// settingPaths maps the renderer's settings to site field paths (as
-// cmd/mosc does for a site file).
-var settingPaths = map[string]string{
-	render.SettingOpenShift:    "spec.openshift",
-	render.SettingPlatform:     "spec.platform",
-	render.SettingStack:        "spec.stacks",
-	render.SettingPool:         "spec.pool",
-	render.SettingPushSpec:     "spec.registry.pushSpec",
-	render.SettingStorageClass: "spec.registry.storageClass",
-	render.SettingRegistrySize: "spec.registry.size",
-	render.SettingSecrets:      "spec.secrets.mode",
-	render.SettingSite:         "metadata.name",
-	render.SettingRepos:        "spec.repos",
-}
-
-func locator(s *profile.Site) func(string) string {
-	return func(setting string) string {
-		path, ok := settingPaths[setting]
-		if !ok {
-			return ""
-		}
-		if p, ok := s.Pos(path); ok && p.Line > 0 {
-			return p.String()
-		}
-		return ""
-	}
-}
-
 // errorSet collects errors of many clusters, each distinct message once
 // with the clusters it applies to (a bad group value fails every cluster
 // of the group; the user reads it once).
@@ -345,7 +317,7 @@ func (s *errorSet) err() error {
 	}
 	lines := make([]string, len(s.order))
 	for i, m := range s.order {
-		lines[i] = m + " (" + clusterList(s.clusters[m]) + ")"
+		lines[i] = m + " (" + ClusterList(s.clusters[m]) + ")"
 	}
 	return &Error{Lines: lines}
 }
@@ -355,8 +327,8 @@ type Error struct{ Lines []string }
 
 func (e *Error) Error() string { return strings.Join(e.Lines, "\n") }
 
-// clusterList names up to 5 clusters: "cluster a", "clusters a, b and 37 more".
-func clusterList(cs []string) string {
+// ClusterList names up to 5 clusters: "cluster a", "clusters a, b and 37 more".
+func ClusterList(cs []string) string {
 	cs = uniq(cs)
 	if len(cs) == 1 {
 		return "cluster " + cs[0]
@@ -397,7 +369,7 @@ func (s *warningSet) add(cluster string, w profile.Warning) {
 func (s *warningSet) list() []profile.Warning {
 	out := make([]profile.Warning, len(s.order))
 	for i, w := range s.order {
-		w.Message += " (" + clusterList(s.clusters[w]) + ")"
+		w.Message += " (" + ClusterList(s.clusters[w]) + ")"
 		out[i] = w
 	}
 	return out

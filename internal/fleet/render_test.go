@@ -5,7 +5,6 @@ import (
 	"flag"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/mosc-dev/mosc/internal/bundle"
+	"github.com/mosc-dev/mosc/internal/kustomizetest"
 	"github.com/mosc-dev/mosc/internal/profile"
 	"github.com/mosc-dev/mosc/internal/render"
 )
@@ -20,7 +20,7 @@ import (
 var update = flag.Bool("update", false, "rewrite golden files")
 
 var testDelivery = DeliveryOptions{RepoURL: "https://git.example.com/ran.git", Revision: "main", RepoPath: "fleet",
-	ArgoNamespace: "openshift-gitops", ArgoProject: "default", PolicyNamespace: "mosc-policies"}
+	ArgoNamespace: "openshift-gitops", ArgoProject: "default", PolicyNamespace: "mosc-policies", ClusterSet: "global"}
 
 func loadTestFleet(t testing.TB) (*profile.Fleet, *profile.Catalog) {
 	t.Helper()
@@ -108,22 +108,15 @@ func TestClusterEqualsRenderAlone(t *testing.T) {
 // `kustomize build` of every cluster's overlay equals the cluster's bundle
 // stream (the real kustomize; skipped when it is not installed).
 func TestKustomizeBuildOfOverlays(t *testing.T) {
-	bin := kustomizeBin(t)
+	bin := kustomizetest.Bin(t)
 	r := mustRender(t)
 	dir := t.TempDir()
 	if _, err := Write(dir, r, "test"); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range r.Clusters {
-		cmd := exec.Command(bin, "build", filepath.Join(dir, ClustersDir, c.Name))
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("kustomize build %s: %v\n%s", c.Name, err, stderr.String())
-		}
-		got := splitObjects(t, out)
-		want := splitObjects(t, stream(t, c.Bundle))
+		got := kustomizetest.SplitObjects(t, kustomizetest.Build(t, bin, filepath.Join(dir, ClustersDir, c.Name)))
+		want := kustomizetest.SplitObjects(t, stream(t, c.Bundle))
 		if d := cmp.Diff(want, got); d != "" {
 			t.Errorf("%s: kustomize build differs from the cluster's bundle (-bundle +kustomize):\n%s", c.Name, d)
 		}
@@ -138,7 +131,7 @@ func TestWriteGolden(t *testing.T) {
 		if _, err := Write(dir, r, "test"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := WriteDelivery(dir, r, []string{EngineArgoCD, EngineACM}, testDelivery, "test"); err != nil {
+		if _, err := WriteDelivery(dir, r, []string{EngineArgoCD, EngineACM, EngineACMPolicyGenerator}, testDelivery, "test"); err != nil {
 			t.Fatal(err)
 		}
 	}

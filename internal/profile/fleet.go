@@ -549,3 +549,17 @@ func (s *Site) displayField(path string) string {
 	}
 	return path
 }
+
+// AtRelease returns a copy of the site at another OpenShift release, the
+// value credited to source (a flag, "--to"), for what-if plans of a fleet's
+// cluster: gate --fleet's target side. The site itself is not changed.
+func (s *Site) AtRelease(version, source string) *Site {
+	c := *s
+	c.origin = make(map[string]string, len(s.origin)+1)
+	for k, v := range s.origin {
+		c.origin[k] = v
+	}
+	c.Spec.OpenShift = version
+	c.origin["spec.openshift"] = source
+	return &c
+}
