@@ -57,11 +57,11 @@ golden-update:
 FUZZTIME ?= 30s
 FUZZ_TARGETS := \
 	internal/profile:FuzzDecodeProfile internal/profile:FuzzDecodeSite internal/profile:FuzzDecodeFleet \
-	internal/bundle:FuzzReadManifests \
+	internal/bundle:FuzzReadManifests internal/bundle:FuzzMarshalYAML \
 	internal/node:FuzzDecodeOVSTable internal/node:FuzzParseMessage \
 	internal/node:FuzzParseDpctl internal/node:FuzzParseDevlinkEswitch internal/verify:FuzzParseIperf \
 	internal/repo:FuzzParseRepomd internal/repo:FuzzScanPrimary internal/repo:FuzzVercmp \
-	internal/release:FuzzParseImageReferences internal/diff:FuzzMyers \
+	internal/release:FuzzParseImageReferences internal/release:FuzzParseMetaJSON internal/release:FuzzParseExtensionsJSON internal/diff:FuzzMyers \
 	internal/build:FuzzParseFacts internal/build:FuzzParseFailure \
 	internal/watch:FuzzClassify
 fuzz:

@@ -41,8 +41,10 @@ const (
 
 // walkthroughArgs is the walkthrough as flags: SNO master pool, internal
 // registry on a 100Gi lvms-vg1 claim; the OpenShift release comes from the
-// cluster's ClusterVersion.
-var walkthroughArgs = []string{"--pool", "master", "--internal-registry", "--storage-class", "lvms-vg1", "--site", "lab"}
+// cluster's ClusterVersion. Its push credential is the walkthrough's minted
+// token (--push-credential token); apply's default, a service-account token
+// Secret, is TestPushCredentialOutlivesAMonth's.
+var walkthroughArgs = []string{"--pool", "master", "--internal-registry", "--storage-class", "lvms-vg1", "--site", "lab", "--push-credential", "token"}
 
 // resetCluster gives the test a fresh cluster and leaves one behind (what
 // apply creates would otherwise meet the next test, which may assume none).
@@ -743,8 +745,19 @@ func TestApplyAdoptsWalkthrough(t *testing.T) {
 	must(t, err)
 	before := snapshot(t)
 
-	args := []string{"apply", "--pool", "master", "--site", "lab"}
-	out, errOut, code := runMosc(t, args...)
+	// The default push credential: the conflict is found before the token
+	// Secret is created, so nothing changes.
+	out, errOut, code := runMosc(t, "apply", "--pool", "master", "--site", "lab")
+	if code != 1 || !strings.Contains(errOut, `secret/push-secret: conflict: field manager "kubectl-create" owns`) {
+		t.Fatalf("apply over a hand-made setup: exit %d; want 1 naming kubectl-create\n%s\n%s", code, out, errOut)
+	}
+	if d := cmp.Diff(before, snapshot(t)); d != "" {
+		t.Errorf("a conflicting apply changed the cluster (-before +after):\n%s", d)
+	}
+
+	// The walkthrough's minted token, bounded by --token-ttl from here on.
+	args := []string{"apply", "--pool", "master", "--site", "lab", "--push-credential", "token"}
+	out, errOut, code = runMosc(t, args...)
 	if code != 1 || !strings.Contains(errOut, `secret/push-secret: conflict: field manager "kubectl-create" owns`) {
 		t.Fatalf("apply over a hand-made setup: exit %d; want 1 naming kubectl-create\n%s\n%s", code, out, errOut)
 	}

@@ -26,6 +26,7 @@ import (
 	"github.com/mosc-dev/mosc/e2e/dnfrepo"
 	"github.com/mosc-dev/mosc/e2e/harness"
 	"github.com/mosc-dev/mosc/e2e/sim"
+	"github.com/mosc-dev/mosc/internal/profile"
 	"github.com/mosc-dev/mosc/internal/release/releasetest"
 )
 
@@ -129,16 +130,51 @@ spec:
 // labels) to the harness registry and writes a registry config for it.
 func pushPayload(t *testing.T, dir, version, rhel string) (ref, registryConfig string) {
 	t.Helper()
-	ref, err := releasetest.Push(env.Registry.Host()+"/openshift-release-dev", releasetest.Spec{
-		Version: version,
-		Index:   true,
-		CoreOS: map[string]map[string]string{
-			"rhel-coreos":            releasetest.Labels(rhel, "20251110-1"),
-			"rhel-coreos-extensions": releasetest.Labels(rhel, "20251110-1"),
-			"rhel-coreos-10":         releasetest.Labels("10.2", "20251112-0"),
-		},
-		OtherTags: []string{"cli", "machine-config-operator", "ovn-kubernetes", "tools"},
-	}, remote.WithAuth(env.Registry.Authenticator()))
+	return pushPayloadKernel(t, dir, version, rhel, e2eKernels[rhel], "")
+}
+
+// e2eKernels are the kernels of the payloads' rhel-coreos (meta.json): the
+// 9.6 one is the seeded nodes' (harness: nodeInfo.kernelVersion).
+var e2eKernels = map[string]string{"9.6": "5.14.0-570.62.1.el9_6", "9.8": "5.14.0-687.5.1.el9_8"}
+
+// pushPayloadKernel pushes a payload whose rhel-coreos runs kernel and whose
+// extensions carry kernelDevel ("" = the same, "-" = none).
+func pushPayloadKernel(t *testing.T, dir, version, rhel, kernel, kernelDevel string) (ref, registryConfig string) {
+	t.Helper()
+	return pushPayloadSpec(t, dir, payloadSpec(version, rhel, kernel, kernelDevel))
+}
+
+// payloadSpec is a payload shaped as a real one of its release: from 4.21
+// the OS images carry io.openshift.os.streamclass (rhel-9, rhel-10) and the
+// extensions images are UBI-based (UBI labels, stream class, no
+// ostree.linux); before, RHCOS labels on all three.
+func payloadSpec(version, rhel, kernel, kernelDevel string) releasetest.Spec {
+	coreos := map[string]map[string]string{
+		"rhel-coreos":            releasetest.Labels(rhel, "20251110-1"),
+		"rhel-coreos-extensions": releasetest.Labels(rhel, "20251110-1"),
+		"rhel-coreos-10":         releasetest.Labels("10.2", "20251112-0"),
+	}
+	if m, err := profile.MinorVersion(version); err == nil && m >= "4.21" && len(m) == 4 {
+		coreos = map[string]map[string]string{
+			"rhel-coreos":               releasetest.StreamLabels(rhel, "20251110-1", "rhel-9"),
+			"rhel-coreos-extensions":    releasetest.ExtensionsLabels(rhel, "rhel-9"),
+			"rhel-coreos-10":            releasetest.StreamLabels("10.2", "20251112-0", "rhel-10"),
+			"rhel-coreos-10-extensions": releasetest.ExtensionsLabels("10.1", "rhel-10"),
+		}
+	}
+	return releasetest.Spec{
+		Kernel:      map[string]string{"rhel-coreos": kernel, "rhel-coreos-10": "6.12.0-55.12.1.el10_0"},
+		KernelDevel: kernelDevel,
+		Version:     version,
+		Index:       true,
+		CoreOS:      coreos,
+		OtherTags:   []string{"cli", "machine-config-operator", "ovn-kubernetes", "tools"},
+	}
+}
+
+func pushPayloadSpec(t *testing.T, dir string, spec releasetest.Spec) (ref, registryConfig string) {
+	t.Helper()
+	ref, err := releasetest.Push(env.Registry.Host()+"/openshift-release-dev", spec, remote.WithAuth(env.Registry.Authenticator()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,15 +328,16 @@ func TestGate(t *testing.T) {
 			t.Errorf("report header: %+v", r)
 		}
 		expectChecks(t, r, map[string]string{
-			"target-profile": "pass", "stack-support": "pass", "bundle-diff": "pass", "release-payload": "pass",
+			"target-profile": "pass", "stack-support": "pass", "bundle-diff": "pass", "release-payload": "pass", "target-kernel": "pass",
 			"repo-preflight": "pass", "repo-signatures": "pass", "cluster-upgradeable": "pass", "base-pull-secret": "pass", "pool-health": "pass", "last-build": "pass", "nodes-verified": "pass", "push-token": "pass",
 		}, map[string][]string{
 			"repo-signatures": {"doca-3.3: " + full + ": 4 packages (the closure of doca-all, doca-openvswitch, libibverbs, rdma-core), header signatures verified with key "},
-			"release-payload": {"payload 4.21.11: rhel-coreos is RHEL 9.6 (9.6.20251110-1), as profile 4.21 says", "rhel-coreos-10 is RHEL 10.2"},
+			"release-payload": {"payload 4.21.11: rhel-coreos (stream rhel-9) is RHEL 9.6 (9.6.20251110-1), as profile 4.21 says (rhel-coreos-10 is RHEL 10.2; the default stream is rhel-9)"},
 			"repo-preflight":  {"doca-openvswitch-3.3.0040-1.el9.x86_64", "libibverbs-2601mlnx61-1.2601019.x86_64", "rdma-core-2601mlnx61-1.2601019.x86_64"},
 			"nodes-verified":  {"3/3 nodes of pool worker run the layered image and verify OVS-DOCA on the node"},
+			"target-kernel":   {"the kernel stays 5.14.0-570.62.1.el9_6.x86_64; doca-3.3:full builds kernel modules (DKMS) in the layer build"},
 			"last-build":      {"Succeeded"},
-			"push-token":      {"push token for image-registry.openshift-image-registry.svc:5000 expires in "},
+			"push-token":      {"secret push-secret: a service-account token from secret mosc-builder-token; it does not expire"},
 		})
 		b, err := os.ReadFile(junit)
 		must(t, err)
@@ -315,12 +352,12 @@ func TestGate(t *testing.T) {
 				} `xml:"testcase"`
 			} `xml:"testsuite"`
 		}
-		if err := xml.Unmarshal(b, &doc); err != nil || doc.Tests != 13 || doc.Failures != 0 || len(doc.Suites) != 1 || len(doc.Suites[0].Cases) != 13 {
+		if err := xml.Unmarshal(b, &doc); err != nil || doc.Tests != 14 || doc.Failures != 0 || len(doc.Suites) != 1 || len(doc.Suites[0].Cases) != 14 {
 			t.Errorf("junit: %v %+v\n%s", err, doc, b)
 		}
 		// The table, as a pipeline log shows it.
 		out, _, code := runMoscWith(t, moscRun{Timeout: 3 * time.Minute}, append([]string{"gate"}, gateArgs...)...)
-		if code != 0 || !strings.Contains(out, "PASS    nodes-verified       3/3 nodes of pool worker") || !strings.HasSuffix(out, "PASS: 13 passed, 0 warnings, 0 failed, 0 skipped\n") {
+		if code != 0 || !strings.Contains(out, "PASS    nodes-verified       3/3 nodes of pool worker") || !strings.HasSuffix(out, "PASS: 14 passed, 0 warnings, 0 failed, 0 skipped\n") {
 			t.Errorf("gate table: exit %d\n%s", code, out)
 		}
 		t.Logf("mosc gate (table):\n%s", out)
@@ -349,10 +386,13 @@ func TestGate(t *testing.T) {
 	})
 
 	t.Run("payload RHEL disagrees with the profile", func(t *testing.T) {
-		ref98, _ := pushPayload(t, dir, "4.21.11-rhel98", "9.8")
+		// Tagged apart from the good 4.21.11 payload; its metadata says 4.21.11.
+		spec := payloadSpec("4.21.11", "9.8", e2eKernels["9.8"], "")
+		spec.Tag = "4.21.11-rhel98-x86_64"
+		ref98, _ := pushPayloadSpec(t, dir, spec)
 		r := runGate(t, 1, "-f", site, "--to", "4.21.11", "--release-image", ref98, "--registry-config", regcfg, "--node-checks=false")
 		expectChecks(t, r, map[string]string{"release-payload": "fail"}, map[string][]string{
-			"release-payload": {"rhel-coreos is RHEL 9.8", "profile 4.21 says RHEL 9.6"},
+			"release-payload": {"rhel-coreos (stream rhel-9) is RHEL 9.8", "profile 4.21 says RHEL 9.6"},
 		})
 	})
 

@@ -134,7 +134,7 @@ func TestGateUpgrade(t *testing.T) {
 		}
 		expectChecks(t, r, map[string]string{"release-payload": "pass", "cluster-upgradeable": "pass", "base-pull-secret": "pass", "pool-health": "pass"}, map[string][]string{
 			"base-pull-secret":    {"openshift-config/pull-secret can read the target's rhel-coreos and rhel-coreos-extensions"},
-			"release-payload":     {"payload 4.21.11: rhel-coreos is RHEL 9.6", "(from ClusterVersion availableUpdates; --to 4.21 resolved to 4.21.11, the newest offered)"},
+			"release-payload":     {"payload 4.21.11: rhel-coreos (stream rhel-9) is RHEL 9.6", "(from ClusterVersion availableUpdates; --to 4.21 resolved to 4.21.11, the newest offered)"},
 			"cluster-upgradeable": {"4.20.15 → 4.21.11 (minor upgrade): Upgradeable", "4.21.11 is a recommended update (availableUpdates, channel stable-4.21): " + dig11},
 		})
 		for _, c := range r.Checks {
@@ -193,6 +193,24 @@ func TestGateUpgrade(t *testing.T) {
 		expectChecks(t, r, map[string]string{"cluster-upgradeable": "fail", "release-payload": "fail"}, map[string][]string{
 			"cluster-upgradeable": {"4.21.10 is not offered to this cluster in channel stable-4.21 (offered: 4.21.11, 4.21.12 (conditional))"},
 			"release-payload":     {"derived from --to (the cluster does not offer it)"},
+		})
+	})
+
+	t.Run("the target kernel", func(t *testing.T) {
+		// The payload's rhel-coreos meta.json names a newer kernel than the
+		// nodes run (5.14.0-570.62.1.el9_6); its extensions carry the
+		// matching kernel-devel, then none.
+		const k = "5.14.0-570.70.1.el9_6"
+		ref, _ := pushPayloadKernel(t, dir, "4.21.14", "9.6", k, "")
+		r := runGate(t, 1, append(base, "--to", "4.21.14", "--release-image", digestRef(t, ref))...) // not offered: cluster-upgradeable fails
+		expectChecks(t, r, map[string]string{"target-kernel": "warn", "release-payload": "pass"}, map[string][]string{
+			"target-kernel": {"the kernel changes 5.14.0-570.62.1.el9_6.x86_64 → " + k + ".x86_64: doca-3.3:full builds kernel modules (DKMS) in the layer build",
+				"kernel-devel-" + k + ".x86_64 is in rhel-coreos-extensions", "mosc gate --build"},
+		})
+		ref, _ = pushPayloadKernel(t, dir, "4.21.15", "9.6", k, "-")
+		r = runGate(t, 1, append(base, "--to", "4.21.15", "--release-image", digestRef(t, ref))...)
+		expectChecks(t, r, map[string]string{"target-kernel": "fail"}, map[string][]string{
+			"target-kernel": {"target kernel " + k + ".x86_64, but the payload's rhel-coreos-extensions has no kernel-devel"},
 		})
 	})
 

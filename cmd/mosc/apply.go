@@ -25,8 +25,9 @@ func init() {
 			&cli.StringFlag{Name: "dry-run", Value: "none", Usage: "none, client (render and preflight, no writes) or server (every write sent with dryRun=All)"},
 			&cli.BoolFlag{Name: "force-conflicts", Usage: "take over fields another field manager owns (server-side apply Force)"},
 			&cli.BoolFlag{Name: "force", Usage: "apply even if --openshift / spec.openshift differs from the cluster's version"},
-			&cli.DurationFlag{Name: "token-ttl", Value: cluster.DefaultTokenTTL, Usage: "lifetime of the builder token (spec.secrets.tokenTTL; minimum 10m; e.g. 21600h for the walkthrough's 900 days)"},
-			&cli.BoolFlag{Name: "rotate-token", Usage: "mint a new builder token even if the current one is still valid"},
+			&cli.StringFlag{Name: "push-credential", Value: cluster.PushCredentialLongLived, Usage: "internal registry push credential: " + cluster.PushCredentialLongLived + " (the token of secret " + cluster.BuilderTokenSecret + ", a service-account token Secret: it does not expire, deleting the secret revokes it) or " + cluster.PushCredentialToken + " (a TokenRequest token that expires after --token-ttl; nothing renews it)"},
+			&cli.DurationFlag{Name: "token-ttl", Value: cluster.DefaultTokenTTL, Usage: "with --push-credential token (implies it): lifetime of the builder token (spec.secrets.tokenTTL; minimum 10m)"},
+			&cli.BoolFlag{Name: "rotate-token", Usage: "replace the push credential even if the current one still works (" + cluster.PushCredentialLongLived + ": a new token Secret, revoking the old token; token: mint a new one)"},
 			&cli.StringFlag{Name: "push-auth", Usage: "dockerconfigjson `FILE` with push credentials for an external registry (spec.secrets.pushAuthFile)", TakesFile: true},
 			&cli.BoolFlag{Name: "discard-registry-images", Usage: "with --internal-registry: replace the storage of a registry that already has some (object storage, another claim) with mosc's PVC, losing every image it stores; without it such a registry is used as it is"},
 			&cli.BoolFlag{Name: "overwrite-shared-inputs", Usage: "change or drop repo files and GPG keys (etc-yum-repos-d, etc-pki-rpm-gpg) that another pool's MachineOSConfig build uses; the MCO mounts them into every pool's build"},
@@ -38,17 +39,22 @@ func init() {
 		flags = append(flags, watchFlags()...)
 		return &cli.Command{
 			Name:  "apply",
-			Usage: "enable the registry, mint the builder token, create the secrets and server-side apply the bundle",
+			Usage: "enable the registry, create the push credential and secrets, and server-side apply the bundle",
 			Description: `apply does what the manual walkthrough does, idempotently: preflight (API reachable,
 OpenShift version, pool, permissions: nothing is written if one is missing), the internal
 registry when the site asks (a Removed registry is enabled on a PVC by a merge patch of
 the registry Config; one that already has storage, e.g. object storage on a cloud
 cluster, is used as it is unless --discard-registry-images; then wait until it is
 Managed, Available for a reason other than Removed, and has observed its spec),
-the push secret (a builder token from the TokenRequest API, kept while more than half
-its lifetime remains) and the merged pull-and-push secret, then the rendered bundle by
-server-side apply with field manager "mosc", the MachineOSConfig last. One line per
-object: created, configured or unchanged.
+the push secret and, on 4.16–4.18.19 (v1alpha1), the merged pull-and-push secret, then
+the rendered bundle by server-side apply with field manager "mosc", the MachineOSConfig
+last. One line per object: created, configured or unchanged.
+
+The push secret for the internal registry carries the token of secret mosc-builder-token,
+a service-account token Secret that kube-controller-manager fills: it does not expire, so
+the builds of upgrades months later still push, and deleting that secret revokes it.
+--push-credential token instead mints a TokenRequest token that expires after --token-ttl
+(kept while more than half its lifetime remains); gate and status say when it runs out.
 
 With --wait, apply then follows the build and the rollout as mosc watch does, and exits
 as watch would. With --rebuild it first asks the MCO for a new build of the unchanged
@@ -94,6 +100,15 @@ func runApply(c *cli.Context) error {
 	}
 	if c.Duration("registry-timeout") <= 0 {
 		return failWith(exitError, errors.New("--registry-timeout must be positive"))
+	}
+	pushCred, err := cluster.ParsePushCredential(c.String("push-credential"))
+	if err != nil {
+		return failWith(exitError, err)
+	}
+	if c.IsSet("token-ttl") && !c.IsSet("push-credential") {
+		pushCred = cluster.PushCredentialToken // a lifetime only means something for a minted token
+	} else if c.IsSet("token-ttl") && pushCred != cluster.PushCredentialToken {
+		return failWith(exitError, fmt.Errorf("--token-ttl applies to --push-credential %s; the %s credential does not expire", cluster.PushCredentialToken, pushCred))
 	}
 
 	clients, err := clusterAccess(c).Connect()
@@ -147,6 +162,7 @@ func runApply(c *cli.Context) error {
 		WaitRegistry: c.Bool("wait-registry"), RegistryTimeout: c.Duration("registry-timeout"),
 		DiscardRegistryImages: c.Bool("discard-registry-images"),
 		OverwriteSharedInputs: c.Bool("overwrite-shared-inputs"),
+		PushCredential:        pushCred,
 		Out:                   c.App.Writer, Log: stderr,
 	}
 	authFile, authSource := plan.Secrets.PushAuthFile, "spec.secrets.pushAuthFile"

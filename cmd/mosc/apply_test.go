@@ -46,6 +46,8 @@ func TestApplyRemoveUsageErrors(t *testing.T) {
 	}{
 		{"bad dry-run", []string{"apply", "--dry-run=maybe", "--kubeconfig", kc}, `--dry-run: "maybe" is not one of none, client, server`},
 		{"bad registry timeout", []string{"apply", "--registry-timeout=0s", "--kubeconfig", kc}, "--registry-timeout"},
+		{"bad push credential", []string{"apply", "--push-credential=rotated", "--kubeconfig", kc}, `--push-credential "rotated": want long-lived`},
+		{"token-ttl with long-lived", []string{"apply", "--push-credential=long-lived", "--token-ttl=48h", "--kubeconfig", kc}, "--token-ttl applies to --push-credential token; the long-lived credential does not expire"},
 		{"missing kubeconfig", []string{"apply", "--kubeconfig", filepath.Join(t.TempDir(), "nope")}, "cluster access"},
 		{"unreachable", []string{"apply", "--kubeconfig", kc}, "cannot reach the API server at " + server},
 		{"remove unreachable", []string{"remove", "--kubeconfig", kc}, "cannot reach the API server at " + server},

@@ -8,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/mosc-dev/mosc/internal/fleet"
 	"github.com/mosc-dev/mosc/internal/profile"
 )
 
@@ -188,6 +189,8 @@ func flagValues(f cli.Flag, profileDirs []string) []string {
 		return catalogNames(profileDirs, "stack")
 	case "pool":
 		return []string{"worker", "master"}
+	case "for":
+		return fleet.Engines
 	}
 	switch ff := f.(type) {
 	case *cli.StringFlag:

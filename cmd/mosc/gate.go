@@ -14,6 +14,8 @@ import (
 	"github.com/urfave/cli/v2"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/mosc-dev/mosc/internal/build"
 	"github.com/mosc-dev/mosc/internal/cluster"
@@ -53,10 +55,23 @@ an id, a status (pass, warn, fail, skip), a message and a remedy:
                    the pool's kernelType and extensions allow the plan (kernel-devel, ipsec) (cluster)
   last-build       the MachineOSConfig's last MachineOSBuild Succeeded               (cluster)
   nodes-verified   every node runs the layered image and verifies OVS-DOCA           (cluster)
-  push-token       the push secret's token does not expire within --min-token-days   (cluster)
+  push-token       the push credential works for the next build: it does not expire, or   (cluster)
+                   not within --min-token-days
   verify           with --verify: mosc verify's node checks pass (offload works now)  (cluster)
   layer-build      with --build: the target's layer builds on the target's base image and
                    passes mosc build's inspection (buildah or podman; see mosc build --help)
+
+--after follows an upgrade once it has started (oc adm upgrade), and exits 0 only when
+the layered pool made it:
+  after-release    ClusterVersion desires the target (--to, else its desired release), the
+                   Machine Config Operator's OS images are the target's, and the pool's
+                   rendered config is for it
+  after-build      the pool's MachineOSBuild for that config (the new base image) Succeeded;
+                   a failed build fails at once: the MCO does not retry it, and the
+                   cluster-version operator may report the upgrade Completed all the same
+  after-rollout    every node of the pool runs the new layered image (and, unless
+                   --node-checks=false, passes mosc watch's check pod); a paused pool fails
+It waits up to --timeout (default 4h with --after) and prints what it waits for on stderr.
 
 The current release is --openshift (or spec.openshift in the site file), else the
 cluster's ClusterVersion. The payload is --release-image, else the digest the
@@ -84,13 +99,14 @@ Examples:
   mosc gate -f mosc.yaml --openshift 4.20.15 --to 4.21.11 --registry-config pull-secret.json --junit gate.xml
   mosc gate --openshift 4.21 --to 4.22 --offline -o json
   mosc gate -f mosc.yaml --to 4.21.11 --registry-config pull-secret.json --build
+  oc adm upgrade --to 4.21.11 && mosc gate -f mosc.yaml --after --to 4.21.11 --junit after.xml
   mosc gate --fleet fleet.yaml --to 4.21.11 --kubeconfig ~/.kube/fleet --parallel 16 --junit gate.xml`,
 			Flags: append(append(planFlags(),
 				&cli.StringFlag{Name: "to", Usage: "the OpenShift release to upgrade to, e.g. 4.21.11 (required)"},
 				&cli.StringFlag{Name: "release-image", Usage: "the target release payload `REF` (default: the digest ClusterVersion offers for --to, else derived from a full --to)"},
 				&cli.StringFlag{Name: "registry-config", Usage: "dockerconfigjson `FILE` with credentials to read the payload (like oc --registry-config); default: the cluster's openshift-config/pull-secret, else anonymous", TakesFile: true},
 				&cli.BoolFlag{Name: "offline", Usage: "run only the checks that need neither the cluster nor the network"},
-				&cli.IntFlag{Name: "min-token-days", Usage: "warn when the push token expires within this many days", Value: gate.DefaultMinTokenDays},
+				&cli.IntFlag{Name: "min-token-days", Usage: "warn when a push token that nothing renews (--push-credential token) expires within this many days", Value: gate.DefaultMinTokenDays},
 				&cli.BoolFlag{Name: "node-checks", Usage: "verify each node of the pool with a short-lived check pod (--node-checks=false reads node annotations only)", Value: true},
 				&cli.DurationFlag{Name: "node-timeout", Usage: "how long one node's check pod may take", Value: node.DefaultPodTimeout},
 				&cli.BoolFlag{Name: "verify", Usage: "also run mosc verify's checks (hw-offload, eswitch, offloaded flows, libraries) on every node of the pool"},
@@ -99,6 +115,8 @@ Examples:
 				&cli.StringFlag{Name: "junit", Usage: "also write the report as JUnit XML to `FILE` (one testcase per check)", TakesFile: true},
 				&cli.BoolFlag{Name: "build", Usage: "also build the target's layer on the target release's base image (mosc build) and inspect it"},
 				&cli.StringFlag{Name: "base-image", Usage: "with --build: the base image `REF` instead of the target payload's rhel-coreos"},
+				&cli.BoolFlag{Name: "after", Usage: "after the upgrade has started: wait until the pool is Updated on the new release's layered image and its MachineOSBuild Succeeded; exit 1 otherwise (checks after-release, after-build, after-rollout)"},
+				&cli.StringFlag{Name: "save-failure", Usage: "with --after: save a failed build's evidence to `DIR` (default ./mosc-failure-<machineosbuild>/; --save-failure= turns it off)", TakesFile: true},
 				&cli.StringFlag{Name: "stream", Usage: "with --build: the payload's OS image tag (rhel-coreos-10 for RHEL 10 pools): rhel-coreos or rhel-coreos-10", Value: release.TagRHCOS},
 			), append(clusterFlags(), fleetRunFlags("gate")...)...),
 			Action: runGate,
@@ -110,6 +128,12 @@ func runGate(c *cli.Context) error {
 	ctx := c.Context
 	if ctx == nil {
 		ctx = context.Background()
+	}
+	if c.Bool("after") {
+		return runGateAfter(c)
+	}
+	if c.IsSet("save-failure") {
+		return failWith(exitError, errors.New("--save-failure: only used with --after"))
 	}
 	if c.Duration("timeout") <= 0 {
 		return failWith(exitError, errors.New("--timeout: must be positive"))
@@ -229,6 +253,9 @@ func runGate(c *cli.Context) error {
 		if c.Bool("node-checks") {
 			opts.NodeChecker = &node.Checker{Kube: clients.Kube, Image: node.ResolveImage(ctx, clients.Dynamic), PodTimeout: c.Duration("node-timeout")}
 		}
+	}
+	if clients != nil {
+		opts.PoolStream = poolStream(ctx, clients, cur.Pool)
 	}
 	opts.Now = time.Now
 	switch f := c.String("registry-config"); {
@@ -404,4 +431,17 @@ func gateBuildCheck(ctx context.Context, log io.Writer, opts gate.Options, p bui
 func firstLine(s string) string {
 	l, _, _ := strings.Cut(s, "\n")
 	return l
+}
+
+// poolStream reads the pool's spec.osImageStream.name (4.21+, OS streams
+// feature; the pinned typed client drops the field, so the dynamic client
+// reads it); "" when unset or unreadable — the payload's default stream.
+func poolStream(ctx context.Context, clients *cluster.Clients, pool string) string {
+	gvr := schema.GroupVersionResource{Group: cluster.MachineConfigGroup, Version: "v1", Resource: "machineconfigpools"}
+	u, err := clients.Dynamic.Resource(gvr).Get(ctx, pool, metav1.GetOptions{})
+	if err != nil {
+		return ""
+	}
+	name, _, _ := unstructured.NestedString(u.Object, "spec", "osImageStream", "name")
+	return name
 }

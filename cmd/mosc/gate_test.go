@@ -75,7 +75,17 @@ func siteWithMirror(t *testing.T, mirror string) string {
 	return f
 }
 
+// kernels are real RHCOS kernels of each RHEL minor (the payload's meta.json).
+var kernels = map[string]string{"9.6": "5.14.0-570.42.1.el9_6", "9.8": "5.14.0-687.5.1.el9_8"}
+
 func payload(t *testing.T, version, rhel string) string {
+	t.Helper()
+	return payloadWith(t, version, rhel, "")
+}
+
+// payloadWith pushes a payload whose extensions carry kernel-devel of
+// kernelDevel ("" = the node image's kernel, "-" = none).
+func payloadWith(t *testing.T, version, rhel, kernelDevel string) string {
 	t.Helper()
 	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 	t.Cleanup(srv.Close)
@@ -86,7 +96,9 @@ func payload(t *testing.T, version, rhel string) string {
 			"rhel-coreos-extensions": releasetest.Labels(rhel, "20251110-1"),
 			"rhel-coreos-10":         releasetest.Labels("10.2", "20251112-0"),
 		},
-		OtherTags: []string{"cli", "machine-config-operator", "ovn-kubernetes"},
+		OtherTags:   []string{"cli", "machine-config-operator", "ovn-kubernetes"},
+		Kernel:      map[string]string{"rhel-coreos": kernels[rhel], "rhel-coreos-10": "6.12.0-55.12.1.el10_0"},
+		KernelDevel: kernelDevel,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -102,6 +114,7 @@ func TestGateNetworkChecks(t *testing.T) {
 	noOVS := fakeRepo(t, allPackages[0], allPackages[2], allPackages[3], "doca-openvswitch-3.3.0040-1.aarch64")
 	ref := payload(t, "4.22.0", "9.8")
 	wrongRHEL := payload(t, "4.22.0", "9.6")
+	oldDevel := payloadWith(t, "4.22.0", "9.8", "5.14.0-687.3.1.el9_8")
 	junit := filepath.Join(t.TempDir(), "gate.xml")
 
 	tests := []struct {
@@ -115,8 +128,8 @@ func TestGateNetworkChecks(t *testing.T) {
 			name:     "all good",
 			args:     []string{"-f", siteWithMirror(t, good), "--to", "4.22.0", "--release-image", ref, "--junit", junit},
 			code:     exitOK,
-			statuses: map[string]string{"target-profile": "PASS", "stack-support": "PASS", "bundle-diff": "PASS", "release-payload": "PASS", "repo-preflight": "PASS", "repo-signatures": "WARN", "pool-health": "SKIP", "push-token": "SKIP"},
-			want:     []string{"payload 4.22.0: rhel-coreos is RHEL 9.8 (9.8.20251110-1), as profile 4.22 says (rhel-coreos-10 is RHEL 10.2", "has doca-all-3.3.0-0040.el9.x86_64, doca-openvswitch-3.3.0040-1.el9.x86_64, libibverbs", "repo doca has gpgcheck=0: nothing it serves is verified", "no cluster configured", "PASS: 5 passed, 1 warnings, 0 failed, 7 skipped"},
+			statuses: map[string]string{"target-profile": "PASS", "stack-support": "PASS", "bundle-diff": "PASS", "release-payload": "PASS", "repo-preflight": "PASS", "repo-signatures": "WARN", "target-kernel": "PASS", "pool-health": "SKIP", "push-token": "SKIP"},
+			want:     []string{"payload 4.22.0: rhel-coreos is RHEL 9.8 (9.8.20251110-1), as profile 4.22 says (rhel-coreos-10 is RHEL 10.2", "has doca-all-3.3.0-0040.el9.x86_64, doca-openvswitch-3.3.0040-1.el9.x86_64, libibverbs", "repo doca has gpgcheck=0: nothing it serves is verified", "target kernel 5.14.0-687.5.1.el9_8.x86_64 (the nodes' kernel is not read without the cluster); doca-3.3:full builds kernel modules (DKMS) in the layer build", "no cluster configured", "PASS: 6 passed, 1 warnings, 0 failed, 7 skipped"},
 		},
 		{
 			name:     "repo lacks doca-openvswitch for x86_64",
@@ -124,6 +137,13 @@ func TestGateNetworkChecks(t *testing.T) {
 			code:     exitFailure,
 			statuses: map[string]string{"repo-preflight": "FAIL", "release-payload": "PASS"},
 			want:     []string{"has no doca-openvswitch for x86_64 (of 4 packages)"},
+		},
+		{
+			name:     "extensions carry kernel-devel of another kernel",
+			args:     []string{"-f", siteWithMirror(t, good), "--to", "4.22.0", "--release-image", oldDevel},
+			code:     exitFailure,
+			statuses: map[string]string{"target-kernel": "FAIL", "release-payload": "PASS"},
+			want:     []string{"target kernel 5.14.0-687.5.1.el9_8.x86_64, but the payload's rhel-coreos-extensions has kernel-devel-5.14.0-687.3.1.el9_8.x86_64: doca-3.3:full builds kernel modules (DKMS) in the layer build, and DKMS would build them for another kernel"},
 		},
 		{
 			name:     "payload RHEL differs from the profile",
@@ -169,7 +189,7 @@ func TestGateNetworkChecks(t *testing.T) {
 			} `xml:"testcase"`
 		} `xml:"testsuite"`
 	}
-	if err := xml.Unmarshal(b, &doc); err != nil || doc.Tests != 13 || doc.Skipped != 7 || len(doc.Suites[0].Cases) != 13 {
+	if err := xml.Unmarshal(b, &doc); err != nil || doc.Tests != 14 || doc.Skipped != 7 || len(doc.Suites[0].Cases) != 14 {
 		t.Errorf("junit: %v %+v\n%s", err, doc, b)
 	}
 }
@@ -190,7 +210,7 @@ func TestGateOfflineJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatal(err)
 	}
-	if doc.Schema != "mosc.dev/gate/v1" || doc.Verdict != "fail" || doc.From != "4.17" || doc.To != "4.18" || len(doc.Checks) != 13 {
+	if doc.Schema != "mosc.dev/gate/v1" || doc.Verdict != "fail" || doc.From != "4.17" || doc.To != "4.18" || len(doc.Checks) != 14 {
 		t.Errorf("doc = %+v", doc)
 	}
 	for _, c := range doc.Checks {

@@ -45,6 +45,13 @@ func runRenderAll(c *cli.Context, dir string) error {
 	if file == "-" {
 		return failWith(exitError, errors.New("-f -: --all reads the site file once per combination; give a file path"))
 	}
+	if file != "" {
+		// Each combination loads its own copy (Override changes it); an
+		// error is the same for all of them, so say it once.
+		if _, err := profile.LoadSite(file); err != nil {
+			return failWith(exitError, err)
+		}
+	}
 	combos := render.Combinations(cat)
 	if len(combos) == 0 {
 		return failWith(exitError, errors.New("--all: the catalog has no supported combination"))
@@ -53,25 +60,28 @@ func runRenderAll(c *cli.Context, dir string) error {
 		name string
 		res  *render.Result
 	}
-	var out []done
-	var errs []string
-	for _, combo := range combos {
+	// Every CPU, one memo: identical template output (most objects repeat
+	// across combinations) is decoded once.
+	results, rerrs := render.RenderEach(len(combos), func(i int) (*profile.Plan, render.Options, error) {
 		site := profile.NewSite()
 		if file != "" {
+			var err error
 			if site, err = profile.LoadSite(file); err != nil {
-				return failWith(exitError, err) // the same for every combination
+				return nil, render.Options{}, err
 			}
 		}
-		site.Override(combo.Overrides(o))
+		site.Override(combos[i].Overrides(o))
 		plan, err := cat.Resolve(site)
-		if err == nil {
-			var res *render.Result
-			if res, err = render.Render(plan, render.Options{Locate: siteLocator(site)}); err == nil {
-				out = append(out, done{combo.Name(), res})
-				continue
-			}
+		return plan, render.Options{Locate: siteLocator(site)}, err
+	})
+	var out []done
+	var errs []string
+	for i, combo := range combos {
+		if rerrs[i] == nil {
+			out = append(out, done{combo.Name(), results[i]})
+			continue
 		}
-		errs = append(errs, prefixLines(combo.Name()+": ", err.Error()))
+		errs = append(errs, prefixLines(combo.Name()+": ", rerrs[i].Error()))
 	}
 	if len(errs) > 0 {
 		return failWith(exitError, fmt.Errorf("%d of %d combinations failed (nothing written):\n%s", len(errs), len(combos), strings.Join(errs, "\n")))
@@ -97,12 +107,13 @@ func runRenderAll(c *cli.Context, dir string) error {
 		}
 	}
 	objects := 0
-	for _, d := range out {
-		sub := filepath.Join(dir, d.name)
-		if err := bundle.WriteDir(sub, d.res.Bundle, buildVersion()); err != nil {
-			return failWith(exitError, fmt.Errorf("-o %s: %v", sub, err))
-		}
+	dirs, bundles := make([]string, len(out)), make([]*bundle.Bundle, len(out))
+	for i, d := range out {
+		dirs[i], bundles[i] = filepath.Join(dir, d.name), d.res.Bundle
 		objects += len(d.res.Bundle.Objects)
+	}
+	if err := bundle.WriteDirs(dirs, bundles, buildVersion()); err != nil {
+		return failWith(exitError, fmt.Errorf("-o %v", err))
 	}
 	fmt.Fprintf(c.App.ErrWriter, "wrote %d combinations (%d objects) to %s\n", len(out), objects, dir)
 	return nil

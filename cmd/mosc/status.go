@@ -99,8 +99,13 @@ func runStatus(c *cli.Context) error {
 		if err := enc.Encode(st); err != nil {
 			return failWith(exitError, err)
 		}
-	} else if err := watch.WriteStatusTable(c.App.Writer, &st, time.Now()); err != nil {
-		return failWith(exitError, err)
+	} else {
+		if err := watch.WriteStatusTable(c.App.Writer, &st, time.Now()); err != nil {
+			return failWith(exitError, err)
+		}
+		if line := pushCredentialLine(ctx, clients, plan, time.Now()); line != "" { // statuscred.go
+			fmt.Fprintln(c.App.Writer, line)
+		}
 	}
 	if st.Failure != nil {
 		return failWith(exitFailure, nil)

@@ -102,7 +102,9 @@ type Cluster struct {
 	tokens      map[string]tokenUser // user name → token line
 	stopOnce    sync.Once
 	pullAuths   map[string]string
-	etcdDataDir string // on /dev/shm when available, removed by Stop
+	etcdDataDir string             // on /dev/shm when available, removed by Stop
+	saKey       string             // signs service-account tokens
+	stopTokens  context.CancelFunc // ends the token controller (tokens.go)
 }
 
 type tokenUser struct {
@@ -255,6 +257,11 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 	if err := c.Seed(ctx, opts); err != nil {
 		return c, err
 	}
+	tctx, cancel := context.WithCancel(context.Background())
+	c.stopTokens = cancel
+	if err := c.runTokenController(tctx, c.saKey); err != nil {
+		return c, err
+	}
 	opts.Logf("harness: seeded in %s total (dir %s)", time.Since(t0).Round(time.Millisecond), dir)
 	return c, nil
 }
@@ -262,6 +269,9 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 // Stop stops every process by PID and removes Dir (kept when MOSC_E2E_KEEP is set).
 func (c *Cluster) Stop() {
 	c.stopOnce.Do(func() {
+		if c.stopTokens != nil {
+			c.stopTokens()
+		}
 		if c.Registry != nil {
 			c.Registry.Close()
 		}
@@ -438,6 +448,7 @@ func (c *Cluster) prepareAPIServer() error {
 	if err != nil {
 		return err
 	}
+	c.saKey = saKey
 	// Fake kubelet: serving cert from our CA so the API server verifies it.
 	kcert, kkey, err := c.pki.issue("fake-kubelet", nil, true)
 	if err != nil {

@@ -297,7 +297,7 @@ func (c *Cluster) seedPool(ctx context.Context, pool string, n int, opts Options
 	if err != nil {
 		return fmt.Errorf("seed MachineConfig %s: %w", base.Name, err)
 	}
-	rendered := sim.RenderedConfigName(pool, []*mcfgv1.MachineConfig{got})
+	rendered := sim.RenderedConfigName(pool, []*mcfgv1.MachineConfig{got}, BaseOSImage, BaseOSExtensionsImage)
 	// A rendered config carries the release it was rendered for (the 4.22+
 	// MachineOSBuild name hashes it) and the OS images.
 	rmc := &mcfgv1.MachineConfig{

@@ -140,6 +140,9 @@ func (s *Simulator) reconcileBuild(ctx context.Context, pool *mcfgv1.MachineConf
 		mosb, err = nil, apierrors.NewNotFound(mcfgv1.Resource("machineosbuilds"), mosbName)
 	}
 	if apierrors.IsNotFound(err) {
+		if s.releaseRenderPending(ctx, pool.Name, pool.Spec.Configuration.Name) {
+			return hold, nil, nil // upgrade.go
+		}
 		if mosb, err = s.createMOSB(ctx, mosc, pool, mosbName); err != nil {
 			return target{}, nil, err
 		}
@@ -1087,6 +1090,9 @@ func (s *Simulator) push(ctx context.Context, pushSpec string, sec *corev1.Secre
 		}
 		if !tr.Status.Authenticated {
 			return "", fmt.Errorf("unauthorized: authentication required (push secret %q: token rejected: %s)", sec.Name, tr.Status.Error)
+		}
+		if exp, expired := s.tokenExpired(pass); expired { // on the simulator's clock (pushcred.go)
+			return "", fmt.Errorf("unauthorized: authentication required (push secret %q: token expired at %s)", sec.Name, exp.UTC().Format(time.RFC3339))
 		}
 		if s.opts.RegistryHost != "" && s.opts.RegistryAuth != nil {
 			alias, err := name.ParseReference(s.opts.RegistryHost+"/"+ref.Context().RepositoryStr()+":"+ref.Identifier(), name.WeakValidation)

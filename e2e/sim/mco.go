@@ -48,8 +48,11 @@ const (
 
 // RenderedConfigName is the MCO's rendered MachineConfig name for a pool: a
 // hash over the pool's source MachineConfigs, so adding or changing one gives
-// the pool a new configuration (and a layered pool a new build).
-func RenderedConfigName(pool string, sources []*mcfgv1.MachineConfig) string {
+// the pool a new configuration (and a layered pool a new build). osImages
+// are the release's OS images the rendered config carries: as the MCO's
+// hash covers the whole rendered config, a new release renders anew
+// (upgrade.go).
+func RenderedConfigName(pool string, sources []*mcfgv1.MachineConfig, osImages ...string) string {
 	sorted := append([]*mcfgv1.MachineConfig(nil), sources...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
 	h := md5.New() //nolint:gosec
@@ -58,6 +61,9 @@ func RenderedConfigName(pool string, sources []*mcfgv1.MachineConfig) string {
 		// Like the MCO, the name depends on content, not on object identity.
 		spec, _ := json.Marshal(mc.Spec)
 		fmt.Fprintf(h, "|%s|%s", mc.Name, spec)
+	}
+	for _, img := range osImages {
+		fmt.Fprintf(h, "|os|%s", img)
 	}
 	return "rendered-" + pool + "-" + hex.EncodeToString(h.Sum(nil))
 }

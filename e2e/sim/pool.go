@@ -111,12 +111,16 @@ func (s *Simulator) render(ctx context.Context, pool *mcfgv1.MachineConfigPool) 
 	if len(sources) == 0 {
 		return false, 0, nil
 	}
-	want := RenderedConfigName(pool.Name, sources)
+	base, ext, rel, err := s.osImages(ctx)
+	if err != nil {
+		return false, 0, err
+	}
+	want := RenderedConfigName(pool.Name, sources, base, ext)
 	s.mu.Lock()
 	if pool.Spec.Configuration.Name == want {
 		delete(s.renderPending, pool.Name)
 		s.mu.Unlock()
-		return false, 0, nil
+		return false, 0, s.syncReleaseAnnotation(ctx, want, rel)
 	}
 	delay := s.opts.RenderDelay
 	if delay == 0 {
@@ -155,9 +159,11 @@ func (s *Simulator) render(ctx context.Context, pool *mcfgv1.MachineConfigPool) 
 	if cv, err := s.cvs.Get("version"); err == nil && cv.Status.Desired.Version != "" {
 		rmc.Annotations[AnnotationReleaseImageVersion] = cv.Status.Desired.Version
 	}
-	if cm, err := s.c.Kube.CoreV1().ConfigMaps(MCONamespace).Get(ctx, "machine-config-osimageurl", metav1.GetOptions{}); err == nil {
-		rmc.Spec.OSImageURL = cm.Data["baseOSContainerImage"]
-		rmc.Spec.BaseOSExtensionsContainerImage = cm.Data["baseOSExtensionsContainerImage"]
+	if rel != "" {
+		rmc.Annotations[AnnotationReleaseImageVersion] = rel
+	}
+	if base != "" {
+		rmc.Spec.OSImageURL, rmc.Spec.BaseOSExtensionsContainerImage = base, ext
 	}
 	if _, err := s.c.MachineConfig.MachineconfigurationV1().MachineConfigs().Create(ctx, rmc, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return false, 0, fmt.Errorf("create rendered MachineConfig %s: %w", want, err)

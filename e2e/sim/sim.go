@@ -116,6 +116,7 @@ type Simulator struct {
 	rejected      []string
 	buildFailures map[string]int          // MOSB → consecutive errors, for back-off
 	renderPending map[string]time.Time    // pool → when its MachineConfigs changed, not rendered yet
+	clock         simClock                // a test's time travel (pushcred.go)
 	procs         map[string]*trafficProc // traffic pod ns/name → its running iperf3 (offload.go)
 	traffic       map[string]int          // node → iperf3 streams running through it
 	ready         chan struct{}
@@ -130,6 +131,7 @@ type Simulator struct {
 	cvs    configlisters.ClusterVersionLister
 	nodes  corelisters.NodeLister
 	pods   corelisters.PodLister
+	osimg  corelisters.ConfigMapLister // machine-config-osimageurl (upgrade.go)
 	synced []cache.InformerSynced
 }
 
@@ -240,6 +242,7 @@ func (s *Simulator) Run(ctx context.Context) error {
 	s.synced = append(s.synced, cf.Config().V1().ClusterVersions().Informer().HasSynced)
 	s.synced = append(s.synced, mc.MachineConfigNodes().Informer().HasSynced)
 
+	osf, osInf := s.osImageURLInformer(full.kube)
 	handler := func(f func(obj any)) cache.ResourceEventHandlerFuncs {
 		return cache.ResourceEventHandlerFuncs{
 			AddFunc:    f,
@@ -272,6 +275,7 @@ func (s *Simulator) Run(ctx context.Context) error {
 			}
 		}},
 		{mc.MachineConfigs().Informer(), func(any) { s.enqueueAllPools() }},
+		{osInf, func(any) { s.enqueueAllPools() }}, // a new release's OS images (upgrade.go)
 		{kf.Core().V1().Nodes().Informer(), func(o any) {
 			if n, ok := o.(*corev1.Node); ok {
 				s.enqueueNodePools(n)
@@ -294,6 +298,8 @@ func (s *Simulator) Run(ctx context.Context) error {
 	defer cf.Shutdown()
 	kf.Start(ctx.Done())
 	podf.Start(ctx.Done())
+	osf.Start(ctx.Done())
+	defer osf.Shutdown()
 	defer mf.Shutdown()
 	defer kf.Shutdown()
 	defer podf.Shutdown()

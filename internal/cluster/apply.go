@@ -69,9 +69,13 @@ type ApplyOptions struct {
 	ForceConflicts bool
 	TokenTTL       time.Duration
 	RotateToken    bool
-	// PushAuth holds external push credentials (--push-auth); nil means mint
-	// a builder token for the internal registry.
-	PushAuth        *PushAuth
+	// PushAuth holds external push credentials (--push-auth); nil means the
+	// internal registry, with PushCredential.
+	PushAuth *PushAuth
+	// PushCredential is --push-credential: PushCredentialLongLived (default:
+	// the token of a service-account token Secret, which does not expire) or
+	// PushCredentialToken (a TokenRequest token of TokenTTL). pushcred.go.
+	PushCredential  string
 	WaitRegistry    bool
 	RegistryTimeout time.Duration
 	// DiscardRegistryImages replaces the storage of a registry that already
@@ -121,6 +125,9 @@ func NewApplier(c *Clients, mapper meta.RESTMapper, opts ApplyOptions) *Applier 
 	}
 	if opts.TokenTTL == 0 {
 		opts.TokenTTL = DefaultTokenTTL
+	}
+	if opts.PushCredential == "" {
+		opts.PushCredential = PushCredentialLongLived
 	}
 	return &Applier{c: c, mapper: mapper, opts: opts}
 }
@@ -217,6 +224,9 @@ func (a *Applier) Prepare(plan *profile.Plan, b *bundle.Bundle) (*Prepared, erro
 			p.targets = append(p.targets, Target{GVR: secretGVR, Namespace: profile.MCONamespace, Name: n})
 		}
 	}
+	if a.longLived() {
+		p.targets = append(p.targets, Target{GVR: secretGVR, Namespace: profile.MCONamespace, Name: BuilderTokenSecret})
+	}
 	for _, o := range p.objects {
 		p.targets = append(p.targets, Target{GVR: o.gvr, Namespace: o.obj.GetNamespace(), Name: o.obj.GetName(), MergePatch: o.mode == bundle.ModeMergePatch})
 	}
@@ -245,8 +255,13 @@ func (a *Applier) Preflight(ctx context.Context, p *Prepared) error {
 		a.decideRegistry(ctx, p)
 	}
 	// Permissions first: a restricted user gets the whole list at once.
-	mint := a.opts.PushAuth == nil
-	if err := CheckPermissions(ctx, a.c, ApplyNeeds(p.targets, mint, p.registryPVC != nil)); err != nil {
+	mint := a.opts.PushAuth == nil && !a.longLived()
+	needs := ApplyNeeds(p.targets, mint, p.registryPVC != nil)
+	if a.longLived() && a.opts.RotateToken {
+		// --rotate-token replaces the token Secret, which revokes the old token.
+		needs = append(needs, Permission{Verb: "delete", Resource: "secrets", Namespace: profile.MCONamespace, Name: BuilderTokenSecret})
+	}
+	if err := CheckPermissions(ctx, a.c, needs); err != nil {
 		return err
 	}
 	if err := PoolExists(ctx, a.c, p.Plan.Pool); err != nil {
@@ -263,7 +278,7 @@ func (a *Applier) Preflight(ctx context.Context, p *Prepared) error {
 		return errors.New(shared.Refuse)
 	}
 	p.shared = shared
-	if mint {
+	if a.opts.PushAuth == nil {
 		_, err := a.c.Kube.CoreV1().ServiceAccounts(profile.MCONamespace).Get(ctx, BuilderSA, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			return fmt.Errorf("serviceaccount %s/%s not found: it pushes the built image; on OpenShift the controller manager creates it", profile.MCONamespace, BuilderSA)
@@ -507,12 +522,24 @@ func (a *Applier) pauseForApply(ctx context.Context, p *Prepared) (*poolHold, ma
 	return h, map[string][]string{p.Plan.Pool: created}, nil
 }
 
-// applySecrets writes the push secret (a builder token minted only when the
-// old one is missing or past half its life, or external credentials) and the
-// merged pull-and-push secret.
+// applySecrets writes the push secret (the token of the builder's
+// service-account token Secret; with --push-credential token a builder token
+// minted only when the old one is missing or past half its life; or external
+// credentials) and the merged pull-and-push secret.
 func (a *Applier) applySecrets(ctx context.Context, p *Prepared) ([]Result, error) {
 	plan := p.Plan
 	push := a.opts.PushAuth
+	var results []Result
+	if push == nil && a.longLived() {
+		r, tok, err := a.applyBuilderTokenSecret(ctx, p)
+		if r != nil {
+			results = append(results, *r)
+		}
+		if err != nil {
+			return results, err
+		}
+		push = TokenPushAuth(p.PushHost, tok)
+	}
 	if push == nil {
 		existing, err := a.c.Kube.CoreV1().Secrets(profile.MCONamespace).Get(ctx, plan.MOSC.PushSecretName, metav1.GetOptions{})
 		if err != nil && !apierrors.IsNotFound(err) {
@@ -564,7 +591,6 @@ func (a *Applier) applySecrets(ctx context.Context, p *Prepared) ([]Result, erro
 		}
 		secrets = append(secrets, dockerSecret(plan.MOSC.BaseImagePullSecretName, plan.Site, merged))
 	}
-	var results []Result
 	for _, s := range secrets {
 		u, err := toUnstructured(s)
 		if err != nil {
@@ -575,6 +601,9 @@ func (a *Applier) applySecrets(ctx context.Context, p *Prepared) ([]Result, erro
 			return results, err
 		}
 		results = append(results, r)
+	}
+	if a.opts.PushAuth == nil && !a.longLived() {
+		a.dropBuilderTokenSecret(ctx)
 	}
 	return results, nil
 }

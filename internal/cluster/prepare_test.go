@@ -80,7 +80,8 @@ func TestPrepare(t *testing.T) {
 	for _, tg := range p.targets {
 		targets = append(targets, tg.GVR.Resource+"/"+tg.Name)
 	}
-	want := "persistentvolumeclaims/registry-claim,configs/cluster,secrets/push-secret,secrets/pull-and-push-secret,configmaps/etc-yum-repos-d,machineosconfigs/master"
+	// mosc-builder-token: the long-lived push credential (pushcred.go).
+	want := "persistentvolumeclaims/registry-claim,configs/cluster,secrets/push-secret,secrets/pull-and-push-secret,secrets/mosc-builder-token,configmaps/etc-yum-repos-d,machineosconfigs/master"
 	if strings.Join(targets, ",") != want {
 		t.Errorf("targets = %v\nwant %s", targets, want)
 	}

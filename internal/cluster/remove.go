@@ -276,11 +276,17 @@ func Remove(ctx context.Context, c *Clients, mapper meta.RESTMapper, o RemoveOpt
 	if len(registryKept) > 0 {
 		fmt.Fprintf(o.Log, "the image registry stays enabled (%s kept); `mosc remove --registry` reverts it\n", strings.Join(registryKept, ", "))
 	}
+	tokenSecret, push := false, false
 	for _, r := range results {
-		if strings.HasPrefix(r.Ref, "secret/") {
-			fmt.Fprintln(o.Log, "builder tokens already minted stay valid until they expire (bound tokens cannot be revoked one by one)")
-			break
-		}
+		tokenSecret = tokenSecret || r.Ref == "secret/"+BuilderTokenSecret
+		push = push || strings.HasPrefix(r.Ref, "secret/")
+	}
+	switch {
+	case tokenSecret:
+		// The API server accepts its token only while it exists (pushcred.go).
+		fmt.Fprintf(o.Log, "the token of secret %s is revoked with it; builder tokens minted with --push-credential token stay valid until they expire (bound tokens cannot be revoked one by one)\n", BuilderTokenSecret)
+	case push:
+		fmt.Fprintln(o.Log, "builder tokens already minted stay valid until they expire (bound tokens cannot be revoked one by one)")
 	}
 	return results, nil
 }

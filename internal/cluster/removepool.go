@@ -110,6 +110,13 @@ func (s poolScope) decide(obj *unstructured.Unstructured, k RemoveKind) (remove 
 			if f, ok := m.secrets[obj.GetName()]; ok {
 				return false, fmt.Sprintf("%s (pool %s) names it in %s", m.ref, m.pool, f)
 			}
+			// mosc's builder token Secret: deleting it revokes the token the
+			// push secret of that MachineOSConfig carries (pushcred.go).
+			if ps := obj.GetAnnotations()[AnnotationTokenFor]; ps != "" {
+				if f, ok := m.secrets[ps]; ok {
+					return false, fmt.Sprintf("secret %s carries its token, and %s (pool %s) names that in %s", ps, m.ref, m.pool, f)
+				}
+			}
 		}
 	}
 	if sharedBuildInputs[kind+"/"+obj.GetName()] {

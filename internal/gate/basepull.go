@@ -99,12 +99,12 @@ func basePullCheck(ctx context.Context, o Options, p *release.Payload) Check {
 	}
 	ro := release.Options{DockerConfigJSON: b, RPMArch: o.Current.Platform.RPMArch, Transport: o.Release.Transport}
 	var probes []BasePullProbe
-	for _, tag := range []string{release.TagRHCOS, release.TagRHCOSExtensions} {
-		img, ok := p.Image(tag)
-		if !ok {
+	osImg, ext, _ := p.Stream(PayloadStream(p, o.PoolStream))
+	for _, co := range []release.CoreOS{osImg, ext} {
+		if co.Image == "" {
 			continue
 		}
-		probes = append(probes, BasePullProbe{Tag: tag, Image: img, Err: release.CanRead(ctx, img, ro)})
+		probes = append(probes, BasePullProbe{Tag: co.Tag, Image: co.Image, Err: release.CanRead(ctx, co.Image, ro)})
 	}
 	return CheckBasePull(secret, nil, probes)
 }

@@ -316,22 +316,56 @@ func uniq(l []string) []string {
 // CheckReleasePayload compares the target payload's RHEL CoreOS with the
 // target profile.
 func CheckReleasePayload(p *release.Payload, err error, tgt *profile.Plan, target string) Check {
+	return CheckReleasePayloadStream(p, err, tgt, target, "", "")
+}
+
+// PayloadStream is the stream a pool gets from a payload: its
+// spec.osImageStream, else the payload's default (4.21+), else "" (the
+// rhel-coreos image).
+func PayloadStream(p *release.Payload, poolStream string) string {
+	if poolStream != "" {
+		return poolStream
+	}
+	return p.DefaultStream()
+}
+
+// CheckReleasePayloadStream compares the OS image of the pool's stream
+// (4.21+: the image whose io.openshift.os.streamclass is the pool's
+// spec.osImageStream, else the default stream; before: rhel-coreos) with
+// the target profile. Only OS images' labels are read: the extensions
+// image is UBI-based, its labels say nothing about RHEL CoreOS.
+func CheckReleasePayloadStream(p *release.Payload, err error, tgt *profile.Plan, target, poolStream, pool string) Check {
 	c := Check{ID: IDReleasePayload}
 	if err != nil {
 		c.Status, c.Message = Fail, err.Error()
 		c.Remedy = "pass the payload with --release-image (and --registry-config with a pull secret that can read it), or run with --offline to skip"
 		return c
 	}
-	prim, ok := p.Primary()
+	stream := PayloadStream(p, poolStream)
+	prim, _, ok := p.Stream(stream)
 	details := map[string]any{"version": p.Version, "coreos": p.CoreOS}
+	if stream != "" {
+		details["stream"] = stream
+		details["streams"] = p.Streams()
+	}
 	c.Details = details
 	if !ok {
 		c.Status, c.Message = Fail, fmt.Sprintf("payload %s names no %s image", p.Ref, release.TagRHCOS)
+		if stream != "" {
+			c.Message = fmt.Sprintf("payload %s has no OS image of stream %s (streams: %s)", p.Ref, stream, strings.Join(p.Streams(), ", "))
+		}
 		c.Remedy = "check --release-image: it must be an OpenShift release payload"
+		if poolStream != "" {
+			c.Remedy = fmt.Sprintf("pool %s's spec.osImageStream %s is not in the target release: set it to one it has, or check --release-image", pool, poolStream)
+		}
 		return c
 	}
-	if tm, err := profile.MinorVersion(target); err == nil && p.Version != "" {
-		if pm, err := profile.MinorVersion(p.Version); err == nil && pm != tm {
+	if p.Version != "" {
+		// A full --to (4.21.11) must be that release, not another z of it.
+		tm, terr := profile.MinorVersion(target)
+		pm, perr := profile.MinorVersion(p.Version)
+		full := strings.Count(target, ".") == 2
+		if terr == nil && perr == nil && (pm != tm || full && p.Version != target) {
 			c.Status, c.Message = Fail, fmt.Sprintf("payload %s is OpenShift %s, not %s", p.Ref, p.Version, target)
 			c.Remedy = "pass the payload of the target release with --release-image"
 			return c
@@ -339,31 +373,42 @@ func CheckReleasePayload(p *release.Payload, err error, tgt *profile.Plan, targe
 	}
 	var extra []string
 	for _, co := range p.CoreOS {
-		if co.Tag != release.TagRHCOS && co.RHEL != "" {
+		if co.Tag != prim.Tag && co.RHEL != "" && !co.IsExtensions {
 			extra = append(extra, fmt.Sprintf("%s is RHEL %s", co.Tag, co.RHEL))
 		}
 	}
+	name := release.TagRHCOS
 	tail := ""
-	if len(extra) > 0 {
+	switch {
+	case stream != "":
+		name = fmt.Sprintf("%s (stream %s)", prim.Tag, stream)
+		how := "the default stream"
+		if poolStream != "" {
+			how = fmt.Sprintf("pool %s's spec.osImageStream", pool)
+		}
+		if len(extra) > 0 {
+			tail = " (" + strings.Join(extra, ", ") + "; " + how + " is " + stream + ")"
+		}
+	case len(extra) > 0:
 		tail = " (" + strings.Join(extra, ", ") + "; mosc layers the default stream)"
 	}
 	switch {
 	case prim.RHEL == "":
 		c.Status = Warn
-		c.Message = fmt.Sprintf("%s image %s has no %s or version label naming its RHEL; labels: %s", release.TagRHCOS, prim.Image, release.LabelStream, labelList(prim.Labels))
+		c.Message = fmt.Sprintf("%s image %s has no %s or version label naming its RHEL; labels: %s", name, prim.Image, release.LabelStream, labelList(prim.Labels))
 		c.Remedy = "confirm the target's RHEL by hand before upgrading"
 	case tgt == nil:
 		c.Status = Warn
-		c.Message = fmt.Sprintf("payload %s: %s is RHEL %s (%s); no target plan to compare with", p.Version, release.TagRHCOS, prim.RHEL, prim.OSVersion)
+		c.Message = fmt.Sprintf("payload %s: %s is RHEL %s (%s); no target plan to compare with", p.Version, name, prim.RHEL, prim.OSVersion)
 		c.Remedy = "see " + IDStackSupport
 	case prim.RHEL != tgt.OpenShift.RHEL:
 		c.Status = Fail
 		c.Message = fmt.Sprintf("payload %s: %s is RHEL %s (%s=%s), but profile %s says RHEL %s: the layer would be built for the wrong RHEL%s",
-			p.Version, release.TagRHCOS, prim.RHEL, release.LabelStream, prim.Stream, tgt.OpenShift.Version, tgt.OpenShift.RHEL, tail)
+			p.Version, name, prim.RHEL, release.LabelStream, prim.Stream, tgt.OpenShift.Version, tgt.OpenShift.RHEL, tail)
 		c.Remedy = fmt.Sprintf("correct spec.rhel of the %s release profile (override it with --profiles DIR) and gate again", tgt.OpenShift.Version)
 	default:
 		c.Status = Pass
-		c.Message = fmt.Sprintf("payload %s: %s is RHEL %s (%s), as profile %s says%s", p.Version, release.TagRHCOS, prim.RHEL, prim.OSVersion, tgt.OpenShift.Version, tail)
+		c.Message = fmt.Sprintf("payload %s: %s is RHEL %s (%s), as profile %s says%s", p.Version, name, prim.RHEL, prim.OSVersion, tgt.OpenShift.Version, tail)
 	}
 	return c
 }

@@ -169,6 +169,8 @@ func TestCheckReleasePayload(t *testing.T) {
 		{"no rhel-coreos", &release.Payload{Ref: "r", Version: "4.21.1"}, nil, p21, "4.21.1", Fail, []string{"names no rhel-coreos"}},
 		{"unreachable", nil, errors.New("release image q: GET https://q/v2/: dial tcp: no route"), p21, "4.21.11", Fail, []string{"no route", "--offline"}},
 		{"no target plan", payload("4.21.11", "9.6"), nil, nil, "4.21.11", Warn, []string{"no target plan"}},
+		{"another z of the target", payload("4.21.10", "9.6"), nil, p21, "4.21.11", Fail, []string{"is OpenShift 4.21.10, not 4.21.11"}},
+		{"a minor --to takes any z", payload("4.21.10", "9.6"), nil, p21, "4.21", Pass, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -244,4 +246,51 @@ func TestCheckRepoPreflight(t *testing.T) {
 		})
 	}
 	expect(t, CheckRepoPreflight(nil, nil), Skip)
+}
+
+// 4.21+ payloads: OS images grouped by io.openshift.os.streamclass; the
+// pool's spec.osImageStream (else the default stream) picks the image whose
+// labels count; an extensions image's UBI labels never do.
+func TestCheckReleasePayloadStreams(t *testing.T) {
+	cat, err := profile.LoadCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	site := profile.NewSite()
+	site.Override(profile.Overrides{OpenShift: "4.21"})
+	p21, err := cat.Resolve(site)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withStream := func(l map[string]string, s string) map[string]string {
+		l["io.openshift.os.streamclass"] = s
+		return l
+	}
+	p := &release.Payload{Ref: "r", Version: "4.21.11"}
+	for _, c := range []struct {
+		tag    string
+		labels map[string]string
+	}{
+		{"rhel-coreos", withStream(map[string]string{"com.coreos.stream": "rhel-9.6", "org.opencontainers.image.version": "9.6.20251110-1", "ostree.linux": "true"}, "rhel-9")},
+		{"rhel-coreos-extensions", withStream(map[string]string{"name": "ubi9", "version": "9.7"}, "rhel-9")},
+		{"rhel-coreos-10", withStream(map[string]string{"com.coreos.stream": "rhel-10.2", "org.opencontainers.image.version": "10.2.20251112-0", "ostree.linux": "true"}, "rhel-10")},
+		{"rhel-coreos-10-extensions", withStream(map[string]string{"name": "ubi10"}, "rhel-10")},
+	} {
+		p.CoreOS = append(p.CoreOS, release.NewCoreOS(c.tag, "quay.io/x/art@sha256:"+c.tag, c.labels))
+	}
+	if got := p.DefaultStream(); got != "rhel-9" {
+		t.Errorf("default stream %q", got)
+	}
+	expect(t, CheckReleasePayloadStream(p, nil, p21, "4.21.11", "", "worker"), Pass,
+		"rhel-coreos (stream rhel-9) is RHEL 9.6", "(rhel-coreos-10 is RHEL 10.2; the default stream is rhel-9)")
+	c := CheckReleasePayloadStream(p, nil, p21, "4.21.11", "rhel-10", "worker")
+	expect(t, c, Fail, "rhel-coreos-10 (stream rhel-10) is RHEL 10.2", "profile 4.21 says RHEL 9.6", "pool worker's spec.osImageStream is rhel-10")
+	if strings.Contains(c.Message, "extensions") {
+		t.Errorf("an extensions image's labels were read: %s", c.Message)
+	}
+	expect(t, CheckReleasePayloadStream(p, nil, p21, "4.21.11", "rhel-11", "worker"), Fail, "has no OS image of stream rhel-11 (streams: rhel-10, rhel-9)", "spec.osImageStream rhel-11 is not in the target release")
+	os, ext, ok := p.Stream("rhel-10")
+	if !ok || os.Tag != "rhel-coreos-10" || ext.Tag != "rhel-coreos-10-extensions" {
+		t.Errorf("stream rhel-10: %s %s %v", os.Tag, ext.Tag, ok)
+	}
 }

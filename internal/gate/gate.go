@@ -62,6 +62,9 @@ type Options struct {
 	NodeChecker *node.Checker
 	// Verify adds the verify check (mosc verify's quick part; verify.go).
 	Verify bool
+	// PoolStream is the pool's spec.osImageStream.name (4.21+, OS streams);
+	// "" = the payload's default stream.
+	PoolStream string
 	// MinTokenDays: warn when the push token expires sooner.
 	MinTokenDays int
 	Now          func() time.Time
@@ -119,6 +122,7 @@ func Run(ctx context.Context, o Options) *Report {
 		payload = p
 		return c
 	})
+	timed(func() Check { return targetKernelCheck(ctx, o, payload) })
 	timed(func() Check {
 		if o.Offline {
 			return Check{ID: IDRepoPreflight, Status: Skip, Message: "--offline: repositories are not read"}
@@ -210,7 +214,7 @@ func releasePayloadCheck(ctx context.Context, o Options, r *Report, up *UpgradeS
 		ro.RPMArch = o.Current.Platform.RPMArch
 	}
 	p, err := release.Inspect(ctx, ref, ro)
-	c := CheckReleasePayload(p, err, o.Target, target)
+	c := CheckReleasePayloadStream(p, err, o.Target, target, o.PoolStream, o.Current.Pool)
 	auth := o.ReleaseAuth
 	if auth == "" {
 		auth = "anonymous"
@@ -334,8 +338,6 @@ func runLive(ctx context.Context, o Options, r *Report, timed func(func() Check)
 	})
 
 	timed(func() Check {
-		name := o.Current.MOSC.PushSecretName
-		s, err := o.Cluster.Kube.CoreV1().Secrets(profile.MCONamespace).Get(ctx, name, metav1.GetOptions{})
-		return CheckPushToken(name, s, err, now(), o.MinTokenDays)
+		return CheckPushCredential(ctx, o.Cluster, o.Current, now(), o.MinTokenDays) // pushcred.go
 	})
 }

@@ -1,12 +1,9 @@
 package gate
 
 import (
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/mosc-dev/mosc/internal/node"
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
@@ -268,119 +265,4 @@ func orNone(s string) string {
 		return "(none)"
 	}
 	return s
-}
-
-// CheckPushToken reads the expiry of the push secret's token from the
-// token's own exp claim (a service-account JWT); the token is never shown.
-func CheckPushToken(name string, s *corev1.Secret, err error, now time.Time, minDays int) Check {
-	c := Check{ID: IDPushToken}
-	if err != nil {
-		c.Status, c.Message = Fail, fmt.Sprintf("push secret %s: %v", name, err)
-		c.Remedy = "mosc apply creates the push secret with a fresh builder token"
-		return c
-	}
-	exp, registry, ok, perr := tokenExpiry(s)
-	if perr != nil {
-		c.Status, c.Message = Fail, fmt.Sprintf("push secret %s/%s: %v", s.Namespace, s.Name, perr)
-		c.Remedy = "recreate it: mosc apply"
-		return c
-	}
-	if !ok {
-		c.Status = Pass
-		c.Message = fmt.Sprintf("push secret %s/%s holds no JWT (registry credentials without an exp claim): expiry not known", s.Namespace, s.Name)
-		return c
-	}
-	left := exp.Sub(now)
-	days := int(left.Hours() / 24)
-	c.Details = map[string]any{"registry": registry, "expires": exp.UTC().Format(time.RFC3339), "daysLeft": days, "minTokenDays": minDays}
-	switch {
-	case left <= 0:
-		c.Status = Fail
-		c.Message = fmt.Sprintf("push token for %s expired on %s: every build fails to push", registry, exp.UTC().Format(time.RFC3339))
-		c.Remedy = "mint a new builder token: mosc apply"
-	case left < time.Duration(minDays)*24*time.Hour:
-		c.Status = Warn
-		c.Message = fmt.Sprintf("push token for %s expires in %d day(s), on %s (within --min-token-days %d): the upgrade's rebuild may fail to push", registry, days, exp.UTC().Format(time.RFC3339), minDays)
-		c.Remedy = "renew it before upgrading: mosc apply (mints a new builder token)"
-	default:
-		c.Status = Pass
-		c.Message = fmt.Sprintf("push token for %s expires in %d days, on %s", registry, days, exp.UTC().Format(time.RFC3339))
-	}
-	return c
-}
-
-// tokenExpiry returns the earliest exp among the JWTs in the secret's
-// registry credentials.
-func tokenExpiry(s *corev1.Secret) (exp time.Time, registry string, ok bool, err error) {
-	var auths map[string]struct {
-		Auth     string `json:"auth"`
-		Password string `json:"password"`
-	}
-	switch {
-	case len(s.Data[corev1.DockerConfigJsonKey]) > 0:
-		var doc struct {
-			Auths map[string]struct {
-				Auth     string `json:"auth"`
-				Password string `json:"password"`
-			} `json:"auths"`
-		}
-		if json.Unmarshal(s.Data[corev1.DockerConfigJsonKey], &doc) != nil {
-			return exp, "", false, fmt.Errorf("%s is not valid JSON", corev1.DockerConfigJsonKey)
-		}
-		auths = doc.Auths
-	case len(s.Data[corev1.DockerConfigKey]) > 0:
-		if json.Unmarshal(s.Data[corev1.DockerConfigKey], &auths) != nil {
-			return exp, "", false, fmt.Errorf("%s is not valid JSON", corev1.DockerConfigKey)
-		}
-	default:
-		return exp, "", false, fmt.Errorf("no %s or %s key", corev1.DockerConfigJsonKey, corev1.DockerConfigKey)
-	}
-	regs := make([]string, 0, len(auths))
-	for r := range auths {
-		regs = append(regs, r)
-	}
-	sort.Strings(regs)
-	for _, r := range regs {
-		a := auths[r]
-		secret := a.Password
-		if a.Auth != "" {
-			raw, derr := base64.StdEncoding.DecodeString(a.Auth)
-			if derr != nil {
-				return exp, "", false, fmt.Errorf("auths[%q].auth is not base64", r)
-			}
-			_, secret, _ = strings.Cut(string(raw), ":")
-		}
-		e, isJWT := jwtExpiry(secret)
-		if !isJWT {
-			continue
-		}
-		if !ok || e.Before(exp) {
-			exp, registry, ok = e, r, true
-		}
-	}
-	return exp, registry, ok, nil
-}
-
-// jwtExpiry decodes a JWT's payload (without verifying it: only the
-// expiry is wanted) and returns its exp claim.
-func jwtExpiry(tok string) (time.Time, bool) {
-	parts := strings.Split(tok, ".")
-	if len(parts) != 3 {
-		return time.Time{}, false
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
-	if err != nil {
-		return time.Time{}, false
-	}
-	var claims struct {
-		Exp *json.Number `json:"exp"`
-	}
-	if json.Unmarshal(payload, &claims) != nil || claims.Exp == nil {
-		return time.Time{}, false
-	}
-	f, err := claims.Exp.Float64()
-	if err != nil {
-		return time.Time{}, false
-	}
-	return time.Unix(int64(f), 0), true
 }

@@ -38,7 +38,17 @@ const (
 	LabelImageVersion  = "org.opencontainers.image.version" // "9.6.20251110-1" (or "416.94.2024...")
 	LabelBuildVersions = "io.openshift.build.versions"      // "machine-os=9.6.20251110-1"
 	LabelBootc         = "containers.bootc"                 // "1"
+	// LabelStreamClass names an OS image's stream from 4.21 ("rhel-9",
+	// "rhel-10"); LabelOSTree tells the OS image (set) from its extensions
+	// image (absent) — machine-config-operator, release-4.21,
+	// pkg/osimagestream/image_data.go.
+	LabelStreamClass = "io.openshift.os.streamclass"
+	LabelOSTree      = "ostree.linux"
 )
+
+// osImageTag matches the payload tags the MCO inspects for OS streams
+// (release-4.21, pkg/osimagestream/imagestream_source.go imageTagRegxpr).
+var osImageTag = regexp.MustCompile(`^(rhel|stream)[a-zA-Z0-9.-]*-coreos[a-zA-Z0-9.-]*(-extensions[a-zA-Z0-9.-]*)?$`)
 
 // Paths inside the payload image.
 const (
@@ -97,6 +107,21 @@ type CoreOS struct {
 	// OSVersion is org.opencontainers.image.version, e.g. "9.6.20251110-1".
 	OSVersion string `json:"osVersion,omitempty"`
 	Bootc     bool   `json:"bootc"`
+	// StreamClass is the io.openshift.os.streamclass label (4.21+).
+	StreamClass string `json:"streamClass,omitempty"`
+	// IsExtensions: an extensions image (UBI-based: its labels say
+	// nothing about RHEL CoreOS).
+	IsExtensions bool `json:"extensions,omitempty"`
+	// Kernel is the node image's kernel as name-less NEVRA
+	// ("5.14.0-570.42.1.el9_6.x86_64", what a node reports as
+	// kernelVersion), from its /usr/share/openshift/base/meta.json; "" when
+	// the image has no metalayer.
+	Kernel string `json:"kernel,omitempty"`
+	// Packages counts meta.json's RPMs (0: not read).
+	Packages int `json:"packages,omitempty"`
+	// Extensions maps the extensions image's RPMs to "evr.arch", from its
+	// /usr/share/rpm-ostree/extensions.json.
+	Extensions map[string]string `json:"extensionRPMs,omitempty"`
 }
 
 // Payload is what gate needs from a release image.
@@ -129,6 +154,60 @@ func (p *Payload) Primary() (CoreOS, bool) {
 	return CoreOS{}, false
 }
 
+// Streams names the OS streams of a 4.21+ payload (the streamclass labels
+// of its OS images), sorted; none before 4.21.
+func (p *Payload) Streams() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, c := range p.CoreOS {
+		if c.StreamClass != "" && !c.IsExtensions && !seen[c.StreamClass] {
+			seen[c.StreamClass] = true
+			out = append(out, c.StreamClass)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// DefaultStream is the stream a pool without spec.osImageStream gets, as
+// the MCO picks it: the shortest stream name naming RHEL 9 and not 10
+// (release-4.21, pkg/osimagestream/osimagestream.go getDefaultStreamSet).
+// "" when the payload has no streams (before 4.21).
+func (p *Payload) DefaultStream() string {
+	names := p.Streams()
+	sort.SliceStable(names, func(i, j int) bool { return len(names[i]) < len(names[j]) })
+	for _, n := range names {
+		if strings.Contains(n, "9") && !strings.Contains(n, "10") {
+			return n
+		}
+	}
+	return ""
+}
+
+// Stream returns the OS and extensions images of a stream; stream "" (or a
+// payload without streams) means rhel-coreos and rhel-coreos-extensions.
+func (p *Payload) Stream(stream string) (os, ext CoreOS, ok bool) {
+	if stream == "" || len(p.Streams()) == 0 {
+		os, ok = p.Primary()
+		for _, c := range p.CoreOS {
+			if c.Tag == TagRHCOSExtensions {
+				ext = c
+			}
+		}
+		return os, ext, ok
+	}
+	for _, c := range p.CoreOS {
+		switch {
+		case c.StreamClass != stream:
+		case c.IsExtensions:
+			ext = c
+		case !ok:
+			os, ok = c, true
+		}
+	}
+	return os, ext, ok
+}
+
 // Inspect reads the payload at ref and the labels of its RHCOS images.
 func Inspect(ctx context.Context, ref string, opts Options) (*Payload, error) {
 	ro, err := opts.remoteOptions(ctx)
@@ -159,13 +238,12 @@ func Inspect(ctx context.Context, ref string, opts Options) (*Payload, error) {
 			p.Version = md.Version
 		}
 	}
-	found := false
-	for _, tag := range []string{TagRHCOS, TagRHCOS10, TagRHCOSExtensions} {
-		spec, ok := p.Image(tag)
-		if !ok {
+	_, found := p.Image(TagRHCOS)
+	for _, im := range images {
+		tag, spec := im.Tag, im.Image
+		if !osImageTag.MatchString(tag) {
 			continue
 		}
-		found = true
 		osImg, err := fetchImage(spec, ro)
 		if err != nil {
 			return nil, fmt.Errorf("release image %s: %s image %s: %w", ref, tag, spec, err)
@@ -174,7 +252,14 @@ func Inspect(ctx context.Context, ref string, opts Options) (*Payload, error) {
 		if err != nil {
 			return nil, fmt.Errorf("release image %s: %s image %s: config: %w", ref, tag, spec, err)
 		}
-		p.CoreOS = append(p.CoreOS, NewCoreOS(tag, spec, cfg.Config.Labels))
+		co := NewCoreOS(tag, spec, cfg.Config.Labels)
+		if err := readPackageMetadata(osImg, &co); err != nil {
+			return nil, fmt.Errorf("release image %s: %s image %s: %w", ref, tag, spec, err)
+		}
+		p.CoreOS = append(p.CoreOS, co)
+	}
+	for _, co := range p.CoreOS {
+		found = found || (co.StreamClass != "" && !co.IsExtensions)
 	}
 	if !found {
 		return nil, fmt.Errorf("release image %s: %s names no %q image (tags: %s)", ref, imageReferencesPath, TagRHCOS, tagList(images))
@@ -188,7 +273,16 @@ func NewCoreOS(tag, image string, labels map[string]string) CoreOS {
 	c.Stream = labels[LabelStream]
 	c.OSVersion = labels[LabelImageVersion]
 	c.Bootc = labels[LabelBootc] == "1" || labels[LabelBootc] == "true"
-	c.RHEL = RHELFromLabels(labels)
+	c.StreamClass = labels[LabelStreamClass]
+	if c.StreamClass != "" {
+		c.IsExtensions = labels[LabelOSTree] == ""
+	} else {
+		c.IsExtensions = strings.Contains(tag, "-extensions")
+	}
+	if !c.IsExtensions {
+		// An extensions image is UBI-based: its version labels are UBI's.
+		c.RHEL = RHELFromLabels(labels)
+	}
 	return c
 }
 
@@ -435,4 +529,116 @@ func CanRead(ctx context.Context, ref string, opts Options) error {
 	}
 	_, err = remote.Head(r, ro...)
 	return err
+}
+
+// Package metadata in the OS images (openshift/os, release-4.20 … master):
+// scripts/generate-metadata writes the node image's RPM list, as
+// rpm-ostree's rpmdb.pkglist ([name, epoch, version, release, arch]), to
+// meta.json in a last layer of its own, labelled io.openshift.metalayer
+// (Containerfile); extensions/Dockerfile writes {"name": "evr.arch"} for
+// every extension RPM to extensions.json, the UBI-based extensions image's
+// last layer. Only that layer is read: a few kilobytes, not the image.
+const (
+	LabelMetalayer     = "io.openshift.metalayer"
+	metaJSONPath       = "usr/share/openshift/base/meta.json"
+	extensionsJSONPath = "usr/share/rpm-ostree/extensions.json"
+)
+
+// kernelPackages name the node image's kernel, in order of preference.
+var kernelPackages = []string{"kernel-core", "kernel", "kernel-rt-core"}
+
+func readPackageMetadata(img v1.Image, co *CoreOS) error {
+	switch {
+	case co.IsExtensions:
+		b, err := lastLayerFile(img, extensionsJSONPath)
+		if err != nil || b == nil {
+			return err
+		}
+		ext, err := ParseExtensionsJSON(b)
+		if err != nil {
+			return fmt.Errorf("%s: %w", extensionsJSONPath, err)
+		}
+		co.Extensions = ext
+	case co.Labels[LabelMetalayer] == "true":
+		b, err := lastLayerFile(img, metaJSONPath)
+		if err != nil || b == nil {
+			return err
+		}
+		kernel, n, err := ParseMetaJSON(b)
+		if err != nil {
+			return fmt.Errorf("%s: %w", metaJSONPath, err)
+		}
+		co.Kernel, co.Packages = kernel, n
+	}
+	return nil
+}
+
+// ParseMetaJSON reads a node image's meta.json: the kernel (as
+// version-release.arch) and the number of RPMs.
+func ParseMetaJSON(b []byte) (kernel string, packages int, err error) {
+	var doc struct {
+		PkgList [][]string `json:"rpmdb.pkglist"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return "", 0, errors.New("not a meta.json document")
+	}
+	if len(doc.PkgList) == 0 {
+		return "", 0, errors.New("rpmdb.pkglist is empty")
+	}
+	found := map[string]string{}
+	for i, p := range doc.PkgList {
+		if len(p) != 5 {
+			return "", 0, fmt.Errorf("rpmdb.pkglist[%d]: want [name, epoch, version, release, arch], got %d fields", i, len(p))
+		}
+		found[p[0]] = p[2] + "-" + p[3] + "." + p[4]
+	}
+	for _, k := range kernelPackages {
+		if v, ok := found[k]; ok {
+			return v, len(doc.PkgList), nil
+		}
+	}
+	return "", len(doc.PkgList), nil
+}
+
+// ParseExtensionsJSON reads an extensions image's extensions.json.
+func ParseExtensionsJSON(b []byte) (map[string]string, error) {
+	var m map[string]string
+	if err := json.Unmarshal(b, &m); err != nil || m == nil {
+		return nil, errors.New(`not an extensions.json document ({"name": "evr.arch"})`)
+	}
+	return m, nil
+}
+
+// lastLayerFile returns a file of the image's last layer (nil if absent).
+func lastLayerFile(img v1.Image, file string) ([]byte, error) {
+	layers, err := img.Layers()
+	if err != nil || len(layers) == 0 {
+		return nil, err
+	}
+	r, err := layers[len(layers)-1].Uncompressed()
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	tr := tar.NewReader(r)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if h.Typeflag != tar.TypeReg || strings.TrimPrefix(path.Clean("/"+h.Name), "/") != file {
+			continue
+		}
+		b, err := io.ReadAll(io.LimitReader(tr, maxManifestBytes+1))
+		if err != nil {
+			return nil, err
+		}
+		if len(b) > maxManifestBytes {
+			return nil, fmt.Errorf("%s is larger than %d bytes", file, maxManifestBytes)
+		}
+		return b, nil
+	}
 }

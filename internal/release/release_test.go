@@ -58,7 +58,7 @@ func TestInspect(t *testing.T) {
 				"rhel-coreos-extensions": releasetest.Labels("9.6", "20251110-1"),
 				"rhel-coreos-10":         releasetest.Labels("10.2", "20251112-0"),
 			}, OtherTags: []string{"cli", "machine-config-operator"}},
-			wantRHEL: map[string]string{"rhel-coreos": "9.6", "rhel-coreos-10": "10.2", "rhel-coreos-extensions": "9.6"},
+			wantRHEL: map[string]string{"rhel-coreos": "9.6", "rhel-coreos-10": "10.2", "rhel-coreos-extensions": ""}, // an extensions image says nothing of RHEL CoreOS
 			wantVer:  "4.21.11",
 		},
 		{
@@ -268,4 +268,80 @@ func TestKeychain(t *testing.T) {
 			t.Errorf("error leaks the secret: %v", err)
 		}
 	}
+}
+
+// The node image's kernel comes from its metalayer's meta.json, the
+// extensions' versions from extensions.json (openshift/os layout).
+func TestInspectPackageMetadata(t *testing.T) {
+	host := newRegistry(t, "", "")
+	ref, err := releasetest.Push(host+"/openshift-release-dev", releasetest.Spec{Version: "4.21.11", CoreOS: map[string]map[string]string{
+		"rhel-coreos":            releasetest.Labels("9.6", "20251110-1"),
+		"rhel-coreos-extensions": releasetest.Labels("9.6", "20251110-1"),
+		"rhel-coreos-10":         releasetest.Labels("10.2", "20251112-0"),
+	}, Kernel: map[string]string{"rhel-coreos": "5.14.0-570.42.1.el9_6", "rhel-coreos-10": "6.12.0-55.12.1.el10_0"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := release.Inspect(context.Background(), ref, release.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]release.CoreOS{}
+	for _, c := range p.CoreOS {
+		got[c.Tag] = c
+	}
+	if c := got["rhel-coreos"]; c.Kernel != "5.14.0-570.42.1.el9_6.x86_64" || c.Packages != 13 {
+		t.Errorf("rhel-coreos kernel %q, %d packages", c.Kernel, c.Packages)
+	}
+	if c := got["rhel-coreos-10"]; c.Kernel != "6.12.0-55.12.1.el10_0.x86_64" {
+		t.Errorf("rhel-coreos-10 kernel %q", c.Kernel)
+	}
+	if e := got["rhel-coreos-extensions"].Extensions; e["kernel-devel"] != "5.14.0-570.42.1.el9_6.x86_64" || e["usbguard"] == "" {
+		t.Errorf("extensions = %v", e)
+	}
+}
+
+func TestParseMetaJSON(t *testing.T) {
+	for _, tc := range []struct {
+		in, kernel, err string
+		n               int
+	}{
+		{in: `{"rpmdb.pkglist":[["bash","0","5.1.8","9.el9","x86_64"],["kernel","0","5.14.0","570.42.1.el9_6","x86_64"],["kernel-core","0","5.14.0","570.42.1.el9_6","x86_64"]]}`, kernel: "5.14.0-570.42.1.el9_6.x86_64", n: 3},
+		{in: `{"rpmdb.pkglist":[["kernel-rt-core","0","5.14.0","570.42.1.el9_6","x86_64"]]}`, kernel: "5.14.0-570.42.1.el9_6.x86_64", n: 1},
+		{in: `{"rpmdb.pkglist":[["bash","0","5.1.8","9.el9","x86_64"]]}`, kernel: "", n: 1},
+		{in: `{"rpmdb.pkglist":[["bash","0","5.1.8"]]}`, err: "rpmdb.pkglist[0]: want [name, epoch, version, release, arch], got 3 fields"},
+		{in: `{"rpmdb.pkglist":[]}`, err: "rpmdb.pkglist is empty"},
+		{in: `[`, err: "not a meta.json document"},
+	} {
+		k, n, err := release.ParseMetaJSON([]byte(tc.in))
+		if tc.err != "" {
+			if err == nil || err.Error() != tc.err {
+				t.Errorf("%s: error %v, want %q", tc.in, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || k != tc.kernel || n != tc.n {
+			t.Errorf("%s: %q %d %v", tc.in, k, n, err)
+		}
+	}
+}
+
+func FuzzParseMetaJSON(f *testing.F) {
+	f.Add([]byte(`{"rpmdb.pkglist":[["kernel-core","0","5.14.0","570.42.1.el9_6","x86_64"]]}`))
+	f.Add([]byte(`{"rpmdb.pkglist":[[]]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		k, n, err := release.ParseMetaJSON(b)
+		if err == nil && (n == 0 || (k != "" && !strings.Contains(k, "-"))) {
+			t.Errorf("accepted %q: kernel %q, %d packages", b, k, n)
+		}
+	})
+}
+
+func FuzzParseExtensionsJSON(f *testing.F) {
+	f.Add([]byte(`{"kernel-devel": "5.14.0-570.42.1.el9_6.x86_64"}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if m, err := release.ParseExtensionsJSON(b); err == nil && m == nil {
+			t.Errorf("accepted %q as nothing", b)
+		}
+	})
 }

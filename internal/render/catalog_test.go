@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mosc-dev/mosc/internal/bundle"
 	"github.com/mosc-dev/mosc/internal/profile"
 )
 
@@ -109,9 +110,16 @@ func TestCatalogGolden(t *testing.T) {
 	}
 }
 
+// BenchmarkRenderCatalog renders every supported combination of the
+// catalog (issue 15, P2): "serial" one after another with no memo (the
+// figure before render --all shared work), "each" as `mosc render --all`
+// renders them (RenderEach: every CPU, one Memo), "each+write" also writes
+// the directories as render --all does (bundle.WriteDirs, into a directory
+// that already holds them after the first iteration, as in CI).
 func BenchmarkRenderCatalog(b *testing.B) {
 	cat, combos := catalogCombos(b)
 	var plans []*profile.Plan
+	var names []string
 	for _, c := range combos {
 		if !c.supported {
 			continue
@@ -121,15 +129,52 @@ func BenchmarkRenderCatalog(b *testing.B) {
 			b.Fatal(err)
 		}
 		plans = append(plans, p)
+		names = append(names, c.name())
 	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		for _, p := range plans {
-			if _, err := Render(p, Options{}); err != nil {
+	each := func(b *testing.B) []*Result {
+		res, errs := RenderEach(len(plans), func(i int) (*profile.Plan, Options, error) { return plans[i], Options{}, nil })
+		for i, err := range errs {
+			if err != nil {
+				b.Fatalf("%s: %v", names[i], err)
+			}
+		}
+		return res
+	}
+	b.Run("serial", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			for _, p := range plans {
+				if _, err := Render(p, Options{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		b.ReportMetric(float64(len(plans)), "bundles/op")
+	})
+	b.Run("each", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			each(b)
+		}
+		b.ReportMetric(float64(len(plans)), "bundles/op")
+	})
+	b.Run("each+write", func(b *testing.B) {
+		dir := b.TempDir()
+		dirs := make([]string, len(names))
+		for i, n := range names {
+			dirs[i] = filepath.Join(dir, n)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			res := each(b)
+			bundles := make([]*bundle.Bundle, len(res))
+			for i, r := range res {
+				bundles[i] = r.Bundle
+			}
+			if err := bundle.WriteDirs(dirs, bundles, "bench"); err != nil {
 				b.Fatal(err)
 			}
 		}
-	}
-	b.ReportMetric(float64(len(plans)), "bundles/op")
+		b.ReportMetric(float64(len(plans)), "bundles/op")
+	})
 }

@@ -179,7 +179,7 @@ func newObjData(p *profile.Plan, containerfile string) *objData {
 
 // renderObjects executes the applicable templates in bundle order and
 // strictly decodes each result into its real Go type.
-func renderObjects(p *profile.Plan, containerfile string) (*bundle.Bundle, error) {
+func renderObjects(p *profile.Plan, containerfile string, memo *Memo) (*bundle.Bundle, error) {
 	t, err := loadTemplates()
 	if err != nil {
 		return nil, err
@@ -204,13 +204,17 @@ func renderObjects(p *profile.Plan, containerfile string) (*bundle.Bundle, error
 			if err := t.ExecuteTemplate(&out, file, &d); err != nil {
 				return nil, templateError(err)
 			}
-			j, err := yaml.YAMLToJSONStrict([]byte(out.String()))
-			if err != nil {
-				return nil, fmt.Errorf("%s: rendered YAML: %v", file, err)
-			}
-			u, err := bundle.DecodeStrict(j)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %v", file, err)
+			key := file + "\x00" + out.String()
+			u, ok := memo.get(key)
+			if !ok {
+				j, err := yaml.YAMLToJSONStrict([]byte(out.String()))
+				if err != nil {
+					return nil, fmt.Errorf("%s: rendered YAML: %v", file, err)
+				}
+				if u, err = bundle.DecodeStrict(j); err != nil {
+					return nil, fmt.Errorf("%s: %v", file, err)
+				}
+				memo.put(key, u)
 			}
 			if u.GroupVersionKind() != spec.gvk {
 				return nil, fmt.Errorf("%s: rendered %s, want %s", file, u.GroupVersionKind(), spec.gvk)

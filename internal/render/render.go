@@ -20,6 +20,9 @@ type Options struct {
 	// Locate turns a Setting* constant into where the user gave it
 	// ("--push-spec", "mosc.yaml:7:3"); nil or "" leaves Where empty.
 	Locate func(setting string) string
+	// Memo (may be nil) shares the decoding of identical template output
+	// with other renders: set one when rendering many plans (RenderEach).
+	Memo *Memo
 }
 
 // Result is a rendered, validated bundle.
@@ -64,7 +67,7 @@ func Render(p *profile.Plan, opts Options) (*Result, error) {
 			Message: fmt.Sprintf("the Containerfile is %d characters, %d over the MachineOSConfig limit of %d; largest layers: %s",
 				n, n-MaxContainerfileChars, MaxContainerfileChars, largestLayers(layers, 3))})}
 	}
-	b, err := renderObjects(p, cf)
+	b, err := renderObjects(p, cf, opts.Memo)
 	if err != nil {
 		var f *Finding
 		if errors.As(err, &f) {

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -40,6 +41,18 @@ type Spec struct {
 	// Images maps further payload tags to images already in a registry
 	// (pull specs by digest), e.g. a real base image for a build.
 	Images map[string]string
+	// Kernel maps OS image tags (rhel-coreos, rhel-coreos-10) to their
+	// kernel's version-release ("5.14.0-570.42.1.el9_6"): the image then
+	// carries a metalayer with /usr/share/openshift/base/meta.json listing
+	// it, as openshift/os builds them; the extensions image gets
+	// /usr/share/rpm-ostree/extensions.json with kernel-devel and
+	// kernel-headers for rhel-coreos's kernel.
+	Kernel map[string]string
+	// KernelDevel overrides extensions.json's kernel-devel version-release
+	// ("-": no kernel-devel at all).
+	KernelDevel string
+	// Tag is the payload's tag ("" = <Version>-x86_64).
+	Tag string
 }
 
 // Labels returns RHCOS labels as a real rhel-coreos image of the given RHEL
@@ -57,6 +70,28 @@ func Labels(rhel, build string) map[string]string {
 	}
 }
 
+// StreamLabels are Labels of a 4.21+ OS image of stream ("rhel-9",
+// "rhel-10"): io.openshift.os.streamclass, which the MCO groups the
+// payload's OS images by (machine-config-operator, release-4.21,
+// pkg/osimagestream/image_data.go).
+func StreamLabels(rhel, build, stream string) map[string]string {
+	l := Labels(rhel, build)
+	l["io.openshift.os.streamclass"] = stream
+	return l
+}
+
+// ExtensionsLabels are the labels of a 4.21+ extensions image: UBI's (the
+// image is built FROM ubi9, openshift/os extensions/Dockerfile), the
+// stream class, and no ostree.linux (what tells it from the OS image).
+func ExtensionsLabels(ubi, stream string) map[string]string {
+	major, _, _ := strings.Cut(ubi, ".")
+	return map[string]string{
+		"name": "ubi" + major, "com.redhat.component": "ubi" + major + "-container", "version": ubi, "release": "1755105495",
+		"io.k8s.display-name": "Red Hat Universal Base Image " + major, "vendor": "Red Hat, Inc.",
+		"io.openshift.os.streamclass": stream,
+	}
+}
+
 // Push writes the CoreOS images and the payload under repoBase (e.g.
 // "127.0.0.1:5000/openshift-release-dev") with the given remote options and
 // returns the payload reference (repoBase/ocp-release:<version>-x86_64).
@@ -69,7 +104,7 @@ func Push(repoBase string, spec Spec, opts ...remote.Option) (string, error) {
 	type tagRef struct{ tag, ref string }
 	var refs []tagRef
 	for _, t := range tags {
-		img, err := coreOSImage(t, spec.CoreOS[t])
+		img, err := coreOSImage(t, spec.CoreOS[t], spec)
 		if err != nil {
 			return "", err
 		}
@@ -153,7 +188,11 @@ func Push(repoBase string, spec Spec, opts ...remote.Option) (string, error) {
 			Config: v1.Config{Labels: map[string]string{"io.openshift.release": spec.Version}, Entrypoint: []string{"/usr/bin/cluster-version-operator"}},
 		})
 	}
-	ref, err := name.ParseReference(repoBase+"/ocp-release:"+spec.Version+"-x86_64", name.Insecure)
+	tag := spec.Tag
+	if tag == "" {
+		tag = spec.Version + "-x86_64"
+	}
+	ref, err := name.ParseReference(repoBase+"/ocp-release:"+tag, name.Insecure)
 	if err != nil {
 		return "", err
 	}
@@ -181,7 +220,7 @@ func Push(repoBase string, spec Spec, opts ...remote.Option) (string, error) {
 	return ref.String(), nil
 }
 
-func coreOSImage(tag string, labels map[string]string) (v1.Image, error) {
+func coreOSImage(tag string, labels map[string]string, spec Spec) (v1.Image, error) {
 	l, err := layer(map[string][]byte{"usr/lib/os-release": []byte("NAME=\"Red Hat Enterprise Linux CoreOS\"\nID=\"rhcos\"\nVARIANT_ID=" + tag + "\n")})
 	if err != nil {
 		return nil, err
@@ -190,7 +229,60 @@ func coreOSImage(tag string, labels map[string]string) (v1.Image, error) {
 	if err != nil {
 		return nil, err
 	}
+	labels = copyLabels(labels)
+	switch kernel := spec.Kernel[tag]; {
+	case tag == "rhel-coreos-extensions" && spec.Kernel["rhel-coreos"] != "":
+		// openshift/os extensions/Dockerfile: extensions.json is the last layer.
+		devel := spec.Kernel["rhel-coreos"]
+		if spec.KernelDevel != "" {
+			devel = spec.KernelDevel
+		}
+		ext := map[string]string{
+			"kernel-headers": spec.Kernel["rhel-coreos"] + ".x86_64", "kernel-rt-core": spec.Kernel["rhel-coreos"] + ".x86_64",
+			"usbguard": "1.0.0-15.el9.x86_64", "NetworkManager-libreswan": "1.2.22-4.el9.x86_64", "libreswan": "4.15-3.el9.x86_64",
+		}
+		if devel != "-" {
+			ext["kernel-devel"] = devel + ".x86_64"
+		}
+		b, _ := json.Marshal(ext)
+		if img, err = appendFiles(img, map[string][]byte{"usr/share/rpm-ostree/extensions.json": b}); err != nil {
+			return nil, err
+		}
+	case kernel != "":
+		// openshift/os Containerfile + scripts/generate-metadata: the
+		// metalayer, last, labelled io.openshift.metalayer=true.
+		v, r, _ := strings.Cut(kernel, "-")
+		var pkgs [][]string
+		for _, n := range []string{"NetworkManager", "bash", "cri-o", "glibc", "kernel", "kernel-core", "kernel-modules", "kernel-modules-core", "kernel-modules-extra", "openvswitch3.5", "ostree", "rpm-ostree", "systemd"} {
+			e := []string{n, "0", "1.0", "1.el9", "x86_64"}
+			if strings.HasPrefix(n, "kernel") {
+				e[2], e[3] = v, r
+			}
+			pkgs = append(pkgs, e)
+		}
+		b, _ := json.Marshal(map[string]any{"rpmdb.pkglist": pkgs})
+		if img, err = appendFiles(img, map[string][]byte{"usr/share/openshift/base/meta.json": b}); err != nil {
+			return nil, err
+		}
+		labels["io.openshift.metalayer"] = "true"
+	}
 	return mutate.ConfigFile(img, &v1.ConfigFile{OS: "linux", Architecture: "amd64", Config: v1.Config{Labels: labels}})
+}
+
+func appendFiles(img v1.Image, files map[string][]byte) (v1.Image, error) {
+	l, err := layer(files)
+	if err != nil {
+		return nil, err
+	}
+	return mutate.AppendLayers(img, l)
+}
+
+func copyLabels(in map[string]string) map[string]string {
+	out := make(map[string]string, len(in)+1)
+	for k, v := range in {
+		out[k] = v
+	}
+	return out
 }
 
 func layer(files map[string][]byte) (v1.Layer, error) {
