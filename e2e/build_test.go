@@ -120,6 +120,7 @@ func TestBuildWalkthrough(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr (tail):\n%s", code, out, tail(errOut, 60))
 	}
+	t.Logf("mosc build's report (docs/build.md shows it):\n%s", out)
 	for _, want := range []string{
 		"PASS    build               built localhost/mosc-e2e/walkthrough:4.20",
 		"PASS    stock-ovs-removed", "PASS    stack-packages", "PASS    ovs-vswitchd-owner",

@@ -71,6 +71,15 @@ func (c *container) run(t *testing.T, repos, keys, script string) (string, bool)
 	}
 	args = append(args, c.name, "--", "bash", "-c", script)
 	out, err := c.env.Command("buildah", args...).CombinedOutput()
+	// buildah re-executes itself from a sealed memfd copy before it starts
+	// the container (its vendored runc libcontainer/nsenter cloned_binary.c,
+	// "Close_Fd sealing memfd copy"); under concurrent builds the seal can
+	// fail with EBUSY before the script has run at all. That says nothing
+	// about the stand-in, so try again.
+	for try := 0; try < 2 && err != nil && strings.Contains(string(out), "sealing memfd copy"); try++ {
+		t.Logf("buildah run: runc could not seal its memfd copy (%v); running the script again", err)
+		out, err = c.env.Command("buildah", args...).CombinedOutput()
+	}
 	if err != nil {
 		if _, ok := err.(*exec.ExitError); !ok {
 			t.Fatalf("buildah run: %v\n%s", err, out)
