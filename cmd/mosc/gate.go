@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -299,33 +298,7 @@ func runGate(c *cli.Context) error {
 		report.Add(ch)
 	}
 
-	if f := c.String("junit"); f != "" {
-		var b bytes.Buffer
-		if err := gate.WriteJUnit(&b, report); err != nil {
-			return failWith(exitError, err)
-		}
-		if err := os.WriteFile(f, b.Bytes(), 0o644); err != nil {
-			return failWith(exitError, fmt.Errorf("--junit: %v", err))
-		}
-	}
-	if format == "json" {
-		err = gate.WriteJSON(c.App.Writer, report)
-	} else {
-		err = gate.WriteTable(c.App.Writer, report)
-	}
-	if err != nil {
-		return failWith(exitError, err)
-	}
-	if report.Failed() {
-		var failed []string
-		for _, ch := range report.Checks {
-			if ch.Status == gate.Fail {
-				failed = append(failed, ch.ID)
-			}
-		}
-		return failWith(exitFailure, fmt.Errorf("gate failed: %s", strings.Join(failed, ", ")))
-	}
-	return nil
+	return writeGateReport(c, report, format)
 }
 
 // The cluster-wide pull secret (openshift-config/pull-secret): the
