@@ -14,7 +14,9 @@ import (
 // KEY...` on the node (the clear-ovs check pod, internal/node/clear.go).
 // The simulated database holds doca-init (AnnotationSimDocaInit) besides
 // the stock keys; removing a key that is not there is no error, as in
-// ovs-vsctl ("remove" of an absent map key changes nothing). The Open
+// ovs-vsctl ("remove" of an absent map key changes nothing: openvswitch/ovs,
+// branch-3.5, lib/db-ctl-base.c cmd_remove, which deletes only keys it
+// finds). The Open
 // vSwitch database survives reboots (it lives in /etc/openvswitch/conf.db),
 // so a node reverted to the stock image still has doca-init until this.
 func (s *Simulator) clearOVS(ctx context.Context, nd *corev1.Node, keys []string) (string, int, error) {
