@@ -60,7 +60,7 @@ golden-update:
 # Each parser of outside input has a fuzz target; `make fuzz FUZZTIME=5m` digs deeper.
 FUZZTIME ?= 30s
 FUZZ_TARGETS := \
-	internal/profile:FuzzDecodeProfile internal/profile:FuzzDecodeSite internal/profile:FuzzDecodeFleet \
+	internal/profile:FuzzDecodeProfile internal/profile:FuzzDecodeSite internal/profile:FuzzDecodeFleet internal/profile:FuzzRules \
 	internal/bundle:FuzzReadManifests internal/bundle:FuzzMarshalYAML \
 	internal/node:FuzzDecodeOVSTable internal/node:FuzzParseMessage \
 	internal/node:FuzzParseDpctl internal/node:FuzzParseDevlinkEswitch internal/verify:FuzzParseIperf \
