@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -60,10 +62,13 @@ func TestPushCredentialOutlivesAMonth(t *testing.T) {
 		}
 	}
 
-	// Before: a minted 30-day token, which nothing renews.
-	out, errOut, code := runMosc(t, "apply", "--pool", "worker", "--site", "lab", "--push-credential", "token", "--wait", "--timeout", "90s")
+	// Before: a minted 30-day token, which nothing renews, chosen in the
+	// site file (the flag --push-credential token is used further down).
+	site := filepath.Join(t.TempDir(), "mosc.yaml")
+	must(t, os.WriteFile(site, []byte("apiVersion: mosc.dev/v1alpha1\nkind: Site\nmetadata:\n  name: lab\nspec:\n  pool: worker\n  secrets:\n    pushCredential: token\n"), 0o600))
+	out, errOut, code := runMosc(t, "apply", "-f", site, "--wait", "--timeout", "90s")
 	if code != 0 || !strings.Contains(errOut, "minted a token") {
-		t.Fatalf("apply --push-credential token: exit %d\n%s\n%s", code, out, errOut)
+		t.Fatalf("apply -f (spec.secrets.pushCredential: token): exit %d\n%s\n%s", code, out, errOut)
 	}
 	status("push credential: secret push-secret: the push token for "+internalHost+" expires in ", "nothing renews it")
 	must(t, s.Advance(ctx, 31*24*time.Hour))
