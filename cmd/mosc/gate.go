@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -58,7 +60,9 @@ an id, a status (pass, warn, fail, skip), a message and a remedy:
                    not within --min-token-days
   verify           with --verify: mosc verify's node checks pass (offload works now)  (cluster)
   layer-build      with --build: the target's layer builds on the target's base image and
-                   passes mosc build's inspection (buildah or podman; see mosc build --help)
+                   passes mosc build's inspection (buildah or podman; see mosc build --help);
+                   the base and extensions images are those of the payload release-payload
+                   read (the pool's OS stream), pulled with the same credentials
 
 --after follows an upgrade once it has started (oc adm upgrade), and exits 0 only when
 the layered pool made it:
@@ -116,7 +120,7 @@ Examples:
 				&cli.StringFlag{Name: "base-image", Usage: "with --build: the base image `REF` instead of the target payload's rhel-coreos"},
 				&cli.BoolFlag{Name: "after", Usage: "after the upgrade has started: wait until the pool is Updated on the new release's layered image and its MachineOSBuild Succeeded; exit 1 otherwise (checks after-release, after-build, after-rollout)"},
 				&cli.StringFlag{Name: "save-failure", Usage: "with --after: save a failed build's evidence to `DIR` (default ./mosc-failure-<machineosbuild>/; --save-failure= turns it off)", TakesFile: true},
-				&cli.StringFlag{Name: "stream", Usage: "with --build: the payload's OS image tag (rhel-coreos-10 for RHEL 10 pools): rhel-coreos or rhel-coreos-10", Value: release.TagRHCOS},
+				&cli.StringFlag{Name: "stream", Usage: "with --build: the payload's OS image `TAG` to build on, rhel-coreos or rhel-coreos-10 (default: the pool's OS stream, as release-payload reads it)"},
 			), append(clusterFlags(), fleetRunFlags("gate")...)...),
 			Action: runGate,
 		}
@@ -275,7 +279,7 @@ func runGate(c *cli.Context) error {
 		opts.ReleaseAuth = "anonymous"
 	}
 
-	var bp *buildParams
+	var bp *gateBuild
 	if c.Bool("build") {
 		p, err := gateBuildParams(c, opts, target)
 		if err != nil {
@@ -293,7 +297,7 @@ func runGate(c *cli.Context) error {
 	report := gate.Run(ctx, opts)
 	if bp != nil {
 		start := time.Now()
-		ch := gateBuildCheck(ctx, c.App.ErrWriter, opts, *bp)
+		ch := gateBuildCheck(ctx, c.App.ErrWriter, opts, report, *bp)
 		ch.Duration = time.Since(start)
 		report.Add(ch)
 	}
@@ -327,45 +331,126 @@ func readClusterPullSecret(ctx context.Context, cl *cluster.Clients) ([]byte, er
 
 // gateBuildParams checks --build's inputs before anything runs: a builder
 // on PATH, and a base image (--base-image, or the payload's rhel-coreos).
-func gateBuildParams(c *cli.Context, opts gate.Options, target string) (buildParams, error) {
+func gateBuildParams(c *cli.Context, opts gate.Options, target string) (gateBuild, error) {
 	if opts.Offline {
-		return buildParams{}, errors.New("--build: builds pull the target's base image; it cannot run with --offline")
+		return gateBuild{}, errors.New("--build: builds pull the target's base image; it cannot run with --offline")
 	}
 	if _, err := build.FindBuilder(); err != nil {
-		return buildParams{}, fmt.Errorf("--build: %v", err)
+		return gateBuild{}, fmt.Errorf("--build: %v", err)
 	}
-	p, err := buildParamsFrom(c, "localhost/mosc-gate-build:"+target)
+	bp, err := buildParamsFrom(c, "localhost/mosc-gate-build:"+target)
+	p := gateBuild{buildParams: bp}
 	if err != nil {
 		return p, err
 	}
-	if p.baseImage == "" && p.releaseImage == "" {
-		arch := "x86_64"
-		if opts.Current != nil {
-			arch = opts.Current.Platform.RPMArch
-		}
-		ref, err := release.DefaultImage(target, arch)
-		if err != nil {
-			return p, fmt.Errorf("--build: %v", err)
-		}
-		p.releaseImage = ref
-	}
+	// The base image comes from the payload release-payload resolved
+	// (--release-image, else ClusterVersion's offer, else the tag of a full
+	// --to; gateBuildBase): never read a second time, never guessed.
+	p.releaseImage = ""
+	p.streamSet = c.IsSet("stream")
 	return p, nil
+}
+
+// gateBuildBase picks the build's base and extensions images from the
+// payload the release-payload check read, and the credentials that read
+// it: --registry-config, else the cluster pull secret, written to a 0600
+// file for the builder (cleanup removes it). A payload that was not read
+// leaves nothing to build on: the check says so (release-payload failed).
+func gateBuildBase(opts gate.Options, report *gate.Report, p *gateBuild) (why string, cleanup func(), err error) {
+	cleanup = func() {}
+	if p.baseImage == "" {
+		payload, stream := report.Payload, report.Stream
+		if payload == nil {
+			return "the target payload was not read (see release-payload): there is no base image to build on", cleanup, nil
+		}
+		var osImg, ext release.CoreOS
+		if p.streamSet {
+			// --stream names the payload's OS image tag itself.
+			for _, co := range payload.CoreOS {
+				switch co.Tag {
+				case p.stream:
+					osImg = co
+				case p.stream + "-extensions":
+					ext = co
+				}
+			}
+		} else {
+			osImg, ext, _ = payload.Stream(stream)
+		}
+		if osImg.Image == "" {
+			return "", cleanup, fmt.Errorf("--build: the payload %s has no %s image", payload.Ref, orStream(p, stream))
+		}
+		p.baseImage = osImg.Image
+		if p.extensionsImage == "" {
+			p.extensionsImage = ext.Image
+		}
+	}
+	if p.registryConfig == "" && len(opts.Release.DockerConfigJSON) > 0 {
+		dir, err := os.MkdirTemp("", "mosc-gate-auth-")
+		if err != nil {
+			return "", cleanup, err
+		}
+		cleanup = func() { os.RemoveAll(dir) }
+		f := filepath.Join(dir, "auth.json")
+		if err := os.WriteFile(f, opts.Release.DockerConfigJSON, 0o600); err != nil {
+			cleanup()
+			return "", func() {}, err
+		}
+		p.registryConfig = f
+	}
+	return "", cleanup, nil
+}
+
+// gateBuild is --build's parameters: mosc build's, and whether --stream
+// was given (else the pool's stream, as release-payload read it).
+type gateBuild struct {
+	buildParams
+	streamSet bool
+}
+
+func orStream(p *gateBuild, stream string) string {
+	if p.streamSet || stream == "" {
+		return p.stream
+	}
+	return "stream " + stream + " OS"
 }
 
 // gateBuildCheck builds the target plan's layer (mosc build) and sums the
 // build report up as one gate check; the whole report is in its details.
-func gateBuildCheck(ctx context.Context, log io.Writer, opts gate.Options, p buildParams) gate.Check {
+func gateBuildCheck(ctx context.Context, log io.Writer, opts gate.Options, report *gate.Report, p gateBuild) gate.Check {
 	c := gate.Check{ID: build.IDGateBuild}
 	if opts.Target == nil {
 		c.Status, c.Message = gate.Skip, "no target plan to build (see target-profile and stack-support)"
 		return c
+	}
+	baseSet := p.baseImage != ""
+	why, cleanup, err := gateBuildBase(opts, report, &p)
+	defer cleanup()
+	switch {
+	case err != nil:
+		c.Status, c.Message = gate.Fail, err.Error()
+		c.Remedy = "pass --base-image, or --stream naming an OS image tag of the payload"
+		return c
+	case why != "":
+		c.Status, c.Message = gate.Skip, why
+		return c
+	}
+	auth := opts.ReleaseAuth
+	if auth == "" {
+		auth = "anonymous"
+	}
+	c.Details = map[string]any{"baseImage": p.baseImage, "extensionsImage": p.extensionsImage, "credentials": auth}
+	if !baseSet {
+		c.Details["payload"] = report.ReleaseImage
 	}
 	res, err := render.Render(opts.Target, render.Options{})
 	if err != nil {
 		c.Status, c.Message = gate.Skip, fmt.Sprintf("the target bundle does not render: %v", err)
 		return c
 	}
-	rep, err := buildPlan(ctx, log, opts.Target, res, p, nil)
+	// Named after the payload's version (--to 4.21 builds 4.21.z's layer).
+	p.tag = "localhost/mosc-gate-build:" + report.To
+	rep, err := buildPlan(ctx, log, opts.Target, res, p.buildParams, nil)
 	if err != nil {
 		c.Status, c.Message = gate.Fail, fmt.Sprintf("the target's layer could not be built: %v", err)
 		c.Remedy = "run mosc build with the target's --openshift to see the whole log"
@@ -375,7 +460,7 @@ func gateBuildCheck(ctx context.Context, log io.Writer, opts gate.Options, p bui
 	_ = build.WriteJSON(&buf, rep)
 	var doc map[string]any
 	_ = json.Unmarshal(buf.Bytes(), &doc)
-	c.Details = map[string]any{"build": doc}
+	c.Details["build"] = doc
 	var failed, warned []string
 	for _, ch := range rep.Checks {
 		switch ch.Status {

@@ -122,6 +122,9 @@ func Run(ctx context.Context, o Options) *Report {
 		payload = p
 		return c
 	})
+	if payload != nil {
+		r.Payload, r.Stream = payload, PayloadStream(payload, o.PoolStream)
+	}
 	timed(func() Check { return targetKernelCheck(ctx, o, payload) })
 	timed(func() Check {
 		if o.Offline {

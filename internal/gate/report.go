@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mosc-dev/mosc/internal/release"
 	"github.com/mosc-dev/mosc/internal/report"
 )
 
@@ -60,6 +61,13 @@ type Report struct {
 	Checks       []Check   `json:"checks"`
 	Summary      Summary   `json:"summary"`
 	Started      time.Time `json:"-"`
+
+	// Payload is the target's payload as release-payload resolved and read
+	// it (--release-image, else ClusterVersion's offer, else the tag of a
+	// full --to); nil when it was not read. Stream is the OS stream the
+	// pool uses in it. gate --build builds on exactly these images.
+	Payload *release.Payload `json:"-"`
+	Stream  string           `json:"-"`
 }
 
 // Add appends a check and counts it.
