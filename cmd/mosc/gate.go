@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/urfave/cli/v2"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -107,6 +108,8 @@ Examples:
 			Flags: append(append(planFlags(),
 				&cli.StringFlag{Name: "to", Usage: "the OpenShift release to upgrade to, e.g. 4.21.11 (required)"},
 				&cli.StringFlag{Name: "release-image", Usage: "the target release payload `REF` (default: the digest ClusterVersion offers for --to, else derived from a full --to)"},
+				&cli.StringFlag{Name: "via", Usage: "the `RELEASE` a two-minor upgrade passes through, e.g. 4.19 or 4.19.15 (default for an EUS-to-EUS --to, 4.18 → 4.20: the odd minor between); both hops are gated"},
+				&cli.StringFlag{Name: "via-release-image", Usage: "the intermediate release's payload `REF` (default: the digest ClusterVersion offers for --via, else derived from a full --via)"},
 				&cli.StringFlag{Name: "registry-config", Usage: "dockerconfigjson `FILE` with credentials to read the payload (like oc --registry-config); default: the cluster's openshift-config/pull-secret, else anonymous", TakesFile: true},
 				&cli.BoolFlag{Name: "offline", Usage: "run only the checks that need neither the cluster nor the network"},
 				&cli.IntFlag{Name: "min-token-days", Usage: "warn when a push token that nothing renews (--push-credential token) expires within this many days", Value: gate.DefaultMinTokenDays},
@@ -163,8 +166,10 @@ func runGate(c *cli.Context) error {
 	if c.IsSet("junit") && c.String("junit") == "" {
 		return failWith(exitError, errors.New("--junit: must not be empty"))
 	}
-	if c.IsSet("release-image") && c.String("release-image") == "" {
-		return failWith(exitError, errors.New("--release-image: must not be empty"))
+	for _, n := range []string{"release-image", "via", "via-release-image"} {
+		if c.IsSet(n) && c.String(n) == "" {
+			return failWith(exitError, fmt.Errorf("--%s: must not be empty", n))
+		}
 	}
 	if f := c.String("registry-config"); f != "" {
 		if _, err := release.LoadKeychain(f); err != nil {
@@ -183,6 +188,11 @@ func runGate(c *cli.Context) error {
 	}
 
 	if c.IsSet("fleet") || c.IsSet("parallel") {
+		for _, n := range []string{"via", "via-release-image"} {
+			if c.IsSet(n) {
+				return failWith(exitError, fmt.Errorf("--%s: not with --fleet (gate the clusters of one release with --openshift and --via)", n))
+			}
+		}
 		return runGateFleet(ctx, c, opts, format)
 	}
 
@@ -250,6 +260,9 @@ func runGate(c *cli.Context) error {
 		fmt.Fprintf(c.App.ErrWriter, "warning: the cluster runs OpenShift %s but the plan is for %s (--openshift or spec.openshift)\n", clusterVersion, cur.OpenShift.Version)
 	}
 	opts.Target, _, opts.TargetErr = resolveSide(c, clusterVersion, func(o *profile.Overrides) { o.OpenShift = target })
+	if err := gateVia(c, &opts, clusterVersion); err != nil {
+		return failWith(exitError, err)
+	}
 
 	if clients != nil {
 		opts.Cluster = &gate.Cluster{Kube: clients.Kube, MachineConfig: clients.MachineConfig, Config: clients.OpenShift}
@@ -303,6 +316,35 @@ func runGate(c *cli.Context) error {
 	}
 
 	return writeGateReport(c, report, format)
+}
+
+// gateVia sets the intermediate release of a two-minor upgrade: --via, or
+// for an EUS-to-EUS --to (4.18 → 4.20) the odd minor between, which the
+// documented procedure passes through with the worker pools paused
+// (gate.EUSPath). Its plan is the site's at that release.
+func gateVia(c *cli.Context, opts *gate.Options, clusterVersion string) error {
+	via := c.String("via")
+	if via == "" {
+		v, ok := gate.EUSPath(opts.CurrentVersion, opts.TargetVersion)
+		if !ok {
+			if c.IsSet("via-release-image") {
+				return fmt.Errorf("--via-release-image: %s → %s is not a two-minor upgrade; name the intermediate release with --via", opts.CurrentVersion, opts.TargetVersion)
+			}
+			return nil
+		}
+		via = v
+	} else if err := gate.ValidateVia(opts.CurrentVersion, via, opts.TargetVersion); err != nil {
+		return fmt.Errorf("--via: %v", err)
+	}
+	if ref := c.String("via-release-image"); ref != "" {
+		if _, err := name.ParseReference(ref); err != nil {
+			return fmt.Errorf("--via-release-image: %v", err)
+		}
+	}
+	h := &gate.Hop{Version: via, ReleaseImage: c.String("via-release-image")}
+	h.Plan, _, h.PlanErr = resolveSide(c, clusterVersion, func(o *profile.Overrides) { o.OpenShift = via })
+	opts.Via = h
+	return nil
 }
 
 // The cluster-wide pull secret (openshift-config/pull-secret): the
