@@ -81,7 +81,10 @@ func runViaHop(ctx context.Context, o Options, r *Report, timed func(func() Chec
 		timed(func() Check {
 			c := f()
 			c.ID += "@" + label
-			// The shared checks name --to and --release-image; for this
+			if c.ID != IDReleasePayload+"@"+label {
+				return c
+			}
+			// release-payload names --to and --release-image; for this
 			// hop the flags are --via and --via-release-image.
 			for _, s := range []*string{&c.Message, &c.Remedy} {
 				*s = strings.ReplaceAll(*s, "--release-image", "--via-release-image")
