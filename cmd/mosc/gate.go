@@ -38,6 +38,8 @@ func init() {
 			Description: `Runs the upgrade checks a pipeline needs before it upgrades a cluster, each with
 an id, a status (pass, warn, fail, skip), a message and a remedy:
 
+  upgrade-path     with two hops (--via, or an EUS-to-EUS --to such as 4.18 → 4.20): the path,
+                   the layer built at each hop, what a failed build at each hop blocks
   target-profile   the catalog has a profile for the target release; an upgrade, one minor at a time
   stack-support    the stacks support the target release, its RHEL base and the platform
   bundle-diff      what changes in the rendered bundle at the target (stock OVS package,
@@ -64,6 +66,15 @@ an id, a status (pass, warn, fail, skip), a message and a remedy:
                    passes mosc build's inspection (buildah or podman; see mosc build --help);
                    the base and extensions images are those of the payload release-payload
                    read (the pool's OS stream), pulled with the same credentials
+
+An EUS-to-EUS --to (4.18 → 4.20: even minors, two apart) goes through the odd minor
+with the worker pools paused; --via RELEASE names the intermediate release of any
+two-minor upgrade. Both hops are gated: target-profile, stack-support, bundle-diff,
+release-payload, target-kernel and base-pull-secret once per hop, the first hop's ids
+ending in @<minor> (release-payload@4.19), each with details.hop; the hop's payload is
+--via-release-image, else ClusterVersion's offer, else the tag of a full --via.
+cluster-upgradeable judges the first hop; pool-health reads a paused pool on an EUS path
+as the procedure.
 
 --after follows an upgrade once it has started (oc adm upgrade), and exits 0 only when
 the layered pool made it:
@@ -102,7 +113,8 @@ Examples:
   mosc gate -f mosc.yaml --to 4.21           # the newest 4.21.z the cluster offers
   mosc gate -f mosc.yaml --openshift 4.20.15 --to 4.21.11 --registry-config pull-secret.json --junit gate.xml
   mosc gate --openshift 4.21 --to 4.22 --offline -o json
-  mosc gate -f mosc.yaml --to 4.21.11 --registry-config pull-secret.json --build
+  mosc gate -f mosc.yaml --to 4.21 --build     # builds on the offered payload's image, with the cluster's pull secret
+  mosc gate -f mosc.yaml --to 4.20.8 --release-image quay.io/openshift-release-dev/ocp-release@sha256:...   # from 4.18: EUS, via 4.19
   oc adm upgrade --to 4.21.11 && mosc gate -f mosc.yaml --after --to 4.21.11 --junit after.xml
   mosc gate --fleet fleet.yaml --to 4.21.11 --kubeconfig ~/.kube/fleet --parallel 16 --junit gate.xml`,
 			Flags: append(append(planFlags(),
@@ -123,7 +135,7 @@ Examples:
 				&cli.StringFlag{Name: "base-image", Usage: "with --build: the base image `REF` instead of the target payload's rhel-coreos"},
 				&cli.BoolFlag{Name: "after", Usage: "after the upgrade has started: wait until the pool is Updated on the new release's layered image and its MachineOSBuild Succeeded; exit 1 otherwise (checks after-release, after-build, after-rollout)"},
 				&cli.StringFlag{Name: "save-failure", Usage: "with --after: save a failed build's evidence to `DIR` (default ./mosc-failure-<machineosbuild>/; --save-failure= turns it off)", TakesFile: true},
-				&cli.StringFlag{Name: "stream", Usage: "with --build: the payload's OS image `TAG` to build on, rhel-coreos or rhel-coreos-10 (default: the pool's OS stream, as release-payload reads it)"},
+				&cli.StringFlag{Name: "stream", Usage: "with --build: the payload's OS image `TAG` to build on instead of the pool's OS stream's: rhel-coreos or rhel-coreos-10"},
 			), append(clusterFlags(), fleetRunFlags("gate")...)...),
 			Action: runGate,
 		}
