@@ -15,6 +15,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/mosc-dev/mosc/internal/lazyre"
 )
 
 // Annotations and labels the Machine Config Operator sets (FACTS.md §1).
@@ -145,6 +147,10 @@ type Failure struct {
 	Cause *Cause `json:"cause,omitempty"`
 	// Evidence is the directory the failed build's evidence was saved to.
 	Evidence string `json:"evidence,omitempty"`
+	// PoolOnly: the pool's ImageBuildDegraded names the followed build as
+	// failed, but the build's own status read here does not say so yet
+	// (poolReportsBuildFailed); Watcher waits a bounded time for it.
+	PoolOnly bool `json:"-"`
 }
 
 func (f *Failure) Error() string {
@@ -393,11 +399,60 @@ func failure(s Snapshot, st *Status) *Failure {
 		if t == "ImageBuildDegraded" && len(s.ExpectedMOSBs) > 0 && !mentionsAny(st.PoolStatus.Messages[t], s.ExpectedMOSBs) {
 			continue
 		}
-		if st.PoolStatus.Conditions[t] == "True" {
-			return &Failure{Phase: PhaseRollout, Object: "machineconfigpool/" + st.Pool, Reason: t + ": " + st.PoolStatus.Messages[t]}
+		if st.PoolStatus.Conditions[t] != "True" {
+			continue
 		}
+		if t == "Degraded" && buildOnlyDegraded(st.PoolStatus) {
+			continue // ImageBuildDegraded, below, says which build
+		}
+		if t == "ImageBuildDegraded" && poolReportsBuildFailed(st.PoolStatus.Messages[t], st.Build) {
+			return &Failure{Phase: PhaseBuild, Object: "machineosbuild/" + st.Build.MOSB, PoolOnly: true,
+				Reason: fmt.Sprintf("machineconfigpool/%s %s: %s", st.Pool, t, st.PoolStatus.Messages[t])}
+		}
+		return &Failure{Phase: PhaseRollout, Object: "machineconfigpool/" + st.Pool, Reason: t + ": " + st.PoolStatus.Messages[t]}
 	}
 	return nil
+}
+
+// buildOnlyDegraded: the pool's aggregate Degraded condition stands only
+// for a failed build. The node controller sets it True with the message
+// "Custom OS image build failed" when ImageBuildDegraded is True and no node
+// is degraded (openshift/machine-config-operator, release-4.20 …
+// release-4.22, pkg/controller/node/status.go calculateStatus), one sync
+// after the build controller, and clears it a sync after a new build
+// starts: judged by itself it names no build, may be stale, and would hide
+// the build's cause.
+func buildOnlyDegraded(p PoolStatus) bool {
+	if p.Conditions["NodeDegraded"] == "True" || p.Conditions["RenderDegraded"] == "True" {
+		return false
+	}
+	return p.Messages["Degraded"] == "Custom OS image build failed" || p.Conditions["ImageBuildDegraded"] == "True"
+}
+
+// degradedBuildRE finds the build the MCO names in ImageBuildDegraded:
+// "Failed to build OS image for pool P (MachineOSBuild: NAME): ERR"
+// (openshift/machine-config-operator, release-4.20 … release-4.22,
+// pkg/controller/build/reconciler.go syncBuildFailureStatus).
+var degradedBuildRE = lazyre.New(`\(MachineOSBuild: ([^)\s]+)\)`)
+
+// poolReportsBuildFailed: ImageBuildDegraded names the followed build while
+// its own status, as read here, is not Failed yet. The MCO writes the
+// MachineOSBuild's Failed status first and sets the pool condition from it
+// (release-4.20 … 4.22 reconciler.go: the Job's status goes to the MOSB in
+// setStatusOnMachineOSBuildIfNeeded; the MOSB update then reaches
+// updateMachineOSBuild, which calls syncBuildFailureStatus from 4.20 and
+// updateImageBuildDegradedCondition from 4.21), but a watcher reads each
+// kind through its own watch, with no order across kinds: the pool's
+// update can arrive first. So this is a build failure whose cause is the
+// build's, not the pool's.
+func poolReportsBuildFailed(msg string, b BuildStatus) bool {
+	m := degradedBuildRE.FindStringSubmatch(msg)
+	return m != nil && b.MOSB != "" && m[1] == b.MOSB && !BuildEnded(b.State)
+}
+
+// BuildEnded reports whether a build state is final.
+func BuildEnded(state string) bool {
+	return state == BuildSucceeded || state == BuildFailed || state == BuildInterrupted
 }
 
 func mentionsAny(msg string, names []string) bool {
