@@ -180,6 +180,9 @@ type BuildStatus struct {
 	Pod     string     `json:"pod,omitempty"`
 	// PodRunning is true once the build container has started (logs exist).
 	PodRunning bool `json:"-"`
+	// Created is the MachineOSBuild's creationTimestamp (a rebuild reuses
+	// the name: this tells the builds apart).
+	Created time.Time `json:"-"`
 }
 
 // Duration of the build so far (or in all, once ended).
@@ -208,6 +211,8 @@ type PoolStatus struct {
 	Conditions map[string]string `json:"conditions,omitempty"`
 	// Messages of the True degraded conditions.
 	Messages map[string]string `json:"messages,omitempty"`
+	// Since is each condition's lastTransitionTime.
+	Since map[string]time.Time `json:"-"`
 }
 
 // Pool condition types that fail a rollout when True.
@@ -399,6 +404,9 @@ func failure(s Snapshot, st *Status) *Failure {
 		if t == "ImageBuildDegraded" && len(s.ExpectedMOSBs) > 0 && !mentionsAny(st.PoolStatus.Messages[t], s.ExpectedMOSBs) {
 			continue
 		}
+		if t == "ImageBuildDegraded" && staleForBuild(st.PoolStatus.Since[t], st.Build) {
+			continue
+		}
 		if st.PoolStatus.Conditions[t] != "True" {
 			continue
 		}
@@ -450,6 +458,20 @@ func poolReportsBuildFailed(msg string, b BuildStatus) bool {
 	return m != nil && b.MOSB != "" && m[1] == b.MOSB && !BuildEnded(b.State)
 }
 
+// staleForBuild: ImageBuildDegraded turned True before the followed build
+// existed, so it is about an earlier build — one a rebuild deleted and
+// created again under the same name. The MCO sets the condition False when
+// it starts a build (release-4.20 … 4.22 reconciler.go startBuild:
+// initializeBuildDegradedCondition, 4.21+ through
+// updateImageBuildDegradedCondition; node/status.go clears it too while a
+// build runs), so a failure of this build turns it True again, later than
+// the build's creation; until the clear arrives the stale condition is not
+// this build's. (Seconds resolution: a build cannot fail within the second
+// it was created.)
+func staleForBuild(since time.Time, b BuildStatus) bool {
+	return b.MOSB != "" && !since.IsZero() && !b.Created.IsZero() && since.Before(b.Created)
+}
+
 // BuildEnded reports whether a build state is final.
 func BuildEnded(state string) bool {
 	return state == BuildSucceeded || state == BuildFailed || state == BuildInterrupted
@@ -490,10 +512,11 @@ func poolStatus(p *mcfgv1.MachineConfigPool) PoolStatus {
 		Name: p.Name, Config: p.Spec.Configuration.Name,
 		Machines: p.Status.MachineCount, Updated: p.Status.UpdatedMachineCount, Ready: p.Status.ReadyMachineCount,
 		Unavailable: p.Status.UnavailableMachineCount, Degraded: p.Status.DegradedMachineCount,
-		Conditions: map[string]string{}, Messages: map[string]string{},
+		Conditions: map[string]string{}, Messages: map[string]string{}, Since: map[string]time.Time{},
 	}
 	for _, c := range p.Status.Conditions {
 		ps.Conditions[string(c.Type)] = string(c.Status)
+		ps.Since[string(c.Type)] = c.LastTransitionTime.Time
 		if c.Status == corev1.ConditionTrue && c.Message != "" {
 			ps.Messages[string(c.Type)] = c.Message
 		}
@@ -611,7 +634,7 @@ func buildDetails(s Snapshot, mosb *mcfgv1.MachineOSBuild, b BuildStatus) BuildS
 
 // buildState reads the True condition of a MOSB; a final one wins.
 func buildState(mosb *mcfgv1.MachineOSBuild) BuildStatus {
-	b := BuildStatus{MOSB: mosb.Name, State: BuildPending, Image: string(mosb.Status.DigestedImagePushSpec)}
+	b := BuildStatus{MOSB: mosb.Name, State: BuildPending, Image: string(mosb.Status.DigestedImagePushSpec), Created: mosb.CreationTimestamp.Time}
 	for _, t := range strings.Split(buildConditionSet, ",") {
 		if c := meta.FindStatusCondition(mosb.Status.Conditions, t); c != nil && c.Status == metav1.ConditionTrue {
 			b.State, b.Reason, b.Message = t, c.Reason, c.Message

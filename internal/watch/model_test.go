@@ -270,6 +270,12 @@ func TestPoolBuildConditions(t *testing.T) {
 		return mcfgv1.MachineConfigPoolCondition{Type: "ImageBuildDegraded", Status: corev1.ConditionTrue,
 			Message: "Failed to build OS image for pool worker (MachineOSBuild: " + build + "): Failed: Failed: Build Failed"}
 	}
+	// A rebuild: the MCO deleted the failed build and created it again under
+	// the same name (at t0); the pool's condition is still the old one's.
+	stale := ibd(mosbName)
+	stale.LastTransitionTime = metav1.NewTime(t0.Add(-time.Minute))
+	fresh := ibd(mosbName)
+	fresh.LastTransitionTime = metav1.NewTime(t0.Add(5 * time.Minute))
 	for _, tc := range []struct {
 		name     string
 		state    string
@@ -278,6 +284,8 @@ func TestPoolBuildConditions(t *testing.T) {
 		object   string // "" = no failure
 		poolOnly bool
 	}{
+		{"stale condition of the build a rebuild replaced", "Prepared", []string{mosbName}, []mcfgv1.MachineConfigPoolCondition{degraded("Custom OS image build failed"), stale}, "", false},
+		{"the rebuilt build failing", "Building", []string{mosbName}, []mcfgv1.MachineConfigPoolCondition{fresh}, "machineosbuild/" + mosbName, true},
 		{"stale aggregate Degraded of an earlier build", "Building", nil, []mcfgv1.MachineConfigPoolCondition{degraded("Custom OS image build failed")}, "", false},
 		{"aggregate Degraded and ImageBuildDegraded of an earlier build", "Building", []string{mosbName},
 			[]mcfgv1.MachineConfigPoolCondition{degraded("Custom OS image build failed"), ibd("worker-0123")}, "", false},
