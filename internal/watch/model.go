@@ -490,7 +490,12 @@ func poolReportsBuildFailed(msg string, b BuildStatus) bool {
 // the build's creation; until the clear arrives the stale condition is not
 // this build's. (Seconds resolution: a build cannot fail within the second
 // it was created.)
+// While the watch still waits for the build (Waiting: not created yet,
+// or one being replaced) the condition is an earlier build's by definition.
 func staleForBuild(since time.Time, b BuildStatus) bool {
+	if b.MOSB != "" && b.State == BuildWaiting {
+		return true
+	}
 	return b.MOSB != "" && !since.IsZero() && !b.Created.IsZero() && since.Before(b.Created)
 }
 

@@ -285,6 +285,7 @@ func TestPoolBuildConditions(t *testing.T) {
 		poolOnly bool
 	}{
 		{"stale condition of the build a rebuild replaced", "Prepared", []string{mosbName}, []mcfgv1.MachineConfigPoolCondition{degraded("Custom OS image build failed"), stale}, "", false},
+		{"stale condition while the rebuilt build is not created yet", "", []string{mosbName}, []mcfgv1.MachineConfigPoolCondition{degraded("Custom OS image build failed"), stale}, "", false},
 		{"the rebuilt build failing", "Building", []string{mosbName}, []mcfgv1.MachineConfigPoolCondition{fresh}, "machineosbuild/" + mosbName, true},
 		{"stale aggregate Degraded of an earlier build", "Building", nil, []mcfgv1.MachineConfigPoolCondition{degraded("Custom OS image build failed")}, "", false},
 		{"aggregate Degraded and ImageBuildDegraded of an earlier build", "Building", []string{mosbName},
@@ -298,11 +299,16 @@ func TestPoolBuildConditions(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := newWorld()
-			w.build(tc.state, t0)
+			if tc.state != "" {
+				w.build(tc.state, t0)
+			} // else: the expected build does not exist (yet)
 			w.pools[1].Status.Conditions = tc.conds
 			s := w.snap()
 			s.ExpectedMOSBs = tc.expected
 			st := Evaluate(s)
+			if tc.state == "" && (st.Build.State != BuildWaiting || st.Build.MOSB != mosbName) {
+				t.Fatalf("build %+v, want Waiting for %s", st.Build, mosbName)
+			}
 			switch {
 			case tc.object == "" && st.Failure != nil:
 				t.Fatalf("failure %+v, want none (phase %s)", *st.Failure, st.Phase)
