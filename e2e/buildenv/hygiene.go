@@ -41,8 +41,7 @@ const StaleAfter = 12 * time.Hour
 var (
 	inUseOnce sync.Once
 	inUseErr  error
-	// pruned says what the process's prune did (for its log line).
-	pruned string
+	pruned    string // what the process's prune did
 )
 
 // holdStorage takes the process's shared in-use lock, pruning first when no
@@ -61,10 +60,10 @@ func (e *Env) holdStorage() error {
 			pruned = "another test process uses the storage: prune skipped"
 		}
 		inUseErr = syscall.Flock(int(f.Fd()), syscall.LOCK_SH)
+		if pruned != "" {
+			e.logf("buildenv: %s", pruned) // once, in the test that pruned
+		}
 	})
-	if pruned != "" {
-		e.logf("buildenv: %s", pruned)
-	}
 	return inUseErr
 }
 
