@@ -1,0 +1,190 @@
+package resolve
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Status is how a dnf run ended.
+type Status string
+
+const (
+	// Resolved: dnf found a transaction (and --assumeno declined it), or
+	// there was nothing to do.
+	Resolved Status = "resolved"
+	// Unresolvable: the solver found no transaction (dnf's "Problem:" list).
+	Unresolvable Status = "unresolvable"
+	// NoMatch: a named package is in no enabled repository.
+	NoMatch Status = "no-match"
+	// RepoError: a repository (or a URL) could not be read: network,
+	// TLS, authentication or a 404, not a dependency problem.
+	RepoError Status = "repo-error"
+	// Failed: dnf failed in a way not recognised above.
+	Failed Status = "failed"
+)
+
+// Problem is one line of dnf's problem list.
+type Problem struct {
+	Text string `json:"text"`
+	// Missing and NeededBy are set for "nothing provides MISSING needed by
+	// NEEDEDBY": the dependency no package provides and its requirer.
+	Missing  string `json:"missing,omitempty"`
+	NeededBy string `json:"neededBy,omitempty"`
+}
+
+// Outcome is what a dnf run's output says.
+type Outcome struct {
+	Status Status `json:"status"`
+	// Counts from the transaction summary: Install, Upgrade, Downgrade,
+	// Remove, Reinstall (dnf's words).
+	Counts map[string]int `json:"counts,omitempty"`
+	// Problems in dnf's order (Unresolvable).
+	Problems []Problem `json:"problems,omitempty"`
+	// Packages dnf matched nothing for (NoMatch).
+	Unmatched []string `json:"unmatched,omitempty"`
+	// Repo is the repository that failed (RepoError), Detail its error.
+	Repo   string `json:"repo,omitempty"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// Installs is what the transaction brings in: new, upgraded and downgraded
+// packages.
+func (o Outcome) Installs() int {
+	return o.Counts["Install"] + o.Counts["Upgrade"] + o.Counts["Downgrade"]
+}
+
+// First is the first unresolvable dependency: the first "nothing provides"
+// problem, else the first problem line; nil without problems.
+func (o Outcome) First() *Problem {
+	for i := range o.Problems {
+		if o.Problems[i].Missing != "" {
+			return &o.Problems[i]
+		}
+	}
+	if len(o.Problems) > 0 {
+		return &o.Problems[0]
+	}
+	return nil
+}
+
+var (
+	// dnf 4 (hawkey/libsolv) and dnf 5: " Problem: …", " Problem 2: …",
+	// then "  - …" lines.
+	problemHead = regexp.MustCompile(`^\s*Problem(?: \d+)?: (.+)$`)
+	problemItem = regexp.MustCompile(`^\s+- (.+)$`)
+	// libsolv's SOLVER_RULE_PKG_NOTHING_PROVIDES_DEP text (dnf 5 appends
+	// " from REPO").
+	nothingProvides = regexp.MustCompile(`^nothing provides (.+?) needed by (\S+)(?: from \S+)?$`)
+	summaryCount    = regexp.MustCompile(`^(Install|Upgrade|Downgrade|Remove|Reinstall|Replacing)\s+(\d+) Packages?\b`)
+	// dnf 4: "No match for argument: X"; "Error: Unable to find a match: X Y".
+	noMatchArg = regexp.MustCompile(`^No match for argument: (\S+)`)
+	noMatchErr = regexp.MustCompile(`^Error: Unable to find a match: (.+)$`)
+	// dnf 4: "Error: Failed to download metadata for repo 'doca': …",
+	// "Errors during downloading metadata for repository 'doca':";
+	// dnf 5: "Failed to download metadata (metalink: …) for repository \"doca\"".
+	repoFail = regexp.MustCompile(`(?:metadata for repo(?:sitory)? ['"]([^'"]+)['"]|for repository ['"]([^'"]+)['"])`)
+	urlFail  = regexp.MustCompile(`(?i)(Curl error \(\d+\)|Status code: \d{3}|Cannot download|Could not resolve host|Failed to connect|Couldn't connect|SSL|certificate|Cannot open: )`)
+)
+
+// Parse reads dnf's combined output. The exit code alone cannot tell: with
+// --assumeno a resolvable transaction exits 1 ("Operation aborted.").
+func Parse(out string) Outcome {
+	lines := strings.Split(strings.ReplaceAll(out, "\r\n", "\n"), "\n")
+	o := Outcome{}
+	inProblem := false
+	var repo, repoDetail string
+	var unmatched []string
+	seenUnmatched := map[string]bool{}
+	addUnmatched := func(n string) {
+		n = strings.TrimSpace(n)
+		if n != "" && !seenUnmatched[n] {
+			seenUnmatched[n] = true
+			unmatched = append(unmatched, n)
+		}
+	}
+	summary, nothing, urlDetail := false, false, false
+	for _, raw := range lines {
+		l := strings.TrimRight(raw, " \t")
+		if m := problemHead.FindStringSubmatch(l); m != nil {
+			inProblem = true
+			o.Problems = append(o.Problems, problem(m[1]))
+			continue
+		}
+		if inProblem {
+			if m := problemItem.FindStringSubmatch(l); m != nil {
+				o.Problems = append(o.Problems, problem(m[1]))
+				continue
+			}
+			inProblem = false
+		}
+		t := strings.TrimSpace(l)
+		switch {
+		case t == "Transaction Summary":
+			summary = true
+		case t == "Nothing to do.":
+			nothing = true
+		}
+		if m := summaryCount.FindStringSubmatch(t); m != nil && summary {
+			n, _ := strconv.Atoi(m[2])
+			if o.Counts == nil {
+				o.Counts = map[string]int{}
+			}
+			o.Counts[m[1]] += n
+		}
+		if m := noMatchArg.FindStringSubmatch(t); m != nil {
+			addUnmatched(m[1])
+		}
+		if m := noMatchErr.FindStringSubmatch(t); m != nil {
+			for _, n := range strings.Fields(m[1]) {
+				addUnmatched(n)
+			}
+		}
+		switch m := repoFail.FindStringSubmatch(t); {
+		case m != nil && repo == "":
+			repo = m[1] + m[2]
+			if repoDetail == "" {
+				repoDetail = t
+			}
+		case urlFail.MatchString(t) && (repoDetail == "" || repo != "" && !urlDetail):
+			// The first line saying why (Curl error, Status code …).
+			repoDetail, urlDetail = strings.TrimPrefix(t, "- "), true
+		}
+	}
+	// A repository that could not be read comes first: what dnf resolved
+	// without it (skip_if_unavailable) says nothing.
+	switch {
+	case repo != "":
+		o.Status, o.Repo, o.Detail, o.Problems = RepoError, repo, repoDetail, nil
+	case len(o.Problems) > 0:
+		o.Status = Unresolvable
+	case len(unmatched) > 0:
+		o.Status, o.Unmatched = NoMatch, unmatched
+	case summary || nothing:
+		o.Status = Resolved
+	case repoDetail != "":
+		o.Status, o.Detail = RepoError, repoDetail
+	default:
+		o.Status = Failed
+		o.Detail = lastLines(lines, 5)
+	}
+	return o
+}
+
+func problem(text string) Problem {
+	p := Problem{Text: text}
+	if m := nothingProvides.FindStringSubmatch(text); m != nil {
+		p.Missing, p.NeededBy = m[1], m[2]
+	}
+	return p
+}
+
+func lastLines(lines []string, n int) string {
+	var keep []string
+	for i := len(lines) - 1; i >= 0 && len(keep) < n; i-- {
+		if t := strings.TrimSpace(lines[i]); t != "" {
+			keep = append([]string{t}, keep...)
+		}
+	}
+	return strings.Join(keep, "; ")
+}
