@@ -2,6 +2,7 @@ package gate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -156,6 +157,13 @@ func CheckInstallResolve(in ResolveInput, tgt *profile.Plan) Check {
 		details["rpmdb"] = in.DB
 	}
 	switch {
+	case errors.Is(in.DBErr, release.ErrNoRPMDB):
+		// Every RHEL CoreOS image has one (rpm-ostree): this one is not a
+		// real node image, so nothing can be said, but nothing failed.
+		c.Status = Warn
+		c.Message = fmt.Sprintf("the target's %s (%s) has no rpm database (/usr/share/rpm): it is not an RHEL CoreOS node image, so the layer's packages cannot be resolved against it", in.Tag, in.Image)
+		c.Remedy = "check the payload (--release-image); mosc gate --build builds the layer on it for real"
+		return c
 	case in.DBErr != nil:
 		c.Status = Fail
 		c.Message = fmt.Sprintf("could not read the rpm database of the target's %s (%s): %v; this is not a dependency problem, but without it nothing says the layer's packages install on %s", in.Tag, in.Image, in.DBErr, rel)

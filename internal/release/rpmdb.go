@@ -82,8 +82,11 @@ func FetchRPMDB(ctx context.Context, ref string, opts Options, dst string) (*RPM
 			return db, nil
 		}
 	}
-	return nil, fmt.Errorf("image %s: none of its %d layers holds an rpm database (/%s)", ref, len(layers), strings.Join(RPMDBDirs, ", /"))
+	return nil, fmt.Errorf("image %s: %w: none of its %d layers holds one (/%s)", ref, ErrNoRPMDB, len(layers), strings.Join(RPMDBDirs, ", /"))
 }
+
+// ErrNoRPMDB: the image has no rpm database (not an RHEL CoreOS image).
+var ErrNoRPMDB = errors.New("no rpm database")
 
 // extractRPMDB copies the regular files directly in one of RPMDBDirs from a
 // layer tar into dst. A layer with files in both directories (not seen in
