@@ -247,7 +247,7 @@ func docaPackages(d docaRepo, f Fixtures, bins elfs) []Package {
 			}},
 		{Name: "doca-sdk-common", Version: d.Version, Release: rel,
 			Provides: []string{"libdoca_common.so." + d.SDKLibVersion + "()(64bit)"},
-			Files: map[string]File{"/opt/mellanox/doca/lib/x86_64-linux-gnu/libdoca_common.so." + d.SDKLibVersion: {Content: "DOCA " + d.Version + " common\n"}}},
+			Files:    map[string]File{"/opt/mellanox/doca/lib/x86_64-linux-gnu/libdoca_common.so." + d.SDKLibVersion: {Content: "DOCA " + d.Version + " common\n"}}},
 		{Name: "doca-extra", Version: d.Version, Release: rel, Unsigned: f.UnsignedPackage,
 			Files: map[string]File{"/opt/mellanox/doca/tools/doca-extra": {Content: "#!/bin/sh\necho doca-extra " + d.Version + "\n", Mode: 0o755}}},
 	}
