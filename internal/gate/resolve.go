@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -202,6 +203,11 @@ func CheckInstallResolve(in ResolveInput, tgt *profile.Plan) Check {
 		c.Status = Pass
 		c.Message = fmt.Sprintf("dnf resolves %s on %s with repos %s ($basearch %s, $releasever %s): the build installs %d package(s)%s",
 			where, base, strings.Join(r.Repos, ", "), tgt.Platform.RPMArch, r.ReleaseVer, o.Installs(), countsText(o))
+		// The node image's own packages the layer replaces: a library
+		// from another distribution's repo over RHCOS's is worth seeing.
+		if ch := o.Changed(); len(ch) > 0 {
+			c.Message += "\nreplaces the node image's " + strings.Join(ch, ", ")
+		}
 	case resolve.Unresolvable:
 		c.Status = Fail
 		f := o.First()
@@ -219,7 +225,7 @@ func CheckInstallResolve(in ResolveInput, tgt *profile.Plan) Check {
 		if len(more) > 0 {
 			c.Message += "\n" + strings.Join(more, "\n")
 		}
-		c.Remedy = resolveRemedy(f, rel, in.Tag)
+		c.Remedy = resolveRemedy(o, f, rel, in.Tag)
 	case resolve.NoMatch:
 		c.Status = Fail
 		from := "any enabled repository (" + strings.Join(r.Repos, ", ") + ")"
@@ -273,11 +279,22 @@ func countsText(o resolve.Outcome) string {
 	return " (" + strings.Join(parts, ", ") + ")"
 }
 
-// resolveRemedy: what to do about the first unresolvable dependency.
-func resolveRemedy(f *resolve.Problem, rel, tag string) string {
+// resolveRemedy: what to do about the first unresolvable dependency. A
+// package required by name (mlnx-dpdk = 22.11…) that no repository has
+// means an incomplete repository (a mirror that missed it), not the base.
+func resolveRemedy(o resolve.Outcome, f *resolve.Problem, rel, tag string) string {
 	if f.Missing == "" {
 		return "the packages conflict at the target: mosc gate --build shows the build's own error; a stack version built for the target's RHEL may be needed"
+	}
+	for _, p := range o.Problems {
+		if p.Missing != "" && packageName.MatchString(p.Missing) {
+			return fmt.Sprintf("no enabled repository has %s, which %s requires by name: the repository is incomplete (a mirror that missed packages, or the wrong repository path) — sync the mirror (the site's spec.repos.mirrors) or fix the stack's repository; repo-preflight checks only the top-level packages", p.Missing, p.NeededBy)
+		}
 	}
 	return fmt.Sprintf("%s comes from neither the target's %s nor any enabled repository: %s was built against a library (or version) that OpenShift %s's RHCOS does not ship — use a stack version built for the target's RHEL (mosc profiles list), add a repository that provides it (the site's spec.repos), or stay on the current release; mosc gate --build confirms with the real build",
 		f.Missing, tag, f.NeededBy, rel)
 }
+
+// packageName matches a dependency on a package by name ("mlnx-dpdk =
+// 22.11-1.el9", "rdma-core"), not a soname, symbol version or file.
+var packageName = regexp.MustCompile(`^[A-Za-z0-9._+-]+( [<>=]+ \S+)?$`)

@@ -60,13 +60,19 @@ func TestCheckInstallResolve(t *testing.T) {
 		msg    []string
 		remedy string
 	}{
-		{"resolved", in(resolve.Outcome{Status: resolve.Resolved, Counts: map[string]int{"Install": 30, "Upgrade": 4}}), Pass,
-			[]string{"dnf resolves the layer's package transaction (removes openvswitch3.5; replaces libibverbs-0:2601mlnx60-1.x86_64) on rhel-coreos's rpm database (512 packages, /usr/share/rpm in layer 2 of 3) with repos doca, baseos ($basearch x86_64, $releasever 9): the build installs 34 package(s) (30 install, 4 upgrade)"}, ""},
+		{"resolved", in(resolve.Outcome{Status: resolve.Resolved, Counts: map[string]int{"Install": 30, "Upgrade": 4}, Packages: []resolve.TxPackage{
+			{Action: "Installing", Name: "doca-all", Version: "3.3.0-1.el9", Repo: "doca"}, {Action: "Upgrading", Name: "openssl-libs", Version: "1:3.5.1-3.el9", Repo: "baseos"}}}), Pass,
+			[]string{"dnf resolves the layer's package transaction (removes openvswitch3.5; replaces libibverbs-0:2601mlnx60-1.x86_64) on rhel-coreos's rpm database (512 packages, /usr/share/rpm in layer 2 of 3) with repos doca, baseos ($basearch x86_64, $releasever 9): the build installs 34 package(s) (30 install, 4 upgrade)\nreplaces the node image's openssl-libs-1:3.5.1-3.el9 (baseos)"}, ""},
 		{"nothing provides", in(resolve.Outcome{Status: resolve.Unresolvable, Problems: []resolve.Problem{
 			{Text: "package doca-all-3.3.0-1.x86_64 requires doca-openvswitch, but none of the providers can be installed"},
 			{Text: "nothing provides libfoo.so.3()(64bit) needed by doca-openvswitch-3.3.0040-1.el9.x86_64", Missing: "libfoo.so.3()(64bit)", NeededBy: "doca-openvswitch-3.3.0040-1.el9.x86_64"}}}), Fail,
 			[]string{": nothing provides libfoo.so.3()(64bit) needed by doca-openvswitch-3.3.0040-1.el9.x86_64\npackage doca-all-3.3.0-1.x86_64 requires doca-openvswitch"},
 			"libfoo.so.3()(64bit) comes from neither the target's rhel-coreos nor any enabled repository: doca-openvswitch-3.3.0040-1.el9.x86_64 was built against"},
+		{"repo lacks a package", in(resolve.Outcome{Status: resolve.Unresolvable, Problems: []resolve.Problem{
+			{Text: "nothing provides librte_eal.so.24()(64bit) needed by doca-openvswitch-3.3.0040-1.el9.x86_64", Missing: "librte_eal.so.24()(64bit)", NeededBy: "doca-openvswitch-3.3.0040-1.el9.x86_64"},
+			{Text: "nothing provides mlnx-dpdk = 22.11-1.el9 needed by doca-openvswitch-3.3.0040-1.el9.x86_64", Missing: "mlnx-dpdk = 22.11-1.el9", NeededBy: "doca-openvswitch-3.3.0040-1.el9.x86_64"}}}), Fail,
+			[]string{": nothing provides librte_eal.so.24()(64bit) needed by doca-openvswitch-3.3.0040-1.el9.x86_64\nnothing provides mlnx-dpdk"},
+			"no enabled repository has mlnx-dpdk = 22.11-1.el9, which doca-openvswitch-3.3.0040-1.el9.x86_64 requires by name: the repository is incomplete"},
 		{"conflict", in(resolve.Outcome{Status: resolve.Unresolvable, Problems: []resolve.Problem{{Text: "package a conflicts with b provided by b-1"}}}), Fail,
 			[]string{"dnf cannot resolve the layer's package transaction", ": package a conflicts with b provided by b-1"}, "the packages conflict at the target"},
 		{"no match", in(resolve.Outcome{Status: resolve.NoMatch, Unmatched: []string{"doca-all"}}), Fail,

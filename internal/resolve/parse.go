@@ -43,9 +43,34 @@ type Outcome struct {
 	Problems []Problem `json:"problems,omitempty"`
 	// Packages dnf matched nothing for (NoMatch).
 	Unmatched []string `json:"unmatched,omitempty"`
+	// Packages are the transaction's rows (Resolved), in dnf's order.
+	Packages []TxPackage `json:"packages,omitempty"`
 	// Repo is the repository that failed (RepoError), Detail its error.
 	Repo   string `json:"repo,omitempty"`
 	Detail string `json:"detail,omitempty"`
+}
+
+// TxPackage is one row of dnf's transaction table.
+type TxPackage struct {
+	// Action is dnf's section: Installing, Upgrading, Installing
+	// dependencies, Downgrading, Removing …
+	Action  string `json:"action"`
+	Name    string `json:"name"`
+	Arch    string `json:"arch"`
+	Version string `json:"version"`
+	Repo    string `json:"repo"`
+}
+
+// Changed are the rows that replace a package the image has (upgrades and
+// downgrades), as "name-version (repo)".
+func (o Outcome) Changed() []string {
+	var out []string
+	for _, p := range o.Packages {
+		if p.Action == "Upgrading" || p.Action == "Downgrading" {
+			out = append(out, p.Name+"-"+p.Version+" ("+p.Repo+")")
+		}
+	}
+	return out
 }
 
 // Installs is what the transaction brings in: new, upgraded and downgraded
@@ -76,6 +101,7 @@ var (
 	// libsolv's SOLVER_RULE_PKG_NOTHING_PROVIDES_DEP text (dnf 5 appends
 	// " from REPO").
 	nothingProvides = regexp.MustCompile(`^nothing provides (.+?) needed by (\S+)(?: from \S+)?$`)
+	txSection       = regexp.MustCompile(`^(Installing|Upgrading|Downgrading|Reinstalling|Removing|Installing dependencies|Installing weak dependencies|Removing dependent packages|Removing unused dependencies|Installing group/module packages|Enabling module streams):$`)
 	summaryCount    = regexp.MustCompile(`^(Install|Upgrade|Downgrade|Remove|Reinstall|Replacing)\s+(\d+) Packages?\b`)
 	// dnf 4: "No match for argument: X"; "Error: Unable to find a match: X Y".
 	noMatchArg = regexp.MustCompile(`^No match for argument: (\S+)`)
@@ -104,6 +130,7 @@ func Parse(out string) Outcome {
 		}
 	}
 	summary, nothing, urlDetail := false, false, false
+	section, held := "", ""
 	for _, raw := range lines {
 		l := strings.TrimRight(raw, " \t")
 		if m := problemHead.FindStringSubmatch(l); m != nil {
@@ -119,6 +146,28 @@ func Parse(out string) Outcome {
 			inProblem = false
 		}
 		t := strings.TrimSpace(l)
+		if txSection.MatchString(t) && !summary {
+			section, held = strings.TrimSuffix(t, ":"), ""
+			continue
+		}
+		if section != "" && !summary && strings.HasPrefix(l, " ") {
+			// A name too long for its column wraps: the rest of the row
+			// follows on the next line.
+			f := strings.Fields(held + " " + t)
+			switch {
+			case len(f) == 1:
+				held = f[0]
+			case len(f) >= 5 && f[0] != "replacing":
+				o.Packages = append(o.Packages, TxPackage{Action: section, Name: f[0], Arch: f[1], Version: f[2], Repo: f[3]})
+				held = ""
+			default:
+				held = ""
+			}
+			continue
+		}
+		if t == "" || strings.HasPrefix(t, "====") {
+			section = ""
+		}
 		switch {
 		case t == "Transaction Summary":
 			summary = true

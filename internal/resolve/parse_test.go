@@ -17,7 +17,15 @@ func TestParse(t *testing.T) {
 		want       Outcome
 		first      string
 	}{
-		{file: "dnf4-resolved.txt", want: Outcome{Status: Resolved, Counts: map[string]int{"Install": 2, "Upgrade": 1}}},
+		{file: "dnf4-resolved.txt", want: Outcome{Status: Resolved, Counts: map[string]int{"Install": 2, "Upgrade": 1}, Packages: []TxPackage{
+			{Action: "Installing", Name: "doca-all", Arch: "x86_64", Version: "3.3.0-1.el9", Repo: "doca"},
+			{Action: "Upgrading", Name: "libfoo", Arch: "x86_64", Version: "3.0-1.el9", Repo: "doca"},
+			{Action: "Installing dependencies", Name: "doca-openvswitch", Arch: "x86_64", Version: "3.3.0-1.el9", Repo: "doca"}}}},
+		// A long name wraps; upgrades list what they replace.
+		{text: "Dependencies resolved.\n====\n Package Arch Version Repository Size\n====\nUpgrading:\n libibverbs-with-a-very-long-name-indeed-for-the-column\n                x86_64   2601mlnx60-1.2601040   doca   420 k\n     replacing  libibverbs.x86_64 54.0-1.el9\nDowngrading:\n rdma-core x86_64 51.0-1.el9 baseos 40 k\n\nTransaction Summary\n====\nUpgrade  1 Package\nDowngrade  1 Package\n",
+			want: Outcome{Status: Resolved, Counts: map[string]int{"Upgrade": 1, "Downgrade": 1}, Packages: []TxPackage{
+				{Action: "Upgrading", Name: "libibverbs-with-a-very-long-name-indeed-for-the-column", Arch: "x86_64", Version: "2601mlnx60-1.2601040", Repo: "doca"},
+				{Action: "Downgrading", Name: "rdma-core", Arch: "x86_64", Version: "51.0-1.el9", Repo: "baseos"}}}},
 		{file: "dnf4-nothing-provides.txt", want: Outcome{Status: Unresolvable, Problems: []Problem{
 			{Text: "package doca-all-3.3.0-1.el9.x86_64 requires doca-openvswitch >= 3.3, but none of the providers can be installed"},
 			{Text: "conflicting requests"},

@@ -50,11 +50,25 @@ func buildRPMs(t *testing.T, dir string, pkgs []pkg) {
 	}
 }
 
-// image is an installroot whose /usr/share/rpm lists base, as RHCOS's does.
-func image(t *testing.T, base []pkg) string {
+// image is an installroot whose /usr/share/rpm lists the RPMs in rpms (as
+// RHCOS's does), plus extra.
+func image(t *testing.T, rpms string, extra ...pkg) string {
 	t.Helper()
-	rpms := t.TempDir()
-	buildRPMs(t, rpms, base)
+	if len(extra) > 0 {
+		more := t.TempDir()
+		buildRPMs(t, more, extra)
+		files, _ := filepath.Glob(filepath.Join(rpms, "*.rpm"))
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(more, filepath.Base(f)), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rpms = more
+	}
 	root := t.TempDir()
 	db := filepath.Join(root, "usr", "share", "rpm")
 	if err := os.MkdirAll(db, 0o755); err != nil {
@@ -143,9 +157,11 @@ func run(t *testing.T, root string, files map[string]string, steps []Step) *Resu
 func TestRun(t *testing.T) {
 	needTools(t)
 	docaURL, baseosURL := serveRepo(t, doca), serveRepo(t, centos)
+	baseRPMs := t.TempDir()
+	buildRPMs(t, baseRPMs, base)
 
 	t.Run("resolves", func(t *testing.T) {
-		res := run(t, image(t, base), repoFiles(docaURL, baseosURL), walkthroughSteps())
+		res := run(t, image(t, baseRPMs), repoFiles(docaURL, baseosURL), walkthroughSteps())
 		if res.Outcome.Status != Resolved {
 			t.Fatalf("outcome %+v\n%s\n%s", res.Outcome, res.Command, res.Output)
 		}
@@ -177,7 +193,7 @@ func TestRun(t *testing.T) {
 		noRDMA := serveRepo(t, doca[:2])
 		files["doca.repo"] = "[doca]\nname=DOCA\nbaseurl=" + noRDMA + "\nenabled=0\ngpgcheck=0\n"
 		old[2].Repos = []string{"doca", "baseos"}
-		res := run(t, image(t, base), files, old)
+		res := run(t, image(t, baseRPMs), files, old)
 		f := res.Outcome.First()
 		if res.Outcome.Status != Unresolvable || f == nil || f.Missing != "libmlx5.so.1(MLX5_1.25)(64bit)" || f.NeededBy != "doca-openvswitch-3.3.0040-1.el9.x86_64" {
 			t.Fatalf("outcome %+v\n%s", res.Outcome, res.Output)
@@ -185,8 +201,7 @@ func TestRun(t *testing.T) {
 	})
 
 	t.Run("remove breaks a dependency", func(t *testing.T) {
-		withNM := append(append([]pkg{}, base...), pkg{"NetworkManager-ovs", "1.52.0", []string{"Requires: openvswitch"}})
-		res := run(t, image(t, withNM), repoFiles(docaURL, baseosURL), walkthroughSteps())
+		res := run(t, image(t, baseRPMs, pkg{"NetworkManager-ovs", "1.52.0", []string{"Requires: openvswitch"}}), repoFiles(docaURL, baseosURL), walkthroughSteps())
 		if res.Outcome.Status != Unresolvable || res.Step == nil || res.Step.Kind != RemoveInstalled ||
 			res.Outcome.First().Missing != "openvswitch" || !strings.HasPrefix(res.Outcome.First().NeededBy, "NetworkManager-ovs-1.52.0") {
 			t.Fatalf("outcome %+v step %+v\n%s", res.Outcome, res.Step, res.Output)
@@ -196,7 +211,7 @@ func TestRun(t *testing.T) {
 	t.Run("replace from a repo without the package", func(t *testing.T) {
 		files := repoFiles(docaURL, baseosURL)
 		files["doca.repo"] = "[doca]\nname=DOCA\nbaseurl=" + baseosURL + "\nenabled=0\ngpgcheck=0\n"
-		res := run(t, image(t, base), files, walkthroughSteps())
+		res := run(t, image(t, baseRPMs), files, walkthroughSteps())
 		if res.Outcome.Status != NoMatch || res.Outcome.Repo != "doca" || strings.Join(res.Outcome.Unmatched, ",") != "libibverbs,rdma-core" {
 			t.Fatalf("outcome %+v\n%s", res.Outcome, res.Output)
 		}
@@ -205,7 +220,7 @@ func TestRun(t *testing.T) {
 	t.Run("repo unreachable and credentials never shown", func(t *testing.T) {
 		files := repoFiles(docaURL, "http://mirror-user:Sup3rSecret@127.0.0.1:9/baseos/")
 		files["doca.repo"] += "username=doca-user\npassword=An0therSecret\n"
-		res := run(t, image(t, base), files, walkthroughSteps())
+		res := run(t, image(t, baseRPMs), files, walkthroughSteps())
 		if res.Outcome.Status != RepoError || res.Outcome.Repo != "baseos" || !strings.Contains(res.Outcome.Detail, "Curl error (7)") {
 			t.Fatalf("outcome %+v step %+v\n%s\n%s", res.Outcome, res.Step, res.Command, res.Output)
 		}
