@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
 
+	"github.com/mosc-dev/mosc/internal/lazyre"
 	"github.com/mosc-dev/mosc/internal/profile"
 	"github.com/mosc-dev/mosc/internal/release"
 	"github.com/mosc-dev/mosc/internal/render"
@@ -297,4 +297,4 @@ func resolveRemedy(o resolve.Outcome, f *resolve.Problem, rel, tag string) strin
 
 // packageName matches a dependency on a package by name ("mlnx-dpdk =
 // 22.11-1.el9", "rdma-core"), not a soname, symbol version or file.
-var packageName = regexp.MustCompile(`^[A-Za-z0-9._+-]+( [<>=]+ \S+)?$`)
+var packageName = lazyre.New(`^[A-Za-z0-9._+-]+( [<>=]+ \S+)?$`)

@@ -1,9 +1,10 @@
 package resolve
 
 import (
-	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/mosc-dev/mosc/internal/lazyre"
 )
 
 // Status is how a dnf run ended.
@@ -96,21 +97,21 @@ func (o Outcome) First() *Problem {
 var (
 	// dnf 4 (hawkey/libsolv) and dnf 5: " Problem: …", " Problem 2: …",
 	// then "  - …" lines.
-	problemHead = regexp.MustCompile(`^\s*Problem(?: \d+)?: (.+)$`)
-	problemItem = regexp.MustCompile(`^\s+- (.+)$`)
+	problemHead = lazyre.New(`^\s*Problem(?: \d+)?: (.+)$`)
+	problemItem = lazyre.New(`^\s+- (.+)$`)
 	// libsolv's SOLVER_RULE_PKG_NOTHING_PROVIDES_DEP text (dnf 5 appends
 	// " from REPO").
-	nothingProvides = regexp.MustCompile(`^nothing provides (.+?) needed by (\S+)(?: from \S+)?$`)
-	txSection       = regexp.MustCompile(`^(Installing|Upgrading|Downgrading|Reinstalling|Removing|Installing dependencies|Installing weak dependencies|Removing dependent packages|Removing unused dependencies|Installing group/module packages|Enabling module streams):$`)
-	summaryCount    = regexp.MustCompile(`^(Install|Upgrade|Downgrade|Remove|Reinstall|Replacing)\s+(\d+) Packages?\b`)
+	nothingProvides = lazyre.New(`^nothing provides (.+?) needed by (\S+)(?: from \S+)?$`)
+	txSection       = lazyre.New(`^(Installing|Upgrading|Downgrading|Reinstalling|Removing|Installing dependencies|Installing weak dependencies|Removing dependent packages|Removing unused dependencies|Installing group/module packages|Enabling module streams):$`)
+	summaryCount    = lazyre.New(`^(Install|Upgrade|Downgrade|Remove|Reinstall|Replacing)\s+(\d+) Packages?\b`)
 	// dnf 4: "No match for argument: X"; "Error: Unable to find a match: X Y".
-	noMatchArg = regexp.MustCompile(`^No match for argument: (\S+)`)
-	noMatchErr = regexp.MustCompile(`^Error: Unable to find a match: (.+)$`)
+	noMatchArg = lazyre.New(`^No match for argument: (\S+)`)
+	noMatchErr = lazyre.New(`^Error: Unable to find a match: (.+)$`)
 	// dnf 4: "Error: Failed to download metadata for repo 'doca': …",
 	// "Errors during downloading metadata for repository 'doca':";
 	// dnf 5: "Failed to download metadata (metalink: …) for repository \"doca\"".
-	repoFail = regexp.MustCompile(`(?:metadata for repo(?:sitory)? ['"]([^'"]+)['"]|for repository ['"]([^'"]+)['"])`)
-	urlFail  = regexp.MustCompile(`(?i)(Curl error \(\d+\)|Status code: \d{3}|Cannot download|Could not resolve host|Failed to connect|Couldn't connect|SSL|certificate|Cannot open: )`)
+	repoFail = lazyre.New(`(?:metadata for repo(?:sitory)? ['"]([^'"]+)['"]|for repository ['"]([^'"]+)['"])`)
+	urlFail  = lazyre.New(`(?i)(Curl error \(\d+\)|Status code: \d{3}|Cannot download|Could not resolve host|Failed to connect|Couldn't connect|SSL|certificate|Cannot open: )`)
 )
 
 // Parse reads dnf's combined output. The exit code alone cannot tell: with

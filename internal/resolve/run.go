@@ -8,10 +8,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 
+	"github.com/mosc-dev/mosc/internal/lazyre"
 	"github.com/mosc-dev/mosc/internal/watch"
 )
 
@@ -290,7 +290,7 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 // nevraFormat is dnf repoquery's --qf for an installable spec.
 const nevraFormat = "%{name}-%{epoch}:%{version}-%{release}.%{arch}"
 
-var nevraLine = regexp.MustCompile(`^[A-Za-z0-9._+-]+-\d+:[A-Za-z0-9._+~^]+-[A-Za-z0-9._+~^]+\.[A-Za-z0-9_]+$`)
+var nevraLine = lazyre.New(`^[A-Za-z0-9._+-]+-\d+:[A-Za-z0-9._+~^]+-[A-Za-z0-9._+~^]+\.[A-Za-z0-9_]+$`)
 
 func nevras(out string) []string {
 	var r []string
@@ -335,7 +335,7 @@ func providedVersion(out, name string) string {
 	return ""
 }
 
-var rpmNeeded = regexp.MustCompile(`^\s*(.+?) is needed by \(installed\) (\S+)$`)
+var rpmNeeded = lazyre.New(`^\s*(.+?) is needed by \(installed\) (\S+)$`)
 
 // parseRPMErase reads rpm -e's "error: Failed dependencies:" list.
 func parseRPMErase(out string) Outcome {
@@ -490,8 +490,8 @@ func (r *runner) scrub(s string) string {
 }
 
 var (
-	repoCredKey = regexp.MustCompile(`(?i)^\s*(password|username|proxy_password|proxy_username)\s*=\s*(\S.*?)\s*$`)
-	urlUserinfo = regexp.MustCompile(`://([^/\s@]+)@`)
+	repoCredKey = lazyre.New(`(?i)^\s*(password|username|proxy_password|proxy_username)\s*=\s*(\S.*?)\s*$`)
+	urlUserinfo = lazyre.New(`://([^/\s@]+)@`)
 )
 
 // repoSecrets are the credentials of a repo file: password=, username=,

@@ -8,9 +8,9 @@ package resolve
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 
+	"github.com/mosc-dev/mosc/internal/lazyre"
 	"github.com/mosc-dev/mosc/internal/render"
 )
 
@@ -48,7 +48,7 @@ type Step struct {
 // guarded matches the layers' "only what the image has" form:
 //
 //	X=$(rpm -qa --qf '%{NAME} ' PATTERNS); [ -z "$X" ] || COMMAND $X
-var guarded = regexp.MustCompile(`^(\w+)=\$\(rpm -qa --qf '%\{NAME\} ' ([^)]*)\); \[ -z "\$(\w+)" \] \|\| (.+) \$(\w+)$`)
+var guarded = lazyre.New(`^(\w+)=\$\(rpm -qa --qf '%\{NAME\} ' ([^)]*)\); \[ -z "\$(\w+)" \] \|\| (.+) \$(\w+)$`)
 
 // ParseSteps reads the package operations out of the rendered layers (what
 // render.Containerfile returns), so the transaction is exactly what the
