@@ -3,12 +3,12 @@ package main
 import (
 	"fmt"
 	"io"
-	"regexp"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/mosc-dev/mosc/internal/fleet"
+	"github.com/mosc-dev/mosc/internal/lazyre"
 	"github.com/mosc-dev/mosc/internal/profile"
 )
 
@@ -181,7 +181,7 @@ func flagNames(flags []cli.Flag) []string {
 // the shell completes paths.
 func flagValues(f cli.Flag, profileDirs []string) []string {
 	switch f.Names()[0] {
-	case "openshift", "to":
+	case "openshift", "to", "via":
 		return catalogNames(profileDirs, "release")
 	case "platform", "to-platform":
 		return catalogNames(profileDirs, "platform")
@@ -211,7 +211,7 @@ func flagValues(f cli.Flag, profileDirs []string) []string {
 	return usageChoices(d.GetUsage())
 }
 
-var parenRE = regexp.MustCompile(`\([^()]*\)`)
+var parenRE = lazyre.New(`\([^()]*\)`)
 
 // usageChoices reads "a, b or c" (after the last colon, parentheses dropped)
 // from a flag's usage; any phrase that is not one lower-case word means the

@@ -8,8 +8,6 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
-
-	"github.com/mosc-dev/mosc/internal/lazyre"
 )
 
 // Defaults used when neither the site file nor a flag sets a value.
@@ -26,7 +24,22 @@ const (
 	DefaultTokenTTL = Duration(30 * 24 * time.Hour)
 	// MinTokenTTL is the TokenRequest API minimum.
 	MinTokenTTL = Duration(10 * time.Minute)
+)
 
+// Push credentials apply can write for the internal registry
+// (spec.secrets.pushCredential, apply --push-credential).
+const (
+	// PushCredentialLongLived is the token of a service-account token Secret
+	// (mosc-builder-token): it does not expire, and deleting the Secret
+	// revokes it. The default: the MCO copies the push secret once per
+	// build, so a short-lived token can expire mid-build (docs/decisions.md).
+	PushCredentialLongLived = "long-lived"
+	// PushCredentialToken is a TokenRequest token that expires after
+	// tokenTTL, for sites that forbid non-expiring credentials.
+	PushCredentialToken = "token"
+)
+
+const (
 	PushSecretName          = "push-secret"
 	BaseImagePullSecretName = "pull-and-push-secret"
 	// MOSCAPIVersionV1 is the MachineOSConfig API of OpenShift 4.18.20+.
@@ -41,10 +54,6 @@ const (
 	UnsignedRepoSuffix = "-unsigned"
 )
 
-// pushSpecRE is the MachineOSConfig CRD's CEL rule for renderedImagePushSpec
-// (machineconfiguration/v1 zz_generated.crd-manifests): a tag is mandatory.
-var pushSpecRE = lazyre.New(`^([a-zA-Z0-9-]+\.)+[a-zA-Z0-9-]+(:[0-9]{2,5})?(/[a-zA-Z0-9-_]{1,61})*/[a-zA-Z0-9-_.]+:[a-zA-Z0-9._-]+$`)
-
 // ValidatePushSpec checks a push spec against the CRD's rule and explains
 // the common mistakes (missing tag, digest instead of tag).
 func ValidatePushSpec(spec string) error {
@@ -53,7 +62,7 @@ func ValidatePushSpec(spec string) error {
 		return fmt.Errorf("push spec is %d characters; the MachineOSConfig CRD allows at most 447", len(spec))
 	case strings.Contains(spec, "@"):
 		return fmt.Errorf("push spec %q has a digest; it needs a tag (host[:port][/namespace]/name:tag)", spec)
-	case !pushSpecRE.MatchString(spec):
+	case !MatchPushSpecRule(spec): // the CRD's rule (PushSpecRule): a tag is mandatory
 		last := spec[strings.LastIndex(spec, "/")+1:]
 		if strings.Contains(spec, "/") && !strings.Contains(last, ":") {
 			return fmt.Errorf("push spec %q has no tag; the MachineOSConfig CRD requires host[:port][/namespace]/name:tag, e.g. %s:latest", spec, spec)
@@ -527,18 +536,29 @@ func (r *resolver) secrets() {
 	if mode != SecretsNone && mode != SecretsPlaceholder {
 		r.fail("spec.secrets.mode", "unsupported secret mode %q; supported: %s, %s", sec.Mode, SecretsNone, SecretsPlaceholder)
 	}
+	cred := sec.PushCredential
+	switch cred {
+	case "":
+		cred = PushCredentialLongLived
+	case PushCredentialLongLived, PushCredentialToken:
+	default:
+		r.fail("spec.secrets.pushCredential", "unsupported push credential %q; supported: %s (a service-account token Secret that does not expire), %s (a token that expires after tokenTTL)", sec.PushCredential, PushCredentialLongLived, PushCredentialToken)
+	}
 	ttl := sec.TokenTTL
 	if ttl == 0 {
 		ttl = DefaultTokenTTL
 	} else if ttl < MinTokenTTL {
 		r.fail("spec.secrets.tokenTTL", "token lifetime %s is below the TokenRequest minimum of %s", ttl, MinTokenTTL)
+	} else if ttl != DefaultTokenTTL && cred == PushCredentialLongLived {
+		// A lifetime the user chose and that nothing honours is worth a word.
+		r.warn("spec.secrets.tokenTTL", "ignored: the %s push credential does not expire; set spec.secrets.pushCredential: %s for a token that expires after %s", PushCredentialLongLived, PushCredentialToken, ttl)
 	}
 	authFile := sec.PushAuthFile
 	// A relative path in the site file is relative to that file, as in kustomize.
 	if authFile != "" && !filepath.IsAbs(authFile) && r.s.File != "" && r.s.SetBy("spec.secrets.pushAuthFile") == "" {
 		authFile = filepath.Join(filepath.Dir(r.s.File), authFile)
 	}
-	r.plan.Secrets = SecretsPlan{Mode: mode, PushAuthFile: authFile, TokenTTLSeconds: int64(time.Duration(ttl) / time.Second)}
+	r.plan.Secrets = SecretsPlan{Mode: mode, PushAuthFile: authFile, PushCredential: cred, TokenTTLSeconds: int64(time.Duration(ttl) / time.Second)}
 }
 
 func (r *resolver) repoFiles(stacks []*resolvedStack, plat *Platform, gpgCheck bool) {
