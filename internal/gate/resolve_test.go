@@ -1,6 +1,7 @@
 package gate
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -105,5 +106,23 @@ func TestCheckInstallResolve(t *testing.T) {
 				t.Errorf("remedy %q lacks %q", c.Remedy, tt.remedy)
 			}
 		})
+	}
+}
+
+// Without dnf and rpm on PATH the check is skipped and says what to do;
+// --offline and a missing payload skip it before that.
+func TestInstallResolveSkips(t *testing.T) {
+	tgt := plan(t, "4.21", "doca-3.3")
+	payload := &release.Payload{CoreOS: []release.CoreOS{{Tag: "rhel-coreos", Image: "r@sha256:1", RHEL: "9.6"}}}
+	t.Setenv("PATH", t.TempDir())
+	c := installResolveCheck(context.Background(), Options{Target: tgt}, payload)
+	if c.Status != Skip || !strings.Contains(c.Message, "dnf and rpm not on PATH") || !strings.Contains(c.Remedy, "mosc gate --build") {
+		t.Errorf("no dnf: %+v", c)
+	}
+	if c := installResolveCheck(context.Background(), Options{Target: tgt, Offline: true}, payload); c.Status != Skip || !strings.HasPrefix(c.Message, "--offline") {
+		t.Errorf("offline: %+v", c)
+	}
+	if c := installResolveCheck(context.Background(), Options{Target: tgt}, nil); c.Status != Skip || !strings.Contains(c.Message, "see release-payload") {
+		t.Errorf("no payload: %+v", c)
 	}
 }
