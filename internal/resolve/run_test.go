@@ -17,6 +17,8 @@ import (
 type pkg struct {
 	name, version string
 	deps          []string // spec lines: "Requires: …", "Provides: …"
+	files         map[string]string
+	arch          string // default x86_64
 }
 
 func needTools(t *testing.T) {
@@ -35,14 +37,32 @@ func buildRPMs(t *testing.T, dir string, pkgs []pkg) {
 	t.Helper()
 	top := t.TempDir()
 	for _, p := range pkgs {
-		spec := fmt.Sprintf("Name: %s\nVersion: %s\nRelease: 1.el9\nSummary: t\nLicense: MIT\nBuildArch: x86_64\n%s\n%%description\nt\n%%files\n", p.name, p.version, strings.Join(p.deps, "\n"))
+		arch := p.arch
+		if arch == "" {
+			arch = "x86_64"
+		}
+		install, list := "", ""
+		if len(p.files) > 0 {
+			root := filepath.Join(top, p.name+"-root")
+			for path, content := range p.files {
+				if err := os.MkdirAll(filepath.Dir(filepath.Join(root, path)), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(root, path), []byte(content), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				list += path + "\n"
+			}
+			install = "%install\nmkdir -p %{buildroot}\ncp -a " + root + "/. %{buildroot}/\n"
+		}
+		spec := fmt.Sprintf("Name: %s\nVersion: %s\nRelease: 1.el9\nSummary: t\nLicense: MIT\nBuildArch: %s\n%s\n%%description\nt\n%s%%files\n%s", p.name, p.version, arch, strings.Join(p.deps, "\n"), install, list)
 		f := filepath.Join(top, p.name+".spec")
 		if err := os.WriteFile(f, []byte(spec), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		cmd := exec.Command("rpmbuild", "-bb", "--quiet", "--define", "_topdir "+top, "--define", "_rpmdir "+dir,
 			"--define", "_build_name_fmt %%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm", "--define", "__os_install_post %{nil}",
-			"--define", "_dbpath "+filepath.Join(top, "db"), "--target", "x86_64", f)
+			"--define", "_dbpath "+filepath.Join(top, "db"), "--target", arch, f)
 		cmd.Env = append(os.Environ(), "HOME="+top)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("rpmbuild %s: %v\n%s", p.name, err, out)
@@ -100,26 +120,26 @@ func serveRepo(t *testing.T, pkgs []pkg) string {
 }
 
 var base = []pkg{
-	{"redhat-release", "9.6", []string{"Provides: system-release(releasever) = 9"}},
-	{"glibc", "2.34", []string{"Provides: libc.so.6()(64bit)", "Provides: libc.so.6(GLIBC_2.34)(64bit)"}},
-	{"openssl-libs", "3.2.2", []string{"Provides: libssl.so.3()(64bit)", "Provides: libssl.so.3(OPENSSL_3.0.0)(64bit)"}},
-	{"openvswitch3.5", "3.5.0", []string{"Provides: openvswitch", "Requires: libssl.so.3()(64bit)"}},
-	{"libibverbs", "54.0", []string{"Provides: libibverbs.so.1()(64bit)", "Provides: libmlx5.so.1(MLX5_1.24)(64bit)"}},
-	{"rdma-core", "54.0", nil},
-	{"unbound-libs", "1.16.2", nil},
+	{name: "redhat-release", version: "9.6", deps: []string{"Provides: system-release(releasever) = 9"}},
+	{name: "glibc", version: "2.34", deps: []string{"Provides: libc.so.6()(64bit)", "Provides: libc.so.6(GLIBC_2.34)(64bit)"}},
+	{name: "openssl-libs", version: "3.2.2", deps: []string{"Provides: libssl.so.3()(64bit)", "Provides: libssl.so.3(OPENSSL_3.0.0)(64bit)"}},
+	{name: "openvswitch3.5", version: "3.5.0", deps: []string{"Provides: openvswitch", "Requires: libssl.so.3()(64bit)"}},
+	{name: "libibverbs", version: "54.0", deps: []string{"Provides: libibverbs.so.1()(64bit)", "Provides: libmlx5.so.1(MLX5_1.24)(64bit)"}},
+	{name: "rdma-core", version: "54.0", deps: nil},
+	{name: "unbound-libs", version: "1.16.2", deps: nil},
 }
 
 var doca = []pkg{
-	{"doca-all", "3.3.0", []string{"Requires: doca-openvswitch >= 3.3"}},
-	{"doca-openvswitch", "3.3.0040", []string{"Requires: libssl.so.3(OPENSSL_3.0.0)(64bit)", "Requires: libmlx5.so.1(MLX5_1.25)(64bit)", "Requires: libc.so.6(GLIBC_2.34)(64bit)", "Conflicts: openvswitch3.5"}},
-	{"libibverbs", "2601mlnx60", []string{"Provides: libibverbs.so.1()(64bit)", "Provides: libmlx5.so.1(MLX5_1.25)(64bit)", "Requires: rdma-core >= 2601mlnx60"}},
-	{"rdma-core", "2601mlnx60", nil},
+	{name: "doca-all", version: "3.3.0", deps: []string{"Requires: doca-openvswitch >= 3.3"}},
+	{name: "doca-openvswitch", version: "3.3.0040", deps: []string{"Requires: libssl.so.3(OPENSSL_3.0.0)(64bit)", "Requires: libmlx5.so.1(MLX5_1.25)(64bit)", "Requires: libc.so.6(GLIBC_2.34)(64bit)", "Conflicts: openvswitch3.5"}},
+	{name: "libibverbs", version: "2601mlnx60", deps: []string{"Provides: libibverbs.so.1()(64bit)", "Provides: libmlx5.so.1(MLX5_1.25)(64bit)", "Requires: rdma-core >= 2601mlnx60"}},
+	{name: "rdma-core", version: "2601mlnx60", deps: nil},
 }
 
 var centos = []pkg{
-	{"unbound-libs", "1.16.2.1", nil},
-	{"libyaml", "0.2.5", nil},
-	{"libyaml-devel", "0.2.5", []string{"Requires: libyaml = 0.2.5-1.el9"}},
+	{name: "unbound-libs", version: "1.16.2.1", deps: nil},
+	{name: "libyaml", version: "0.2.5", deps: nil},
+	{name: "libyaml-devel", version: "0.2.5", deps: []string{"Requires: libyaml = 0.2.5-1.el9"}},
 }
 
 // walkthroughSteps are the package steps of the walkthrough's layers (as
@@ -200,8 +220,29 @@ func TestRun(t *testing.T) {
 		}
 	})
 
+	t.Run("a URL install adds its repo files", func(t *testing.T) {
+		// As the epel layer's dnf install of the EPEL release package: its
+		// repo file (enabled=1) serves the build dependencies after it.
+		epelURL := serveRepo(t, []pkg{{name: "libunwind", version: "1.6.2"}})
+		release := serveRepo(t, []pkg{{name: "epel-release", version: "9", arch: "noarch", deps: []string{"Requires: redhat-release >= 9"},
+			files: map[string]string{"/etc/yum.repos.d/epel.repo": "[epel]\nname=EPEL $releasever\nbaseurl=" + epelURL + "\nenabled=1\ngpgcheck=0\n"}}})
+		steps := append([]Step{{Kind: InstallURL, Packages: []string{release + "epel-release-9-1.el9.noarch.rpm"}, Layer: "epel"},
+			{Kind: Install, Packages: []string{"libunwind"}, Repos: []string{"baseos"}, Layer: "build-deps"}}, walkthroughSteps()[1:]...)
+		res := run(t, image(t, baseRPMs), repoFiles(docaURL, baseosURL), steps)
+		if res.Outcome.Status != Resolved || !strings.Contains(res.Output, "libunwind") {
+			t.Fatalf("outcome %+v\n%s\n%s", res.Outcome, res.Command, res.Output)
+		}
+		var epel bool
+		for _, p := range res.Outcome.Packages {
+			epel = epel || p.Name == "libunwind" && p.Repo == "epel"
+		}
+		if !epel {
+			t.Errorf("libunwind not from epel: %+v", res.Outcome.Packages)
+		}
+	})
+
 	t.Run("remove breaks a dependency", func(t *testing.T) {
-		res := run(t, image(t, baseRPMs, pkg{"NetworkManager-ovs", "1.52.0", []string{"Requires: openvswitch"}}), repoFiles(docaURL, baseosURL), walkthroughSteps())
+		res := run(t, image(t, baseRPMs, pkg{name: "NetworkManager-ovs", version: "1.52.0", deps: []string{"Requires: openvswitch"}}), repoFiles(docaURL, baseosURL), walkthroughSteps())
 		if res.Outcome.Status != Unresolvable || res.Step == nil || res.Step.Kind != RemoveInstalled ||
 			res.Outcome.First().Missing != "openvswitch" || !strings.HasPrefix(res.Outcome.First().NeededBy, "NetworkManager-ovs-1.52.0") {
 			t.Fatalf("outcome %+v step %+v\n%s", res.Outcome, res.Step, res.Output)
