@@ -103,7 +103,7 @@ func TestGateResolve(t *testing.T) {
 		}
 		expectChecks(t, r, map[string]string{"install-resolve": "pass", "release-payload": "pass", "repo-preflight": "pass"}, map[string][]string{
 			"install-resolve": {"dnf resolves the layer's package transaction (removes openvswitch3.5; replaces libibverbs-0:2601mlnx60-1.2601040.x86_64, rdma-core-0:2601mlnx60-1.2601040.x86_64; upgrades ",
-				"on rhel-coreos's rpm database (", " packages, /usr/share/rpm in layer 2 of 2, ", " MiB read) ",
+				"on rhel-coreos's rpm database (", " packages, /usr/share/rpm in layer 2 of 2, ", " read) with repos ",
 				"with repos doca, baseos, appstream, crb, epel ($basearch x86_64, $releasever 9): the build installs ",
 				// openssl-devel pulls CentOS's newer openssl-libs over RHCOS's.
 				"\nreplaces the node image's ", "openssl-libs-1:3.5.1-3.el9 (baseos)"},
