@@ -101,6 +101,11 @@ func TestGateResolve(t *testing.T) {
 		if !strings.Contains(errOut, "install-resolve: reading the rpm database of the target's rhel-coreos "+base) || !strings.Contains(errOut, "install-resolve: read /usr/share/rpm from layer 2 of 2 (") {
 			t.Errorf("stderr:\n%s", errOut)
 		}
+		for _, l := range strings.Split(errOut, "\n") {
+			if strings.HasPrefix(l, "install-resolve: ") {
+				t.Logf("stderr: %s", l)
+			}
+		}
 		expectChecks(t, r, map[string]string{"install-resolve": "pass", "release-payload": "pass", "repo-preflight": "pass"}, map[string][]string{
 			"install-resolve": {"dnf resolves the layer's package transaction (removes openvswitch3.5; replaces libibverbs-0:2601mlnx60-1.2601040.x86_64, rdma-core-0:2601mlnx60-1.2601040.x86_64; upgrades ",
 				"on rhel-coreos's rpm database (", " packages, /usr/share/rpm in layer 2 of 2, ", " read) with repos ",
