@@ -25,6 +25,8 @@ func StartTLS(user, pass string, cert tls.Certificate) (*Server, error) {
 	s := &Server{user: user, pass: pass, ln: ln}
 	inner := ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0)))
 	s.srv = &http.Server{Handler: s.auth(untagOnDelete(inner)), ErrorLog: log.New(io.Discard, "", 0)}
-	go func() { _ = s.srv.Serve(tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})) }()
+	go func() {
+		_ = s.srv.Serve(tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}))
+	}()
 	return s, nil
 }
