@@ -2,11 +2,15 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/mosc-dev/mosc/e2e/sim"
+	"github.com/mosc-dev/mosc/internal/watch"
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -50,6 +54,19 @@ func TestPushCredentialOutlivesAMonth(t *testing.T) {
 			}
 		}
 	}
+	// statusCred is status -o json's pushCredential (a document, not a line).
+	statusCred := func() *watch.PushCredential {
+		t.Helper()
+		out, errOut, _ := runMosc(t, "status", "--pool", "worker", "-o", "json")
+		var st watch.Status
+		if err := json.Unmarshal([]byte(out), &st); err != nil || st.PushCredential == nil {
+			t.Fatalf("status -o json: no pushCredential (%v)\n%s\n%s", err, out, errOut)
+		}
+		if strings.Contains(out, "eyJ") { // a JWT's header: the token itself
+			t.Fatalf("status -o json prints a token:\n%s", out)
+		}
+		return st.PushCredential
+	}
 	status := func(want ...string) {
 		t.Helper()
 		out, errOut, _ := runMosc(t, "status", "--pool", "worker")
@@ -60,12 +77,18 @@ func TestPushCredentialOutlivesAMonth(t *testing.T) {
 		}
 	}
 
-	// Before: a minted 30-day token, which nothing renews.
-	out, errOut, code := runMosc(t, "apply", "--pool", "worker", "--site", "lab", "--push-credential", "token", "--wait", "--timeout", "90s")
+	// Before: a minted 30-day token, which nothing renews, chosen in the
+	// site file (the flag --push-credential token is used further down).
+	site := filepath.Join(t.TempDir(), "mosc.yaml")
+	must(t, os.WriteFile(site, []byte("apiVersion: mosc.dev/v1alpha1\nkind: Site\nmetadata:\n  name: lab\nspec:\n  pool: worker\n  secrets:\n    pushCredential: token\n"), 0o600))
+	out, errOut, code := runMosc(t, "apply", "-f", site, "--wait", "--timeout", "90s")
 	if code != 0 || !strings.Contains(errOut, "minted a token") {
-		t.Fatalf("apply --push-credential token: exit %d\n%s\n%s", code, out, errOut)
+		t.Fatalf("apply -f (spec.secrets.pushCredential: token): exit %d\n%s\n%s", code, out, errOut)
 	}
 	status("push credential: secret push-secret: the push token for "+internalHost+" expires in ", "nothing renews it")
+	if pc := statusCred(); pc.Kind != "token" || pc.Verdict != "ok" || pc.Expiry == nil || pc.Secret != "push-secret" || pc.Registry != internalHost {
+		t.Errorf("status -o json pushCredential for a minted token: %+v", pc)
+	}
 	must(t, s.Advance(ctx, 31*24*time.Hour))
 	newMC("60-e2e-month-1")
 	out, errOut, code = runMosc(t, "watch", "--pool", "worker", "--timeout", "90s")
@@ -92,6 +115,9 @@ func TestPushCredentialOutlivesAMonth(t *testing.T) {
 		t.Errorf("token secret: type %s, annotations %v, labels %v", tok.Type, tok.Annotations, tok.Labels)
 	}
 	status("push credential: secret push-secret: a service-account token from secret mosc-builder-token; it does not expire")
+	if pc := statusCred(); pc.Kind != "service-account-token" || pc.Verdict != "ok" || pc.Expiry != nil || pc.TokenSecret != "mosc-builder-token" {
+		t.Errorf("status -o json pushCredential for the token Secret: %+v", pc)
+	}
 
 	// More than a year later, nobody having run mosc, a build still pushes.
 	must(t, s.Advance(ctx, 400*24*time.Hour))
@@ -130,6 +156,9 @@ func TestPushCredentialOutlivesAMonth(t *testing.T) {
 		time.Sleep(time.Second)
 	}
 	status("which is gone", "(FAIL; fix: mosc apply")
+	if pc := statusCred(); pc.Verdict != "fail" || !strings.HasPrefix(pc.Remedy, "mosc apply") {
+		t.Errorf("status -o json pushCredential with its token Secret gone: %+v", pc)
+	}
 	newMC("60-e2e-revoked")
 	out, errOut, code = runMosc(t, "watch", "--pool", "worker", "--timeout", "90s")
 	if code != 1 || !strings.Contains(out+errOut, "token rejected") {

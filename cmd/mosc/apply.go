@@ -25,7 +25,7 @@ func init() {
 			&cli.StringFlag{Name: "dry-run", Value: "none", Usage: "none, client (render and preflight, no writes) or server (every write sent with dryRun=All)"},
 			&cli.BoolFlag{Name: "force-conflicts", Usage: "take over fields another field manager owns (server-side apply Force)"},
 			&cli.BoolFlag{Name: "force", Usage: "apply even if --openshift / spec.openshift differs from the cluster's version"},
-			&cli.StringFlag{Name: "push-credential", Value: cluster.PushCredentialLongLived, Usage: "internal registry push credential: " + cluster.PushCredentialLongLived + " (the token of secret " + cluster.BuilderTokenSecret + ", a service-account token Secret: it does not expire, deleting the secret revokes it) or " + cluster.PushCredentialToken + " (a TokenRequest token that expires after --token-ttl; nothing renews it)"},
+			&cli.StringFlag{Name: "push-credential", Value: cluster.PushCredentialLongLived, Usage: "internal registry push credential (spec.secrets.pushCredential): " + cluster.PushCredentialLongLived + " (the token of secret " + cluster.BuilderTokenSecret + ", a service-account token Secret: it does not expire, deleting the secret revokes it) or " + cluster.PushCredentialToken + " (a TokenRequest token that expires after --token-ttl; nothing renews it)"},
 			&cli.DurationFlag{Name: "token-ttl", Value: cluster.DefaultTokenTTL, Usage: "with --push-credential token (implies it): lifetime of the builder token (spec.secrets.tokenTTL; minimum 10m)"},
 			&cli.BoolFlag{Name: "rotate-token", Usage: "replace the push credential even if the current one still works (" + cluster.PushCredentialLongLived + ": a new token Secret, revoking the old token; token: mint a new one)"},
 			&cli.StringFlag{Name: "push-auth", Usage: "dockerconfigjson `FILE` with push credentials for an external registry (spec.secrets.pushAuthFile)", TakesFile: true},
@@ -85,6 +85,22 @@ func tokenTTL(c *cli.Context, plan *profile.Plan) (time.Duration, error) {
 	return ttl, nil
 }
 
+// pushCredential: --push-credential, else --token-ttl's implied token (a
+// lifetime only means something for a token that expires), else the plan's
+// (the site file's spec.secrets.pushCredential, default long-lived).
+func pushCredential(c *cli.Context, plan *profile.Plan) string {
+	switch {
+	case c.IsSet("push-credential"):
+		cred, _ := cluster.ParsePushCredential(c.String("push-credential")) // checked by runApply
+		return cred
+	case c.IsSet("token-ttl"):
+		return cluster.PushCredentialToken
+	case plan.Secrets.PushCredential != "":
+		return plan.Secrets.PushCredential
+	}
+	return cluster.PushCredentialLongLived
+}
+
 func runApply(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return failWith(exitError, fmt.Errorf("apply takes no arguments, got %q (use --pool / -f)", c.Args().First()))
@@ -101,14 +117,11 @@ func runApply(c *cli.Context) error {
 	if c.Duration("registry-timeout") <= 0 {
 		return failWith(exitError, errors.New("--registry-timeout must be positive"))
 	}
-	pushCred, err := cluster.ParsePushCredential(c.String("push-credential"))
-	if err != nil {
+	if _, err := cluster.ParsePushCredential(c.String("push-credential")); err != nil {
 		return failWith(exitError, err)
 	}
-	if c.IsSet("token-ttl") && !c.IsSet("push-credential") {
-		pushCred = cluster.PushCredentialToken // a lifetime only means something for a minted token
-	} else if c.IsSet("token-ttl") && pushCred != cluster.PushCredentialToken {
-		return failWith(exitError, fmt.Errorf("--token-ttl applies to --push-credential %s; the %s credential does not expire", cluster.PushCredentialToken, pushCred))
+	if c.IsSet("token-ttl") && c.IsSet("push-credential") && c.String("push-credential") != cluster.PushCredentialToken {
+		return failWith(exitError, fmt.Errorf("--token-ttl applies to --push-credential %s; the %s credential does not expire", cluster.PushCredentialToken, c.String("push-credential")))
 	}
 
 	clients, err := clusterAccess(c).Connect()
@@ -152,6 +165,7 @@ func runApply(c *cli.Context) error {
 	if err != nil {
 		return failWith(exitError, err)
 	}
+	pushCred := pushCredential(c, plan)
 	host, err := cluster.PushHost(plan.MOSC.PushSpec)
 	if err != nil {
 		return failWith(exitError, fmt.Errorf("--push-spec: %w", err))

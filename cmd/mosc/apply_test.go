@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mosc-dev/mosc/internal/cluster"
 	"github.com/mosc-dev/mosc/internal/profile"
 	"github.com/urfave/cli/v2"
 )
@@ -106,6 +107,42 @@ func TestTokenTTL(t *testing.T) {
 			}
 			if err != nil || got != tt.want {
 				t.Fatalf("tokenTTL = %v, %v; want %v", got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestPushCredentialPrecedence(t *testing.T) {
+	plan := func(cred string) *profile.Plan {
+		return &profile.Plan{Secrets: profile.SecretsPlan{PushCredential: cred}}
+	}
+	tests := []struct {
+		name string
+		args []string
+		plan *profile.Plan
+		want string
+	}{
+		{name: "site file", plan: plan(profile.PushCredentialToken), want: cluster.PushCredentialToken},
+		{name: "plan without a value", plan: plan(""), want: cluster.PushCredentialLongLived},
+		{name: "flag beats site file", args: []string{"--push-credential=long-lived"}, plan: plan(profile.PushCredentialToken), want: cluster.PushCredentialLongLived},
+		{name: "a lifetime implies a token", args: []string{"--token-ttl=48h"}, plan: plan(profile.PushCredentialLongLived), want: cluster.PushCredentialToken},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fs := flag.NewFlagSet("t", flag.ContinueOnError)
+			for _, f := range []cli.Flag{
+				&cli.StringFlag{Name: "push-credential", Value: cluster.PushCredentialLongLived},
+				&cli.DurationFlag{Name: "token-ttl", Value: 30 * 24 * time.Hour},
+			} {
+				if err := f.Apply(fs); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := fs.Parse(tt.args); err != nil {
+				t.Fatal(err)
+			}
+			if got := pushCredential(cli.NewContext(cli.NewApp(), fs, nil), tt.plan); got != tt.want {
+				t.Errorf("pushCredential = %q, want %q", got, tt.want)
 			}
 		})
 	}

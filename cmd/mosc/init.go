@@ -104,9 +104,13 @@ spec:
     # cluster); placeholder: Secrets with empty data for GitOps to fill. [--secrets]
     mode: none
     # pushAuthFile: push-auth.json  # dockerconfigjson for an external registry (apply)
-    # Lifetime of the builder token apply mints for the internal registry;
-    # apply renews it when less than half is left. The walkthrough's 900 days
-    # would be 21600h. [--token-ttl]
+    # The internal registry push credential apply writes: long-lived (the
+    # token of Secret mosc-builder-token: it does not expire; deleting the
+    # Secret revokes it) or token (a TokenRequest token that expires after
+    # tokenTTL; apply renews it when less than half is left). [--push-credential]
+    pushCredential: long-lived
+    # Lifetime of the token with pushCredential: token. The walkthrough's
+    # 900 days would be 21600h. [--token-ttl]
     tokenTTL: {{.TokenTTL}}
   repos:
     # gpgcheck=1 with each repository's key. false is an explicit opt-out

@@ -131,6 +131,7 @@ func runStatus(c *cli.Context) error {
 			f.Cause = &cause
 		}
 	}
+	st.PushCredential = pushCredentialStatus(ctx, clients, plan, time.Now()) // statuscred.go
 	if out == "json" {
 		enc := json.NewEncoder(c.App.Writer)
 		enc.SetIndent("", "  ")
@@ -141,7 +142,7 @@ func runStatus(c *cli.Context) error {
 		if err := watch.WriteStatusTable(c.App.Writer, &st, time.Now()); err != nil {
 			return failWith(exitError, err)
 		}
-		if line := pushCredentialLine(ctx, clients, plan, time.Now()); line != "" { // statuscred.go
+		if line := pushCredentialLine(st.PushCredential); line != "" {
 			fmt.Fprintln(c.App.Writer, line)
 		}
 	}

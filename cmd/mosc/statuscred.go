@@ -8,30 +8,44 @@ import (
 	"github.com/mosc-dev/mosc/internal/cluster"
 	"github.com/mosc-dev/mosc/internal/gate"
 	"github.com/mosc-dev/mosc/internal/profile"
+	"github.com/mosc-dev/mosc/internal/watch"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// pushCredentialLine is status's word on the secret the MachineOSConfig
+// pushCredentialStatus is status's word on the secret the MachineOSConfig
 // pushes with: whether anything renews it, and when it stops working (every
-// upgrade builds, so an expired one stalls the pool). "" when the pool has
+// upgrade builds, so an expired one stalls the pool). nil when the pool has
 // no MachineOSConfig. Judged as gate's push-token check does.
-func pushCredentialLine(ctx context.Context, clients *cluster.Clients, plan *profile.Plan, now time.Time) string {
+func pushCredentialStatus(ctx context.Context, clients *cluster.Clients, plan *profile.Plan, now time.Time) *watch.PushCredential {
 	name := plan.MOSC.Name
 	if name == "" {
 		name = plan.Pool
 	}
 	m, err := clients.MachineConfig.MachineconfigurationV1().MachineOSConfigs().Get(ctx, name, metav1.GetOptions{})
 	if err != nil || m.Spec.RenderedImagePushSecret.Name == "" {
-		return ""
+		return nil
 	}
 	pc, err := cluster.PushCredentialOf(ctx, clients.Kube, m.Spec.RenderedImagePushSecret.Name)
 	if err != nil {
-		return "push credential: " + err.Error()
+		return &watch.PushCredential{Secret: m.Spec.RenderedImagePushSecret.Name, Verdict: "error", Message: err.Error()}
 	}
 	level, text, remedy := pc.Verdict(now, gate.DefaultMinTokenDays)
-	line := "push credential: " + text
-	if level != "ok" {
-		line += " (" + strings.ToUpper(level) + "; fix: " + remedy + ")"
+	st := &watch.PushCredential{Secret: pc.Secret, Kind: pc.Kind, Registry: pc.Registry, TokenSecret: pc.TokenSecret, Verdict: level, Message: text, Remedy: remedy}
+	if !pc.Expiry.IsZero() {
+		exp := pc.Expiry.UTC()
+		st.Expiry = &exp
+	}
+	return st
+}
+
+// pushCredentialLine is the table's last line for pushCredentialStatus.
+func pushCredentialLine(pc *watch.PushCredential) string {
+	if pc == nil {
+		return ""
+	}
+	line := "push credential: " + pc.Message
+	if pc.Verdict == "warn" || pc.Verdict == "fail" {
+		line += " (" + strings.ToUpper(pc.Verdict) + "; fix: " + pc.Remedy + ")"
 	}
 	return line
 }

@@ -89,6 +89,7 @@ func statusCluster(ctx context.Context, cl *fleet.Cluster, acc fleet.Access) *fl
 			cause := watch.ClassifyBuild(ctx, clients.Kube, st.Build, plan.Pool)
 			f.Cause = &cause
 		}
+		st.PushCredential = pushCredentialStatus(ctx, clients, plan, time.Now()) // as mosc status -o json
 		sc.Pools = append(sc.Pools, &st)
 	}
 	return sc

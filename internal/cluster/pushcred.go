@@ -59,8 +59,8 @@ import (
 
 // Push credential modes (--push-credential).
 const (
-	PushCredentialLongLived = "long-lived"
-	PushCredentialToken     = "token"
+	PushCredentialLongLived = profile.PushCredentialLongLived
+	PushCredentialToken     = profile.PushCredentialToken
 )
 
 // BuilderTokenSecret is the service-account token Secret mosc creates for

@@ -210,6 +210,9 @@ type SecretsPlan struct {
 	// PushAuthFile is a dockerconfigjson file with push credentials for an
 	// external registry (apply only).
 	PushAuthFile string
+	// PushCredential is the internal-registry push credential apply writes
+	// (PushCredentialLongLived or PushCredentialToken).
+	PushCredential string
 	// TokenTTLSeconds is the builder token lifetime requested at apply.
 	TokenTTLSeconds int64
 }

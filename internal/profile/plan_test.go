@@ -85,7 +85,7 @@ func TestResolveWalkthrough(t *testing.T) {
 			{Name: "cleanup"},
 		},
 		Node:     NodeSettings{DocaInit: true},
-		Secrets:  SecretsPlan{Mode: SecretsNone, TokenTTLSeconds: 30 * 24 * 3600},
+		Secrets:  SecretsPlan{Mode: SecretsNone, PushCredential: PushCredentialLongLived, TokenTTLSeconds: 30 * 24 * 3600},
 		Verify:   VerifyPlan{PackagesPresent: []string{"doca-openvswitch"}, PackagesAbsent: []string{"openvswitch[0-9]*"}, DatapathType: "doca", DocaInitialized: true},
 		Warnings: []Warning{{Where: "--pool", Message: "pool master is the control plane (single-node OpenShift): the OCL docs do not support SNO, and every control-plane node reboots into the layered image"}},
 	}
@@ -165,7 +165,7 @@ func TestResolveVariantsAndOptions(t *testing.T) {
 		doc := siteDoc("spec:",
 			"  openshift: \"4.20\"",
 			"  extraPackages: [tcpdump, ethtool]",
-			"  secrets: {mode: placeholder, pushAuthFile: auth/push.json, tokenTTL: 48h}",
+			"  secrets: {mode: placeholder, pushAuthFile: auth/push.json, pushCredential: token, tokenTTL: 48h}",
 			"  registry: {storageClass: fast}",
 			"  node:",
 			"    docaInit: false",
@@ -183,7 +183,7 @@ func TestResolveVariantsAndOptions(t *testing.T) {
 		if got := p.Layers[5]; got.Name != "install" || !cmp.Equal(got.Params, map[string]any{"extra": []any{"tcpdump", "ethtool"}}) {
 			t.Errorf("install layer %+v", got)
 		}
-		if want := (SecretsPlan{Mode: SecretsPlaceholder, PushAuthFile: filepath.Join(dir, "auth/push.json"), TokenTTLSeconds: 48 * 3600}); p.Secrets != want {
+		if want := (SecretsPlan{Mode: SecretsPlaceholder, PushAuthFile: filepath.Join(dir, "auth/push.json"), PushCredential: PushCredentialToken, TokenTTLSeconds: 48 * 3600}); p.Secrets != want {
 			t.Errorf("secrets %+v, want %+v", p.Secrets, want)
 		}
 		if want := (NodeSettings{OtherConfig: map[string]string{"hw-offload-ct-size": "0", "max-idle": "10000"}, Hugepages: &Hugepages{DefaultSize: "2M", Size: "2M", Count: 4096}}); !cmp.Equal(p.Node, want) {
@@ -260,6 +260,39 @@ func TestResolveVariantsAndOptions(t *testing.T) {
 				p, err := c.Resolve(s)
 				if err != nil {
 					t.Fatal(err)
+				}
+				if !cmp.Equal(p.Warnings, tc.want, cmpopts.EquateEmpty()) {
+					t.Errorf("warnings %v, want %v", p.Warnings, tc.want)
+				}
+			})
+		}
+	})
+
+	t.Run("push credential", func(t *testing.T) {
+		for _, tc := range []struct {
+			name     string
+			secrets  string
+			wantCred string
+			want     []Warning
+		}{
+			{"default", "{mode: none}", PushCredentialLongLived, nil},
+			// mosc init writes the default lifetime: no word about it.
+			{"default lifetime with long-lived", "{tokenTTL: 720h}", PushCredentialLongLived, nil},
+			{"lifetime nothing honours", "{pushCredential: long-lived, tokenTTL: 48h}", PushCredentialLongLived,
+				[]Warning{{Where: "mosc.yaml:5:51", Field: "spec.secrets.tokenTTL", Message: "ignored: the long-lived push credential does not expire; set spec.secrets.pushCredential: token for a token that expires after 48h0m0s"}}},
+			{"token with lifetime", "{pushCredential: token, tokenTTL: 48h}", PushCredentialToken, nil},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				s, err := DecodeSite("mosc.yaml", []byte(siteDoc("spec:", "  openshift: \"4.20\"", "  secrets: "+tc.secrets)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				p, err := c.Resolve(s)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if p.Secrets.PushCredential != tc.wantCred {
+					t.Errorf("push credential %q, want %q", p.Secrets.PushCredential, tc.wantCred)
 				}
 				if !cmp.Equal(p.Warnings, tc.want, cmpopts.EquateEmpty()) {
 					t.Errorf("warnings %v, want %v", p.Warnings, tc.want)

@@ -26,7 +26,22 @@ const (
 	DefaultTokenTTL = Duration(30 * 24 * time.Hour)
 	// MinTokenTTL is the TokenRequest API minimum.
 	MinTokenTTL = Duration(10 * time.Minute)
+)
 
+// Push credentials apply can write for the internal registry
+// (spec.secrets.pushCredential, apply --push-credential).
+const (
+	// PushCredentialLongLived is the token of a service-account token Secret
+	// (mosc-builder-token): it does not expire, and deleting the Secret
+	// revokes it. The default: the MCO copies the push secret once per
+	// build, so a short-lived token can expire mid-build (docs/decisions.md).
+	PushCredentialLongLived = "long-lived"
+	// PushCredentialToken is a TokenRequest token that expires after
+	// tokenTTL, for sites that forbid non-expiring credentials.
+	PushCredentialToken = "token"
+)
+
+const (
 	PushSecretName          = "push-secret"
 	BaseImagePullSecretName = "pull-and-push-secret"
 	// MOSCAPIVersionV1 is the MachineOSConfig API of OpenShift 4.18.20+.
@@ -527,18 +542,29 @@ func (r *resolver) secrets() {
 	if mode != SecretsNone && mode != SecretsPlaceholder {
 		r.fail("spec.secrets.mode", "unsupported secret mode %q; supported: %s, %s", sec.Mode, SecretsNone, SecretsPlaceholder)
 	}
+	cred := sec.PushCredential
+	switch cred {
+	case "":
+		cred = PushCredentialLongLived
+	case PushCredentialLongLived, PushCredentialToken:
+	default:
+		r.fail("spec.secrets.pushCredential", "unsupported push credential %q; supported: %s (a service-account token Secret that does not expire), %s (a token that expires after tokenTTL)", sec.PushCredential, PushCredentialLongLived, PushCredentialToken)
+	}
 	ttl := sec.TokenTTL
 	if ttl == 0 {
 		ttl = DefaultTokenTTL
 	} else if ttl < MinTokenTTL {
 		r.fail("spec.secrets.tokenTTL", "token lifetime %s is below the TokenRequest minimum of %s", ttl, MinTokenTTL)
+	} else if ttl != DefaultTokenTTL && cred == PushCredentialLongLived {
+		// A lifetime the user chose and that nothing honours is worth a word.
+		r.warn("spec.secrets.tokenTTL", "ignored: the %s push credential does not expire; set spec.secrets.pushCredential: %s for a token that expires after %s", PushCredentialLongLived, PushCredentialToken, ttl)
 	}
 	authFile := sec.PushAuthFile
 	// A relative path in the site file is relative to that file, as in kustomize.
 	if authFile != "" && !filepath.IsAbs(authFile) && r.s.File != "" && r.s.SetBy("spec.secrets.pushAuthFile") == "" {
 		authFile = filepath.Join(filepath.Dir(r.s.File), authFile)
 	}
-	r.plan.Secrets = SecretsPlan{Mode: mode, PushAuthFile: authFile, TokenTTLSeconds: int64(time.Duration(ttl) / time.Second)}
+	r.plan.Secrets = SecretsPlan{Mode: mode, PushAuthFile: authFile, PushCredential: cred, TokenTTLSeconds: int64(time.Duration(ttl) / time.Second)}
 }
 
 func (r *resolver) repoFiles(stacks []*resolvedStack, plat *Platform, gpgCheck bool) {

@@ -80,6 +80,8 @@ func TestResolveErrors(t *testing.T) {
 			[]string{`mosc.yaml:7:19: spec.registry.storageClass: invalid storage class name "LVMS VG": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')`}},
 		{"token ttl", siteDoc("spec:", "  openshift: \"4.20\"", "  secrets:", "    tokenTTL: 5m"), Overrides{},
 			[]string{`mosc.yaml:6:15: spec.secrets.tokenTTL: token lifetime 5m0s is below the TokenRequest minimum of 10m0s`}},
+		{"push credential", siteDoc("spec:", "  openshift: \"4.20\"", "  secrets:", "    pushCredential: forever"), Overrides{},
+			[]string{`mosc.yaml:6:21: spec.secrets.pushCredential: unsupported push credential "forever"; supported: long-lived (a service-account token Secret that does not expire), token (a token that expires after tokenTTL)`}},
 		{"mirror of unknown repo", siteDoc("spec:", "  openshift: \"4.20\"", "  repos:", "    mirrors:", "      nvidia: https://m.example.com/"), Overrides{},
 			[]string{`mosc.yaml:7:15: spec.repos.mirrors.nvidia: no repository "nvidia" to mirror; known: appstream, baseos, crb, doca, epel`}},
 		{"mirror URL", siteDoc("spec:", "  openshift: \"4.20\"", "  repos:", "    mirrors:", "      doca: ftp://m.example.com/"), Overrides{},

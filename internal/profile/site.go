@@ -95,7 +95,11 @@ type SiteSecrets struct {
 	// PushAuthFile is a dockerconfigjson with push credentials for an
 	// external registry (used by apply).
 	PushAuthFile string `yaml:"pushAuthFile"`
-	// TokenTTL is the builder token lifetime requested at apply.
+	// PushCredential is the internal-registry push credential apply writes:
+	// long-lived (default) or token (see PushCredentialLongLived).
+	PushCredential string `yaml:"pushCredential"`
+	// TokenTTL is the builder token lifetime requested at apply with
+	// pushCredential: token.
 	TokenTTL Duration `yaml:"tokenTTL"`
 }
 

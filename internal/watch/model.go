@@ -132,6 +132,28 @@ type Status struct {
 	// Failure is set when the rollout cannot succeed (build failed, node or
 	// pool degraded, a node failed verification).
 	Failure *Failure `json:"failure,omitempty"`
+
+	// PushCredential is mosc status's verdict on the secret the
+	// MachineOSConfig pushes with (watch leaves it nil): every later build
+	// pushes with it, so an expired one stalls the next upgrade.
+	PushCredential *PushCredential `json:"pushCredential,omitempty"`
+}
+
+// PushCredential describes a push secret without its contents: what kind
+// of credential it holds and until when it works.
+type PushCredential struct {
+	Secret string `json:"secret"`
+	// Kind: service-account-token, token, managed or unknown
+	// (cluster.PushCredential); "" when the secret could not be read.
+	Kind        string     `json:"kind,omitempty"`
+	Registry    string     `json:"registry,omitempty"`
+	Expiry      *time.Time `json:"expiry,omitempty"`
+	TokenSecret string     `json:"tokenSecret,omitempty"`
+	// Verdict is ok, warn or fail, as gate's push-token check judges it;
+	// error when the secret could not be read (Message says why).
+	Verdict string `json:"verdict"`
+	Message string `json:"message"`
+	Remedy  string `json:"remedy,omitempty"`
 }
 
 // Failure says why a rollout failed, naming the object.
