@@ -6,11 +6,15 @@ BIN     ?= bin/mosc
 PKGS    := ./cmd/... ./internal/... ./profiles/... ./layers/... ./templates/...
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
+# urfave_cli_no_docs leaves out urfave/cli's man-page/Markdown generator
+# (mosc never calls it) and with it blackfriday, whose init every command
+# paid (0.6 ms of start-up; docs/performance.md).
+TAGS    ?= urfave_cli_no_docs
 
 .PHONY: build test unit race e2e e2e-build bench bench-render lint deps demo-cluster golden-update fuzz clean
 
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/mosc
+	CGO_ENABLED=0 $(GO) build -trimpath -tags "$(TAGS)" -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/mosc
 
 # Everything: set-up, lint, unit tests, race detector, end-to-end tests.
 test: deps lint unit race e2e
@@ -56,7 +60,7 @@ golden-update:
 # Each parser of outside input has a fuzz target; `make fuzz FUZZTIME=5m` digs deeper.
 FUZZTIME ?= 30s
 FUZZ_TARGETS := \
-	internal/profile:FuzzDecodeProfile internal/profile:FuzzDecodeSite internal/profile:FuzzDecodeFleet \
+	internal/profile:FuzzDecodeProfile internal/profile:FuzzDecodeSite internal/profile:FuzzDecodeFleet internal/profile:FuzzRules \
 	internal/bundle:FuzzReadManifests internal/bundle:FuzzMarshalYAML \
 	internal/node:FuzzDecodeOVSTable internal/node:FuzzParseMessage \
 	internal/node:FuzzParseDpctl internal/node:FuzzParseDevlinkEswitch internal/verify:FuzzParseIperf \

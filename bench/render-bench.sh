@@ -25,7 +25,7 @@ kustomize=$(command -v kustomize || echo "$(go env GOPATH)/bin/kustomize")
 [ -x "$kustomize" ] || { echo "render-bench: kustomize not found (make deps installs it)" >&2; exit 2; }
 
 # mosc exactly as `make build` builds it.
-CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$work/mosc" ./cmd/mosc
+make -s build BIN="$work/mosc"
 go build -o "$work/renderbench" ./bench/renderbench
 
 # butane v0.25.1, pinned, built once into the cache (its dependencies from the module proxy).

@@ -3,12 +3,12 @@ package main
 import (
 	"fmt"
 	"io"
-	"regexp"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/mosc-dev/mosc/internal/fleet"
+	"github.com/mosc-dev/mosc/internal/lazyre"
 	"github.com/mosc-dev/mosc/internal/profile"
 )
 
@@ -211,7 +211,7 @@ func flagValues(f cli.Flag, profileDirs []string) []string {
 	return usageChoices(d.GetUsage())
 }
 
-var parenRE = regexp.MustCompile(`\([^()]*\)`)
+var parenRE = lazyre.New(`\([^()]*\)`)
 
 // usageChoices reads "a, b or c" (after the last colon, parentheses dropped)
 // from a flag's usage; any phrase that is not one lower-case word means the

@@ -1,6 +1,11 @@
 package main
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
@@ -22,6 +27,8 @@ var forbiddenDeps = []struct{ prefix, why string }{
 	{"github.com/openshift/client-go/", "the openshift clientsets register their schemes (use internal/kube)"},
 	{"k8s.io/apiextensions-apiserver/pkg/client", "the apiextensions clientset"},
 	{"github.com/mosc-dev/mosc/internal/kube/kubetest", "test-only adapter, links the clientsets"},
+	{"github.com/russross/blackfriday", "urfave/cli's man-page generator: make build leaves it out with -tags urfave_cli_no_docs (Makefile TAGS)"},
+	{"github.com/cpuguy83/go-md2man", "urfave/cli's man-page generator: make build leaves it out with -tags urfave_cli_no_docs (Makefile TAGS)"},
 }
 
 // allowedDeps are under a forbidden prefix but register no scheme: listers
@@ -29,6 +36,22 @@ var forbiddenDeps = []struct{ prefix, why string }{
 var allowedDeps = []string{
 	"github.com/openshift/client-go/machineconfiguration/listers/",
 	"github.com/openshift/client-go/config/listers/",
+}
+
+// makeTags are the build tags of `make build` (the Makefile's TAGS line),
+// so the import graph checked is the installed binary's.
+func makeTags(t *testing.T) string {
+	mk, err := os.ReadFile(filepath.Join("..", "..", "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(mk), "\n") {
+		if k, v, ok := strings.Cut(l, "?="); ok && strings.TrimSpace(k) == "TAGS" {
+			return strings.TrimSpace(v)
+		}
+	}
+	t.Fatal("Makefile has no TAGS ?= line")
+	return ""
 }
 
 // TestImportGraph fails when the mosc binary links a clientset again.
@@ -39,7 +62,7 @@ func TestImportGraph(t *testing.T) {
 		t.Skip("runs go list")
 	}
 	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	out, err := exec.Command(goBin, "list", "-deps", ".").CombinedOutput()
+	out, err := exec.Command(goBin, "list", "-deps", "-tags", makeTags(t), ".").CombinedOutput()
 	if err != nil {
 		t.Fatalf("go list -deps: %v\n%s", err, out)
 	}
@@ -65,5 +88,52 @@ next:
 	}
 	if found > 0 {
 		t.Log("find the importer with: go list -deps -f '{{.ImportPath}}: {{.Imports}}' ./cmd/mosc | grep <package>")
+	}
+}
+
+// TestNoStartupRegexps fails on a package-level regexp.MustCompile in mosc's
+// own code: Go compiles it before main in every command, render included
+// (internal/watch's 36 took 0.8 ms of each start; issue 15). Use
+// lazyre.New, compiled on first use.
+func TestNoStartupRegexps(t *testing.T) {
+	found := 0
+	for _, root := range []string{"../../internal", "../../cmd"} {
+		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+				return err
+			}
+			fset := token.NewFileSet()
+			f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
+			if err != nil {
+				return err
+			}
+			for _, decl := range f.Decls {
+				g, ok := decl.(*ast.GenDecl)
+				if !ok || g.Tok != token.VAR {
+					continue
+				}
+				ast.Inspect(g, func(n ast.Node) bool {
+					switch n := n.(type) {
+					case *ast.FuncLit:
+						return false // runs when called, not at init
+					case *ast.CallExpr:
+						if sel, ok := n.Fun.(*ast.SelectorExpr); ok {
+							if id, ok := sel.X.(*ast.Ident); ok && id.Name == "regexp" && strings.HasPrefix(sel.Sel.Name, "MustCompile") {
+								t.Errorf("%s: package-level regexp.%s runs at every start; use lazyre.New", fset.Position(n.Pos()), sel.Sel.Name)
+								found++
+							}
+						}
+					}
+					return true
+				})
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if found == 0 && testing.Verbose() {
+		t.Log("no package-level regexp.MustCompile")
 	}
 }

@@ -8,12 +8,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/mosc-dev/mosc/internal/lazyre"
 	"github.com/mosc-dev/mosc/internal/profile"
 )
 
@@ -222,7 +222,7 @@ func usageError(c *cli.Context, err error, _ bool) error {
 	return failWith(exitError, fmt.Errorf("%s (see %s --help)", msg, where))
 }
 
-var invalidValueRE = regexp.MustCompile(`^invalid value (".*") for flag -+([^:]+): `)
+var invalidValueRE = lazyre.New(`^invalid value (".*") for flag -+([^:]+): `)
 
 // commandPath is "profiles show" for a subcommand, "render" for a command,
 // "" at the top level.

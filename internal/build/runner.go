@@ -8,9 +8,10 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"regexp"
 	"strings"
 	"sync"
+
+	"github.com/mosc-dev/mosc/internal/lazyre"
 )
 
 // InstallHint is printed when neither builder is on PATH.
@@ -160,10 +161,10 @@ func (b *Builder) Build(ctx context.Context, p *Prepared, o Options) error {
 }
 
 var (
-	stepRE = regexp.MustCompile(`^(\[\d+/\d+\] )?STEP \d+(/\d+)?: `)
+	stepRE = lazyre.New(`^(\[\d+/\d+\] )?STEP \d+(/\d+)?: `)
 	// buildah 1.2x: `error building at STEP "RUN ...": ...`; newer buildah and
 	// podman: `Error: building at STEP "RUN ...": ...`.
-	builderErrRE = regexp.MustCompile(`^(time=.*level=error msg=")?(Error: |error )?building at STEP `)
+	builderErrRE = lazyre.New(`^(time=.*level=error msg=")?(Error: |error )?building at STEP `)
 )
 
 // ParseFailure finds, in a failed build's output, the last step started,

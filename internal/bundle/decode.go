@@ -4,9 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 
+	"github.com/mosc-dev/mosc/internal/lazyre"
 	imageregistryv1 "github.com/openshift/api/imageregistry/v1"
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -107,7 +107,7 @@ func DecodeStrict(data []byte) (*unstructured.Unstructured, error) {
 
 // ignitionVersion is the Ignition spec range MCO accepts in MachineConfigs
 // on OpenShift 4.16+ (3.0.0 through 3.4.0; 3.5.0 is UNVERIFIED on 4.16).
-var ignitionVersion = regexp.MustCompile(`^3\.[0-4]\.0$`)
+var ignitionVersion = lazyre.New(`^3\.[0-4]\.0$`)
 
 // Ignition is the subset of the Ignition 3.x config mosc writes into
 // MachineConfigs. Decoding strictly into it catches template typos inside

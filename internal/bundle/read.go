@@ -6,13 +6,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 
 	yaml3 "go.yaml.in/yaml/v3"
 	"sigs.k8s.io/yaml"
+
+	"github.com/mosc-dev/mosc/internal/lazyre"
 )
 
 // Source says where a read object came from, for error messages.
@@ -123,7 +124,7 @@ func splitFieldPath(path string) []string {
 
 // fieldInError finds the field a strict-decoding error names
 // (`unknown field "spec.x"`, `duplicate field "y"`).
-var fieldInError = regexp.MustCompile(`(?:unknown|duplicate) field "([^"]+)"`)
+var fieldInError = lazyre.New(`(?:unknown|duplicate) field "([^"]+)"`)
 
 // ReadPath reads already-rendered manifests for `mosc validate PATH`: a
 // directory (the resources of its kustomization.yaml in order, or else every

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -16,6 +15,8 @@ import (
 
 	yamlv2 "go.yaml.in/yaml/v2"
 	"sigs.k8s.io/yaml"
+
+	"github.com/mosc-dev/mosc/internal/lazyre"
 )
 
 // KustomizationFile is the file WriteDir adds next to the objects.
@@ -205,7 +206,7 @@ func FileMode(o Object) os.FileMode {
 	return 0o644
 }
 
-var ownFileName = regexp.MustCompile(`^[0-9]{2}-[a-z0-9.-]+\.yaml$`)
+var ownFileName = lazyre.New(`^[0-9]{2}-[a-z0-9.-]+\.yaml$`)
 
 // WriteDir writes one file per object plus a kustomization.yaml listing
 // them in bundle order, with no namePrefix, hashes or namespace: `kustomize

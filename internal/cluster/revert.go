@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -23,6 +22,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/mosc-dev/mosc/internal/kube"
+	"github.com/mosc-dev/mosc/internal/lazyre"
 	"github.com/mosc-dev/mosc/internal/node"
 	"github.com/mosc-dev/mosc/internal/profile"
 )
@@ -39,7 +39,7 @@ const (
 // otherConfigKey finds the keys an ovs-vsctl command line in a MachineConfig
 // sets (templates/doca-init-machineconfig.yaml.tmpl: `ovs-vsctl --no-wait
 // set Open_vSwitch . other_config:K=V ...`).
-var otherConfigKey = regexp.MustCompile(`other_config:([A-Za-z0-9_-]+)=`)
+var otherConfigKey = lazyre.New(`other_config:([A-Za-z0-9_-]+)=`)
 
 // OVSKeys lists the other_config keys mosc set on the nodes of pool: those
 // its MachineConfigs for the pool write at boot, and doca-init, which

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/mosc-dev/mosc/internal/profile"
 
 	"github.com/mosc-dev/mosc/internal/kube"
+	"github.com/mosc-dev/mosc/internal/lazyre"
 )
 
 // MachineConfigGroup is the API group of MachineOSConfig and MachineOSBuild.
@@ -177,4 +177,4 @@ func CheckPoolStream(ctx context.Context, dyn dynamic.Interface, pool, rhelMajor
 	return nil
 }
 
-var streamMajorRE = regexp.MustCompile(`^rhel-(\d+)(\.\d+)?$`)
+var streamMajorRE = lazyre.New(`^rhel-(\d+)(\.\d+)?$`)

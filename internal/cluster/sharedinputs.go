@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/mosc-dev/mosc/internal/lazyre"
 	"github.com/mosc-dev/mosc/internal/profile"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -18,7 +19,7 @@ import (
 )
 
 var configMapGVR = schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
-var disabledRE = regexp.MustCompile(`(?m)^\s*enabled\s*=\s*(0|false|no)\s*$`)
+var disabledRE = lazyre.New(`(?m)^\s*enabled\s*=\s*(0|false|no)\s*$`)
 
 // Why this file (issue 10, finding 8, apply side): the MCO mounts ConfigMap
 // etc-yum-repos-d at /etc/yum.repos.d and Secret etc-pki-rpm-gpg at
@@ -254,7 +255,7 @@ func ownedBy(u *unstructured.Unstructured, k, manager string) bool {
 	return false
 }
 
-var sectionRE = regexp.MustCompile(`(?m)^\s*\[([^\]]+)\]\s*$`)
+var sectionRE = lazyre.New(`(?m)^\s*\[([^\]]+)\]\s*$`)
 
 // repoIDs lists the repo ids of a .repo file and whether any is enabled
 // (dnf's default is enabled=1 when the line is absent).

@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/mosc-dev/mosc/internal/lazyre"
 	configv1 "github.com/openshift/api/config/v1"
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -33,7 +33,7 @@ const (
 
 // adminAckGate is the CVO's adminAckGateFmt ("^ack-[4-5][.]([0-9]{1,})-[^-]",
 // pkg/cvo/upgradeable.go): a gate applies while the cluster runs that minor.
-var adminAckGate = regexp.MustCompile(`^ack-([4-5])[.]([0-9]{1,})-[^-]`)
+var adminAckGate = lazyre.New(`^ack-([4-5])[.]([0-9]{1,})-[^-]`)
 
 // UpgradeState is what the cluster says about upgrading, read once per run.
 type UpgradeState struct {

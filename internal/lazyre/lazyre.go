@@ -46,6 +46,10 @@ func (r *Regexp) ReplaceAllString(src, repl string) string { return r.Re().Repla
 func (r *Regexp) ReplaceAllStringFunc(src string, f func(string) string) string {
 	return r.Re().ReplaceAllStringFunc(src, f)
 }
-func (r *Regexp) Split(s string, n int) []string { return r.Re().Split(s, n) }
-func (r *Regexp) FindSubmatch(b []byte) [][]byte { return r.Re().FindSubmatch(b) }
-func (r *Regexp) SubexpNames() []string          { return r.Re().SubexpNames() }
+func (r *Regexp) Split(s string, n int) []string             { return r.Re().Split(s, n) }
+func (r *Regexp) FindSubmatch(b []byte) [][]byte             { return r.Re().FindSubmatch(b) }
+func (r *Regexp) SubexpNames() []string                      { return r.Re().SubexpNames() }
+func (r *Regexp) FindAllSubmatch(b []byte, n int) [][][]byte { return r.Re().FindAllSubmatch(b, n) }
+func (r *Regexp) FindAllSubmatchIndex(b []byte, n int) [][]int {
+	return r.Re().FindAllSubmatchIndex(b, n)
+}

@@ -3,13 +3,13 @@ package node
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/mosc-dev/mosc/internal/lazyre"
 	"github.com/mosc-dev/mosc/internal/profile"
 )
 
@@ -22,7 +22,7 @@ import (
 
 // ovsKey keeps other_config keys safe to pass through the environment to
 // the pod's shell (they are expanded unquoted there).
-var ovsKey = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+var ovsKey = lazyre.New(`^[A-Za-z0-9_-]+$`)
 
 // clearOptions gives the columns and extra environment of a pod's action.
 func clearOptions(o PodOptions) (string, []corev1.EnvVar, error) {

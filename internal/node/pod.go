@@ -2,9 +2,9 @@ package node
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 
+	"github.com/mosc-dev/mosc/internal/lazyre"
 	"github.com/mosc-dev/mosc/internal/profile"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -38,7 +38,7 @@ type PodOptions struct {
 
 // packageArg keeps package names and globs safe to pass to the script
 // through the environment (they are never interpolated into shell text).
-var packageArg = regexp.MustCompile(`^[A-Za-z0-9._+*?\[\]-]+$`)
+var packageArg = lazyre.New(`^[A-Za-z0-9._+*?\[\]-]+$`)
 
 // Script is the check run by the pod. Commands run from the host
 // (`chroot /host`) but the script stays in the container, because

@@ -2,10 +2,11 @@ package node
 
 import (
 	"fmt"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/mosc-dev/mosc/internal/lazyre"
 )
 
 // Result is what a check pod found on one node.
@@ -76,8 +77,8 @@ func (r *Result) Section(name string) (Section, bool) {
 }
 
 var (
-	sectionHeader = regexp.MustCompile(`^--- mosc:([a-z0-9-]+) rc=(-?[0-9]+) ---$`)
-	notInstalled  = regexp.MustCompile(`^package (\S+) is not installed$`)
+	sectionHeader = lazyre.New(`^--- mosc:([a-z0-9-]+) rc=(-?[0-9]+) ---$`)
+	notInstalled  = lazyre.New(`^package (\S+) is not installed$`)
 )
 
 // SplitSections splits a termination message into its sections. Text before

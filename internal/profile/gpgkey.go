@@ -9,8 +9,6 @@ import (
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	pgperrors "github.com/ProtonMail/go-crypto/openpgp/errors"
-
-	"github.com/mosc-dev/mosc/internal/lazyre"
 )
 
 // ParseGPGKey parses armored OpenPGP public keys the way rpm and dnf will
@@ -53,14 +51,12 @@ func pgpError(err error) string {
 	return msg
 }
 
-var keyFileNameRE = lazyre.New(`^[A-Za-z0-9][A-Za-z0-9._+-]{0,200}$`)
-
 // GPGKeyFileName names a key file in Secret etc-pki-rpm-gpg after the key,
 // not after the first repo that uses it: the source file's name when it is
 // a plain file name no other key took, else RPM-GPG-KEY-<fingerprint>.
 func GPGKeyFileName(source string, fingerprints []string, taken map[string]string) string {
 	id := strings.Join(fingerprints, "-")
-	if base := filepath.Base(source); keyFileNameRE.MatchString(base) {
+	if base := filepath.Base(source); matchKeyFileName(base) {
 		if owner, ok := taken[base]; !ok || owner == id {
 			return base
 		}

@@ -8,8 +8,6 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
-
-	"github.com/mosc-dev/mosc/internal/lazyre"
 )
 
 // Defaults used when neither the site file nor a flag sets a value.
@@ -56,10 +54,6 @@ const (
 	UnsignedRepoSuffix = "-unsigned"
 )
 
-// pushSpecRE is the MachineOSConfig CRD's CEL rule for renderedImagePushSpec
-// (machineconfiguration/v1 zz_generated.crd-manifests): a tag is mandatory.
-var pushSpecRE = lazyre.New(`^([a-zA-Z0-9-]+\.)+[a-zA-Z0-9-]+(:[0-9]{2,5})?(/[a-zA-Z0-9-_]{1,61})*/[a-zA-Z0-9-_.]+:[a-zA-Z0-9._-]+$`)
-
 // ValidatePushSpec checks a push spec against the CRD's rule and explains
 // the common mistakes (missing tag, digest instead of tag).
 func ValidatePushSpec(spec string) error {
@@ -68,7 +62,7 @@ func ValidatePushSpec(spec string) error {
 		return fmt.Errorf("push spec is %d characters; the MachineOSConfig CRD allows at most 447", len(spec))
 	case strings.Contains(spec, "@"):
 		return fmt.Errorf("push spec %q has a digest; it needs a tag (host[:port][/namespace]/name:tag)", spec)
-	case !pushSpecRE.MatchString(spec):
+	case !MatchPushSpecRule(spec): // the CRD's rule (PushSpecRule): a tag is mandatory
 		last := spec[strings.LastIndex(spec, "/")+1:]
 		if strings.Contains(spec, "/") && !strings.Contains(last, ":") {
 			return fmt.Errorf("push spec %q has no tag; the MachineOSConfig CRD requires host[:port][/namespace]/name:tag, e.g. %s:latest", spec, spec)

@@ -16,7 +16,7 @@ func reflectValue(ptr any) reflect.Value { return reflect.ValueOf(ptr).Elem() }
 var (
 	minorRE       = lazyre.New(`^\d+\.\d+$`)
 	majorRE       = lazyre.New(`^\d+$`)
-	nameRE        = lazyre.New(`^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$`)
+	nameRE        = matchFunc(matchName) // nameRule, without compiling its {0,61}
 	layerNameRE   = lazyre.New(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
 	packageRE     = lazyre.New(`^[A-Za-z0-9][A-Za-z0-9._+-]*$`)
 	packageGlobRE = lazyre.New(`^[A-Za-z0-9][A-Za-z0-9._+*?\[\]-]*$`)
@@ -61,7 +61,14 @@ func (c *checker) enum(path, value string, allowed []string) {
 	}
 }
 
-func (c *checker) match(path, value string, re *lazyre.Regexp, what string) {
+// matcher is a *lazyre.Regexp or a hand-written matchFunc (rules.go).
+type matcher interface{ MatchString(string) bool }
+
+type matchFunc func(string) bool
+
+func (f matchFunc) MatchString(s string) bool { return f(s) }
+
+func (c *checker) match(path, value string, re matcher, what string) {
 	if !re.MatchString(value) {
 		c.fail(path, "invalid %s %q", what, value)
 	}
@@ -81,7 +88,7 @@ func checkURL(value string) error {
 	return nil
 }
 
-func (c *checker) packages(path string, pkgs []string, re *lazyre.Regexp) {
+func (c *checker) packages(path string, pkgs []string, re matcher) {
 	for i, p := range pkgs {
 		c.match(fmt.Sprintf("%s[%d]", path, i), p, re, "package name")
 	}

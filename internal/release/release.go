@@ -14,7 +14,6 @@ import (
 	"io"
 	"net/http"
 	"path"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -23,6 +22,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/mosc-dev/mosc/internal/lazyre"
 	"github.com/mosc-dev/mosc/internal/mirrors"
 )
 
@@ -50,7 +50,7 @@ const (
 
 // osImageTag matches the payload tags the MCO inspects for OS streams
 // (release-4.21, pkg/osimagestream/imagestream_source.go imageTagRegxpr).
-var osImageTag = regexp.MustCompile(`^(rhel|stream)[a-zA-Z0-9.-]*-coreos[a-zA-Z0-9.-]*(-extensions[a-zA-Z0-9.-]*)?$`)
+var osImageTag = lazyre.New(`^(rhel|stream)[a-zA-Z0-9.-]*-coreos[a-zA-Z0-9.-]*(-extensions[a-zA-Z0-9.-]*)?$`)
 
 // Paths inside the payload image.
 const (
@@ -75,7 +75,7 @@ func DefaultImage(version, rpmArch string) (string, error) {
 	return DefaultRepository + ":" + version + "-" + rpmArch, nil
 }
 
-var fullVersion = regexp.MustCompile(`^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$`)
+var fullVersion = lazyre.New(`^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$`)
 
 // Options configure registry access.
 type Options struct {
@@ -322,11 +322,11 @@ func NewCoreOS(tag, image string, labels map[string]string) CoreOS {
 }
 
 var (
-	streamRe = regexp.MustCompile(`^rhel-(\d+)\.(\d+)$`)
+	streamRe = lazyre.New(`^rhel-(\d+)\.(\d+)$`)
 	// 9.6.20251110-1 (4.19+ versioning)
-	newVersionRe = regexp.MustCompile(`^(\d{1,2})\.(\d{1,2})\.\d{8}(-|$)`)
+	newVersionRe = lazyre.New(`^(\d{1,2})\.(\d{1,2})\.\d{8}(-|$)`)
 	// 416.94.202405281309-0 (4.x.RHEL-digits, up to 4.18)
-	oldVersionRe = regexp.MustCompile(`^4\d{2}\.(\d)(\d+)\.\d+`)
+	oldVersionRe = lazyre.New(`^4\d{2}\.(\d)(\d+)\.\d+`)
 )
 
 // RHELFromLabels returns "9.6" from com.coreos.stream, falling back to the

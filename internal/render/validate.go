@@ -18,14 +18,18 @@ import (
 
 // Push spec rules, copied from the CEL x-kubernetes-validations of the
 // MachineOSConfig CRDs in openshift/api (TestPushSpecRulesMatchCRD keeps
-// the v1 copy honest against the pinned module's CRD YAML).
+// the v1 copy honest against the pinned module's CRD YAML). The two with
+// counted repetitions ({1,61}, {0,61}) are matched by hand-written
+// functions in package profile (profile.PushSpecRule and
+// PushSpecV1alpha1NameRule hold their text; fuzzed against it): compiling
+// them cost every render a quarter of a millisecond each.
 var (
 	// v1: machineconfiguration/v1/zz_generated.crd-manifests/0000_80_machine-config_01_machineosconfigs.crd.yaml
-	pushSpecV1Host = lazyre.New(`^([a-zA-Z0-9-]+\.)+[a-zA-Z0-9-]+(:[0-9]{2,5})?(/[a-zA-Z0-9-_]{1,61})*/[a-zA-Z0-9-_.]+:[a-zA-Z0-9._-]+$`)
-	pushSpecSvc    = lazyre.New(`^[^.]+\.[^.]+\.svc:\d+\/[^\/]+\/[^\/]+:[^\/]+$`)
-	// v1alpha1 (4.16/4.17 branches): both rules split the spec at ':'.
-	pushSpecV1alpha1Tag  = lazyre.New(`^([a-zA-Z0-9-./:])+$`)
-	pushSpecV1alpha1Name = lazyre.New(`^([a-zA-Z0-9-]+\.)+[a-zA-Z0-9-]+(:[0-9]{2,5})?/([a-zA-Z0-9-_]{0,61}/)?[a-zA-Z0-9-_.]*?$`)
+	// (profile.PushSpecRule) or:
+	pushSpecSvc = lazyre.New(`^[^.]+\.[^.]+\.svc:\d+\/[^\/]+\/[^\/]+:[^\/]+$`)
+	// v1alpha1 (4.16/4.17 branches): both rules split the spec at ':'
+	// (the name part: profile.PushSpecV1alpha1NameRule).
+	pushSpecV1alpha1Tag = lazyre.New(`^([a-zA-Z0-9-./:])+$`)
 )
 
 const pushSpecMaxChars = 447
@@ -48,12 +52,12 @@ func PushSpecError(apiVersion, spec string) string {
 	case bundle.GVKMachineOSConfigV1alpha1.GroupVersion().String():
 		parts := strings.Split(spec, ":")
 		ok1 := (len(parts) == 2 && pushSpecV1alpha1Tag.MatchString(parts[1])) || pushSpecSvc.MatchString(spec)
-		ok2 := (len(parts) == 2 && pushSpecV1alpha1Name.MatchString(parts[0])) || pushSpecSvc.MatchString(spec)
+		ok2 := (len(parts) == 2 && profile.MatchPushSpecV1alpha1Name(parts[0])) || pushSpecSvc.MatchString(spec)
 		if !ok1 || !ok2 {
 			return fmt.Sprintf("%q does not match the v1alpha1 CRD rules: host[/namespace]/name:tag (no port, the 4.16/4.17 rule splits at ':'), or svc.namespace.svc:port/repository/name:tag", spec)
 		}
 	default:
-		if !pushSpecV1Host.MatchString(spec) && !pushSpecSvc.MatchString(spec) {
+		if !profile.MatchPushSpecRule(spec) && !pushSpecSvc.MatchString(spec) {
 			return fmt.Sprintf("%q does not match the CRD rule: host[:port][/namespace]/name:tag (host has a dot; path segments 1-61 of [a-zA-Z0-9-_]), or svc.namespace.svc:port/repository/name:tag", spec)
 		}
 	}

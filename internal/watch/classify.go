@@ -2,8 +2,9 @@ package watch
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
+
+	"github.com/mosc-dev/mosc/internal/lazyre"
 )
 
 // Causes of a failed build, as Classify names them (Cause.ID; also
@@ -51,51 +52,51 @@ var (
 	// dnf 4 (RHEL 9), librepo: "Errors during downloading metadata for
 	// repository 'doca':" / "  - Status code: 404 for URL (IP: …)" /
 	// "Error: Failed to download metadata for repo 'doca': Cannot download repomd.xml: …"
-	reRepoStatus   = regexp.MustCompile(`Status code: (\d{3}) for (\S+)`)
-	reRepoCurl     = regexp.MustCompile(`Curl error \((\d+)\): ([^\]]*?) for (\S+) \[([^\]]*)\]`)
-	reRepoMetadata = regexp.MustCompile(`(?:Failed to download metadata for repo|Errors during downloading metadata for repository) '([^']+)'`)
-	reRepoCannot   = regexp.MustCompile(`Cannot download repomd\.xml|Cannot download repodata|All mirrors were tried`)
+	reRepoStatus   = lazyre.New(`Status code: (\d{3}) for (\S+)`)
+	reRepoCurl     = lazyre.New(`Curl error \((\d+)\): ([^\]]*?) for (\S+) \[([^\]]*)\]`)
+	reRepoMetadata = lazyre.New(`(?:Failed to download metadata for repo|Errors during downloading metadata for repository) '([^']+)'`)
+	reRepoCannot   = lazyre.New(`Cannot download repomd\.xml|Cannot download repodata|All mirrors were tried`)
 	// dnf 4: "Public key for P.rpm is not installed. Failing package is: P",
 	// "GPG Keys are configured as: URL", "Error: GPG check FAILED",
 	// "The GPG keys listed for the "R" repository are already installed but
 	// they are not correct for this package.", "Package P.rpm is not signed".
-	reGPGFailed    = regexp.MustCompile(`GPG check FAILED|Import of key\(s\) didn't help|is not signed|are not correct for this package|public key not available|NOKEY`)
-	reGPGFailing   = regexp.MustCompile(`Failing package is: (\S+)`)
-	reGPGPublicKey = regexp.MustCompile(`Public key for (\S+?)(?:\.rpm)? is not installed`)
-	reGPGNotSigned = regexp.MustCompile(`Package (\S+?)(?:\.rpm)? is not signed`)
-	reGPGKeys      = regexp.MustCompile(`GPG Keys are configured as: (.+)`)
-	reGPGRepo      = regexp.MustCompile(`The GPG keys listed for the "([^"]+)" repository`)
-	reGPGImport    = regexp.MustCompile(`Importing GPG key (0x[0-9A-Fa-f]+)`)
-	reGPGKeyID     = regexp.MustCompile(`key ID ([0-9a-fA-F]{8,16})`)
+	reGPGFailed    = lazyre.New(`GPG check FAILED|Import of key\(s\) didn't help|is not signed|are not correct for this package|public key not available|NOKEY`)
+	reGPGFailing   = lazyre.New(`Failing package is: (\S+)`)
+	reGPGPublicKey = lazyre.New(`Public key for (\S+?)(?:\.rpm)? is not installed`)
+	reGPGNotSigned = lazyre.New(`Package (\S+?)(?:\.rpm)? is not signed`)
+	reGPGKeys      = lazyre.New(`GPG Keys are configured as: (.+)`)
+	reGPGRepo      = lazyre.New(`The GPG keys listed for the "([^"]+)" repository`)
+	reGPGImport    = lazyre.New(`Importing GPG key (0x[0-9A-Fa-f]+)`)
+	reGPGKeyID     = lazyre.New(`key ID ([0-9a-fA-F]{8,16})`)
 	// dnf 4: "No match for argument: P", "Error: Unable to find a match: P",
 	// " Problem: package A requires B, but none of the providers can be installed",
 	// "file F from install of A conflicts with file from package B".
 	// "No match for argument" alone is only a warning (dnf upgrade goes on).
-	reNoMatch  = regexp.MustCompile(`Unable to find a match: (.+)`)
-	reNoArg    = regexp.MustCompile(`No match for argument: (.+)`)
-	reProblem  = regexp.MustCompile(`Problem(?: \d+)?: (.+)`)
-	reConflict = regexp.MustCompile(`file (\S+) from install of (\S+) conflicts with file from package (\S+)`)
-	reNothing  = regexp.MustCompile(`nothing provides (.+?) needed by (\S+)`)
+	reNoMatch  = lazyre.New(`Unable to find a match: (.+)`)
+	reNoArg    = lazyre.New(`No match for argument: (.+)`)
+	reProblem  = lazyre.New(`Problem(?: \d+)?: (.+)`)
+	reConflict = lazyre.New(`file (\S+) from install of (\S+) conflicts with file from package (\S+)`)
+	reNothing  = lazyre.New(`nothing provides (.+?) needed by (\S+)`)
 	// buildah/containers-image: "creating build container: initializing
 	// source docker://IMG: reading manifest …: unauthorized: …".
-	reBasePull    = regexp.MustCompile(`(?:creating build container|initializing source|pulling image|Error determining manifest).*(?:unauthorized|not authorized|denied|authentication required|403|401)`)
-	reDockerImage = regexp.MustCompile(`docker://([^\s:@"]+(?:@sha256:[0-9a-f]+|:[\w.-]+)?)`)
+	reBasePull    = lazyre.New(`(?:creating build container|initializing source|pulling image|Error determining manifest).*(?:unauthorized|not authorized|denied|authentication required|403|401)`)
+	reDockerImage = lazyre.New(`docker://([^\s:@"]+(?:@sha256:[0-9a-f]+|:[\w.-]+)?)`)
 	// buildah push: "pushing image "REF" to "docker://REF": writing blob:
 	// initiating layer upload to /v2/…/blobs/uploads/ in HOST: unauthorized:
 	// authentication required" (401) or "denied: requested access to the
 	// resource is denied" (403).
-	rePush     = regexp.MustCompile(`(?i)(?:pushing image|initiating layer upload|writing manifest|uploading manifest|trying to reuse blob).*`)
-	rePushHost = regexp.MustCompile(`(?:in|to) (?:docker://)?([a-z0-9.-]+(?::\d+)?)[/: ]`)
-	rePushRef  = regexp.MustCompile(`pushing image "([^"]+)"`)
-	re401      = regexp.MustCompile(`(?i)unauthorized|authentication required|401`)
-	re403      = regexp.MustCompile(`(?i)denied|forbidden|403`)
+	rePush     = lazyre.New(`(?i)(?:pushing image|initiating layer upload|writing manifest|uploading manifest|trying to reuse blob).*`)
+	rePushHost = lazyre.New(`(?:in|to) (?:docker://)?([a-z0-9.-]+(?::\d+)?)[/: ]`)
+	rePushRef  = lazyre.New(`pushing image "([^"]+)"`)
+	re401      = lazyre.New(`(?i)unauthorized|authentication required|401`)
+	re403      = lazyre.New(`(?i)denied|forbidden|403`)
 	// Out of disk: the kernel's ENOSPC text, and dnf's transaction check.
-	reDisk      = regexp.MustCompile(`(?i)no space left on device|\[Errno 28\]|needs (\S+) more space on the (\S+) filesystem|Disk Requirements:`)
-	reDiskNeeds = regexp.MustCompile(`needs (\S+) more space on the (\S+) filesystem`)
+	reDisk      = lazyre.New(`(?i)no space left on device|\[Errno 28\]|needs (\S+) more space on the (\S+) filesystem|Disk Requirements:`)
+	reDiskNeeds = lazyre.New(`needs (\S+) more space on the (\S+) filesystem`)
 	// bootc container lint: "Lint failed: var-tmpfiles: Found content …",
 	// "error: Linting: …" (bootc ≥ 1.1 prints the check name first).
-	reLint      = regexp.MustCompile(`Lint failed: ([A-Za-z0-9_-]+): (.*)|error: Linting: (.*)|(?i)bootc container lint.*(?:failed|error)`)
-	reStepError = regexp.MustCompile(`error building at STEP|Error: building at STEP`)
+	reLint      = lazyre.New(`Lint failed: ([A-Za-z0-9_-]+): (.*)|error: Linting: (.*)|(?i)bootc container lint.*(?:failed|error)`)
+	reStepError = lazyre.New(`error building at STEP|Error: building at STEP`)
 )
 
 // Classify names the cause of a failed or interrupted build from what it
@@ -112,7 +113,7 @@ func Classify(in ClassifyInput) Cause {
 		pool = "POOL"
 	}
 	rebuild := fmt.Sprintf("then mosc apply --rebuild (or mosc rebuild --pool %s)", pool)
-	find := func(re *regexp.Regexp) (string, []string) {
+	find := func(re *lazyre.Regexp) (string, []string) {
 		for _, l := range lines {
 			if m := re.FindStringSubmatch(l); m != nil {
 				return strings.TrimSpace(l), m

@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -27,6 +26,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/mosc-dev/mosc/internal/kube"
+	"github.com/mosc-dev/mosc/internal/lazyre"
 )
 
 // What the MCO creates for a build, per MachineOSBuild M
@@ -462,20 +462,20 @@ func Scrub(s string) string {
 }
 
 var scrubbers = []struct {
-	re   *regexp.Regexp
+	re   *lazyre.Regexp
 	with string
 }{
-	{regexp.MustCompile(`("(?:auth|password|identitytoken|registrytoken|token)"\s*:\s*")[^"]*(")`), "${1}<redacted>${2}"},
-	{regexp.MustCompile(`(?i)(authorization:\s*(?:bearer|basic)\s+)\S+`), "${1}<redacted>"},
-	{regexp.MustCompile(`(?i)(://)[^/\s:@"]+:[^/\s@"]+@`), "${1}<redacted>@"},
-	{regexp.MustCompile(`eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+`), "<redacted-token>"},
-	{regexp.MustCompile(`(?i)((?:password|passwd|secret|token|api[_-]?key)\s*[=:]\s*)[^\s"',;]+`), "${1}<redacted>"},
-	{regexp.MustCompile(`-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----`), "<redacted private key>"},
+	{lazyre.New(`("(?:auth|password|identitytoken|registrytoken|token)"\s*:\s*")[^"]*(")`), "${1}<redacted>${2}"},
+	{lazyre.New(`(?i)(authorization:\s*(?:bearer|basic)\s+)\S+`), "${1}<redacted>"},
+	{lazyre.New(`(?i)(://)[^/\s:@"]+:[^/\s@"]+@`), "${1}<redacted>@"},
+	{lazyre.New(`eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+`), "<redacted-token>"},
+	{lazyre.New(`(?i)((?:password|passwd|secret|token|api[_-]?key)\s*[=:]\s*)[^\s"',;]+`), "${1}<redacted>"},
+	{lazyre.New(`-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----`), "<redacted private key>"},
 }
 
 // secretFile says whether an ignition file of the rendered MachineConfig
 // carries credentials: the cluster pull secret, kubeconfigs, keys, tokens.
-var secretFile = regexp.MustCompile(`(?i)(/var/lib/kubelet/config\.json|auth\.json|\.dockercfg|dockerconfigjson|kubeconfig|\.key$|\.pem$|token|secret|password|/etc/pki/entitlement|/etc/rhsm|credentials)`)
+var secretFile = lazyre.New(`(?i)(/var/lib/kubelet/config\.json|auth\.json|\.dockercfg|dockerconfigjson|kubeconfig|\.key$|\.pem$|token|secret|password|/etc/pki/entitlement|/etc/rhsm|credentials)`)
 
 // decodeMachineConfig turns the mc-M ConfigMap's machineconfig.json.gz
 // (base64 of gzip of the MachineConfig's JSON; buildrequest.go
@@ -530,7 +530,7 @@ func dig(m map[string]any, k string) map[string]any {
 	return v
 }
 
-var secretContent = regexp.MustCompile(`"auths"\s*:|PRIVATE KEY-----|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.|(?i)password\s*[=:]`)
+var secretContent = lazyre.New(`"auths"\s*:|PRIVATE KEY-----|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.|(?i)password\s*[=:]`)
 
 func looksSecret(b []byte) bool { return secretContent.Match(b) }
 

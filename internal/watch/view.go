@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/mosc-dev/mosc/internal/lazyre"
 	"golang.org/x/term"
 )
 
@@ -266,7 +266,7 @@ func WrapLine(s string, width, indent int) []string {
 }
 
 // imageRef matches a digested image reference (host/path/name@sha256:…).
-var imageRef = regexp.MustCompile(`\b[a-z0-9][a-z0-9.:-]*(?:/[a-z0-9._-]+)+@sha256:[0-9a-f]{64}\b`)
+var imageRef = lazyre.New(`\b[a-z0-9][a-z0-9.:-]*(?:/[a-z0-9._-]+)+@sha256:[0-9a-f]{64}\b`)
 
 // ShortenImageRefs writes digested image references as the node table does:
 // name@sha256: and 12 hex digits.

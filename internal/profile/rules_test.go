@@ -1,0 +1,77 @@
+package profile
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// ruleMatchers pairs each hand-written matcher with the regular expression
+// it replaces; they must agree on every input.
+var ruleMatchers = []struct {
+	name  string
+	rule  string
+	match func(string) bool
+}{
+	{"PushSpecRule", PushSpecRule, MatchPushSpecRule},
+	{"PushSpecV1alpha1NameRule", PushSpecV1alpha1NameRule, MatchPushSpecV1alpha1Name},
+	{"nameRule", nameRule, matchName},
+	{"keyFileNameRule", keyFileNameRule, matchKeyFileName},
+}
+
+// ruleSamples are the boundaries of each rule: segment and name lengths
+// at and past their limits, ports of 1-6 digits, empty parts, characters
+// just outside each class, non-ASCII and invalid UTF-8.
+func ruleSamples() []string {
+	seg := func(n int) string { return strings.Repeat("a", n) }
+	s := []string{
+		"", "a", "-", ".", "/", ":", "a.b", "a.b/c:d", "a.b/c", "a.b/c:", "a.b/:d", "a.b//c:d",
+		"image-registry.openshift-image-registry.svc:5000/openshift-machine-config-operator/os-image:latest",
+		"quay.io/org/repo:tag", "quay.io:5/org/repo:tag", "quay.io:50/o/r:t", "quay.io:12345/o/r:t", "quay.io:123456/o/r:t",
+		"quay.io:/o/r:t", "quay.io:ab/o/r:t", "localhost/o/r:t", "localhost:5000/r:t", ".io/r:t", "a..io/r:t", "a.io./r:t",
+		"q_u.io/r:t", "quay.io/o_r/r.x:t_1", "quay.io/o.r/r:t", "quay.io/r:t:u", "quay.io/r:t/x", "quay.io/r@sha256:ab",
+		"quay.io/" + seg(61) + "/r:t", "quay.io/" + seg(62) + "/r:t", "quay.io/" + seg(61) + "/" + seg(61) + "/r:t",
+		"quay.io/" + seg(1), "quay.io/" + seg(61) + "/", "quay.io/" + seg(62) + "/", "quay.io//", "quay.io/a/b/c",
+		"quay.io:5000/" + seg(61) + "/n", "quay.io/a.b/n",
+		"a-b", "a.b", "a_b", "a-", "-a", "A", "ab", "a" + seg(61) + "b", "a" + seg(62) + "b", "a" + seg(61), seg(63), seg(64),
+		"0", "RPM-GPG-KEY-foo", "key+1.asc", "_key", "k" + seg(200), "k" + seg(201), "ké", "k\xff", "é.io/r:t", "quay.io/r:t\n",
+		"a.b/c:d\x00", "a\n.b/c:d",
+	}
+	return s
+}
+
+func TestRules(t *testing.T) {
+	for _, m := range ruleMatchers {
+		re := regexp.MustCompile(m.rule)
+		matched := 0
+		for _, s := range ruleSamples() {
+			want := re.MatchString(s)
+			if got := m.match(s); got != want {
+				t.Errorf("%s: %q: matcher %v, regexp %v", m.name, s, got, want)
+			}
+			if want {
+				matched++
+			}
+		}
+		if matched == 0 {
+			t.Errorf("%s: no sample matches; the samples test nothing", m.name)
+		}
+	}
+}
+
+func FuzzRules(f *testing.F) {
+	for _, s := range ruleSamples() {
+		f.Add(s)
+	}
+	res := make([]*regexp.Regexp, len(ruleMatchers))
+	for i, m := range ruleMatchers {
+		res[i] = regexp.MustCompile(m.rule)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for i, m := range ruleMatchers {
+			if got, want := m.match(s), res[i].MatchString(s); got != want {
+				t.Errorf("%s: %q: matcher %v, regexp %v", m.name, s, got, want)
+			}
+		}
+	})
+}
