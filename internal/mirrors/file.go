@@ -8,6 +8,7 @@ import (
 	"os"
 	"reflect"
 	"strings"
+	"sync"
 
 	yaml "go.yaml.in/yaml/v3"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -257,7 +258,7 @@ func (p *parser) object(n *yaml.Node, path string, top bool) {
 
 // metaFields are ObjectMeta's JSON names: metadata may be anything oc get
 // prints, but a typo there is still an error.
-var metaFields = func() map[string]bool {
+var metaFields = sync.OnceValue(func() map[string]bool {
 	m := map[string]bool{}
 	t := reflect.TypeOf(metav1.ObjectMeta{})
 	for i := 0; i < t.NumField(); i++ {
@@ -265,7 +266,7 @@ var metaFields = func() map[string]bool {
 		m[name] = true
 	}
 	return m
-}()
+})
 
 func (p *parser) metadata(n *yaml.Node, path string) string {
 	ks, vs, ok := p.pairs(n, path)
@@ -274,7 +275,7 @@ func (p *parser) metadata(n *yaml.Node, path string) string {
 	}
 	name := ""
 	for i, k := range ks {
-		if !metaFields[k.Value] {
+		if !metaFields()[k.Value] {
 			p.errorf(k, join(path, k.Value), "unknown field")
 			continue
 		}
