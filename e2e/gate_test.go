@@ -35,6 +35,7 @@ var updateGateGolden = flag.Bool("update-gate-golden", false, "rewrite cmd/mosc/
 // gateReport is mosc gate -o json (schema mosc.dev/gate/v1).
 type gateReport struct {
 	Schema, Verdict, From, To, Pool, ReleaseImage string
+	Via, ViaReleaseImage                          string
 	Checks                                        []struct {
 		ID, Status, Message, Remedy string
 		Details                     map[string]any

@@ -108,6 +108,9 @@ func buildParamsFrom(c *cli.Context, defaultTag string) (buildParams, error) {
 			return p, fmt.Errorf("--%s: must not be empty", n)
 		}
 	}
+	if p.stream == "" { // gate's --stream has no default: the pool's stream
+		p.stream = release.TagRHCOS
+	}
 	if p.stream != release.TagRHCOS && p.stream != release.TagRHCOS10 {
 		return p, fmt.Errorf("--stream: unknown OS image tag %q; known: %s, %s", p.stream, release.TagRHCOS, release.TagRHCOS10)
 	}

@@ -181,7 +181,7 @@ func flagNames(flags []cli.Flag) []string {
 // the shell completes paths.
 func flagValues(f cli.Flag, profileDirs []string) []string {
 	switch f.Names()[0] {
-	case "openshift", "to":
+	case "openshift", "to", "via":
 		return catalogNames(profileDirs, "release")
 	case "platform", "to-platform":
 		return catalogNames(profileDirs, "platform")

@@ -54,6 +54,8 @@ func TestCompletionCandidatesTable(t *testing.T) {
 		{"unknown flag", []string{"render", "--nope", ""}, nil},
 		{"build OS image streams", []string{"build", "--stream", ""}, []string{"rhel-coreos", "rhel-coreos-10"}},
 		{"build report formats", []string{"build", "-o", ""}, []string{"table", "json"}},
+		{"gate --via releases", []string{"gate", "--to", "4.20", "--via", "4.1"}, []string{"4.16", "4.17", "4.18", "4.19"}},
+		{"gate --build OS image tags", []string{"gate", "--stream", ""}, []string{"rhel-coreos", "rhel-coreos-10"}},
 		{"build plan flags", []string{"build", "--stack", "doca-3.3:"}, []string{"doca-3.3:full", "doca-3.3:ovs"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

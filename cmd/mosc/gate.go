@@ -7,9 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/urfave/cli/v2"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -35,6 +38,8 @@ func init() {
 			Description: `Runs the upgrade checks a pipeline needs before it upgrades a cluster, each with
 an id, a status (pass, warn, fail, skip), a message and a remedy:
 
+  upgrade-path     with two hops (--via, or an EUS-to-EUS --to such as 4.18 → 4.20): the path,
+                   the layer built at each hop, what a failed build at each hop blocks
   target-profile   the catalog has a profile for the target release; an upgrade, one minor at a time
   stack-support    the stacks support the target release, its RHEL base and the platform
   bundle-diff      what changes in the rendered bundle at the target (stock OVS package,
@@ -58,7 +63,18 @@ an id, a status (pass, warn, fail, skip), a message and a remedy:
                    not within --min-token-days
   verify           with --verify: mosc verify's node checks pass (offload works now)  (cluster)
   layer-build      with --build: the target's layer builds on the target's base image and
-                   passes mosc build's inspection (buildah or podman; see mosc build --help)
+                   passes mosc build's inspection (buildah or podman; see mosc build --help);
+                   the base and extensions images are those of the payload release-payload
+                   read (the pool's OS stream), pulled with the same credentials
+
+An EUS-to-EUS --to (4.18 → 4.20: even minors, two apart) goes through the odd minor
+with the worker pools paused; --via RELEASE names the intermediate release of any
+two-minor upgrade. Both hops are gated: target-profile, stack-support, bundle-diff,
+release-payload, target-kernel and base-pull-secret once per hop, the first hop's ids
+ending in @<minor> (release-payload@4.19), each with details.hop; the hop's payload is
+--via-release-image, else ClusterVersion's offer, else the tag of a full --via.
+cluster-upgradeable judges the first hop; pool-health reads a paused pool on an EUS path
+as the procedure.
 
 --after follows an upgrade once it has started (oc adm upgrade), and exits 0 only when
 the layered pool made it:
@@ -111,12 +127,15 @@ Examples:
   mosc gate -f mosc.yaml --to 4.21           # the newest 4.21.z the cluster offers
   mosc gate -f mosc.yaml --openshift 4.20.15 --to 4.21.11 --registry-config pull-secret.json --junit gate.xml
   mosc gate --openshift 4.21 --to 4.22 --offline -o json
-  mosc gate -f mosc.yaml --to 4.21.11 --registry-config pull-secret.json --build
+  mosc gate -f mosc.yaml --to 4.21 --build     # builds on the offered payload's image, with the cluster's pull secret
+  mosc gate -f mosc.yaml --to 4.20.8 --release-image quay.io/openshift-release-dev/ocp-release@sha256:...   # from 4.18: EUS, via 4.19
   oc adm upgrade --to 4.21.11 && mosc gate -f mosc.yaml --after --to 4.21.11 --junit after.xml
   mosc gate --fleet fleet.yaml --to 4.21.11 --kubeconfig ~/.kube/fleet --parallel 16 --junit gate.xml`,
 			Flags: append(append(planFlags(),
 				&cli.StringFlag{Name: "to", Usage: "the OpenShift release to upgrade to, e.g. 4.21.11 (required)"},
 				&cli.StringFlag{Name: "release-image", Usage: "the target release payload `REF` (default: the digest ClusterVersion offers for --to, else derived from a full --to)"},
+				&cli.StringFlag{Name: "via", Usage: "the `RELEASE` a two-minor upgrade passes through, e.g. 4.19 or 4.19.15 (default for an EUS-to-EUS --to, 4.18 → 4.20: the odd minor between); both hops are gated"},
+				&cli.StringFlag{Name: "via-release-image", Usage: "the intermediate release's payload `REF` (default: the digest ClusterVersion offers for --via, else derived from a full --via)"},
 				&cli.StringFlag{Name: "registry-config", Usage: "dockerconfigjson `FILE` with credentials to read the payload (like oc --registry-config); default: the cluster's openshift-config/pull-secret, else anonymous", TakesFile: true},
 				mirrorConfigFlag(), // gatemirrors.go
 				&cli.BoolFlag{Name: "offline", Usage: "run only the checks that need neither the cluster nor the network"},
@@ -131,7 +150,7 @@ Examples:
 				&cli.StringFlag{Name: "base-image", Usage: "with --build: the base image `REF` instead of the target payload's rhel-coreos"},
 				&cli.BoolFlag{Name: "after", Usage: "after the upgrade has started: wait until the pool is Updated on the new release's layered image and its MachineOSBuild Succeeded; exit 1 otherwise (checks after-release, after-build, after-rollout)"},
 				&cli.StringFlag{Name: "save-failure", Usage: "with --after: save a failed build's evidence to `DIR` (default ./mosc-failure-<machineosbuild>/; --save-failure= turns it off)", TakesFile: true},
-				&cli.StringFlag{Name: "stream", Usage: "with --build: the payload's OS image tag (rhel-coreos-10 for RHEL 10 pools): rhel-coreos or rhel-coreos-10", Value: release.TagRHCOS},
+				&cli.StringFlag{Name: "stream", Usage: "with --build: the payload's OS image `TAG` to build on instead of the pool's OS stream's: rhel-coreos or rhel-coreos-10"},
 			), append(clusterFlags(), fleetRunFlags("gate")...)...),
 			Action: runGate,
 		}
@@ -174,8 +193,10 @@ func runGate(c *cli.Context) error {
 	if c.IsSet("junit") && c.String("junit") == "" {
 		return failWith(exitError, errors.New("--junit: must not be empty"))
 	}
-	if c.IsSet("release-image") && c.String("release-image") == "" {
-		return failWith(exitError, errors.New("--release-image: must not be empty"))
+	for _, n := range []string{"release-image", "via", "via-release-image"} {
+		if c.IsSet(n) && c.String(n) == "" {
+			return failWith(exitError, fmt.Errorf("--%s: must not be empty", n))
+		}
 	}
 	if f := c.String("registry-config"); f != "" {
 		if _, err := release.LoadKeychain(f); err != nil {
@@ -194,6 +215,11 @@ func runGate(c *cli.Context) error {
 	}
 
 	if c.IsSet("fleet") || c.IsSet("parallel") {
+		for _, n := range []string{"via", "via-release-image"} {
+			if c.IsSet(n) {
+				return failWith(exitError, fmt.Errorf("--%s: not with --fleet (gate the clusters of one release with --openshift and --via)", n))
+			}
+		}
 		// --mirror-config applies to every cluster of the fleet.
 		if err := gateMirrors(ctx, c, nil, &opts); err != nil {
 			return failWith(exitError, err)
@@ -265,6 +291,9 @@ func runGate(c *cli.Context) error {
 		fmt.Fprintf(c.App.ErrWriter, "warning: the cluster runs OpenShift %s but the plan is for %s (--openshift or spec.openshift)\n", clusterVersion, cur.OpenShift.Version)
 	}
 	opts.Target, _, opts.TargetErr = resolveSide(c, clusterVersion, func(o *profile.Overrides) { o.OpenShift = target })
+	if err := gateVia(c, &opts, clusterVersion); err != nil {
+		return failWith(exitError, err)
+	}
 
 	if clients != nil {
 		opts.Cluster = &gate.Cluster{Kube: clients.Kube, MachineConfig: clients.MachineConfig, Config: clients.OpenShift}
@@ -297,7 +326,7 @@ func runGate(c *cli.Context) error {
 		opts.ReleaseAuth = "anonymous"
 	}
 
-	var bp *buildParams
+	var bp *gateBuild
 	if c.Bool("build") {
 		p, err := gateBuildParams(c, opts, target)
 		if err != nil {
@@ -315,12 +344,41 @@ func runGate(c *cli.Context) error {
 	report := gate.Run(ctx, opts)
 	if bp != nil {
 		start := time.Now()
-		ch := gateBuildCheck(ctx, c.App.ErrWriter, opts, *bp)
+		ch := gateBuildCheck(ctx, c.App.ErrWriter, opts, report, *bp)
 		ch.Duration = time.Since(start)
 		report.Add(ch)
 	}
 
 	return writeGateReport(c, report, format)
+}
+
+// gateVia sets the intermediate release of a two-minor upgrade: --via, or
+// for an EUS-to-EUS --to (4.18 → 4.20) the odd minor between, which the
+// documented procedure passes through with the worker pools paused
+// (gate.EUSPath). Its plan is the site's at that release.
+func gateVia(c *cli.Context, opts *gate.Options, clusterVersion string) error {
+	via := c.String("via")
+	if via == "" {
+		v, ok := gate.EUSPath(opts.CurrentVersion, opts.TargetVersion)
+		if !ok {
+			if c.IsSet("via-release-image") {
+				return fmt.Errorf("--via-release-image: %s → %s is not a two-minor upgrade; name the intermediate release with --via", opts.CurrentVersion, opts.TargetVersion)
+			}
+			return nil
+		}
+		via = v
+	} else if err := gate.ValidateVia(opts.CurrentVersion, via, opts.TargetVersion); err != nil {
+		return fmt.Errorf("--via: %v", err)
+	}
+	if ref := c.String("via-release-image"); ref != "" {
+		if _, err := name.ParseReference(ref); err != nil {
+			return fmt.Errorf("--via-release-image: %v", err)
+		}
+	}
+	h := &gate.Hop{Version: via, ReleaseImage: c.String("via-release-image")}
+	h.Plan, _, h.PlanErr = resolveSide(c, clusterVersion, func(o *profile.Overrides) { o.OpenShift = via })
+	opts.Via = h
+	return nil
 }
 
 // The cluster-wide pull secret (openshift-config/pull-secret): the
@@ -349,45 +407,126 @@ func readClusterPullSecret(ctx context.Context, cl *cluster.Clients) ([]byte, er
 
 // gateBuildParams checks --build's inputs before anything runs: a builder
 // on PATH, and a base image (--base-image, or the payload's rhel-coreos).
-func gateBuildParams(c *cli.Context, opts gate.Options, target string) (buildParams, error) {
+func gateBuildParams(c *cli.Context, opts gate.Options, target string) (gateBuild, error) {
 	if opts.Offline {
-		return buildParams{}, errors.New("--build: builds pull the target's base image; it cannot run with --offline")
+		return gateBuild{}, errors.New("--build: builds pull the target's base image; it cannot run with --offline")
 	}
 	if _, err := build.FindBuilder(); err != nil {
-		return buildParams{}, fmt.Errorf("--build: %v", err)
+		return gateBuild{}, fmt.Errorf("--build: %v", err)
 	}
-	p, err := buildParamsFrom(c, "localhost/mosc-gate-build:"+target)
+	bp, err := buildParamsFrom(c, "localhost/mosc-gate-build:"+target)
+	p := gateBuild{buildParams: bp}
 	if err != nil {
 		return p, err
 	}
-	if p.baseImage == "" && p.releaseImage == "" {
-		arch := "x86_64"
-		if opts.Current != nil {
-			arch = opts.Current.Platform.RPMArch
-		}
-		ref, err := release.DefaultImage(target, arch)
-		if err != nil {
-			return p, fmt.Errorf("--build: %v", err)
-		}
-		p.releaseImage = ref
-	}
+	// The base image comes from the payload release-payload resolved
+	// (--release-image, else ClusterVersion's offer, else the tag of a full
+	// --to; gateBuildBase): never read a second time, never guessed.
+	p.releaseImage = ""
+	p.streamSet = c.IsSet("stream")
 	return p, nil
+}
+
+// gateBuildBase picks the build's base and extensions images from the
+// payload the release-payload check read, and the credentials that read
+// it: --registry-config, else the cluster pull secret, written to a 0600
+// file for the builder (cleanup removes it). A payload that was not read
+// leaves nothing to build on: the check says so (release-payload failed).
+func gateBuildBase(opts gate.Options, report *gate.Report, p *gateBuild) (why string, cleanup func(), err error) {
+	cleanup = func() {}
+	if p.baseImage == "" {
+		payload, stream := report.Payload, report.Stream
+		if payload == nil {
+			return "the target payload was not read (see release-payload): there is no base image to build on", cleanup, nil
+		}
+		var osImg, ext release.CoreOS
+		if p.streamSet {
+			// --stream names the payload's OS image tag itself.
+			for _, co := range payload.CoreOS {
+				switch co.Tag {
+				case p.stream:
+					osImg = co
+				case p.stream + "-extensions":
+					ext = co
+				}
+			}
+		} else {
+			osImg, ext, _ = payload.Stream(stream)
+		}
+		if osImg.Image == "" {
+			return "", cleanup, fmt.Errorf("--build: the payload %s has no %s image", payload.Ref, orStream(p, stream))
+		}
+		p.baseImage = osImg.Image
+		if p.extensionsImage == "" {
+			p.extensionsImage = ext.Image
+		}
+	}
+	if p.registryConfig == "" && len(opts.Release.DockerConfigJSON) > 0 {
+		dir, err := os.MkdirTemp("", "mosc-gate-auth-")
+		if err != nil {
+			return "", cleanup, err
+		}
+		cleanup = func() { os.RemoveAll(dir) }
+		f := filepath.Join(dir, "auth.json")
+		if err := os.WriteFile(f, opts.Release.DockerConfigJSON, 0o600); err != nil {
+			cleanup()
+			return "", func() {}, err
+		}
+		p.registryConfig = f
+	}
+	return "", cleanup, nil
+}
+
+// gateBuild is --build's parameters: mosc build's, and whether --stream
+// was given (else the pool's stream, as release-payload read it).
+type gateBuild struct {
+	buildParams
+	streamSet bool
+}
+
+func orStream(p *gateBuild, stream string) string {
+	if p.streamSet || stream == "" {
+		return p.stream
+	}
+	return "stream " + stream + " OS"
 }
 
 // gateBuildCheck builds the target plan's layer (mosc build) and sums the
 // build report up as one gate check; the whole report is in its details.
-func gateBuildCheck(ctx context.Context, log io.Writer, opts gate.Options, p buildParams) gate.Check {
+func gateBuildCheck(ctx context.Context, log io.Writer, opts gate.Options, report *gate.Report, p gateBuild) gate.Check {
 	c := gate.Check{ID: build.IDGateBuild}
 	if opts.Target == nil {
 		c.Status, c.Message = gate.Skip, "no target plan to build (see target-profile and stack-support)"
 		return c
+	}
+	baseSet := p.baseImage != ""
+	why, cleanup, err := gateBuildBase(opts, report, &p)
+	defer cleanup()
+	switch {
+	case err != nil:
+		c.Status, c.Message = gate.Fail, err.Error()
+		c.Remedy = "pass --base-image, or --stream naming an OS image tag of the payload"
+		return c
+	case why != "":
+		c.Status, c.Message = gate.Skip, why
+		return c
+	}
+	auth := opts.ReleaseAuth
+	if auth == "" {
+		auth = "anonymous"
+	}
+	c.Details = map[string]any{"baseImage": p.baseImage, "extensionsImage": p.extensionsImage, "credentials": auth}
+	if !baseSet {
+		c.Details["payload"] = report.ReleaseImage
 	}
 	res, err := render.Render(opts.Target, render.Options{})
 	if err != nil {
 		c.Status, c.Message = gate.Skip, fmt.Sprintf("the target bundle does not render: %v", err)
 		return c
 	}
-	rep, err := buildPlan(ctx, log, opts.Target, res, p, nil)
+	// Named after the payload's version (--to 4.21 builds 4.21.z's layer).
+	p.tag = "localhost/mosc-gate-build:" + report.To
+	rep, err := buildPlan(ctx, log, opts.Target, res, p.buildParams, nil)
 	if err != nil {
 		c.Status, c.Message = gate.Fail, fmt.Sprintf("the target's layer could not be built: %v", err)
 		c.Remedy = "run mosc build with the target's --openshift to see the whole log"
@@ -397,7 +536,7 @@ func gateBuildCheck(ctx context.Context, log io.Writer, opts gate.Options, p bui
 	_ = build.WriteJSON(&buf, rep)
 	var doc map[string]any
 	_ = json.Unmarshal(buf.Bytes(), &doc)
-	c.Details = map[string]any{"build": doc}
+	c.Details["build"] = doc
 	var failed, warned []string
 	for _, ch := range rep.Checks {
 		switch ch.Status {

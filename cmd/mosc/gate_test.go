@@ -285,6 +285,7 @@ func TestDocsSchemas(t *testing.T) {
 	}{
 		{gateSchema, []string{"gate", "-f", siteWithMirror(t, good), "--to", "4.22.0", "--release-image", ref, "-o", "json"}},
 		{gateSchema, []string{"gate", "--openshift", "4.17", "--to", "4.18", "--offline", "-o", "json"}},
+		{gateSchema, []string{"gate", "--openshift", "4.18.25", "--to", "4.20.8", "--offline", "-o", "json"}},
 		{gateSchema, []string{"gate", "--openshift", "4.21", "--stack", "doca-2.9", "--to", "4.22", "--offline", "-o", "json"}},
 		{diffSchema, []string{"diff", "--openshift", "4.17", "--to", "4.18", "-o", "json"}},
 		{diffSchema, []string{"diff", "--openshift", "4.21", "--to-stack", "doca-3.3:ovs", "--to-platform", "rhel9-aarch64", "-o", "json"}},

@@ -43,7 +43,7 @@ func CheckTargetProfile(cat *profile.Catalog, current, target string) Check {
 	case tgt[0] == cur[0] && tgt[1] > cur[1]+1:
 		c.Status = Warn
 		c.Message = fmt.Sprintf("profile %s (RHEL %s) found; %s → %s skips %d minor release(s): OpenShift upgrades one minor at a time (EUS-to-EUS pauses worker pools)", rel.Metadata.Name, rel.Spec.RHEL, current, target, tgt[1]-cur[1]-1)
-		c.Remedy = fmt.Sprintf("gate every hop (e.g. --to %d.%d first)", cur[0], cur[1]+1)
+		c.Remedy = fmt.Sprintf("gate every hop: --via %d.%d gates both in one run (as an EUS-to-EUS --to does), or --to %d.%d first", cur[0], cur[1]+1, cur[0], cur[1]+1)
 	default:
 		c.Status = Pass
 		c.Message = fmt.Sprintf("profile %s found: RHEL %s, kernel %s, MachineOSConfig %s", rel.Metadata.Name, rel.Spec.RHEL, rel.Spec.KernelFamily, shortAPI(rel.Spec.OCL.APIVersion))

@@ -70,6 +70,9 @@ type Options struct {
 	NodeChecker *node.Checker
 	// Verify adds the verify check (mosc verify's quick part; verify.go).
 	Verify bool
+	// Via is the intermediate release of a two-hop upgrade (EUS-to-EUS,
+	// hops.go); nil: one hop, current to target.
+	Via *Hop
 	// PoolStream is the pool's spec.osImageStream.name (4.21+, OS streams);
 	// "" = the payload's default stream.
 	PoolStream string
@@ -100,21 +103,6 @@ func Run(ctx context.Context, o Options) *Report {
 		r.Add(c)
 	}
 
-	timed(func() Check { return CheckTargetProfile(o.Catalog, o.CurrentVersion, o.TargetVersion) })
-	timed(func() Check { return CheckStackSupport(o.Catalog, o.Current, o.TargetVersion, o.TargetErr) })
-	timed(func() Check {
-		if o.Target == nil {
-			return CheckBundleDiff(o.Current, nil, nil, nil, nil)
-		}
-		curB, err := renderBundle(o.Current)
-		if err != nil {
-			c := CheckBundleDiff(o.Current, o.Target, nil, nil, fmt.Errorf("at the current release %s: %w", o.Current.OpenShift.Version, err))
-			return c
-		}
-		tgtB, err := renderBundle(o.Target)
-		return CheckBundleDiff(o.Current, o.Target, curB, tgtB, err)
-	})
-
 	// The cluster's view of the upgrade, read once: it also names the
 	// target's payload by digest.
 	var up *UpgradeState
@@ -123,6 +111,16 @@ func Run(ctx context.Context, o Options) *Report {
 		up = &st
 	}
 
+	// A two-hop upgrade gates its first hop first (hops.go); the checks
+	// below are then the last hop's, from the intermediate release.
+	from, fromPlan := o.CurrentVersion, o.Current
+	if o.Via != nil {
+		from, fromPlan = runViaHop(ctx, o, r, timed, up)
+	}
+	timed(func() Check { return CheckTargetProfile(o.Catalog, from, o.TargetVersion) })
+	timed(func() Check { return CheckStackSupport(o.Catalog, o.Current, o.TargetVersion, o.TargetErr) })
+	timed(func() Check { return bundleDiffCheck(fromPlan, o.Target, o.TargetErr) })
+
 	// Network checks.
 	var payload *release.Payload
 	timed(func() Check {
@@ -130,6 +128,9 @@ func Run(ctx context.Context, o Options) *Report {
 		payload = p
 		return c
 	})
+	if payload != nil {
+		r.Payload, r.Stream = payload, PayloadStream(payload, o.PoolStream)
+	}
 	timed(func() Check { return targetKernelCheck(ctx, o, payload) })
 	timed(func() Check {
 		if o.Offline {
@@ -164,12 +165,33 @@ func Run(ctx context.Context, o Options) *Report {
 		}
 		skipAll(reason)
 	default:
-		timed(func() Check { return CheckClusterUpgradeable(o.TargetVersion, *up) })
+		timed(func() Check {
+			if o.Via != nil {
+				return viaUpgradeable(o, r, *up) // hops.go: the CVO's next step is the hop
+			}
+			return CheckClusterUpgradeable(o.TargetVersion, *up)
+		})
 		timed(func() Check { return basePullCheck(ctx, o, payload) })
 		runLive(ctx, o, r, timed, now)
 	}
 	addVerifyCheck(ctx, o, r, timed)
+	if o.Via != nil {
+		finishHops(o, r)
+	}
 	return r
+}
+
+// bundleDiffCheck renders both plans and compares them.
+func bundleDiffCheck(from, to *profile.Plan, toErr error) Check {
+	if to == nil {
+		return CheckBundleDiff(from, nil, nil, nil, nil)
+	}
+	curB, err := renderBundle(from)
+	if err != nil {
+		return CheckBundleDiff(from, to, nil, nil, fmt.Errorf("at the current release %s: %w", from.OpenShift.Version, err))
+	}
+	tgtB, err := renderBundle(to)
+	return CheckBundleDiff(from, to, curB, tgtB, err)
 }
 
 // releasePayloadCheck reads the target's payload: --release-image, else the

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mosc-dev/mosc/internal/release"
 	"github.com/mosc-dev/mosc/internal/report"
 )
 
@@ -52,14 +53,25 @@ type Summary = report.Summary
 
 // Report is the outcome of a gate run.
 type Report struct {
-	From         string    `json:"from"` // current release, "4.20.15"
-	To           string    `json:"to"`   // target release, "4.21.11"
-	Pool         string    `json:"pool"`
-	Stacks       []string  `json:"stacks"`
-	ReleaseImage string    `json:"releaseImage,omitempty"`
-	Checks       []Check   `json:"checks"`
-	Summary      Summary   `json:"summary"`
-	Started      time.Time `json:"-"`
+	From         string   `json:"from"` // current release, "4.20.15"
+	To           string   `json:"to"`   // target release, "4.21.11"
+	Pool         string   `json:"pool"`
+	Stacks       []string `json:"stacks"`
+	ReleaseImage string   `json:"releaseImage,omitempty"`
+	// Via and ViaReleaseImage name the intermediate release of a two-hop
+	// (EUS-to-EUS) upgrade and its payload (hops.go).
+	Via             string    `json:"via,omitempty"`
+	ViaReleaseImage string    `json:"viaReleaseImage,omitempty"`
+	Checks          []Check   `json:"checks"`
+	Summary         Summary   `json:"summary"`
+	Started         time.Time `json:"-"`
+
+	// Payload is the target's payload as release-payload resolved and read
+	// it (--release-image, else ClusterVersion's offer, else the tag of a
+	// full --to); nil when it was not read. Stream is the OS stream the
+	// pool uses in it. gate --build builds on exactly these images.
+	Payload *release.Payload `json:"-"`
+	Stream  string           `json:"-"`
 }
 
 // Add appends a check and counts it.
@@ -83,8 +95,17 @@ func WriteJSON(w io.Writer, r *Report) error {
 // under any check that is not a pass.
 func WriteTable(w io.Writer, r *Report) error {
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "mosc gate: OpenShift %s → %s, pool %s, stacks %s\n", r.From, r.To, r.Pool, strings.Join(r.Stacks, ","))
-	if r.ReleaseImage != "" {
+	path := r.From + " → " + r.To
+	if r.Via != "" {
+		path = r.From + " → " + r.Via + " → " + r.To
+	}
+	fmt.Fprintf(&sb, "mosc gate: OpenShift %s, pool %s, stacks %s\n", path, r.Pool, strings.Join(r.Stacks, ","))
+	if r.ViaReleaseImage != "" {
+		fmt.Fprintf(&sb, "release image (%s): %s\n", r.Via, r.ViaReleaseImage)
+	}
+	if r.ReleaseImage != "" && r.Via != "" {
+		fmt.Fprintf(&sb, "release image (%s): %s\n", r.To, r.ReleaseImage)
+	} else if r.ReleaseImage != "" {
 		fmt.Fprintf(&sb, "release image: %s\n", r.ReleaseImage)
 	}
 	sb.WriteString("\n")
@@ -109,6 +130,13 @@ func (r *Report) JUnitSuite() report.Suite {
 	}
 	if r.ReleaseImage != "" {
 		s.Props = append(s.Props, [2]string{"releaseImage", r.ReleaseImage})
+	}
+	if r.Via != "" {
+		s.Name = fmt.Sprintf("mosc gate %s -> %s -> %s", r.From, r.Via, r.To)
+		s.Props = append(s.Props, [2]string{"via", r.Via})
+		if r.ViaReleaseImage != "" {
+			s.Props = append(s.Props, [2]string{"viaReleaseImage", r.ViaReleaseImage})
+		}
 	}
 	return s
 }

@@ -1,13 +1,14 @@
 // Package jsonschema checks JSON documents against the small subset of JSON
 // Schema 2020-12 that mosc's published schemas use (docs/gate.md,
 // docs/build.md): type, required, properties, additionalProperties: false,
-// items, enum, const, minimum, $ref to #/$defs/NAME. Tests use it to keep
+// items, enum, const, minimum, pattern, $ref to #/$defs/NAME. Tests use it to keep
 // the documentation and the real output in step.
 package jsonschema
 
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 )
 
@@ -92,8 +93,15 @@ func validate(root, s map[string]any, v any, path string) []string {
 			}
 		}
 	case "string":
-		if _, ok := v.(string); !ok {
+		str, ok := v.(string)
+		if !ok {
 			fail("not a string: %v", v)
+		} else if p, ok := s["pattern"].(string); ok {
+			if re, err := regexp.Compile(p); err != nil {
+				fail("bad pattern %q: %v", p, err)
+			} else if !re.MatchString(str) {
+				fail("%q does not match %s", str, p)
+			}
 		}
 	case "boolean":
 		if _, ok := v.(bool); !ok {
