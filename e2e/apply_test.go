@@ -146,9 +146,13 @@ func actions(t *testing.T, out string) map[string]string {
 }
 
 // runRegistryOperator plays the image registry operator (sim.RegistryOperator)
-// until ctx is done, with a rollout slow enough that mosc is waiting by then.
-func runRegistryOperator(ctx context.Context, t *testing.T) {
+// until the test ends, with a rollout slow enough that mosc is waiting by
+// then. (It once stopped after a fixed minute, which under load could pass
+// before mosc, built on first use, had even patched the registry: apply then
+// waited out --registry-timeout for a generation nobody would observe.)
+func runRegistryOperator(t *testing.T) {
 	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -156,7 +160,7 @@ func runRegistryOperator(ctx context.Context, t *testing.T) {
 			t.Errorf("registry operator: %v", err)
 		}
 	}()
-	t.Cleanup(func() { <-done })
+	t.Cleanup(func() { cancel(); <-done })
 }
 
 // pushToken returns the builder token in the push secret.
@@ -202,9 +206,7 @@ func TestApplyWalkthrough(t *testing.T) {
 	before := snapshot(t)
 	var outputs []string
 
-	opCtx, stopOp := context.WithTimeout(ctx, time.Minute)
-	defer stopOp()
-	runRegistryOperator(opCtx, t)
+	runRegistryOperator(t)
 
 	out, errOut, code := runMosc(t, append([]string{"apply", "--registry-timeout", "3m"}, walkthroughArgs...)...)
 	outputs = append(outputs, out, errOut)

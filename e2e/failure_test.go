@@ -289,3 +289,87 @@ func waitFailedBuild(t *testing.T, ctx context.Context, not types.UID) {
 	}
 	t.Fatal("no new failed MachineOSBuild after the rebuild")
 }
+
+// TestWatchNamesBuildCauseInEitherOrder: a failed build shows twice, as the
+// MachineOSBuild's Failed status and the pool's ImageBuildDegraded, and mosc
+// watch may see either first (sim buildorder.go: the MCO writes the build
+// first, but each kind has its own watch). Each order is played with the
+// watch started between the two writes; either way watch names the build's
+// cause (base-pull-denied once failed as "the pool is degraded" with none).
+func TestWatchNamesBuildCauseInEitherOrder(t *testing.T) {
+	const lag = 10 * time.Second // the window the watch starts in
+	for _, order := range []string{sim.OrderPoolFirst, sim.OrderBuildFirst} {
+		t.Run(order, func(t *testing.T) {
+			resetEnv(t)
+			ctx := testCtx(t, 3*time.Minute)
+			startSim(t, sim.Faults{BuildFailure: sim.FailBasePull, DegradedOrder: order, DegradedLag: lag})
+			layerWorkers(t, ctx)
+			// Wait for the first of the two writes, then watch.
+			first := func() bool {
+				pool, err := env.Clients.MachineConfig.MachineconfigurationV1().MachineConfigPools().Get(ctx, "worker", metav1.GetOptions{})
+				if err != nil {
+					return false
+				}
+				degraded := false
+				for _, c := range pool.Status.Conditions {
+					if c.Type == "ImageBuildDegraded" && c.Status == "True" {
+						degraded = true
+					}
+				}
+				failed := false
+				mosbs, err := env.Clients.MachineConfig.MachineconfigurationV1().MachineOSBuilds().List(ctx, metav1.ListOptions{})
+				if err == nil {
+					for _, b := range mosbs.Items {
+						for _, c := range b.Status.Conditions {
+							if c.Type == "Failed" && c.Status == metav1.ConditionTrue {
+								failed = true
+							}
+						}
+					}
+				}
+				if order == sim.OrderPoolFirst {
+					return degraded && !failed
+				}
+				return failed && !degraded
+			}
+			for !first() {
+				select {
+				case <-ctx.Done():
+					t.Fatalf("the first write (%s) never showed alone", order)
+				case <-time.After(100 * time.Millisecond):
+				}
+			}
+			work := t.TempDir()
+			out, stderr, code := runMoscWith(t, moscRun{Dir: work}, "watch", "--pool", "worker", "-o", "json", "--timeout", "90s")
+			if code != 1 {
+				t.Fatalf("exit %d, want 1\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
+			}
+			evs := parseEvents(t, out)
+			waited := false
+			var causes []watch.Event
+			for _, e := range evs {
+				if e.Kind == watch.KindBuild && e.Fields["poolReports"] == "ImageBuildDegraded" {
+					waited = true
+				}
+				if e.Kind == watch.KindBuild && e.Fields["cause"] != "" {
+					causes = append(causes, e)
+				}
+			}
+			// Pool first: watch saw the pool's word alone and waited for the build's.
+			if waited != (order == sim.OrderPoolFirst) {
+				t.Errorf("waited for the build's own status: %t, want %t", waited, order == sim.OrderPoolFirst)
+			}
+			if len(causes) != 1 || causes[0].Fields["cause"] != watch.CauseBasePullDenied || causes[0].Fields["detail.registry"] != "quay.io" {
+				t.Errorf("cause events %+v, want one base-pull-denied naming quay.io", causes)
+			}
+			last := evs[len(evs)-1]
+			if last.Fields["result"] != "failed" || !strings.HasPrefix(last.Object, "machineosbuild/") || last.Fields["cause"] != watch.CauseBasePullDenied {
+				t.Errorf("result event %+v, want the build's failure with its cause", last)
+			}
+			if strings.Contains(stderr, "machineconfigpool/worker: ") || !strings.Contains(stderr, "cause "+watch.CauseBasePullDenied) {
+				t.Errorf("stderr blames the pool or lacks the cause:\n%s", stderr)
+			}
+			t.Logf("mosc watch --pool worker -o json (%s):\nstdout:\n%s\nstderr:\n%s", order, out, stderr)
+		})
+	}
+}

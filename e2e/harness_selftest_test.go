@@ -13,6 +13,7 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -29,6 +30,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
@@ -229,6 +231,35 @@ func TestHarnessSeed(t *testing.T) {
 }
 
 // The server enforces the real CRD schemas and CEL rules.
+// TestResetReleasesClaims: the API server puts kubernetes.io/pvc-protection
+// on every claim and no controller manager runs here to take it off, so a
+// claim deleted by one test's Reset stayed Terminating and the next test's
+// create of the same name (the registry's registry-claim) failed. Reset now
+// returns only once the claims are gone.
+func TestResetReleasesClaims(t *testing.T) {
+	resetEnv(t)
+	ctx := testCtx(t, 2*time.Minute)
+	pvcs := env.Clients.Kube.CoreV1().PersistentVolumeClaims(harness.RegistryNamespace)
+	claim := func() *corev1.PersistentVolumeClaim {
+		return &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: "registry-claim"},
+			Spec: corev1.PersistentVolumeClaimSpec{AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+				Resources: corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}}}}
+	}
+	created, err := pvcs.Create(ctx, claim(), metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(created.Finalizers, "kubernetes.io/pvc-protection") {
+		t.Fatalf("the API server gave the claim finalizers %v; the premise of this test is gone", created.Finalizers)
+	}
+	if err := env.Reset(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pvcs.Create(ctx, claim(), metav1.CreateOptions{}); err != nil {
+		t.Fatalf("a claim of the same name after Reset: %v", err)
+	}
+}
+
 func TestCRDValidationRejectsInvalidMOSC(t *testing.T) {
 	resetEnv(t)
 	ctx := testCtx(t, time.Minute)

@@ -24,9 +24,7 @@ func TestApplyRefusesNodeLocalRegistry(t *testing.T) {
 	resetCluster(t)
 	ctx := context.Background()
 	must(t, env.SeedStorageClass(ctx, "lvms-vg1", "topolvm.io"))
-	opCtx, stop := context.WithTimeout(ctx, 4*time.Minute)
-	defer stop()
-	runRegistryOperator(opCtx, t)
+	runRegistryOperator(t)
 	startSim(t, sim.Faults{BuildDuration: 1500 * time.Millisecond, NodeStep: 100 * time.Millisecond})
 	args := []string{"apply", "--pool", "worker", "--internal-registry", "--storage-class", "lvms-vg1", "--site", "lab",
 		"--registry-timeout", "30s", "--wait", "--timeout", "90s"}

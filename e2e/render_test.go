@@ -61,6 +61,7 @@ func dryRun(ctx context.Context, t *testing.T, o bundle.Object) error {
 // v1alpha1 bundles (4.16/4.17) are skipped: the pinned module has no
 // v1alpha1 MachineOSConfig CRD.
 func TestRenderedCatalogAcceptedByAPIServer(t *testing.T) {
+	resetEnv(t) // the dry runs create the registry claim's name: none may exist
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cat, err := profile.LoadCatalog()

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -183,12 +185,20 @@ func runBuild(c *cli.Context) error {
 	if params.baseImage == "" && params.releaseImage == "" {
 		return failWith(exitError, errors.New("the base image is unknown: pass --base-image REF, or --release-image REF to take its rhel-coreos image"))
 	}
-	ctx, cancel := context.WithTimeout(contextOf(c), c.Duration("timeout"))
+	// Ctrl-C or SIGTERM cancels the build: the builder is interrupted and
+	// removes its working containers (internal/build builderCommand), where
+	// dying with mosc it would have left them.
+	sigCtx, stop := signal.NotifyContext(contextOf(c), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithTimeout(sigCtx, c.Duration("timeout"))
 	defer cancel()
 	report, err := buildPlan(ctx, c.App.ErrWriter, plan, res, params, func(wrapper string, args []string) {
 		fmt.Fprint(c.App.Writer, wrapper)
 		fmt.Fprintf(c.App.ErrWriter, "builder command: %s\n", strings.Join(args, " "))
 	})
+	if sigCtx.Err() != nil && contextOf(c).Err() == nil {
+		return failWith(exitError, errors.New("interrupted: the build was stopped"))
+	}
 	if err != nil {
 		return err
 	}

@@ -80,6 +80,7 @@ func (e *Env) ensureStandin(r Release) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	e.debian = deb
 	stock := stockPackages(r)
 	h := contentHash(standinAssets, "standin", deb, r, stock, rhcosLabels(r))
 	ref := standinImage + ":" + strings.ReplaceAll(r.OpenShift, ".", "") + "-" + h

@@ -67,8 +67,9 @@ type Env struct {
 	// RepoDir is the served tree (read-only for tests).
 	RepoDir string
 
-	cache string
-	logf  func(string, ...any)
+	cache  string
+	debian string // the stand-in's Debian base image
+	logf   func(string, ...any)
 }
 
 // Tools lists what the harness needs on PATH.
@@ -134,6 +135,10 @@ func Start(t testing.TB, opts Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := e.holdStorage(); err != nil {
+		unlock()
+		t.Fatal(err)
+	}
 	start := time.Now()
 	e.BaseImage, err = e.ensureStandin(rel)
 	if err == nil {
@@ -144,6 +149,11 @@ func Start(t testing.TB, opts Options) *Env {
 	}
 	if err == nil {
 		e.ExtensionsImage, err = e.ensureExtensions(rel, e.RepoDir)
+	}
+	if err == nil {
+		for _, ref := range []string{e.BaseImage, e.ExtensionsImage, e.debian} {
+			e.touch(ref)
+		}
 	}
 	unlock()
 	if err != nil {

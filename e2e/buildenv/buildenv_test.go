@@ -325,13 +325,13 @@ RUN set -eux; \
 		t.Fatal(err)
 	}
 	tag := "localhost/mosc-e2e/selftest:" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-"))
+	env.RemoveImageAtEnd(t, tag)
 	out, err := env.Command("buildah", "build", "--pull-never", "--layers=false",
 		"--volume", repos+":/etc/yum.repos.d", "--volume", keys+":/etc/pki/rpm-gpg",
 		"-f", filepath.Join(dir, "Containerfile"), "-t", tag, dir).CombinedOutput()
 	if err != nil {
 		t.Fatalf("buildah build: %v\n%s", err, out)
 	}
-	t.Cleanup(func() { _ = env.Command("buildah", "rmi", tag).Run() })
 	log := string(out)
 	// What the walkthrough's first real build showed (issue 9).
 	wantMatch(t, log, `No match for argument: unbound`)

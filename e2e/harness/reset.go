@@ -3,10 +3,12 @@ package harness
 import (
 	"context"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/mosc-dev/mosc/e2e/sim"
 )
@@ -111,5 +113,46 @@ func (c *Cluster) ResetWith(ctx context.Context, opts Options) error {
 			return fmt.Errorf("reset: delete %s: %w", s.what, err)
 		}
 	}
+	if err := c.releaseClaims(ctx); err != nil {
+		return fmt.Errorf("reset: %w", err)
+	}
 	return c.Seed(ctx, opts)
+}
+
+// releaseClaims waits until the registry namespace has no PVC left. The API
+// server's StorageObjectInUseProtection admission puts the
+// kubernetes.io/pvc-protection finalizer on every claim, and only
+// kube-controller-manager's pvc-protection controller removes it once no pod
+// uses the claim; the harness runs no controller manager and no registry
+// pod, so Reset plays that controller for the claims it deleted. Without
+// this a deleted claim stayed Terminating into the next test, whose create
+// of a claim of the same name (registry-claim) failed "already exists".
+func (c *Cluster) releaseClaims(ctx context.Context) error {
+	pvcs := c.Clients.Kube.CoreV1().PersistentVolumeClaims(RegistryNamespace)
+	for {
+		list, err := pvcs.List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return fmt.Errorf("list PVCs: %w", err)
+		}
+		if len(list.Items) == 0 {
+			return nil
+		}
+		for _, p := range list.Items {
+			switch {
+			case p.DeletionTimestamp == nil:
+				// Created after the delete (a test's operator still running).
+				err = pvcs.Delete(ctx, p.Name, metav1.DeleteOptions{GracePeriodSeconds: new(int64)})
+			case len(p.Finalizers) > 0:
+				_, err = pvcs.Patch(ctx, p.Name, types.MergePatchType, []byte(`{"metadata":{"finalizers":null}}`), metav1.PatchOptions{})
+			}
+			if err != nil && !apierrors.IsNotFound(err) {
+				return fmt.Errorf("release PVC %s: %w", p.Name, err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("PVCs still in %s: %w", RegistryNamespace, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }

@@ -193,10 +193,17 @@ func (s *Simulator) reconcileBuild(ctx context.Context, pool *mcfgv1.MachineConf
 			c = meta.FindStatusCondition(conds, string(mcfgv1.MachineOSBuildInterrupted))
 			stage = buildInterrupted
 		}
+		if d := s.degradedHeld(mosb.UID); d > 0 {
+			s.queue.AddAfter(keyPool+pool.Name, d) // buildorder.go: the pool learns later
+			return hold, nil, nil
+		}
 		return hold, &buildCondition{stage: stage, degraded: true, reason: "BuildFailed",
-			message: fmt.Sprintf("Failed to build OS image for pool %s (MachineOSBuild: %s): %s", pool.Name, mosbName, c.Message)}, nil
+			message: poolDegradedMessage(pool.Name, mosbName, c.Reason, c.Message)}, nil
 	default:
 		s.ensureBuildRunning(ctx, mosbName)
+		if c := s.earlyDegraded(mosb.UID); c != nil {
+			return hold, c, nil // buildorder.go: the pool learns first
+		}
 		stage := buildPending
 		if conditionTrue(conds, string(mcfgv1.MachineOSBuilding)) {
 			stage = buildRunning
@@ -738,6 +745,11 @@ func (s *Simulator) finishMOSB(ctx context.Context, name string, started *mcfgv1
 				return ctx.Err()
 			case <-time.After(wait):
 			}
+		}
+	}
+	if stage == string(mcfgv1.MachineOSBuildFailed) {
+		if err := s.beforeBuildFailed(ctx, b, reason, msg); err != nil {
+			return err
 		}
 	}
 	now := metav1.Now()

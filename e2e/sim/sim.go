@@ -56,6 +56,10 @@ type Faults struct {
 	StuckNode string
 	// NodeStep is the time each node state (Working, Rebooting) lasts.
 	NodeStep time.Duration
+	// DegradedOrder is the order of a failed build's status and the pool's
+	// ImageBuildDegraded, DegradedLag apart (buildorder.go).
+	DegradedOrder string
+	DegradedLag   time.Duration
 }
 
 // LogSink receives container logs; the fake kubelet serves them as pods/log.
@@ -120,6 +124,8 @@ type Simulator struct {
 	procs         map[string]*trafficProc // traffic pod ns/name → its running iperf3 (offload.go)
 	traffic       map[string]int          // node → iperf3 streams running through it
 	ready         chan struct{}
+	degradedEarly map[types.UID]string    // failed builds the pool reports first (buildorder.go)
+	degradedHold  map[types.UID]time.Time // failed builds the pool reports late (buildorder.go)
 
 	queue workqueue.TypedRateLimitingInterface[string]
 
@@ -142,7 +148,8 @@ func New(clients *cluster.Clients, opts Options) *Simulator {
 	}
 	return &Simulator{c: clients, opts: opts, faults: opts.Faults, builds: map[string]context.CancelFunc{},
 		steps: map[string]time.Time{}, deleted: map[types.UID]bool{}, buildFailures: map[string]int{}, renderPending: map[string]time.Time{}, ready: make(chan struct{}),
-		procs: map[string]*trafficProc{}, traffic: map[string]int{}}
+		procs: map[string]*trafficProc{}, traffic: map[string]int{},
+		degradedEarly: map[types.UID]string{}, degradedHold: map[types.UID]time.Time{}}
 }
 
 // SetFaults replaces the injected faults; running builds read them when they end.

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/mosc-dev/mosc/internal/lazyre"
 )
@@ -140,7 +141,7 @@ const (
 // Build runs the build, streaming its output to o.Log. A failed build is a
 // *Failure; any other error means the builder could not run.
 func (b *Builder) Build(ctx context.Context, p *Prepared, o Options) error {
-	cmd := exec.CommandContext(ctx, b.Path, b.BuildArgs(p, o)...)
+	cmd := builderCommand(ctx, b.Path, b.BuildArgs(p, o)...)
 	ring := &lineRing{max: keepLines}
 	var log io.Writer = ring
 	if o.Log != nil {
@@ -269,16 +270,16 @@ func (r *lineRing) lines() []string {
 // returns its output; the container is removed afterwards. Inspection uses it.
 func (b *Builder) Exec(ctx context.Context, image, script string) ([]byte, error) {
 	if b.Name == "podman" {
-		out, err := exec.CommandContext(ctx, b.Path, "run", "--rm", "--pull=never", "--network=none", "--entrypoint=/bin/sh", image, "-c", script).Output()
+		out, err := builderCommand(ctx, b.Path, "run", "--rm", "--pull=never", "--network=none", "--entrypoint=/bin/sh", image, "-c", script).Output()
 		return out, commandError(b.Name+" run", err)
 	}
-	idb, err := exec.CommandContext(ctx, b.Path, "from", "--pull-never", "--quiet", image).Output()
+	idb, err := builderCommand(ctx, b.Path, "from", "--pull-never", "--quiet", image).Output()
 	if err != nil {
 		return nil, commandError("buildah from "+image, err)
 	}
 	id := strings.TrimSpace(string(idb))
 	defer exec.Command(b.Path, "rm", id).Run() //nolint:errcheck // best effort: a left container is listed by buildah containers
-	out, err := exec.CommandContext(ctx, b.Path, "run", "--network=none", id, "--", "/bin/sh", "-c", script).Output()
+	out, err := builderCommand(ctx, b.Path, "run", "--network=none", id, "--", "/bin/sh", "-c", script).Output()
 	return out, commandError("buildah run", err)
 }
 
@@ -290,7 +291,7 @@ func (b *Builder) Push(ctx context.Context, tag, authFile string, log io.Writer)
 		args = append(args, "--authfile="+authFile)
 	}
 	args = append(args, tag)
-	cmd := exec.CommandContext(ctx, b.Path, args...)
+	cmd := builderCommand(ctx, b.Path, args...)
 	var errb bytes.Buffer
 	cmd.Stdout = log
 	cmd.Stderr = io.MultiWriter(log, &errb)
@@ -299,6 +300,22 @@ func (b *Builder) Push(ctx context.Context, tag, authFile string, log io.Writer)
 	}
 	return nil
 }
+
+// builderCommand is exec.CommandContext that stops the builder with an
+// interrupt, as Ctrl-C in a terminal would, and kills it only if it has not
+// exited BuilderStopGrace later. buildah removes its working containers on
+// SIGINT or SIGTERM; killed, it leaves them, each a full copy of the base
+// image on vfs (the e2e harness's storage once held 28 GB of them, left by
+// builds whose test timed out).
+func builderCommand(ctx context.Context, path string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, path, args...)
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = BuilderStopGrace
+	return cmd
+}
+
+// BuilderStopGrace is how long a cancelled builder may take to clean up.
+const BuilderStopGrace = 30 * time.Second
 
 func commandError(what string, err error) error {
 	if err == nil {

@@ -1,10 +1,13 @@
 package build
 
 import (
+	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestParseFailure reads real buildah 1.28 output of failed builds (recorded
@@ -131,4 +134,34 @@ func FuzzParseFailure(f *testing.F) {
 		}
 		_ = fl.Error()
 	})
+}
+
+// TestBuilderCommandInterrupts: a cancelled build stops the builder with an
+// interrupt, so it can remove its working containers (buildah does on
+// SIGINT; SIGKILL leaves them). The stand-in builder records the signal.
+func TestBuilderCommandInterrupts(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	dir := t.TempDir()
+	marker := filepath.Join(dir, "cleaned")
+	ready := filepath.Join(dir, "ready")
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := builderCommand(ctx, sh, "-c", `trap 'echo INT > `+marker+`; exit 130' INT; touch `+ready+`; while :; do sleep 0.05; done`)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2000; i++ {
+		if _, err := os.Stat(ready); err == nil {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	_ = cmd.Wait()
+	b, err := os.ReadFile(marker)
+	if err != nil || strings.TrimSpace(string(b)) != "INT" {
+		t.Fatalf("the builder was not interrupted (marker %q, %v): a killed buildah leaves its working containers", b, err)
+	}
 }

@@ -15,6 +15,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/mosc-dev/mosc/internal/lazyre"
 )
 
 // Annotations and labels the Machine Config Operator sets (FACTS.md §1).
@@ -167,6 +169,10 @@ type Failure struct {
 	Cause *Cause `json:"cause,omitempty"`
 	// Evidence is the directory the failed build's evidence was saved to.
 	Evidence string `json:"evidence,omitempty"`
+	// PoolOnly: the pool's ImageBuildDegraded names the followed build as
+	// failed, but the build's own status read here does not say so yet
+	// (poolReportsBuildFailed); Watcher waits a bounded time for it.
+	PoolOnly bool `json:"-"`
 }
 
 func (f *Failure) Error() string {
@@ -196,6 +202,9 @@ type BuildStatus struct {
 	Pod     string     `json:"pod,omitempty"`
 	// PodRunning is true once the build container has started (logs exist).
 	PodRunning bool `json:"-"`
+	// Created is the MachineOSBuild's creationTimestamp (a rebuild reuses
+	// the name: this tells the builds apart).
+	Created time.Time `json:"-"`
 }
 
 // Duration of the build so far (or in all, once ended).
@@ -224,6 +233,8 @@ type PoolStatus struct {
 	Conditions map[string]string `json:"conditions,omitempty"`
 	// Messages of the True degraded conditions.
 	Messages map[string]string `json:"messages,omitempty"`
+	// Since is each condition's lastTransitionTime.
+	Since map[string]time.Time `json:"-"`
 }
 
 // Pool condition types that fail a rollout when True.
@@ -415,11 +426,82 @@ func failure(s Snapshot, st *Status) *Failure {
 		if t == "ImageBuildDegraded" && len(s.ExpectedMOSBs) > 0 && !mentionsAny(st.PoolStatus.Messages[t], s.ExpectedMOSBs) {
 			continue
 		}
-		if st.PoolStatus.Conditions[t] == "True" {
-			return &Failure{Phase: PhaseRollout, Object: "machineconfigpool/" + st.Pool, Reason: t + ": " + st.PoolStatus.Messages[t]}
+		if t == "ImageBuildDegraded" && staleForBuild(st.PoolStatus.Since[t], st.Build) {
+			continue
 		}
+		if st.PoolStatus.Conditions[t] != "True" {
+			continue
+		}
+		if t == "Degraded" && buildOnlyDegraded(st.PoolStatus) {
+			continue // ImageBuildDegraded, below, says which build
+		}
+		if t == "ImageBuildDegraded" && poolReportsBuildFailed(st.PoolStatus.Messages[t], st.Build) {
+			return &Failure{Phase: PhaseBuild, Object: "machineosbuild/" + st.Build.MOSB, PoolOnly: true,
+				Reason: fmt.Sprintf("machineconfigpool/%s %s: %s", st.Pool, t, st.PoolStatus.Messages[t])}
+		}
+		return &Failure{Phase: PhaseRollout, Object: "machineconfigpool/" + st.Pool, Reason: t + ": " + st.PoolStatus.Messages[t]}
 	}
 	return nil
+}
+
+// buildOnlyDegraded: the pool's aggregate Degraded condition stands only
+// for a failed build. The node controller sets it True with the message
+// "Custom OS image build failed" when ImageBuildDegraded is True and no node
+// is degraded (openshift/machine-config-operator, release-4.20 …
+// release-4.22, pkg/controller/node/status.go calculateStatus), one sync
+// after the build controller, and clears it a sync after a new build
+// starts: judged by itself it names no build, may be stale, and would hide
+// the build's cause.
+func buildOnlyDegraded(p PoolStatus) bool {
+	if p.Conditions["NodeDegraded"] == "True" || p.Conditions["RenderDegraded"] == "True" {
+		return false
+	}
+	return p.Messages["Degraded"] == "Custom OS image build failed" || p.Conditions["ImageBuildDegraded"] == "True"
+}
+
+// degradedBuildRE finds the build the MCO names in ImageBuildDegraded:
+// "Failed to build OS image for pool P (MachineOSBuild: NAME): ERR"
+// (openshift/machine-config-operator, release-4.20 … release-4.22,
+// pkg/controller/build/reconciler.go syncBuildFailureStatus).
+var degradedBuildRE = lazyre.New(`\(MachineOSBuild: ([^)\s]+)\)`)
+
+// poolReportsBuildFailed: ImageBuildDegraded names the followed build while
+// its own status, as read here, is not Failed yet. The MCO writes the
+// MachineOSBuild's Failed status first and sets the pool condition from it
+// (release-4.20 … 4.22 reconciler.go: the Job's status goes to the MOSB in
+// setStatusOnMachineOSBuildIfNeeded; the MOSB update then reaches
+// updateMachineOSBuild, which calls syncBuildFailureStatus from 4.20 and
+// updateImageBuildDegradedCondition from 4.21), but a watcher reads each
+// kind through its own watch, with no order across kinds: the pool's
+// update can arrive first. So this is a build failure whose cause is the
+// build's, not the pool's.
+func poolReportsBuildFailed(msg string, b BuildStatus) bool {
+	m := degradedBuildRE.FindStringSubmatch(msg)
+	return m != nil && b.MOSB != "" && m[1] == b.MOSB && !BuildEnded(b.State)
+}
+
+// staleForBuild: ImageBuildDegraded turned True before the followed build
+// existed, so it is about an earlier build — one a rebuild deleted and
+// created again under the same name. The MCO sets the condition False when
+// it starts a build (release-4.20 … 4.22 reconciler.go startBuild:
+// initializeBuildDegradedCondition, 4.21+ through
+// updateImageBuildDegradedCondition; node/status.go clears it too while a
+// build runs), so a failure of this build turns it True again, later than
+// the build's creation; until the clear arrives the stale condition is not
+// this build's. (Seconds resolution: a build cannot fail within the second
+// it was created.)
+// While the watch still waits for the build (Waiting: not created yet,
+// or one being replaced) the condition is an earlier build's by definition.
+func staleForBuild(since time.Time, b BuildStatus) bool {
+	if b.MOSB != "" && b.State == BuildWaiting {
+		return true
+	}
+	return b.MOSB != "" && !since.IsZero() && !b.Created.IsZero() && since.Before(b.Created)
+}
+
+// BuildEnded reports whether a build state is final.
+func BuildEnded(state string) bool {
+	return state == BuildSucceeded || state == BuildFailed || state == BuildInterrupted
 }
 
 func mentionsAny(msg string, names []string) bool {
@@ -457,10 +539,11 @@ func poolStatus(p *mcfgv1.MachineConfigPool) PoolStatus {
 		Name: p.Name, Config: p.Spec.Configuration.Name,
 		Machines: p.Status.MachineCount, Updated: p.Status.UpdatedMachineCount, Ready: p.Status.ReadyMachineCount,
 		Unavailable: p.Status.UnavailableMachineCount, Degraded: p.Status.DegradedMachineCount,
-		Conditions: map[string]string{}, Messages: map[string]string{},
+		Conditions: map[string]string{}, Messages: map[string]string{}, Since: map[string]time.Time{},
 	}
 	for _, c := range p.Status.Conditions {
 		ps.Conditions[string(c.Type)] = string(c.Status)
+		ps.Since[string(c.Type)] = c.LastTransitionTime.Time
 		if c.Status == corev1.ConditionTrue && c.Message != "" {
 			ps.Messages[string(c.Type)] = c.Message
 		}
@@ -578,7 +661,7 @@ func buildDetails(s Snapshot, mosb *mcfgv1.MachineOSBuild, b BuildStatus) BuildS
 
 // buildState reads the True condition of a MOSB; a final one wins.
 func buildState(mosb *mcfgv1.MachineOSBuild) BuildStatus {
-	b := BuildStatus{MOSB: mosb.Name, State: BuildPending, Image: string(mosb.Status.DigestedImagePushSpec)}
+	b := BuildStatus{MOSB: mosb.Name, State: BuildPending, Image: string(mosb.Status.DigestedImagePushSpec), Created: mosb.CreationTimestamp.Time}
 	for _, t := range strings.Split(buildConditionSet, ",") {
 		if c := meta.FindStatusCondition(mosb.Status.Conditions, t); c != nil && c.Status == metav1.ConditionTrue {
 			b.State, b.Reason, b.Message = t, c.Reason, c.Message

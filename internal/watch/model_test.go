@@ -226,6 +226,14 @@ func TestFailures(t *testing.T) {
 		{"pool image build degraded", func(w *world) {
 			w.pools[1].Status.Conditions = []mcfgv1.MachineConfigPoolCondition{{Type: "ImageBuildDegraded", Status: corev1.ConditionTrue, Message: "Failed to build OS image"}}
 		}, PhaseRollout, "machineconfigpool/worker", "ImageBuildDegraded: Failed to build OS image"},
+		{"pool names the build before its own status", func(w *world) {
+			w.pools[1].Status.Conditions = []mcfgv1.MachineConfigPoolCondition{{Type: "ImageBuildDegraded", Status: corev1.ConditionTrue,
+				Message: "Failed to build OS image for pool worker (MachineOSBuild: " + mosbName + "): Failed: Failed: Build Failed"}}
+		}, PhaseBuild, "machineosbuild/" + mosbName, "machineconfigpool/worker ImageBuildDegraded: Failed to build OS image for pool worker"},
+		{"aggregate Degraded with a node degraded", func(w *world) {
+			w.pools[1].Status.Conditions = []mcfgv1.MachineConfigPoolCondition{{Type: "Degraded", Status: corev1.ConditionTrue, Message: "Node worker-0 is reporting: x"},
+				{Type: "NodeDegraded", Status: corev1.ConditionTrue, Message: "Node worker-0 is reporting: x"}}
+		}, PhaseRollout, "machineconfigpool/worker", "Degraded: Node worker-0 is reporting: x"},
 		{"verification failed", func(w *world) {
 			w.build("Succeeded", t0)
 			w.mosc.Status.CurrentImagePullSpec = mcfgv1.ImageDigestFormat(newImage)
@@ -245,6 +253,73 @@ func TestFailures(t *testing.T) {
 			}
 			if f.Phase != tt.phase || f.Object != tt.object || !strings.Contains(f.Reason, tt.contain) {
 				t.Errorf("failure = %+v; want phase %s object %s reason ~ %q", *f, tt.phase, tt.object, tt.contain)
+			}
+		})
+	}
+}
+
+// TestPoolBuildConditions: what the pool's conditions say about a build is
+// judged against the build itself (MCO release-4.20 … 4.22: the build
+// controller writes ImageBuildDegraded from the MachineOSBuild's status, the
+// node controller the aggregate Degraded from ImageBuildDegraded).
+func TestPoolBuildConditions(t *testing.T) {
+	degraded := func(msg string) mcfgv1.MachineConfigPoolCondition {
+		return mcfgv1.MachineConfigPoolCondition{Type: "Degraded", Status: corev1.ConditionTrue, Message: msg}
+	}
+	ibd := func(build string) mcfgv1.MachineConfigPoolCondition {
+		return mcfgv1.MachineConfigPoolCondition{Type: "ImageBuildDegraded", Status: corev1.ConditionTrue,
+			Message: "Failed to build OS image for pool worker (MachineOSBuild: " + build + "): Failed: Failed: Build Failed"}
+	}
+	// A rebuild: the MCO deleted the failed build and created it again under
+	// the same name (at t0); the pool's condition is still the old one's.
+	stale := ibd(mosbName)
+	stale.LastTransitionTime = metav1.NewTime(t0.Add(-time.Minute))
+	fresh := ibd(mosbName)
+	fresh.LastTransitionTime = metav1.NewTime(t0.Add(5 * time.Minute))
+	for _, tc := range []struct {
+		name     string
+		state    string
+		expected []string
+		conds    []mcfgv1.MachineConfigPoolCondition
+		object   string // "" = no failure
+		poolOnly bool
+	}{
+		{"stale condition of the build a rebuild replaced", "Prepared", []string{mosbName}, []mcfgv1.MachineConfigPoolCondition{degraded("Custom OS image build failed"), stale}, "", false},
+		{"stale condition while the rebuilt build is not created yet", "", []string{mosbName}, []mcfgv1.MachineConfigPoolCondition{degraded("Custom OS image build failed"), stale}, "", false},
+		{"the rebuilt build failing", "Building", []string{mosbName}, []mcfgv1.MachineConfigPoolCondition{fresh}, "machineosbuild/" + mosbName, true},
+		{"stale aggregate Degraded of an earlier build", "Building", nil, []mcfgv1.MachineConfigPoolCondition{degraded("Custom OS image build failed")}, "", false},
+		{"aggregate Degraded and ImageBuildDegraded of an earlier build", "Building", []string{mosbName},
+			[]mcfgv1.MachineConfigPoolCondition{degraded("Custom OS image build failed"), ibd("worker-0123")}, "", false},
+		{"pool ahead of the build's status", "Building", []string{mosbName},
+			[]mcfgv1.MachineConfigPoolCondition{degraded("Custom OS image build failed"), ibd(mosbName)}, "machineosbuild/" + mosbName, true},
+		{"build's own status arrived", "Failed", []string{mosbName},
+			[]mcfgv1.MachineConfigPoolCondition{degraded("Custom OS image build failed"), ibd(mosbName)}, "machineosbuild/" + mosbName, false},
+		{"no build name in the message", "Building", nil,
+			[]mcfgv1.MachineConfigPoolCondition{{Type: "ImageBuildDegraded", Status: corev1.ConditionTrue, Message: "Failed to build OS image"}}, "machineconfigpool/worker", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld()
+			if tc.state != "" {
+				w.build(tc.state, t0)
+			} // else: the expected build does not exist (yet)
+			w.pools[1].Status.Conditions = tc.conds
+			s := w.snap()
+			s.ExpectedMOSBs = tc.expected
+			st := Evaluate(s)
+			if tc.state == "" && (st.Build.State != BuildWaiting || st.Build.MOSB != mosbName) {
+				t.Fatalf("build %+v, want Waiting for %s", st.Build, mosbName)
+			}
+			switch {
+			case tc.object == "" && st.Failure != nil:
+				t.Fatalf("failure %+v, want none (phase %s)", *st.Failure, st.Phase)
+			case tc.object == "":
+				if st.Phase != PhaseBuild {
+					t.Errorf("phase %s, want build", st.Phase)
+				}
+			case st.Failure == nil:
+				t.Fatalf("no failure, want %s", tc.object)
+			case st.Failure.Object != tc.object || st.Failure.PoolOnly != tc.poolOnly:
+				t.Errorf("failure %+v, want object %s poolOnly %t", *st.Failure, tc.object, tc.poolOnly)
 			}
 		})
 	}

@@ -57,9 +57,21 @@ type Options struct {
 	// evidence is saved (SaveFailure), given the MachineOSBuild's name; nil:
 	// not saved (the cause is still classified).
 	SaveFailure func(mosb string) string
+	// BuildStatusGrace bounds the wait for a build's own Failed status once
+	// the pool's ImageBuildDegraded names it (default
+	// DefaultBuildStatusGrace); the build is then read from the API server
+	// each second. After it the failure is explained from the build's Job
+	// and pods as they are.
+	BuildStatusGrace time.Duration
 	// Now is the clock (tests).
 	Now func() time.Time
 }
+
+// DefaultBuildStatusGrace: the MCO writes the build's status before the
+// pool's condition (model.go poolReportsBuildFailed), so a direct read
+// normally finds it at once; the grace only covers an API server too
+// loaded to answer.
+const DefaultBuildStatusGrace = time.Minute
 
 // Watcher follows one pool's layered rollout.
 type Watcher struct {
@@ -114,6 +126,9 @@ func (w *Watcher) Run(ctx context.Context) (*Status, error) {
 	}
 	if o.ForbiddenGrace <= 0 {
 		o.ForbiddenGrace = DefaultForbiddenGrace
+	}
+	if o.BuildStatusGrace <= 0 {
+		o.BuildStatusGrace = DefaultBuildStatusGrace
 	}
 	start := o.Now()
 	pool, err := w.MachineConfig.MachineconfigurationV1().MachineConfigPools().Get(ctx, o.Pool, metav1.GetOptions{})
@@ -308,6 +323,10 @@ func (w *Watcher) Run(ctx context.Context) (*Status, error) {
 	}
 	namer := &mosbNamer{kube: w.Kube, mc: w.MachineConfig}
 	namerWarned := false
+	// While the pool says the followed build failed and its own status here
+	// does not yet, the build is read from the API server directly (ended
+	// builds are immutable, so a fresher ended copy replaces the cached one).
+	confirm := buildConfirm{fresh: map[string]*mcfgv1.MachineOSBuild{}}
 	evaluate := func() {
 		snap := lists.snapshot(o.Pool, o.MOSC)
 		snap.Checks = checkStates
@@ -320,7 +339,31 @@ func (w *Watcher) Run(ctx context.Context) (*Status, error) {
 			w.View.Event(Event{Time: o.Now(), Phase: PhaseBuild, Kind: KindBuild, Object: "machineosconfig/" + o.MOSC,
 				Message: "cannot compute the MachineOSBuild name the operator will use (" + namer.Problem + "); following the current-machine-os-build annotation, which lags a new build"})
 		}
+		confirm.apply(&snap)
 		cur = Evaluate(snap)
+		if f := cur.Failure; f != nil && f.PoolOnly {
+			if confirm.refresh(ctx, w.MachineConfig, api, cur.Build.MOSB, o.Now()) {
+				confirm.apply(&snap)
+				cur = Evaluate(snap)
+			}
+		}
+		if f := cur.Failure; f != nil && f.PoolOnly {
+			now := o.Now()
+			if confirm.until.IsZero() {
+				confirm.until = now.Add(o.BuildStatusGrace)
+				w.View.Event(Event{Time: now, Phase: PhaseBuild, Kind: KindBuild, Object: f.Object,
+					Message: fmt.Sprintf("%s; its own status here is still %s: waiting up to %s for it, to name the build's cause", f.Reason, cur.Build.State, o.BuildStatusGrace),
+					Fields:  map[string]string{"state": cur.Build.State, "poolReports": "ImageBuildDegraded"}})
+			}
+			if now.Before(confirm.until) {
+				cur.Failure, cur.Phase = nil, PhaseBuild
+				cur.Waiting = "MachineOSBuild " + cur.Build.MOSB + " failed by the pool's ImageBuildDegraded; waiting for its own status"
+			} else {
+				f.Reason += fmt.Sprintf(" (its own status still %s after %s)", cur.Build.State, o.BuildStatusGrace)
+			}
+		} else {
+			confirm.until = time.Time{}
+		}
 		now := o.Now()
 		evs := Diff(prev, &cur, now)
 		if len(evs) > 0 {
@@ -516,6 +559,9 @@ func (w *Watcher) Run(ctx context.Context) (*Status, error) {
 		case l := <-logLines:
 			w.View.Log(l)
 		case <-stallTicker.C:
+			if !confirm.until.IsZero() {
+				evaluate() // reads the build again, or ends the grace
+			}
 			now := o.Now()
 			if o.StallWarning > 0 && now.Sub(lastProgress) >= o.StallWarning {
 				lastProgress = now
@@ -525,6 +571,46 @@ func (w *Watcher) Run(ctx context.Context) (*Status, error) {
 			w.View.Status(&cur, now.Sub(start))
 		}
 	}
+}
+
+// buildConfirm holds ended MachineOSBuilds read from the API server while
+// the pool's ImageBuildDegraded is ahead of the informer's copy.
+type buildConfirm struct {
+	fresh    map[string]*mcfgv1.MachineOSBuild
+	until    time.Time // end of the grace; zero when not waiting
+	lastRead time.Time
+}
+
+// apply puts the fresher ended copies into a snapshot.
+func (c *buildConfirm) apply(s *Snapshot) {
+	if len(c.fresh) == 0 {
+		return
+	}
+	out := make([]*mcfgv1.MachineOSBuild, len(s.MOSBs))
+	for i, b := range s.MOSBs {
+		out[i] = b
+		if f := c.fresh[b.Name]; f != nil && f.UID == b.UID && !BuildEnded(buildState(b).State) {
+			out[i] = f
+		}
+	}
+	s.MOSBs = out
+}
+
+// refresh reads the build from the API server, at most once a second, and
+// keeps it when it has ended; true when it did.
+func (c *buildConfirm) refresh(ctx context.Context, mc kube.MachineConfigInterface, api, name string, now time.Time) bool {
+	if api != APIv1 || name == "" || now.Sub(c.lastRead) < time.Second {
+		return false // ImageBuildDegraded exists from 4.20 only (v1)
+	}
+	c.lastRead = now
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	b, err := mc.MachineconfigurationV1().MachineOSBuilds().Get(rctx, name, metav1.GetOptions{})
+	if err != nil || !BuildEnded(buildState(b).State) {
+		return false
+	}
+	c.fresh[name] = b
+	return true
 }
 
 func newRunID() string {

@@ -367,3 +367,93 @@ func TestRunFailsFastOnForbidden(t *testing.T) {
 		t.Errorf("result events %+v", v.find(KindResult, "", ""))
 	}
 }
+
+// TestRunNamesBuildCauseWhenPoolReportsFirst: the pool's ImageBuildDegraded
+// names the followed build while the watch's copy of the build still says
+// Building (the two kinds come through separate watches). The failure is
+// the build's, never the pool's: found by reading the build (the API server
+// has its Failed status first), or once the build's own update arrives, or,
+// when neither happens within the grace, explained from the build as it is.
+func TestRunNamesBuildCauseWhenPoolReportsFirst(t *testing.T) {
+	poolFirst := func(w *world) {
+		w.build("Building", t0)
+		w.mosc.Status.CurrentImagePullSpec = ""
+		w.pools[1].Status.Conditions = []mcfgv1.MachineConfigPoolCondition{
+			{Type: "Degraded", Status: corev1.ConditionTrue, Message: "Custom OS image build failed"},
+			{Type: "ImageBuildDegraded", Status: corev1.ConditionTrue, Reason: "BuildFailed",
+				Message: "Failed to build OS image for pool worker (MachineOSBuild: " + mosbName + "): Failed: Failed: Build Failed"}}
+	}
+	failed := func() *mcfgv1.MachineOSBuild {
+		w := newWorld()
+		w.build("Failed", t0)
+		return w.mosbs[0]
+	}
+	for _, tc := range []struct {
+		name string
+		// how the build's Failed status shows: "get" (a direct read has it,
+		// the informer not), "watch" (its update arrives later), "never"
+		arrives   string
+		waitEv    bool // the wait is announced
+		reasonHas string
+	}{
+		{"read from the API server", "get", false, "Failed: Build Failed: exit status 1"},
+		{"update arrives later", "watch", true, "Failed: Build Failed: exit status 1"},
+		{"never within the grace", "never", true, "its own status still Building after 1.5s"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFakeCluster(t, 2, poolFirst)
+			switch tc.arrives {
+			case "get":
+				f.mc.PrependReactor("get", "machineosbuilds", func(k8stesting.Action) (bool, runtime.Object, error) {
+					return true, failed(), nil
+				})
+			case "watch":
+				time.AfterFunc(1500*time.Millisecond, func() {
+					b := failed()
+					cur, err := f.mc.MachineconfigurationV1().MachineOSBuilds().Get(context.Background(), mosbName, metav1.GetOptions{})
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					b.ResourceVersion = cur.ResourceVersion
+					if _, err := f.mc.MachineconfigurationV1().MachineOSBuilds().UpdateStatus(context.Background(), b, metav1.UpdateOptions{}); err != nil {
+						t.Error(err)
+					}
+				})
+			}
+			v := &recView{}
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // a bound, not a timing
+			defer cancel()
+			grace := time.Minute
+			if tc.arrives == "never" {
+				grace = 1500 * time.Millisecond
+			}
+			_, err := f.watcher(v, Options{BuildStatusGrace: grace}).Run(ctx)
+			var fail *Failure
+			if !errors.As(err, &fail) {
+				t.Fatalf("err = %v", err)
+			}
+			if fail.Phase != PhaseBuild || fail.Object != "machineosbuild/"+mosbName || !strings.Contains(fail.Reason, tc.reasonHas) {
+				t.Errorf("failure %+v, want the build's, reason ~ %q", *fail, tc.reasonHas)
+			}
+			if fail.Cause == nil || fail.Cause.ID == "" {
+				t.Errorf("no cause: %+v", *fail)
+			}
+			if len(v.find(KindBuild, "cause", fail.Cause.ID)) != 1 {
+				t.Errorf("no build event naming the cause")
+			}
+			if got := len(v.find(KindBuild, "poolReports", "ImageBuildDegraded")) == 1; got != tc.waitEv {
+				t.Errorf("wait announced: %t, want %t", got, tc.waitEv)
+			}
+			res := v.find(KindResult, "result", "failed")
+			if len(res) != 1 || res[0].Object != "machineosbuild/"+mosbName {
+				t.Errorf("result %+v", res)
+			}
+			if t.Failed() {
+				for _, e := range v.evs {
+					t.Log(FormatEvent(e))
+				}
+			}
+		})
+	}
+}
