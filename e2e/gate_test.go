@@ -136,7 +136,7 @@ func pushPayload(t *testing.T, dir, version, rhel string) (ref, registryConfig s
 
 // e2eKernels are the kernels of the payloads' rhel-coreos (meta.json): the
 // 9.6 one is the seeded nodes' (harness: nodeInfo.kernelVersion).
-var e2eKernels = map[string]string{"9.6": "5.14.0-570.62.1.el9_6", "9.8": "5.14.0-687.5.1.el9_8"}
+var e2eKernels = map[string]string{"9.4": "5.14.0-427.50.1.el9_4", "9.6": "5.14.0-570.62.1.el9_6", "9.8": "5.14.0-687.5.1.el9_8"}
 
 // pushPayloadKernel pushes a payload whose rhel-coreos runs kernel and whose
 // extensions carry kernelDevel ("" = the same, "-" = none).
@@ -155,7 +155,22 @@ func payloadSpec(version, rhel, kernel, kernelDevel string) releasetest.Spec {
 		"rhel-coreos-extensions": releasetest.Labels(rhel, "20251110-1"),
 		"rhel-coreos-10":         releasetest.Labels("10.2", "20251112-0"),
 	}
-	if m, err := profile.MinorVersion(version); err == nil && m >= "4.21" && len(m) == 4 {
+	m, _ := profile.MinorVersion(version)
+	if len(m) == 4 && m <= "4.18" {
+		// 4.16–4.18: coreos-assembler's node image (the kernel in
+		// ostree.linux, no metalayer) and a UBI extensions image without
+		// extensions.json (releasetest.LegacyLabels).
+		return releasetest.Spec{
+			Version: version,
+			Index:   true,
+			CoreOS: map[string]map[string]string{
+				"rhel-coreos":            releasetest.LegacyLabels(m, rhel, "202501221327-0", kernel+".x86_64"),
+				"rhel-coreos-extensions": releasetest.LegacyExtensionsLabels(m, rhel, "202501221327-0"),
+			},
+			OtherTags: []string{"cli", "machine-config-operator", "ovn-kubernetes", "tools"},
+		}
+	}
+	if len(m) == 4 && m >= "4.21" {
 		coreos = map[string]map[string]string{
 			"rhel-coreos":               releasetest.StreamLabels(rhel, "20251110-1", "rhel-9"),
 			"rhel-coreos-extensions":    releasetest.ExtensionsLabels(rhel, "rhel-9"),

@@ -307,6 +307,9 @@ func NewCoreOS(tag, image string, labels map[string]string) CoreOS {
 	c := CoreOS{Tag: tag, Image: image, Labels: labels}
 	c.Stream = labels[LabelStream]
 	c.OSVersion = labels[LabelImageVersion]
+	if c.OSVersion == "" {
+		c.OSVersion = legacyVersion(labels) // 4.18 and older: 418.94.<timestamp>
+	}
 	c.Bootc = labels[LabelBootc] == "1" || labels[LabelBootc] == "true"
 	c.StreamClass = labels[LabelStreamClass]
 	if c.StreamClass != "" {
@@ -336,7 +339,9 @@ func RHELFromLabels(labels map[string]string) string {
 	if m := streamRe.FindStringSubmatch(labels[LabelStream]); m != nil {
 		return m[1] + "." + m[2]
 	}
-	versions := []string{labels[LabelImageVersion]}
+	// "version": rpm-ostree's encapsulation label, all 4.18-and-older
+	// images carry (a UBI image's "9.6" matches neither form below).
+	versions := []string{labels[LabelImageVersion], labels["version"]}
 	for _, kv := range strings.Split(labels[LabelBuildVersions], ",") {
 		if v, ok := strings.CutPrefix(strings.TrimSpace(kv), "machine-os="); ok {
 			versions = append(versions, v)
@@ -632,8 +637,29 @@ func readPackageMetadata(img v1.Image, co *CoreOS) error {
 			return fmt.Errorf("%s: %w", metaJSONPath, err)
 		}
 		co.Kernel, co.Packages = kernel, n
+	case legacyVersion(co.Labels) != "" && co.Labels[LabelOSTree] != "":
+		// Up to 4.18 the node image is coreos-assembler's encapsulated
+		// ostree commit, without a metalayer; rpm-ostree compose
+		// container-encapsulate labels it with the commit's kernel
+		// (ostree.linux, e.g. 5.14.0-427.50.1.el9_4.x86_64) — coreos-assembler
+		// rhcos-4.16..rhcos-4.18 src/cmd-build. From 4.19 the label is
+		// inherited from the base and says nothing (a constant from 4.22).
+		co.Kernel = co.Labels[LabelOSTree]
 	}
 	return nil
+}
+
+// legacyVersion is the RHCOS build id of a 4.18-or-older node image
+// (418.94.202501221327-0: OpenShift minor, RHEL digits, timestamp) from
+// its version or io.openshift.build.versions label; "" for 4.19+ images
+// (9.6.20251110-1).
+func legacyVersion(labels map[string]string) string {
+	for _, v := range []string{labels["version"], strings.TrimPrefix(labels[LabelBuildVersions], "machine-os=")} {
+		if oldVersionRe.MatchString(v) {
+			return v
+		}
+	}
+	return ""
 }
 
 // ParseMetaJSON reads a node image's meta.json: the kernel (as

@@ -180,6 +180,9 @@ func TestRHELFromLabels(t *testing.T) {
 		{"build versions", map[string]string{"io.openshift.build.versions": "kernel=5.14.0, machine-os=9.6.20251110-1"}, "9.6"},
 		{"ostree.linux is never read", map[string]string{"ostree.linux": "5.14.0-570.el9.x86_64"}, ""},
 		{"garbage", map[string]string{"com.coreos.stream": "fedora", "org.opencontainers.image.version": "latest"}, ""},
+		{"4.18 image (coreos-assembler)", releasetest.LegacyLabels("4.18", "9.4", "202501221327-0", "5.14.0-427.50.1.el9_4.x86_64"), "9.4"},
+		{"4.13 image: version label only", map[string]string{"version": "413.92.202302081904-0", "ostree.linux": "5.14.0-252.el9.x86_64"}, "9.2"},
+		{"UBI version is no RHCOS version", map[string]string{"version": "9.6"}, ""},
 	}
 	for _, tt := range tests {
 		if got := release.RHELFromLabels(tt.labels); got != tt.want {
@@ -344,4 +347,35 @@ func FuzzParseExtensionsJSON(f *testing.F) {
 			t.Errorf("accepted %q as nothing", b)
 		}
 	})
+}
+
+// A 4.16–4.18 payload: the node image is coreos-assembler's (no
+// metalayer: its kernel is the ostree.linux label), the extensions image
+// UBI with no extensions.json.
+func TestInspectLegacyPayload(t *testing.T) {
+	host := newRegistry(t, "", "")
+	ref, err := releasetest.Push(host+"/openshift-release-dev", releasetest.Spec{Version: "4.18.25", CoreOS: map[string]map[string]string{
+		"rhel-coreos":            releasetest.LegacyLabels("4.18", "9.4", "202501221327-0", "5.14.0-427.50.1.el9_4.x86_64"),
+		"rhel-coreos-extensions": releasetest.LegacyExtensionsLabels("4.18", "9.4", "202501221327-0"),
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := release.Inspect(context.Background(), ref, release.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]release.CoreOS{}
+	for _, c := range p.CoreOS {
+		got[c.Tag] = c
+	}
+	if c := got["rhel-coreos"]; c.Kernel != "5.14.0-427.50.1.el9_4.x86_64" || c.RHEL != "9.4" || c.Packages != 0 || c.IsExtensions {
+		t.Errorf("rhel-coreos: %+v", c)
+	}
+	if c := got["rhel-coreos-extensions"]; !c.IsExtensions || c.Kernel != "" || c.Extensions != nil || c.RHEL != "" {
+		t.Errorf("rhel-coreos-extensions: %+v", c)
+	}
+	if len(p.Streams()) != 0 {
+		t.Errorf("streams %v", p.Streams())
+	}
 }

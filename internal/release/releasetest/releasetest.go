@@ -75,6 +75,48 @@ func Labels(rhel, build string) map[string]string {
 	}
 }
 
+// LegacyLabels are the labels of a 4.16–4.18 rhel-coreos image, e.g.
+// LegacyLabels("4.18", "9.4", "202501221327-0", "5.14.0-427.50.1.el9_4.x86_64"):
+// coreos-assembler's encapsulated ostree commit (coreos-assembler
+// rhcos-4.16..rhcos-4.18 src/cmd-build: coreos-assembler.image-*-checksum,
+// org.opencontainers.image.source/revision, and with openshift/os
+// image-rhel-9.4.yaml's ostree-container-inject-openshift-cvo-labels the
+// io.openshift.build.version-display-names/versions pair; rpm-ostree compose
+// container-encapsulate: ostree.bootable, ostree.commit,
+// ostree.final-diffid, ostree.linux = the commit's kernel, rpmostree.inputhash,
+// version = the build id 418.94.<timestamp>). No com.coreos.stream, no
+// org.opencontainers.image.version, no metalayer, no stream class: those
+// arrive with the Containerfile-built node image of 4.19.
+func LegacyLabels(ocpMinor, rhel, build, kernel string) map[string]string {
+	id := strings.ReplaceAll(ocpMinor, ".", "") + "." + strings.ReplaceAll(rhel, ".", "") + "." + build
+	return map[string]string{
+		"coreos-assembler.image-config-checksum":   "01bebb5709ab54cef0e7bac1f94e6ee333b25868ab022f8618cdb4443de99355",
+		"coreos-assembler.image-input-checksum":    "cd8d504aea915c32fce40e0dbf3c2424cf9612df6e21a00874668abb8ab75c10",
+		"io.openshift.build.version-display-names": "machine-os=Red Hat Enterprise Linux CoreOS",
+		"io.openshift.build.versions":              "machine-os=" + id,
+		"org.opencontainers.image.revision":        "d717505b88821990fee2d96688c337995d849ecd",
+		"org.opencontainers.image.source":          "https://github.com/openshift/os",
+		"ostree.bootable":                          "true",
+		"ostree.commit":                            "75a403bab1c8e65291f8b905d6080789a123961d341b56a3b8988cf87fa50ee4",
+		"ostree.final-diffid":                      "sha256:896666c665dc31ed85f0cad0a23b6d8fed5fdcb913c5d3f21d2157a3c3c72883",
+		"ostree.linux":                             kernel,
+		"rpmostree.inputhash":                      "ff03479ce560a2e7d33518f56151c798de8af5cec9c80fc6849586f2a46df30d",
+		"version":                                  id,
+	}
+}
+
+// LegacyExtensionsLabels are the labels of a 4.16–4.18
+// rhel-coreos-extensions image: FROM ubi9 (openshift/os release-4.16..4.18
+// extensions/Dockerfile) plus coreos-assembler's version label
+// (build-extensions-container.sh --label version=<build id>). Its
+// extensions.json went to the build's metadata, not into the image.
+func LegacyExtensionsLabels(ocpMinor, rhel, build string) map[string]string {
+	l := ExtensionsLabels("9.4", "")
+	delete(l, "io.openshift.os.streamclass")
+	l["version"] = strings.ReplaceAll(ocpMinor, ".", "") + "." + strings.ReplaceAll(rhel, ".", "") + "." + build
+	return l
+}
+
 // StreamLabels are Labels of a 4.21+ OS image of stream ("rhel-9",
 // "rhel-10"): io.openshift.os.streamclass, which the MCO groups the
 // payload's OS images by (machine-config-operator, release-4.21,
