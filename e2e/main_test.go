@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -73,6 +74,73 @@ type moscRun struct {
 	Dir     string          // working directory (default: a temp dir)
 	Timeout time.Duration   // default 2 minutes
 	Ctx     context.Context // cancels the run (e.g. to send Ctrl-C tests)
+	// Stdout also receives the standard output as it comes (a *lines, for
+	// a test that acts once the command has printed something).
+	Stdout io.Writer
+}
+
+// lines collects a background command's output line by line, so a test can
+// wait for what the command has shown instead of sleeping a fixed time (a
+// watch started under load may take seconds to sync).
+type lines struct {
+	mu     sync.Mutex
+	buf    []byte
+	got    []string
+	notify chan struct{} // closed and replaced on each new line or at the end
+	ended  bool
+}
+
+func newLines() *lines { return &lines{notify: make(chan struct{})} }
+
+func (l *lines) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.buf = append(l.buf, p...)
+	for {
+		i := bytes.IndexByte(l.buf, '\n')
+		if i < 0 {
+			break
+		}
+		l.got = append(l.got, string(l.buf[:i]))
+		l.buf = l.buf[i+1:]
+	}
+	close(l.notify)
+	l.notify = make(chan struct{})
+	return len(p), nil
+}
+
+// end says the command has exited (no line will come).
+func (l *lines) end() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.ended = true
+	close(l.notify)
+	l.notify = make(chan struct{})
+}
+
+// waitFor blocks until a line matches, and fails the test if the command
+// ends or ctx is done first; what names the line for the failure.
+func (l *lines) waitFor(t testing.TB, ctx context.Context, what string, match func(string) bool) {
+	t.Helper()
+	for i := 0; ; {
+		l.mu.Lock()
+		for ; i < len(l.got); i++ {
+			if match(l.got[i]) {
+				l.mu.Unlock()
+				return
+			}
+		}
+		ended, notify := l.ended, l.notify
+		l.mu.Unlock()
+		if ended {
+			t.Fatalf("the command ended before it showed %s", what)
+		}
+		select {
+		case <-notify:
+		case <-ctx.Done():
+			t.Fatalf("the command did not show %s: %v", what, ctx.Err())
+		}
+	}
 }
 
 // runMoscWith runs mosc with options; a KUBECONFIG in o.Env overrides the admin's.
@@ -101,6 +169,12 @@ func runMoscWith(t testing.TB, o moscRun, args ...string) (stdout, stderr string
 	}
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
+	if o.Stdout != nil {
+		cmd.Stdout = io.MultiWriter(&out, o.Stdout)
+		if l, ok := o.Stdout.(*lines); ok {
+			defer l.end()
+		}
+	}
 	err := cmd.Run()
 	code = 0
 	if err != nil {

@@ -336,10 +336,18 @@ func TestWatchAndStatusFollowV1alpha1Cluster(t *testing.T) {
 		code        int
 	}
 	done := make(chan result, 1)
+	shown := newLines()
 	go func() {
-		out, errOut, code := runMoscWith(t, moscRun{Timeout: 3 * time.Minute}, "watch", "--pool", "worker", "-o", "json", "--timeout", "40s")
+		out, errOut, code := runMoscWith(t, moscRun{Timeout: 3 * time.Minute, Stdout: shown}, "watch", "--pool", "worker", "-o", "json", "--timeout", "40s")
 		done <- result{out, errOut, code}
 	}()
+	// The watch must see each state before the next replaces it: wait for
+	// it to show one (a fixed wait was too short for a watch starting under load).
+	showsBuild := func(state string) {
+		shown.waitFor(t, testCtx(t, time.Minute), "MachineOSBuild "+m.mosb+" "+state, func(l string) bool {
+			return strings.Contains(l, m.mosb) && strings.Contains(l, `"state":"`+state+`"`)
+		})
+	}
 
 	st, _ := statusJSON(t, "worker")
 	if st.Build.State != watch.BuildWaiting || st.Phase != watch.PhaseBuild {
@@ -351,13 +359,13 @@ func TestWatchAndStatusFollowV1alpha1Cluster(t *testing.T) {
 		t.Errorf("building: %+v", st.Build)
 	}
 	image := "image-registry.openshift-image-registry.svc:5000/openshift-machine-config-operator/os-image@sha256:" + strings.Repeat("7", 64)
-	time.Sleep(2 * time.Second) // let watch see Building
+	showsBuild(watch.BuildBuilding)
 	m.succeed(image)
 	st, _ = statusJSON(t, "worker")
 	if st.Build.State != watch.BuildSucceeded || st.TargetImage != image || st.Phase != watch.PhaseRollout {
 		t.Errorf("built: phase %s, build %+v, target %q", st.Phase, st.Build, st.TargetImage)
 	}
-	time.Sleep(2 * time.Second)
+	showsBuild(watch.BuildSucceeded)
 	m.rollout(image)
 	st, _ = statusJSON(t, "worker")
 	if st.Phase != watch.PhaseVerify || st.Updated != st.Total || st.Total != 3 {

@@ -97,21 +97,17 @@ func TestWatchForbiddenDuringWatch(t *testing.T) {
 		took        time.Duration
 	}
 	done := make(chan result, 1)
+	shown := newLines()
 	go func() {
 		start := time.Now()
-		o, e, c := runMoscWith(t, moscRun{Timeout: 3 * time.Minute}, "watch", "--kubeconfig", kc, "--pool", "worker", "-o", "json", "--timeout", "150s")
+		o, e, c := runMoscWith(t, moscRun{Timeout: 3 * time.Minute, Stdout: shown}, "watch", "--kubeconfig", kc, "--pool", "worker", "-o", "json", "--timeout", "150s")
 		done <- result{o, e, c, time.Since(start)}
 	}()
-	err = harness.WaitFor(ctx, env.MOSBsLW(), func(bs []*mcfgv1.MachineOSBuild) (bool, string) {
-		for _, b := range bs {
-			if meta.IsStatusConditionTrue(b.Status.Conditions, string(mcfgv1.MachineOSBuilding)) {
-				return true, ""
-			}
-		}
-		return false, "no MachineOSBuild Building yet"
+	// The watch has synced and shows the build running (not a fixed wait:
+	// under load a watch can take seconds to start).
+	shown.waitFor(t, ctx, "the build Building", func(l string) bool {
+		return strings.Contains(l, `"kind":"build"`) && strings.Contains(l, `"state":"Building"`)
 	})
-	must(t, err)
-	time.Sleep(2 * time.Second) // the watch has synced by now: the build is on its screen
 	must(t, env.Clients.Kube.RbacV1().ClusterRoleBindings().Delete(context.Background(), "mosc-e2e-watch-mosb-carol", metav1.DeleteOptions{}))
 	if err := env.RestartAPIServer(ctx); err != nil {
 		t.Fatalf("restart API server: %v", err)
@@ -295,12 +291,15 @@ func TestWatchSpecChangedDuringBuild(t *testing.T) {
 		code        int
 	}
 	done := make(chan result, 1)
+	shown := newLines()
 	go func() {
-		o, e, c := runMoscWith(t, moscRun{Timeout: 3 * time.Minute}, "watch", "--pool", "worker", "-o", "json", "--timeout", "150s", "--enable-doca-init")
+		o, e, c := runMoscWith(t, moscRun{Timeout: 3 * time.Minute, Stdout: shown}, "watch", "--pool", "worker", "-o", "json", "--timeout", "150s", "--enable-doca-init")
 		done <- result{o, e, c}
 	}()
 	old := waitBuilding(t, ctx, "")
-	time.Sleep(2 * time.Second) // the watch follows the first build
+	shown.waitFor(t, ctx, "the first build Building", func(l string) bool { // the watch follows the first build
+		return strings.Contains(l, `"object":"machineosbuild/`+old.Name+`"`) && strings.Contains(l, `"state":"Building"`)
+	})
 	setContainerfile(t, ctx, docaContainerfile+"RUN echo second\n")
 	r := <-done
 	if r.code != 0 {

@@ -207,7 +207,7 @@ func TestRunVerifiesAndEnablesDocaInit(t *testing.T) {
 func TestRunFailsOnVerificationWithoutDocaInit(t *testing.T) {
 	f := newFakeCluster(t, 2, nil)
 	v := &recView{}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // a bound, not a timing: -race under load is slow
 	defer cancel()
 	_, err := f.watcher(v, Options{}).Run(ctx)
 	var fail *Failure
@@ -310,7 +310,7 @@ func TestRunRetriesWhileOVSStarts(t *testing.T) {
 	f := newFakeCluster(t, 2, nil)
 	f.ovsDown["worker-1"] = 1
 	v := &recView{}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // a bound, not a timing: -race under load is slow
 	defer cancel()
 	st, err := f.watcher(v, Options{EnableDocaInit: true, CheckBackoff: 10 * time.Millisecond}).Run(ctx)
 	if err != nil || !st.Done() {
