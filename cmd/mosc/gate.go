@@ -211,6 +211,8 @@ func runGate(c *cli.Context) error {
 		return runGateFleet(ctx, c, opts, format)
 	}
 
+	opts.Progress = func(msg string) { fmt.Fprintln(c.App.ErrWriter, msg) }
+
 	// The cluster: read when one is configured (and not --offline); an
 	// unreachable configured cluster is an error, no kubeconfig at all
 	// skips the cluster checks.

@@ -68,6 +68,10 @@ type Options struct {
 	// PoolStream is the pool's spec.osImageStream.name (4.21+, OS streams);
 	// "" = the payload's default stream.
 	PoolStream string
+	// Progress, when set, is told what a long-running check is doing
+	// (install-resolve's downloads and dnf run); mosc gate prints it on
+	// stderr.
+	Progress func(string)
 	// MinTokenDays: warn when the push token expires sooner.
 	MinTokenDays int
 	Now          func() time.Time
