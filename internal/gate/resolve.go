@@ -82,7 +82,7 @@ func installResolveCheck(ctx context.Context, o Options, payload *release.Payloa
 	if o.Progress != nil {
 		progress = o.Progress
 	}
-	ro := o.Release
+	ro := releaseOptions(o) // with the cluster's mirrors and network (mirrors.go)
 	ro.RPMArch = o.Target.Platform.RPMArch
 	progress(fmt.Sprintf("%s: reading the rpm database of the target's %s %s (its top layers)", IDInstallResolve, prim.Tag, prim.Image))
 	in.DB, in.DBErr = release.FetchRPMDB(ctx, prim.Image, ro, root)
