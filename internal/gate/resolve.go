@@ -111,7 +111,7 @@ func resolveOnce(ctx context.Context, o Options, prim release.CoreOS, req resolv
 	if o.Progress != nil {
 		progress = o.Progress
 	}
-	ro := o.Release
+	ro := releaseOptions(o) // with the cluster's mirrors and network (mirrors.go)
 	ro.RPMArch = o.Target.Platform.RPMArch
 	progress(fmt.Sprintf("%s: reading the rpm database of the target's %s %s (its top layers)", IDInstallResolve, prim.Tag, prim.Image))
 	in.DB, in.DBErr = release.FetchRPMDB(ctx, prim.Image, ro, root)
