@@ -8,6 +8,8 @@ need_apt=()
 command -v etcd >/dev/null 2>&1 || need_apt+=(etcd-server)
 command -v rpmbuild >/dev/null 2>&1 || need_apt+=(rpm)
 command -v createrepo_c >/dev/null 2>&1 || need_apt+=(createrepo-c)
+# gate's install-resolve (internal/resolve) runs dnf --installroot --assumeno.
+command -v dnf >/dev/null 2>&1 || need_apt+=(dnf)
 # The build harness (e2e/buildenv, docs/e2e.md): buildah with vfs storage and
 # chroot isolation, mmdebstrap for the stand-in's Debian rootfs, gpg/rpmsign
 # for the signed repos, gcc for the stand-in ovs-vswitchd ELF.

@@ -48,6 +48,9 @@ an id, a status (pass, warn, fail, skip), a message and a remedy:
   repo-preflight   the DOCA repository for the target RHEL/arch has every package the layers install
   repo-signatures  the RPM header signatures of what the layer installs from each gpgcheck=1
                    repository verify against the repository's key
+  install-resolve  dnf resolves what the layer installs (build deps, DOCA packages, upgrades,
+                   replaced and removed packages) against the target rhel-coreos's rpm database
+                   and every repo of etc-yum-repos-d, for the target arch (needs dnf and rpm)
   cluster-upgradeable
                    the cluster-version operator would accept the upgrade: ClusterVersion
                    Upgradeable/Progressing/Failing/ReleaseAccepted, the feature set, admin-acks,

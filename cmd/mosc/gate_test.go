@@ -128,8 +128,8 @@ func TestGateNetworkChecks(t *testing.T) {
 			name:     "all good",
 			args:     []string{"-f", siteWithMirror(t, good), "--to", "4.22.0", "--release-image", ref, "--junit", junit},
 			code:     exitOK,
-			statuses: map[string]string{"target-profile": "PASS", "stack-support": "PASS", "bundle-diff": "PASS", "release-payload": "PASS", "repo-preflight": "PASS", "repo-signatures": "WARN", "target-kernel": "PASS", "pool-health": "SKIP", "push-token": "SKIP"},
-			want:     []string{"payload 4.22.0: rhel-coreos is RHEL 9.8 (9.8.20251110-1), as profile 4.22 says (rhel-coreos-10 is RHEL 10.2", "has doca-all-3.3.0-0040.el9.x86_64, doca-openvswitch-3.3.0040-1.el9.x86_64, libibverbs", "repo doca has gpgcheck=0: nothing it serves is verified", "target kernel 5.14.0-687.5.1.el9_8.x86_64 (the nodes' kernel is not read without the cluster); doca-3.3:full builds kernel modules (DKMS) in the layer build", "no cluster configured", "PASS: 6 passed, 1 warnings, 0 failed, 7 skipped"},
+			statuses: map[string]string{"target-profile": "PASS", "stack-support": "PASS", "bundle-diff": "PASS", "release-payload": "PASS", "repo-preflight": "PASS", "repo-signatures": "WARN", "install-resolve": "WARN", "target-kernel": "PASS", "pool-health": "SKIP", "push-token": "SKIP"},
+			want:     []string{"payload 4.22.0: rhel-coreos is RHEL 9.8 (9.8.20251110-1), as profile 4.22 says (rhel-coreos-10 is RHEL 10.2", "has doca-all-3.3.0-0040.el9.x86_64, doca-openvswitch-3.3.0040-1.el9.x86_64, libibverbs", "repo doca has gpgcheck=0: nothing it serves is verified", "target kernel 5.14.0-687.5.1.el9_8.x86_64 (the nodes' kernel is not read without the cluster); doca-3.3:full builds kernel modules (DKMS) in the layer build", "no cluster configured", "has no rpm database (/usr/share/rpm): it is not an RHEL CoreOS node image", "PASS: 6 passed, 2 warnings, 0 failed, 7 skipped"},
 		},
 		{
 			name:     "repo lacks doca-openvswitch for x86_64",
@@ -189,7 +189,7 @@ func TestGateNetworkChecks(t *testing.T) {
 			} `xml:"testcase"`
 		} `xml:"testsuite"`
 	}
-	if err := xml.Unmarshal(b, &doc); err != nil || doc.Tests != 14 || doc.Skipped != 7 || len(doc.Suites[0].Cases) != 14 {
+	if err := xml.Unmarshal(b, &doc); err != nil || doc.Tests != 15 || doc.Skipped != 7 || len(doc.Suites[0].Cases) != 15 {
 		t.Errorf("junit: %v %+v\n%s", err, doc, b)
 	}
 }
@@ -210,7 +210,7 @@ func TestGateOfflineJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatal(err)
 	}
-	if doc.Schema != "mosc.dev/gate/v1" || doc.Verdict != "fail" || doc.From != "4.17" || doc.To != "4.18" || len(doc.Checks) != 14 {
+	if doc.Schema != "mosc.dev/gate/v1" || doc.Verdict != "fail" || doc.From != "4.17" || doc.To != "4.18" || len(doc.Checks) != 15 {
 		t.Errorf("doc = %+v", doc)
 	}
 	for _, c := range doc.Checks {

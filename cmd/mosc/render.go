@@ -102,6 +102,7 @@ func runRender(c *cli.Context) error {
 // it; errors carry exit code 2 (bad input).
 func renderPlan(c *cli.Context) (*render.Result, error) {
 	shortLivedGC()
+	render.Prepare()
 	plan, _, site, err := resolvePlan(c, "")
 	if err != nil {
 		return nil, err

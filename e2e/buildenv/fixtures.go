@@ -19,11 +19,14 @@ type Fixtures struct {
 	// "openvswitch") in AppStream, so doca-openvswitch's Recommends brings it
 	// back unless weak dependencies are off.
 	WeakDepOVS bool
+	// NoMLNXDPDK drops mlnx-dpdk from every DOCA repo: a transitive
+	// dependency (doca-all -> doca-openvswitch -> mlnx-dpdk = V) is missing.
+	NoMLNXDPDK bool
 }
 
 func (f Fixtures) count() int {
 	n := 0
-	for _, b := range []bool{f.UnsignedPackage, f.NoDOCAOpenvswitch, f.WeakDepOVS} {
+	for _, b := range []bool{f.UnsignedPackage, f.NoDOCAOpenvswitch, f.WeakDepOVS, f.NoMLNXDPDK} {
 		if b {
 			n++
 		}
@@ -42,6 +45,9 @@ func (f Fixtures) String() string {
 	}
 	if f.WeakDepOVS {
 		s = append(s, "weakdep-ovs")
+	}
+	if f.NoMLNXDPDK {
+		s = append(s, "no-mlnx-dpdk")
 	}
 	if len(s) == 0 {
 		return "healthy"
@@ -102,14 +108,53 @@ func stockOVS(name, release string) Package {
 		}}
 }
 
-func rdma(version, release string, lib string) []Package {
+// rdma is rdma-core and libibverbs. libibverbs carries libmlx5, whose
+// symbol versions (MLX5_1.0 … mlx5) are what DOCA's packages need: RHEL's
+// stop at MLX5_1.24, DOCA's add MLX5_1.25 (mlx5 is the last version node of
+// the library's version script, rdma-core providers/mlx5/libmlx5.map).
+func rdma(version, release string, lib string, mlx5 []string) []Package {
+	prov := []string{"libibverbs.so.1()(64bit)", "libibverbs.so.1(IBVERBS_1.0)(64bit)", "libibverbs.so.1(IBVERBS_1.1)(64bit)", "libmlx5.so.1()(64bit)"}
+	for _, v := range mlx5 {
+		prov = append(prov, "libmlx5.so.1("+v+")(64bit)")
+	}
 	return []Package{
 		{Name: "rdma-core", Version: version, Release: release,
 			Files: map[string]File{"/etc/rdma/rdma.conf": {Content: "# rdma-core " + version + "\n"}}},
 		{Name: "libibverbs", Version: version, Release: release,
-			Requires: []string{"rdma-core = " + version + "-" + release},
+			Requires: []string{"rdma-core = " + version + "-" + release, "libc.so.6(GLIBC_2.34)(64bit)"},
+			Provides: prov,
 			Files:    map[string]File{"/usr/lib64/libibverbs.so.1": {Content: lib + "\n"}}},
 	}
+}
+
+// mlx5Versions are libmlx5's symbol versions up to MLX5_1.<last>.
+func mlx5Versions(last int) []string {
+	v := []string{"MLX5_1.0"}
+	for i := 1; i <= last; i++ {
+		v = append(v, fmt.Sprintf("MLX5_1.%d", i))
+	}
+	return v
+}
+
+// Real-shaped provides of the base image's libraries: sonames with the
+// symbol versions rpm's elfdeps generates for them (glibc GLIBC_*, OpenSSL
+// OPENSSL_3.*.0, libnuma libnuma_1.*), so the DOCA packages' Requires
+// resolve only against the base image's rpm database (gate install-resolve).
+var (
+	glibcProvides   = []string{"/sbin/ldconfig", "/usr/sbin/ldconfig", "libc.so.6()(64bit)", "libc.so.6(GLIBC_2.2.5)(64bit)", "libc.so.6(GLIBC_2.28)(64bit)", "libc.so.6(GLIBC_2.34)(64bit)"}
+	opensslProvides = []string{"libssl.so.3()(64bit)", "libssl.so.3(OPENSSL_3.0.0)(64bit)", "libcrypto.so.3()(64bit)", "libcrypto.so.3(OPENSSL_3.0.0)(64bit)"}
+)
+
+// NumactlLibs is the base image's numactl-libs; libnuma's symbol versions go
+// up to libnuma_1.<last> (2.0.19 ships libnuma_1.7; an older base, e.g.
+// numactl 2.0.14, stops at libnuma_1.5).
+func NumactlLibs(version string, last int) Package {
+	prov := []string{"libnuma.so.1()(64bit)"}
+	for i := 1; i <= last; i++ {
+		prov = append(prov, fmt.Sprintf("libnuma.so.1(libnuma_1.%d)(64bit)", i))
+	}
+	return Package{Name: "numactl-libs", Version: version, Release: "1.el9", Provides: prov, Requires: []string{"libc.so.6(GLIBC_2.34)(64bit)"},
+		Files: map[string]File{"/usr/lib64/libnuma.so.1": {Content: "numactl-libs " + version + "\n"}}}
 }
 
 func kernelDevel(version, release string) []Package {
@@ -128,7 +173,7 @@ func stockPackages(r Release) []Package {
 	pk := []Package{
 		// Debian provides these files; the packages only tell rpm they exist.
 		{Name: "bash", Version: "5.1.8", Release: "9.el9", Provides: []string{"/bin/sh", "/bin/bash", "/usr/bin/sh", "/usr/bin/bash"}},
-		{Name: "glibc", Version: "2.34", Release: "168.el9_6", Provides: []string{"/sbin/ldconfig", "/usr/sbin/ldconfig", "libc.so.6()(64bit)"}},
+		{Name: "glibc", Version: "2.34", Release: "168.el9_6", Provides: glibcProvides},
 		{Name: "redhat-release", Version: r.RHEL, Release: "0.1.el9", Arch: "x86_64",
 			Provides: []string{"system-release(releasever) = 9", "system-release = " + r.RHEL},
 			Files:    map[string]File{"/etc/redhat-release": {Content: "Red Hat Enterprise Linux release " + r.RHEL + " (Plow)\n"}}},
@@ -138,11 +183,19 @@ func stockPackages(r Release) []Package {
 			Files: map[string]File{"/usr/lib/modules/" + r.Kernel + "/modules.builtin": {Content: "\n"}}},
 		{Name: "kernel", Version: kv, Release: kr, Requires: []string{"kernel-modules = " + kv + "-" + kr}},
 		stockOVS(r.StockOVS, "45.el9fdp"),
-		{Name: "unbound-libs", Version: "1.16.2", Release: "18.el9_6", Files: map[string]File{"/usr/lib64/libunbound.so.8": {Content: "1.16.2-18\n"}}},
-		{Name: "bzip2-libs", Version: "1.0.8", Release: "10.el9_5", Files: map[string]File{"/usr/lib64/libbz2.so.1": {Content: "1.0.8-10\n"}}},
-		{Name: "openssl-libs", Epoch: 1, Version: "3.2.2", Release: "6.el9_5", Files: map[string]File{"/usr/lib64/libssl.so.3": {Content: "3.2.2-6\n"}}},
+		{Name: "unbound-libs", Version: "1.16.2", Release: "18.el9_6", Provides: []string{"libunbound.so.8()(64bit)"}, Files: map[string]File{"/usr/lib64/libunbound.so.8": {Content: "1.16.2-18\n"}}},
+		{Name: "bzip2-libs", Version: "1.0.8", Release: "10.el9_5", Provides: []string{"libbz2.so.1()(64bit)"}, Files: map[string]File{"/usr/lib64/libbz2.so.1": {Content: "1.0.8-10\n"}}},
+		{Name: "openssl-libs", Epoch: 1, Version: "3.2.2", Release: "6.el9_5", Provides: opensslProvides, Files: map[string]File{"/usr/lib64/libssl.so.3": {Content: "3.2.2-6\n"}}},
+		// Only the base image has these (no stand-in repo carries them):
+		// what DOCA needs from them must come from the target's RHCOS.
+		NumactlLibs("2.0.19", 7),
+		{Name: "libcap-ng", Version: "0.8.2", Release: "7.el9", Provides: []string{"libcap-ng.so.0()(64bit)"},
+			Files: map[string]File{"/usr/lib64/libcap-ng.so.0": {Content: "libcap-ng 0.8.2\n"}}},
+		// Debian's rootfs has no ip; rpm only learns the file exists (a
+		// file provide, as bash's /bin/sh).
+		{Name: "iproute", Version: "6.11.0", Release: "1.el9", Provides: []string{"/usr/sbin/ip"}},
 	}
-	return append(pk, rdma("54.0", "1.el9", "RHEL libibverbs 54.0 (no MLX5_1.25.1)")...)
+	return append(pk, rdma("54.0", "1.el9", "RHEL libibverbs 54.0 (no MLX5_1.25.1)", mlx5Versions(24))...)
 }
 
 // stackVersions are the DOCA repos served: stack version -> distro dirs and
@@ -185,20 +238,33 @@ func docaPackages(d docaRepo, f Fixtures, bins elfs) []Package {
 	rel := "1.el9"
 	pk := []Package{
 		{Name: "mlnx-dpdk", Version: d.DPDK, Release: rel, PostLdconfig: true,
+			// DPDK links libnuma and DOCA's libibverbs/libmlx5 (rte_net_mlx5).
+			Provides: []string{"librte_eal.so.24()(64bit)", "librte_eal.so.24(DPDK_24)(64bit)"},
+			Requires: []string{"libnuma.so.1()(64bit)", "libnuma.so.1(libnuma_1.6)(64bit)", "libibverbs.so.1(IBVERBS_1.1)(64bit)", "libmlx5.so.1(MLX5_1.25)(64bit)", "libc.so.6(GLIBC_2.34)(64bit)"},
 			Files: map[string]File{
 				dpdkLib:                            {From: bins.librte[d.DPDK], Mode: 0o755},
 				"/etc/ld.so.conf.d/mlnx-dpdk.conf": {Content: "/opt/mellanox/dpdk/lib64\n"},
 			}},
 		{Name: "doca-sdk-common", Version: d.Version, Release: rel,
-			Files: map[string]File{"/opt/mellanox/doca/lib/x86_64-linux-gnu/libdoca_common.so." + d.SDKLibVersion: {Content: "DOCA " + d.Version + " common\n"}}},
+			Provides: []string{"libdoca_common.so." + d.SDKLibVersion + "()(64bit)"},
+			Files:    map[string]File{"/opt/mellanox/doca/lib/x86_64-linux-gnu/libdoca_common.so." + d.SDKLibVersion: {Content: "DOCA " + d.Version + " common\n"}}},
 		{Name: "doca-extra", Version: d.Version, Release: rel, Unsigned: f.UnsignedPackage,
 			Files: map[string]File{"/opt/mellanox/doca/tools/doca-extra": {Content: "#!/bin/sh\necho doca-extra " + d.Version + "\n", Mode: 0o755}}},
 	}
+	if f.NoMLNXDPDK {
+		pk = pk[1:]
+	}
 	if !f.NoDOCAOpenvswitch {
 		pk = append(pk, Package{Name: "doca-openvswitch", Version: d.OVS, Release: rel,
+			// As rpmbuild's elfdeps and NVIDIA's spec write them: sonames with
+			// symbol versions, a file, versioned packages.
 			Requires: []string{"mlnx-dpdk = " + d.DPDK + "-" + rel,
 				"libibverbs >= " + d.RDMA, "rdma-core >= " + d.RDMA,
-				"libyaml", "libpcap", "libzip", "libunwind", "jsoncpp"},
+				"libyaml", "libpcap", "libzip", "libunwind", "jsoncpp",
+				"librte_eal.so.24()(64bit)", "libdoca_common.so." + d.SDKLibVersion + "()(64bit)",
+				"libssl.so.3()(64bit)", "libssl.so.3(OPENSSL_3.0.0)(64bit)", "libcrypto.so.3(OPENSSL_3.0.0)(64bit)",
+				"libcap-ng.so.0()(64bit)", "libunbound.so.8()(64bit)", "libc.so.6(GLIBC_2.34)(64bit)",
+				"/usr/sbin/ip"},
 			// As NVIDIA's: the stock OVS is a weak dependency.
 			Recommends: []string{"openvswitch"},
 			Files: map[string]File{
@@ -228,7 +294,7 @@ func docaPackages(d docaRepo, f Fixtures, bins elfs) []Package {
 done`})
 	}
 	pk = append(pk, Package{Name: "doca-all", Version: d.Version, Release: rel, Requires: all})
-	return append(pk, rdma(d.RDMA, d.RDMARelease, "DOCA libibverbs "+d.RDMA+" (MLX5_1.25.1)")...)
+	return append(pk, rdma(d.RDMA, d.RDMARelease, "DOCA libibverbs "+d.RDMA+" (MLX5_1.25.1)", mlx5Versions(25))...)
 }
 
 // CentOS Stream 9 and EPEL 9 stand-ins: the build dependencies the layers
@@ -236,15 +302,15 @@ done`})
 // version; openssl-devel pulls a newer openssl-libs than RHCOS has).
 func streamPackages(f Fixtures) (baseos, appstream, crb, epel []Package) {
 	baseos = []Package{
-		{Name: "unbound-libs", Version: "1.16.2", Release: "21.el9", Files: map[string]File{"/usr/lib64/libunbound.so.8": {Content: "1.16.2-21\n"}}},
-		{Name: "bzip2-libs", Version: "1.0.8", Release: "11.el9", Files: map[string]File{"/usr/lib64/libbz2.so.1": {Content: "1.0.8-11\n"}}},
+		{Name: "unbound-libs", Version: "1.16.2", Release: "21.el9", Provides: []string{"libunbound.so.8()(64bit)"}, Files: map[string]File{"/usr/lib64/libunbound.so.8": {Content: "1.16.2-21\n"}}},
+		{Name: "bzip2-libs", Version: "1.0.8", Release: "11.el9", Provides: []string{"libbz2.so.1()(64bit)"}, Files: map[string]File{"/usr/lib64/libbz2.so.1": {Content: "1.0.8-11\n"}}},
 		{Name: "bzip2", Version: "1.0.8", Release: "11.el9", Requires: []string{"bzip2-libs = 1.0.8-11.el9"}},
 		{Name: "bzip2-devel", Version: "1.0.8", Release: "11.el9", Requires: []string{"bzip2-libs = 1.0.8-11.el9"}},
-		{Name: "openssl-libs", Epoch: 1, Version: "3.5.1", Release: "3.el9", Files: map[string]File{"/usr/lib64/libssl.so.3": {Content: "3.5.1-3\n"}}},
+		{Name: "openssl-libs", Epoch: 1, Version: "3.5.1", Release: "3.el9", Provides: opensslProvides, Files: map[string]File{"/usr/lib64/libssl.so.3": {Content: "3.5.1-3\n"}}},
 		{Name: "libyaml", Version: "0.2.5", Release: "7.el9"},
 		{Name: "libpcap", Epoch: 14, Version: "1.10.0", Release: "4.el9"},
 	}
-	baseos = append(baseos, rdma("57.0", "2.el9", "CentOS Stream libibverbs 57.0")...)
+	baseos = append(baseos, rdma("57.0", "2.el9", "CentOS Stream libibverbs 57.0", mlx5Versions(24))...)
 	appstream = []Package{
 		{Name: "unbound", Version: "1.16.2", Release: "21.el9", Requires: []string{"unbound-libs = 1.16.2-21.el9"}},
 		{Name: "openssl-devel", Epoch: 1, Version: "3.5.1", Release: "3.el9", Requires: []string{"openssl-libs = 1:3.5.1-3.el9"}},

@@ -18,7 +18,7 @@ const KeyFile = "RPM-GPG-KEY-mosc-e2e"
 
 // FixtureNames are the negative fixtures, each served under
 // /fixtures/<name>/ with the healthy repos for every path it does not change.
-var FixtureNames = []string{"unsigned", "no-doca-openvswitch", "weakdep-ovs"}
+var FixtureNames = []string{"unsigned", "no-doca-openvswitch", "weakdep-ovs", "no-mlnx-dpdk"}
 
 func fixtureByName(n string) Fixtures {
 	switch n {
@@ -28,6 +28,8 @@ func fixtureByName(n string) Fixtures {
 		return Fixtures{NoDOCAOpenvswitch: true}
 	case "weakdep-ovs":
 		return Fixtures{WeakDepOVS: true}
+	case "no-mlnx-dpdk":
+		return Fixtures{NoMLNXDPDK: true}
 	}
 	return Fixtures{}
 }

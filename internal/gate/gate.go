@@ -143,6 +143,7 @@ func Run(ctx context.Context, o Options) *Report {
 		return CheckRepoPreflight(outs, o.Target)
 	})
 	timed(func() Check { return repoSignaturesCheck(ctx, o) })
+	timed(func() Check { return installResolveCheck(ctx, o, payload) })
 
 	// Cluster checks.
 	skipAll := func(reason string) {

@@ -66,6 +66,8 @@ func ValidateVia(current, via, target string) error {
 var hopChecks = map[string]bool{
 	IDTargetProfile: true, IDStackSupport: true, IDBundleDiff: true,
 	IDReleasePayload: true, IDTargetKernel: true, IDBasePull: true,
+	// The layer is built at each hop, on that hop's node image.
+	IDInstallResolve: true,
 }
 
 // runViaHop gates the first hop (current → via) with the same checks as
@@ -110,6 +112,7 @@ func runViaHop(ctx context.Context, o Options, r *Report, timed func(func() Chec
 	})
 	r.Via, r.ViaReleaseImage = hr.To, hr.ReleaseImage
 	hop(func() Check { return targetKernelCheck(ctx, ho, payload) })
+	hop(func() Check { return installResolveCheck(ctx, ho, payload) })
 	hop(func() Check {
 		switch {
 		case o.Offline:

@@ -63,7 +63,7 @@ func TestRunTwoHops(t *testing.T) {
 	for _, c := range r.Checks {
 		ids[c.ID] = c
 	}
-	for _, id := range []string{IDTargetProfile, IDStackSupport, IDBundleDiff, IDReleasePayload, IDTargetKernel, IDBasePull} {
+	for _, id := range []string{IDTargetProfile, IDStackSupport, IDBundleDiff, IDReleasePayload, IDTargetKernel, IDInstallResolve, IDBasePull} {
 		first, ok := ids[id+"@4.19"]
 		if !ok {
 			t.Errorf("no %s@4.19", id)
@@ -87,7 +87,7 @@ func TestRunTwoHops(t *testing.T) {
 	for _, c := range r.Checks {
 		sum.Count(c.Status)
 	}
-	if sum != r.Summary || len(r.Checks) != 21 {
+	if sum != r.Summary || len(r.Checks) != 23 {
 		t.Errorf("summary %+v, counted %+v over %d checks", r.Summary, sum, len(r.Checks))
 	}
 	for _, m := range []string{"EUS-to-EUS update 4.18.25 → 4.19.15 → 4.20.8", "a failed 4.19 build leaves pool worker's conditions as they were",

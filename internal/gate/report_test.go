@@ -166,7 +166,7 @@ func TestRunOffline(t *testing.T) {
 		got[c.ID] = c.Status
 		ids = append(ids, c.ID)
 	}
-	want := map[string]Status{IDTargetProfile: Pass, IDStackSupport: Pass, IDBundleDiff: Pass, IDReleasePayload: Skip, IDTargetKernel: Skip, IDRepoPreflight: Skip, IDRepoSignatures: Skip, IDClusterUpgradeable: Skip, IDBasePull: Skip, IDPoolHealth: Skip, IDPoolMachineConfigs: Skip, IDLastBuild: Skip, IDNodes: Skip, IDPushToken: Skip}
+	want := map[string]Status{IDTargetProfile: Pass, IDStackSupport: Pass, IDBundleDiff: Pass, IDReleasePayload: Skip, IDTargetKernel: Skip, IDRepoPreflight: Skip, IDRepoSignatures: Skip, IDInstallResolve: Skip, IDClusterUpgradeable: Skip, IDBasePull: Skip, IDPoolHealth: Skip, IDPoolMachineConfigs: Skip, IDLastBuild: Skip, IDNodes: Skip, IDPushToken: Skip}
 	if len(got) != len(want) {
 		t.Errorf("checks = %v", ids)
 	}

@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"io/fs"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -11,6 +12,7 @@ import (
 	"github.com/mosc-dev/mosc/internal/bundle"
 	"github.com/mosc-dev/mosc/internal/profile"
 	"github.com/mosc-dev/mosc/templates"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/yaml"
 )
@@ -178,16 +180,25 @@ func newObjData(p *profile.Plan, containerfile string) *objData {
 }
 
 // renderObjects executes the applicable templates in bundle order and
-// strictly decodes each result into its real Go type.
-func renderObjects(p *profile.Plan, containerfile string, memo *Memo) (*bundle.Bundle, error) {
+// strictly decodes each result into its real Go type. The objects render
+// on up to GOMAXPROCS goroutines (serial set: one); the bundle, and which
+// error is returned when several fail, are those of rendering them one
+// after another (the checks run in bundle order once all are done).
+func renderObjects(p *profile.Plan, containerfile string, memo *Memo, serial bool) (*bundle.Bundle, error) {
 	t, err := loadTemplates()
 	if err != nil {
 		return nil, err
 	}
 	base := newObjData(p, containerfile)
-	b := &bundle.Bundle{}
-	seen := map[string]bool{}
-	moscs := 0
+	type job struct {
+		spec objectSpec
+		i    int
+		item any
+		file string
+		u    *unstructured.Unstructured
+		err  error
+	}
+	var jobs []*job
 	for _, spec := range bundleOrder {
 		if !spec.when(p) {
 			continue
@@ -197,38 +208,78 @@ func renderObjects(p *profile.Plan, containerfile string, memo *Memo) (*bundle.B
 			items = spec.items(p)
 		}
 		for i, item := range items {
-			d := *base
-			d.Item = item
-			var out strings.Builder
-			file := "templates/" + spec.template
-			if err := t.ExecuteTemplate(&out, file, &d); err != nil {
-				return nil, templateError(err)
-			}
-			key := file + "\x00" + out.String()
-			u, ok := memo.get(key)
-			if !ok {
-				j, err := yaml.YAMLToJSONStrict([]byte(out.String()))
-				if err != nil {
-					return nil, fmt.Errorf("%s: rendered YAML: %v", file, err)
-				}
-				if u, err = bundle.DecodeStrict(j); err != nil {
-					return nil, fmt.Errorf("%s: %v", file, err)
-				}
-				memo.put(key, u)
-			}
-			if u.GroupVersionKind() != spec.gvk {
-				return nil, fmt.Errorf("%s: rendered %s, want %s", file, u.GroupVersionKind(), spec.gvk)
-			}
-			name := fmt.Sprintf("%02d-%s-%s.yaml", spec.slot+i, strings.ToLower(u.GetKind()), u.GetName())
-			if seen[name] {
-				return nil, fmt.Errorf("%s: object file %s rendered twice", file, name)
-			}
-			seen[name] = true
-			if spec.gvk.Kind == "MachineOSConfig" {
-				moscs++
-			}
-			b.Objects = append(b.Objects, bundle.Object{Content: u, Mode: spec.mode, FileName: name, Secret: spec.secret})
+			jobs = append(jobs, &job{spec: spec, i: i, item: item, file: "templates/" + spec.template})
 		}
+	}
+	do := func(j *job) {
+		d := *base
+		d.Item = j.item
+		var out strings.Builder
+		if err := t.ExecuteTemplate(&out, j.file, &d); err != nil {
+			j.err = templateError(err)
+			return
+		}
+		key := j.file + "\x00" + out.String()
+		u, ok := memo.get(key)
+		if !ok {
+			y, err := yaml.YAMLToJSONStrict([]byte(out.String()))
+			if err != nil {
+				j.err = fmt.Errorf("%s: rendered YAML: %v", j.file, err)
+				return
+			}
+			if u, err = bundle.DecodeStrict(y); err != nil {
+				j.err = fmt.Errorf("%s: %v", j.file, err)
+				return
+			}
+			memo.put(key, u)
+		}
+		j.u = u
+	}
+	workers := runtime.GOMAXPROCS(0)
+	if serial || workers < 2 || len(jobs) < 2 {
+		for _, j := range jobs {
+			if do(j); j.err != nil {
+				break // the loop below returns it after the earlier objects' checks
+			}
+		}
+	} else {
+		next := make(chan *job)
+		var wg sync.WaitGroup
+		for range min(workers, len(jobs)) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for j := range next {
+					do(j)
+				}
+			}()
+		}
+		for _, j := range jobs {
+			next <- j
+		}
+		close(next)
+		wg.Wait()
+	}
+	b := &bundle.Bundle{}
+	seen := map[string]bool{}
+	moscs := 0
+	for _, j := range jobs {
+		if j.err != nil {
+			return nil, j.err
+		}
+		u, spec, file := j.u, j.spec, j.file
+		if u.GroupVersionKind() != spec.gvk {
+			return nil, fmt.Errorf("%s: rendered %s, want %s", file, u.GroupVersionKind(), spec.gvk)
+		}
+		name := fmt.Sprintf("%02d-%s-%s.yaml", spec.slot+j.i, strings.ToLower(u.GetKind()), u.GetName())
+		if seen[name] {
+			return nil, fmt.Errorf("%s: object file %s rendered twice", file, name)
+		}
+		seen[name] = true
+		if spec.gvk.Kind == "MachineOSConfig" {
+			moscs++
+		}
+		b.Objects = append(b.Objects, bundle.Object{Content: u, Mode: spec.mode, FileName: name, Secret: spec.secret})
 	}
 	if moscs != 1 {
 		return nil, &Finding{Setting: SettingOpenShift, Field: "MOSC.APIVersion",

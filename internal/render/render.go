@@ -23,6 +23,9 @@ type Options struct {
 	// Memo (may be nil) shares the decoding of identical template output
 	// with other renders: set one when rendering many plans (RenderEach).
 	Memo *Memo
+	// serial renders the objects one after another: RenderEach already
+	// keeps every CPU busy with whole plans.
+	serial bool
 }
 
 // Result is a rendered, validated bundle.
@@ -67,7 +70,7 @@ func Render(p *profile.Plan, opts Options) (*Result, error) {
 			Message: fmt.Sprintf("the Containerfile is %d characters, %d over the MachineOSConfig limit of %d; largest layers: %s",
 				n, n-MaxContainerfileChars, MaxContainerfileChars, largestLayers(layers, 3))})}
 	}
-	b, err := renderObjects(p, cf, opts.Memo)
+	b, err := renderObjects(p, cf, opts.Memo, opts.serial)
 	if err != nil {
 		var f *Finding
 		if errors.As(err, &f) {
@@ -124,4 +127,15 @@ func largestLayers(ls []RenderedLayer, n int) string {
 		parts[i] = fmt.Sprintf("%s (%d)", l.Name, l.Chars())
 	}
 	return strings.Join(parts, ", ")
+}
+
+// Prepare starts parsing the embedded layer fragments and manifest
+// templates in the background, so a command about to render overlaps that
+// (about a millisecond, issue 15) with resolving its plan on another CPU.
+// Render waits for it where it needs them; errors surface there.
+func Prepare() {
+	go func() {
+		_, _ = loadLayers()
+		_, _ = loadTemplates()
+	}()
 }
