@@ -75,7 +75,7 @@ FUZZ_TARGETS := \
 	internal/repo:FuzzParseRepomd internal/repo:FuzzScanPrimary internal/repo:FuzzVercmp \
 	internal/release:FuzzParseImageReferences internal/release:FuzzParseMetaJSON internal/release:FuzzParseExtensionsJSON internal/diff:FuzzMyers \
 	internal/build:FuzzParseFacts internal/build:FuzzParseFailure \
-	internal/watch:FuzzClassify internal/resolve:FuzzParse
+	internal/watch:FuzzClassify internal/resolve:FuzzParse internal/mirrors:FuzzParse
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 	  pkg=$${t%%:*}; fn=$${t##*:}; echo "fuzz $$fn ($$pkg)"; \

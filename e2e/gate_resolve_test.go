@@ -73,7 +73,7 @@ func TestGateResolve(t *testing.T) {
 		}
 		return ref
 	}
-	gate := func(t *testing.T, site, ref string, wantCode int, format string) (gateReport, string) {
+	gate := func(t *testing.T, site, ref string, wantCode int, format string) (gateReport, string, string) {
 		t.Helper()
 		start := time.Now()
 		out, errOut, code := runMoscWith(t, moscRun{Dir: dir, Env: []string{"KUBECONFIG=", "HOME=" + t.TempDir()}, Timeout: 5 * time.Minute},
@@ -91,15 +91,24 @@ func TestGateResolve(t *testing.T) {
 				t.Logf("%-20s %s: %s", c.ID, c.Status, firstLineOf(c.Message))
 			}
 		}
-		return r, out
+		return r, out, errOut
 	}
 	site := be.WriteSite(t, dir, buildenv.SiteOptions{OpenShift: "4.20", Stack: "doca-3.3", Variant: "full"})
 
 	t.Run("healthy", func(t *testing.T) {
-		r, _ := gate(t, site, payload("4.21.11-x86_64-resolve", base), 0, "json")
+		r, _, errOut := gate(t, site, payload("4.21.11-x86_64-resolve", base), 0, "json")
+		// Progress on stderr: the download, then dnf.
+		if !strings.Contains(errOut, "install-resolve: reading the rpm database of the target's rhel-coreos "+base) || !strings.Contains(errOut, "install-resolve: read /usr/share/rpm from layer 2 of 2 (") {
+			t.Errorf("stderr:\n%s", errOut)
+		}
+		for _, l := range strings.Split(errOut, "\n") {
+			if strings.HasPrefix(l, "install-resolve: ") {
+				t.Logf("stderr: %s", l)
+			}
+		}
 		expectChecks(t, r, map[string]string{"install-resolve": "pass", "release-payload": "pass", "repo-preflight": "pass"}, map[string][]string{
 			"install-resolve": {"dnf resolves the layer's package transaction (removes openvswitch3.5; replaces libibverbs-0:2601mlnx60-1.2601040.x86_64, rdma-core-0:2601mlnx60-1.2601040.x86_64; upgrades ",
-				"on rhel-coreos's rpm database (", " packages, /usr/share/rpm in layer ",
+				"on rhel-coreos's rpm database (", " packages, /usr/share/rpm in layer 2 of 2, ", " read) with repos ",
 				"with repos doca, baseos, appstream, crb, epel ($basearch x86_64, $releasever 9): the build installs ",
 				// openssl-devel pulls CentOS's newer openssl-libs over RHCOS's.
 				"\nreplaces the node image's ", "openssl-libs-1:3.5.1-3.el9 (baseos)"},
@@ -126,20 +135,20 @@ func TestGateResolve(t *testing.T) {
 	t.Run("target base has an older library", func(t *testing.T) {
 		older := olderBase(t, base, buildenv.NumactlLibs("2.0.14", 5))
 		ref := payload("4.21.11-x86_64-oldnuma", older)
-		r, _ := gate(t, site, ref, 1, "json")
+		r, _, _ := gate(t, site, ref, 1, "json")
 		expectChecks(t, r, map[string]string{"install-resolve": "fail", "release-payload": "pass", "repo-preflight": "pass"}, map[string][]string{
 			"install-resolve": {"dnf cannot resolve the layer's package transaction", ": nothing provides libnuma.so.1(libnuma_1.6)(64bit) needed by mlnx-dpdk-22.11.2601.1.0-1.el9.x86_64",
 				"libnuma.so.1(libnuma_1.6)(64bit) comes from neither the target's rhel-coreos nor any enabled repository"},
 		})
 		// The table, as docs/gate.md shows it.
-		_, out := gate(t, site, ref, 1, "table")
+		_, out, _ := gate(t, site, ref, 1, "table")
 		t.Logf("mosc gate (table):\n%s", out)
 	})
 
 	t.Run("repo lacks a transitive dependency", func(t *testing.T) {
 		fx := buildenv.Start(t, buildenv.Options{Fixtures: buildenv.Fixtures{NoMLNXDPDK: true}})
 		fsite := fx.WriteSite(t, t.TempDir(), buildenv.SiteOptions{OpenShift: "4.20", Stack: "doca-3.3", Variant: "full"})
-		r, _ := gate(t, fsite, payload("4.21.11-x86_64-resolve", base), 1, "json")
+		r, _, _ := gate(t, fsite, payload("4.21.11-x86_64-resolve", base), 1, "json")
 		expectChecks(t, r, map[string]string{"install-resolve": "fail"}, map[string][]string{
 			// libsolv names both of what mlnx-dpdk would have brought: the
 			// package at its exact version and the soname it provides.

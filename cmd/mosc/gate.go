@@ -97,7 +97,21 @@ cluster's ClusterVersion offers for --to (availableUpdates, then conditionalUpda
 --to 4.21 takes the newest offered 4.21.z), else derived from a full --to version
 (quay.io/openshift-release-dev/ocp-release:<x.y.z>-<arch>); a payload that cannot be
 named or read fails. It is read with --registry-config, else the cluster's pull
-secret (openshift-config/pull-secret). --offline runs only the checks that need
+secret (openshift-config/pull-secret).
+
+Mirrored and disconnected clusters: every registry read (the payload, its OS
+images, their meta.json and extensions.json layers, the base pull secret's
+probes) tries the mirrors the cluster's ImageDigestMirrorSets (digest
+references), ImageTagMirrorSets (tag references) and ImageContentSourcePolicies
+name, in the order the nodes' registries.conf tries them, then the source unless
+mirrorSourcePolicy is NeverContactSource; the report names the mirror that
+answered. Without a cluster, --mirror-config FILE takes the same objects as YAML.
+Registry and repository reads go through the cluster Proxy (its status:
+httpProxy, httpsProxy, noProxy) and trust its CA bundle (openshift-config/
+user-ca-bundle, the Proxy's trustedCA, image.config's additionalTrustedCA per
+registry); with no cluster Proxy, $HTTPS_PROXY/$NO_PROXY apply.
+
+--offline runs only the checks that need
 neither the cluster nor the network. Without a kubeconfig the cluster checks are
 skipped.
 
@@ -126,6 +140,7 @@ Examples:
 				&cli.StringFlag{Name: "via", Usage: "the `RELEASE` a two-minor upgrade passes through, e.g. 4.19 or 4.19.15 (default for an EUS-to-EUS --to, 4.18 → 4.20: the odd minor between); both hops are gated"},
 				&cli.StringFlag{Name: "via-release-image", Usage: "the intermediate release's payload `REF` (default: the digest ClusterVersion offers for --via, else derived from a full --via)"},
 				&cli.StringFlag{Name: "registry-config", Usage: "dockerconfigjson `FILE` with credentials to read the payload (like oc --registry-config); default: the cluster's openshift-config/pull-secret, else anonymous", TakesFile: true},
+				mirrorConfigFlag(), // gatemirrors.go
 				&cli.BoolFlag{Name: "offline", Usage: "run only the checks that need neither the cluster nor the network"},
 				&cli.IntFlag{Name: "min-token-days", Usage: "warn when a push token that nothing renews (--push-credential token) expires within this many days", Value: gate.DefaultMinTokenDays},
 				&cli.BoolFlag{Name: "node-checks", Usage: "verify each node of the pool with a short-lived check pod (--node-checks=false reads node annotations only)", Value: true},
@@ -208,8 +223,14 @@ func runGate(c *cli.Context) error {
 				return failWith(exitError, fmt.Errorf("--%s: not with --fleet (gate the clusters of one release with --openshift and --via)", n))
 			}
 		}
+		// --mirror-config applies to every cluster of the fleet.
+		if err := gateMirrors(ctx, c, nil, &opts); err != nil {
+			return failWith(exitError, err)
+		}
 		return runGateFleet(ctx, c, opts, format)
 	}
+
+	opts.Progress = func(msg string) { fmt.Fprintln(c.App.ErrWriter, msg) }
 
 	// The cluster: read when one is configured (and not --offline); an
 	// unreachable configured cluster is an error, no kubeconfig at all
@@ -287,6 +308,9 @@ func runGate(c *cli.Context) error {
 	}
 	if clients != nil {
 		opts.PoolStream = poolStream(ctx, clients, cur.Pool)
+	}
+	if err := gateMirrors(ctx, c, clients, &opts); err != nil {
+		return failWith(exitError, err)
 	}
 	opts.Now = time.Now
 	switch f := c.String("registry-config"); {

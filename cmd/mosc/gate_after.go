@@ -33,7 +33,7 @@ const defaultAfterTimeout = 4 * time.Hour
 var afterPoll = 3 * time.Second
 
 // gateAfterOnly are the gate flags that mean nothing with --after.
-var gateAfterOnly = []string{"offline", "build", "verify", "release-image", "registry-config", "base-image", "stream", "min-token-days", "fleet", "parallel", "via", "via-release-image"}
+var gateAfterOnly = []string{"offline", "build", "verify", "release-image", "registry-config", "mirror-config", "base-image", "stream", "min-token-days", "fleet", "parallel", "via", "via-release-image"}
 
 // runGateAfter is mosc gate --after: the other side of the upgrade. PASS
 // before an upgrade is a prediction; this waits until the upgrade has

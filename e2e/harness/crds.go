@@ -31,6 +31,12 @@ var CRDFiles = []string{
 	"config/v1/zz_generated.crd-manifests/0000_00_cluster-version-operator_01_clusterversions-Default.crd.yaml",
 	"config/v1/zz_generated.crd-manifests/0000_10_config-operator_01_infrastructures-Default.crd.yaml",
 	"config/v1/zz_generated.crd-manifests/0000_10_config-operator_01_featuregates.crd.yaml",
+	// Mirrored and disconnected clusters (gate's registry and repo reads).
+	"config/v1/zz_generated.crd-manifests/0000_10_config-operator_01_imagedigestmirrorsets.crd.yaml",
+	"config/v1/zz_generated.crd-manifests/0000_10_config-operator_01_imagetagmirrorsets.crd.yaml",
+	"operator/v1alpha1/zz_generated.crd-manifests/0000_10_config-operator_01_imagecontentsourcepolicies.crd.yaml",
+	"config/v1/zz_generated.crd-manifests/0000_03_config-operator_01_proxies.crd.yaml",
+	"config/v1/zz_generated.crd-manifests/0000_10_config-operator_01_images-Default.crd.yaml",
 }
 
 const openshiftAPIModule = "github.com/openshift/api"

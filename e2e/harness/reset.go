@@ -57,6 +57,7 @@ func (c *Cluster) ResetWith(ctx context.Context, opts Options) error {
 		{"test ClusterRoles", func() error {
 			return kube.RbacV1().ClusterRoles().DeleteCollection(ctx, now, metav1.ListOptions{LabelSelector: "mosc-e2e/test"})
 		}},
+		{"mirror rules, Proxy and image config", func() error { return c.resetMirrorConfig(ctx) }}, // proxy.go
 	}
 	nss, err := kube.CoreV1().Namespaces().List(ctx, all)
 	if err != nil {

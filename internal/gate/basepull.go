@@ -29,6 +29,9 @@ const (
 type BasePullProbe struct {
 	Tag, Image string
 	Err        error
+	// From is where the image answered; Mirror when a mirror did.
+	From   string
+	Mirror bool
 }
 
 // CheckBasePull: every probe succeeded. secret names where the credentials
@@ -40,7 +43,7 @@ func CheckBasePull(secret string, secretErr error, probes []BasePullProbe) Check
 		c.Remedy = "the MCO cannot pull the new base image without it: recreate it from the cluster pull secret (oc get secret -n openshift-config pull-secret) or remove spec.baseImagePullSecret from the MachineOSConfig so the MCO uses the cluster pull secret"
 		return c
 	}
-	var ok, bad []string
+	var ok, bad, mirrored []string
 	var det []map[string]any
 	for _, p := range probes {
 		d := map[string]any{"tag": p.Tag, "image": p.Image, "readable": p.Err == nil}
@@ -48,6 +51,10 @@ func CheckBasePull(secret string, secretErr error, probes []BasePullProbe) Check
 		if p.Err != nil {
 			bad = append(bad, fmt.Sprintf("%s %s: %v", p.Tag, p.Image, p.Err))
 			continue
+		}
+		d["from"] = p.From
+		if p.Mirror {
+			mirrored = append(mirrored, fmt.Sprintf("%s from mirror %s", p.Tag, repoOf(p.From)))
 		}
 		ok = append(ok, p.Tag)
 	}
@@ -60,6 +67,9 @@ func CheckBasePull(secret string, secretErr error, probes []BasePullProbe) Check
 	default:
 		c.Status = Pass
 		c.Message = fmt.Sprintf("%s can read the target's %s", secret, strings.Join(ok, " and "))
+		if len(mirrored) > 0 {
+			c.Message += " (" + strings.Join(mirrored, ", ") + ")"
+		}
 	}
 	return c
 }
@@ -97,14 +107,17 @@ func basePullCheck(ctx context.Context, o Options, p *release.Payload) Check {
 	if _, err := release.ParseKeychain(b); err != nil {
 		return CheckBasePull(secret, err, nil)
 	}
-	ro := release.Options{DockerConfigJSON: b, RPMArch: o.Current.Platform.RPMArch, Transport: o.Release.Transport}
+	ro := release.Options{DockerConfigJSON: b, RPMArch: o.Current.Platform.RPMArch, Transport: o.Release.Transport, Mirrors: o.Mirrors, Network: o.Network}
 	var probes []BasePullProbe
 	osImg, ext, _ := p.Stream(PayloadStream(p, o.PoolStream))
 	for _, co := range []release.CoreOS{osImg, ext} {
 		if co.Image == "" {
 			continue
 		}
-		probes = append(probes, BasePullProbe{Tag: co.Tag, Image: co.Image, Err: release.CanRead(ctx, co.Image, ro)})
+		ans, err := release.CanRead(ctx, co.Image, ro)
+		probes = append(probes, BasePullProbe{Tag: co.Tag, Image: co.Image, Err: err, From: ans.From, Mirror: ans.Mirror})
 	}
-	return CheckBasePull(secret, nil, probes)
+	c := CheckBasePull(secret, nil, probes)
+	mirrorDetails(o, &c)
+	return c
 }

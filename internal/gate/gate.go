@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mosc-dev/mosc/internal/bundle"
+	"github.com/mosc-dev/mosc/internal/mirrors"
 	"github.com/mosc-dev/mosc/internal/node"
 	"github.com/mosc-dev/mosc/internal/profile"
 	"github.com/mosc-dev/mosc/internal/release"
@@ -54,6 +55,13 @@ type Options struct {
 	// "--registry-config FILE", "the cluster's pull secret (…)", "anonymous".
 	ReleaseAuth string
 	Repo        *repo.Client
+	// Mirrors are the cluster's IDMS/ITMS/ICSP rules (or --mirror-config's);
+	// MirrorSource names where they came from. Network is the cluster Proxy
+	// and CA bundle for registry and repository reads (nil: the
+	// environment's). See mirrors.go.
+	Mirrors      *mirrors.Set
+	MirrorSource string
+	Network      *mirrors.Network
 
 	// Cluster is nil when no cluster is reachable; ClusterSkip says why.
 	Cluster     *Cluster
@@ -68,6 +76,10 @@ type Options struct {
 	// PoolStream is the pool's spec.osImageStream.name (4.21+, OS streams);
 	// "" = the payload's default stream.
 	PoolStream string
+	// Progress, when set, is told what a long-running check is doing
+	// (install-resolve's downloads and dnf run); mosc gate prints it on
+	// stderr.
+	Progress func(string)
 	// MinTokenDays: warn when the push token expires sooner.
 	MinTokenDays int
 	Now          func() time.Time
@@ -131,10 +143,7 @@ func Run(ctx context.Context, o Options) *Report {
 		if o.Target == nil {
 			return CheckRepoPreflight(nil, nil)
 		}
-		client := o.Repo
-		if client == nil {
-			client = &repo.Client{UserAgent: "mosc"}
-		}
+		client := repoClient(o)
 		var outs []RepoOutcome
 		for _, q := range RepoQueries(o.Target) {
 			res, err := client.Check(ctx, q.Query)
@@ -232,7 +241,7 @@ func releasePayloadCheck(ctx context.Context, o Options, r *Report, up *UpgradeS
 		}
 	}
 	r.ReleaseImage = ref
-	ro := o.Release
+	ro := releaseOptions(o)
 	if ro.RPMArch == "" {
 		ro.RPMArch = o.Current.Platform.RPMArch
 	}
@@ -246,10 +255,18 @@ func releasePayloadCheck(ctx context.Context, o Options, r *Report, up *UpgradeS
 		c.Details = map[string]any{}
 	}
 	c.Details["ref"], c.Details["source"], c.Details["credentials"] = ref, source, auth
+	mirrorDetails(o, &c)
 	if err != nil {
 		c.Message += fmt.Sprintf("\n(payload from %s, credentials: %s)", source, auth)
+		c.Remedy += mirrorRemedy(o)
 	} else if source != "--release-image" {
 		c.Message += fmt.Sprintf("\npayload %s (from %s)", ref, source)
+	}
+	if err == nil {
+		c.Details["from"], c.Details["answers"] = p.From, p.Answers
+		if l := mirrorLine(p); l != "" {
+			c.Message += "\n" + l
+		}
 	}
 	if err != nil {
 		p = nil

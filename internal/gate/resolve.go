@@ -78,8 +78,13 @@ func installResolveCheck(ctx context.Context, o Options, payload *release.Payloa
 		in.RunErr = err
 		return CheckInstallResolve(in, o.Target)
 	}
-	ro := o.Release
+	progress := func(string) {}
+	if o.Progress != nil {
+		progress = o.Progress
+	}
+	ro := releaseOptions(o) // with the cluster's mirrors and network (mirrors.go)
 	ro.RPMArch = o.Target.Platform.RPMArch
+	progress(fmt.Sprintf("%s: reading the rpm database of the target's %s %s (its top layers)", IDInstallResolve, prim.Tag, prim.Image))
 	in.DB, in.DBErr = release.FetchRPMDB(ctx, prim.Image, ro, root)
 	if in.DBErr != nil {
 		return CheckInstallResolve(in, o.Target)
@@ -90,6 +95,7 @@ func installResolveCheck(ctx context.Context, o Options, payload *release.Payloa
 		return CheckInstallResolve(in, o.Target)
 	}
 	req.Root, req.Work, req.DBDir = root, filepath.Join(work, "work"), in.DB.Dir
+	progress(fmt.Sprintf("%s: read /%s from layer %d of %d (%s); dnf resolves the %s layer's packages", IDInstallResolve, in.DB.Dir, in.DB.Layer+1, in.DB.Layers, mib(in.DB.Read), o.Target.OpenShift.Label()))
 	in.Result, in.RunErr = resolve.Run(ctx, req)
 	return CheckInstallResolve(in, o.Target)
 }
@@ -191,7 +197,7 @@ func CheckInstallResolve(in ResolveInput, tgt *profile.Plan) Check {
 	if r.Replaced != nil {
 		details["replaced"] = r.Replaced
 	}
-	base := fmt.Sprintf("%s's rpm database (%d packages, /%s in layer %d of %d)", in.Tag, r.Installed, in.DB.Dir, in.DB.Layer+1, in.DB.Layers)
+	base := fmt.Sprintf("%s's rpm database (%d packages, /%s in layer %d of %d, %s read)", in.Tag, r.Installed, in.DB.Dir, in.DB.Layer+1, in.DB.Layers, mib(in.DB.Read))
 	where := "the layer's " + stepSummary(r)
 	if r.Step != nil {
 		details["failedStep"] = r.Step
@@ -245,6 +251,17 @@ func CheckInstallResolve(in ResolveInput, tgt *profile.Plan) Check {
 		details["output"] = r.Output
 	}
 	return c
+}
+
+// mib is a size for messages: "412.3 MiB", "80 KiB".
+func mib(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d B", n)
 }
 
 // stepSummary names the transaction: "packages (doca-all, … ; upgrades …)".

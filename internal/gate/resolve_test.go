@@ -46,7 +46,7 @@ func TestResolveRequest(t *testing.T) {
 
 func TestCheckInstallResolve(t *testing.T) {
 	tgt := plan(t, "4.21", "doca-3.3")
-	db := &release.RPMDB{Dir: "usr/share/rpm", Layer: 1, Layers: 3, Files: []string{"rpmdb.sqlite"}}
+	db := &release.RPMDB{Dir: "usr/share/rpm", Layer: 1, Layers: 3, Files: []string{"rpmdb.sqlite"}, Read: 300 << 20}
 	res := func(o resolve.Outcome) *resolve.Result {
 		return &resolve.Result{Installed: 512, ReleaseVer: "9", Repos: []string{"doca", "baseos"}, Removed: []string{"openvswitch3.5"},
 			Replaced: []string{"libibverbs-0:2601mlnx60-1.x86_64"}, Command: "dnf --installroot $ROOT … install doca-all", Outcome: o}
@@ -63,7 +63,7 @@ func TestCheckInstallResolve(t *testing.T) {
 	}{
 		{"resolved", in(resolve.Outcome{Status: resolve.Resolved, Counts: map[string]int{"Install": 30, "Upgrade": 4}, Packages: []resolve.TxPackage{
 			{Action: "Installing", Name: "doca-all", Version: "3.3.0-1.el9", Repo: "doca"}, {Action: "Upgrading", Name: "openssl-libs", Version: "1:3.5.1-3.el9", Repo: "baseos"}}}), Pass,
-			[]string{"dnf resolves the layer's package transaction (removes openvswitch3.5; replaces libibverbs-0:2601mlnx60-1.x86_64) on rhel-coreos's rpm database (512 packages, /usr/share/rpm in layer 2 of 3) with repos doca, baseos ($basearch x86_64, $releasever 9): the build installs 34 package(s) (30 install, 4 upgrade)\nreplaces the node image's openssl-libs-1:3.5.1-3.el9 (baseos)"}, ""},
+			[]string{"dnf resolves the layer's package transaction (removes openvswitch3.5; replaces libibverbs-0:2601mlnx60-1.x86_64) on rhel-coreos's rpm database (512 packages, /usr/share/rpm in layer 2 of 3, 300.0 MiB read) with repos doca, baseos ($basearch x86_64, $releasever 9): the build installs 34 package(s) (30 install, 4 upgrade)\nreplaces the node image's openssl-libs-1:3.5.1-3.el9 (baseos)"}, ""},
 		{"nothing provides", in(resolve.Outcome{Status: resolve.Unresolvable, Problems: []resolve.Problem{
 			{Text: "package doca-all-3.3.0-1.x86_64 requires doca-openvswitch, but none of the providers can be installed"},
 			{Text: "nothing provides libfoo.so.3()(64bit) needed by doca-openvswitch-3.3.0040-1.el9.x86_64", Missing: "libfoo.so.3()(64bit)", NeededBy: "doca-openvswitch-3.3.0040-1.el9.x86_64"}}}), Fail,

@@ -239,9 +239,5 @@ func repoSignaturesCheck(ctx context.Context, o Options) Check {
 	case o.Target == nil:
 		return CheckRepoSignatures(nil, nil)
 	}
-	client := o.Repo
-	if client == nil {
-		client = &repo.Client{UserAgent: "mosc"}
-	}
-	return CheckRepoSignatures(RunSignatures(ctx, client, o.Target), o.Target)
+	return CheckRepoSignatures(RunSignatures(ctx, repoClient(o), o.Target), o.Target)
 }

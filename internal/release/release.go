@@ -21,7 +21,9 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+
 	"github.com/mosc-dev/mosc/internal/lazyre"
+	"github.com/mosc-dev/mosc/internal/mirrors"
 )
 
 // Payload tags that carry RHEL CoreOS (FACTS.md §2).
@@ -85,8 +87,22 @@ type Options struct {
 	DockerConfigJSON []byte
 	// RPMArch picks the platform from a multi-arch index ("x86_64", "aarch64").
 	RPMArch string
-	// Transport overrides the HTTP transport (tests, proxies).
+	// Transport overrides the HTTP transport (tests); nil uses Network's.
 	Transport http.RoundTripper
+	// Mirrors are the cluster's IDMS/ITMS/ICSP rules (or --mirror-config):
+	// every read tries the mirrors for its reference first, as the nodes
+	// and the layered build do. nil: every reference is read where it says.
+	Mirrors *mirrors.Set
+	// Network is the cluster Proxy and CA bundle (nil: the environment's).
+	Network *mirrors.Network
+}
+
+// Answer says where a reference was read: From is the reference that
+// answered (a mirror's, or Ref itself).
+type Answer struct {
+	Ref    string `json:"ref"`
+	From   string `json:"from"`
+	Mirror bool   `json:"mirror"`
 }
 
 // Image is one entry of the payload's image references.
@@ -122,6 +138,8 @@ type CoreOS struct {
 	// Extensions maps the extensions image's RPMs to "evr.arch", from its
 	// /usr/share/rpm-ostree/extensions.json.
 	Extensions map[string]string `json:"extensionRPMs,omitempty"`
+	// From is where the image answered (a mirror's reference, or Image).
+	From string `json:"from,omitempty"`
 }
 
 // Payload is what gate needs from a release image.
@@ -132,6 +150,21 @@ type Payload struct {
 	Version string   `json:"version,omitempty"`
 	Images  []Image  `json:"-"`
 	CoreOS  []CoreOS `json:"coreos"`
+	// From is where the payload answered (a mirror's reference, or Ref).
+	From string `json:"from,omitempty"`
+	// Answers lists every image read and where it answered (payload first).
+	Answers []Answer `json:"answers,omitempty"`
+}
+
+// Mirrored returns the answers a mirror gave.
+func (p *Payload) Mirrored() []Answer {
+	var out []Answer
+	for _, a := range p.Answers {
+		if a.Mirror {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // Image returns the pull spec of a tag.
@@ -214,7 +247,7 @@ func Inspect(ctx context.Context, ref string, opts Options) (*Payload, error) {
 	if err != nil {
 		return nil, err
 	}
-	img, err := fetchImage(ref, ro)
+	img, ans, err := opts.fetch(ref, ro)
 	if err != nil {
 		return nil, fmt.Errorf("release image %s: %w", ref, err)
 	}
@@ -226,7 +259,7 @@ func Inspect(ctx context.Context, ref string, opts Options) (*Payload, error) {
 	if err != nil {
 		return nil, fmt.Errorf("release image %s: %s: %w", ref, imageReferencesPath, err)
 	}
-	p := &Payload{Ref: ref, Images: images, Version: streamName}
+	p := &Payload{Ref: ref, Images: images, Version: streamName, From: ans.From, Answers: []Answer{ans}}
 	if meta != nil {
 		var md struct {
 			Version string `json:"version"`
@@ -244,15 +277,17 @@ func Inspect(ctx context.Context, ref string, opts Options) (*Payload, error) {
 		if !osImageTag.MatchString(tag) {
 			continue
 		}
-		osImg, err := fetchImage(spec, ro)
+		osImg, ans, err := opts.fetch(spec, ro)
 		if err != nil {
 			return nil, fmt.Errorf("release image %s: %s image %s: %w", ref, tag, spec, err)
 		}
+		p.Answers = append(p.Answers, ans)
 		cfg, err := osImg.ConfigFile()
 		if err != nil {
 			return nil, fmt.Errorf("release image %s: %s image %s: config: %w", ref, tag, spec, err)
 		}
 		co := NewCoreOS(tag, spec, cfg.Config.Labels)
+		co.From = ans.From
 		if err := readPackageMetadata(osImg, &co); err != nil {
 			return nil, fmt.Errorf("release image %s: %s image %s: %w", ref, tag, spec, err)
 		}
@@ -440,6 +475,21 @@ func scanLayer(r io.Reader) (refs, meta []byte, err error) {
 	}
 }
 
+// fetch reads ref where the mirror rules say, in order (the reference
+// itself when none applies); the image's layers are then read from the
+// same place, as containers/image keeps the endpoint that answered.
+func (o Options) fetch(ref string, ro []remote.Option) (v1.Image, Answer, error) {
+	plan, err := o.Mirrors.Sources(ref)
+	if err != nil {
+		return nil, Answer{}, err
+	}
+	img, src, err := mirrors.Try(plan, func(r string) (v1.Image, error) { return fetchImage(r, ro) })
+	if err != nil {
+		return nil, Answer{}, err
+	}
+	return img, Answer{Ref: ref, From: src.Ref, Mirror: src.Mirror}, nil
+}
+
 func fetchImage(ref string, ro []remote.Option) (v1.Image, error) {
 	r, err := parseRef(ref)
 	if err != nil {
@@ -498,8 +548,11 @@ func (o Options) remoteOptions(ctx context.Context) ([]remote.Option, error) {
 		remote.WithPlatform(v1.Platform{OS: "linux", Architecture: goArch(o.RPMArch)}),
 		remote.WithUserAgent("mosc"),
 	}
-	if o.Transport != nil {
+	switch {
+	case o.Transport != nil:
 		ro = append(ro, remote.WithTransport(o.Transport))
+	case o.Network != nil:
+		ro = append(ro, remote.WithTransport(o.Network.RegistryTransport()))
 	}
 	return ro, nil
 }
@@ -522,18 +575,28 @@ func (anonymousKeychain) Resolve(authn.Resource) (authn.Authenticator, error) {
 }
 
 // CanRead asks the registry for ref's manifest (a HEAD request) with the
-// options' credentials: whether a pull with them would be allowed.
-func CanRead(ctx context.Context, ref string, opts Options) error {
+// options' credentials, trying the mirrors first: whether a pull with them
+// would be allowed, and where it answered.
+func CanRead(ctx context.Context, ref string, opts Options) (Answer, error) {
 	ro, err := opts.remoteOptions(ctx)
 	if err != nil {
-		return err
+		return Answer{}, err
 	}
-	r, err := parseRef(ref)
+	plan, err := opts.Mirrors.Sources(ref)
 	if err != nil {
-		return err
+		return Answer{}, err
 	}
-	_, err = remote.Head(r, ro...)
-	return err
+	_, src, err := mirrors.Try(plan, func(s string) (*v1.Descriptor, error) {
+		r, err := parseRef(s)
+		if err != nil {
+			return nil, err
+		}
+		return remote.Head(r, ro...)
+	})
+	if err != nil {
+		return Answer{}, err
+	}
+	return Answer{Ref: ref, From: src.Ref, Mirror: src.Mirror}, nil
 }
 
 // Package metadata in the OS images (openshift/os, release-4.20 … master):

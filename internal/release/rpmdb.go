@@ -51,7 +51,7 @@ func FetchRPMDB(ctx context.Context, ref string, opts Options, dst string) (*RPM
 	if err != nil {
 		return nil, err
 	}
-	img, err := fetchImage(ref, ro)
+	img, _, err := opts.fetch(ref, ro) // the cluster's mirrors first (mirrors: Options.Mirrors)
 	if err != nil {
 		return nil, fmt.Errorf("image %s: %w", ref, err)
 	}

@@ -53,6 +53,11 @@ type Spec struct {
 	KernelDevel string
 	// Tag is the payload's tag ("" = <Version>-x86_64).
 	Tag string
+	// RefBase is the repository base image-references names ("" =
+	// repoBase): a payload mirrored with oc adm release mirror still names
+	// quay.io/openshift-release-dev/ocp-v4.0-art-dev@sha256:…, and the
+	// cluster's ImageDigestMirrorSet sends those reads to the mirror.
+	RefBase string
 }
 
 // Labels returns RHCOS labels as a real rhel-coreos image of the given RHEL
@@ -161,7 +166,11 @@ func Push(repoBase string, spec Spec, opts ...remote.Option) (string, error) {
 		if err := remote.Write(r, img, opts...); err != nil {
 			return "", fmt.Errorf("push %s: %w", r, err)
 		}
-		refs = append(refs, tagRef{t, repoBase + "/ocp-v4.0-art-dev@" + d.String()})
+		named := repoBase
+		if spec.RefBase != "" {
+			named = spec.RefBase
+		}
+		refs = append(refs, tagRef{t, named + "/ocp-v4.0-art-dev@" + d.String()})
 	}
 	extra := make([]string, 0, len(spec.Images))
 	for t := range spec.Images {
