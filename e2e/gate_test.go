@@ -379,6 +379,10 @@ func TestGate(t *testing.T) {
 			t.Errorf("gate table: exit %d\n%s", code, out)
 		}
 		t.Logf("mosc gate (table):\n%s", out)
+		// The README's gate example is this run, as written: no
+		// --release-image, no --registry-config.
+		docExample(t, "README.md", "$ mosc gate -f mosc.yaml --to 4.21.11\n", out)
+		docExample(t, "docs/gate.md", "$ mosc gate -f mosc.yaml --to 4.21.11\n", out)
 		// No check pod is left behind.
 		pods, err := env.Clients.Kube.CoreV1().Pods("openshift-machine-config-operator").List(ctx, metav1.ListOptions{LabelSelector: "mosc.dev/role=node-check"})
 		must(t, err)
@@ -509,6 +513,43 @@ var (
 	// test repository's random port.
 	inputsHash = regexp.MustCompile(`(# mosc build inputs \([^)]*\): sha256:)[0-9a-f]+`)
 )
+
+// docExample compares the fenced example of file (README.md, docs/...)
+// that starts with cmdLine with out (registry ports, digests, key ids and
+// build names pinned); -update-gate-golden writes out there instead.
+func docExample(t *testing.T, file, cmdLine, out string) {
+	t.Helper()
+	path := filepath.Join("..", filepath.FromSlash(file))
+	b, err := os.ReadFile(path)
+	must(t, err)
+	doc := string(b)
+	start := strings.Index(doc, "```\n"+cmdLine)
+	if start < 0 {
+		t.Fatalf("%s has no example starting %q", file, cmdLine)
+	}
+	start += len("```\n") + len(cmdLine)
+	end := start + strings.Index(doc[start:], "```\n")
+	if *updateGateGolden {
+		must(t, os.WriteFile(path, []byte(doc[:start]+out+doc[end:]), 0o644))
+		return
+	}
+	pin := func(s string) string {
+		for _, r := range readmePins {
+			s = r[0].(*regexp.Regexp).ReplaceAllString(s, r[1].(string))
+		}
+		return s
+	}
+	if d := cmp.Diff(pin(doc[start:end]), pin(out)); d != "" {
+		t.Errorf("%s's example %q is not what the command prints now (go test ./e2e -run 'TestGate$' -update-gate-golden rewrites it) (-doc +now):\n%s", file, strings.TrimSpace(cmdLine), d)
+	}
+}
+
+var readmePins = [][2]any{
+	{regexp.MustCompile(`127\.0\.0\.1:\d+`), "127.0.0.1:PORT"},
+	{regexp.MustCompile(`sha256:[0-9a-f]{64}`), "sha256:DIGEST"},
+	{regexp.MustCompile(`key [0-9A-F]{16}`), "key KEYID"},
+	{regexp.MustCompile(`worker-[0-9a-f]{32}`), "worker-HASH"},
+}
 
 // liveGolden compares a live diff with cmd/mosc/testdata/diff/NAME, with the
 // API server's address pinned.
