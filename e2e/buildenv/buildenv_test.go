@@ -57,8 +57,12 @@ type container struct {
 func newContainer(t *testing.T, env *buildenv.Env, image string) *container {
 	t.Helper()
 	name := env.Buildah(t, "from", "--pull-never", "--quiet", image)
-	t.Cleanup(func() { _ = env.Command("buildah", "rm", name).Run() })
-	return &container{env: env, name: name}
+	// Removed by ID: names are reused (rhcos-standin-working-container is
+	// the first free one), and a name another process's container took
+	// after ours was gone must not be removed in its place.
+	id := env.Buildah(t, "inspect", "--type", "container", "--format", "{{.ContainerID}}", name)
+	t.Cleanup(func() { _ = env.Command("buildah", "rm", id).Run() })
+	return &container{env: env, name: id}
 }
 
 // run runs a bash script in the container with the repo files mounted where

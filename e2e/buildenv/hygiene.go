@@ -31,12 +31,20 @@ import (
 // another process's build in progress. Each process using the storage holds
 // a shared flock on CACHE/in-use for its lifetime (the kernel drops it when
 // the process dies, however it dies); the first Start of a process that
-// finds no other holder (an exclusive flock succeeds) prunes everything
-// before taking its shared lock.
+// finds no other holder (an exclusive flock succeeds) prunes before taking
+// its shared lock — and even then only what is older than LeftAfter, since
+// a process of older code, or a build run by hand, takes no lock.
 
 // StaleAfter is how long an image of the harness may go unused by any Start
 // before the prune removes it.
 const StaleAfter = 12 * time.Hour
+
+// LeftAfter is the age from which a working container or a dangling image
+// counts as left behind. A process of code that takes no in-use lock (an
+// older checkout, a mosc build run by hand) may be building right now, and a
+// running multi-stage build holds unnamed stage images; no single build
+// takes this long.
+const LeftAfter = 2 * time.Hour
 
 var (
 	inUseOnce sync.Once
@@ -67,18 +75,25 @@ func (e *Env) holdStorage() error {
 	return inUseErr
 }
 
-// prune removes every working container, dangling images, and the harness's
-// images no Start has used for StaleAfter. Only called when no other process
-// uses the storage.
+// prune removes working containers and dangling images older than
+// LeftAfter, and the harness's images no Start has used for StaleAfter. Only
+// called when no other process holding the in-use lock uses the storage.
 func (e *Env) prune() string {
+	return e.pruneAt(time.Now())
+}
+
+func (e *Env) pruneAt(now time.Time) string {
 	var done []string
-	if ids := e.lines("containers", "--all", "--quiet", "--noheading", "--notruncate"); len(ids) > 0 {
-		if _, err := e.buildahOut(append([]string{"rm"}, ids...)...); err != nil {
-			return fmt.Sprintf("prune: %v", err)
+	if ids := e.leftContainers(now); len(ids) > 0 {
+		n := 0
+		for _, id := range ids {
+			if _, err := e.buildahOut("rm", id); err == nil {
+				n++
+			}
 		}
-		done = append(done, fmt.Sprintf("%d working container(s)", len(ids)))
+		done = append(done, fmt.Sprintf("%d working container(s)", n))
 	}
-	if ids := e.lines("images", "--filter", "dangling=true", "--quiet", "--noheading", "--no-trunc"); len(ids) > 0 {
+	if ids := e.leftImages(now); len(ids) > 0 {
 		// One at a time: an image a remaining one builds on is refused,
 		// and the rest still go.
 		n := 0
@@ -89,7 +104,7 @@ func (e *Env) prune() string {
 		}
 		done = append(done, fmt.Sprintf("%d dangling image(s)", n))
 	}
-	if stale := e.staleImages(time.Now()); len(stale) > 0 {
+	if stale := e.staleImages(now); len(stale) > 0 {
 		n := 0
 		for _, ref := range stale {
 			if _, err := e.buildahOut("rmi", ref); err == nil {
@@ -105,12 +120,50 @@ func (e *Env) prune() string {
 	return "pruned " + strings.Join(done, ", ")
 }
 
-func (e *Env) lines(args ...string) []string {
-	out, err := e.buildahOut(args...)
+// leftContainers are the working containers created LeftAfter ago or more.
+// buildah shows no creation time; containers/storage records it in the
+// driver's containers.json (GRAPHROOT/vfs-containers/containers.json).
+func (e *Env) leftContainers(now time.Time) []string {
+	b, err := os.ReadFile(filepath.Join(e.cache, "containers", "graph", "vfs-containers", "containers.json"))
 	if err != nil {
 		return nil
 	}
-	return strings.Fields(out)
+	var ctrs []struct {
+		ID      string    `json:"id"`
+		Created time.Time `json:"created"`
+	}
+	if json.Unmarshal(b, &ctrs) != nil {
+		return nil
+	}
+	var ids []string
+	for _, c := range ctrs {
+		if now.Sub(c.Created) >= LeftAfter {
+			ids = append(ids, c.ID)
+		}
+	}
+	return ids
+}
+
+// leftImages are the dangling images created LeftAfter ago or more.
+func (e *Env) leftImages(now time.Time) []string {
+	out, err := e.buildahOut("images", "--filter", "dangling=true", "--json")
+	if err != nil {
+		return nil
+	}
+	var imgs []struct {
+		ID      string `json:"id"`
+		Created int64  `json:"created"`
+	}
+	if json.Unmarshal([]byte(out), &imgs) != nil {
+		return nil
+	}
+	var ids []string
+	for _, i := range imgs {
+		if now.Sub(time.Unix(i.Created, 0)) >= LeftAfter {
+			ids = append(ids, i.ID)
+		}
+	}
+	return ids
 }
 
 // harnessImage says whether an image name is one the harness or the e2e

@@ -2,11 +2,15 @@ package gate
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mosc-dev/mosc/internal/lazyre"
@@ -58,13 +62,38 @@ func installResolveCheck(ctx context.Context, o Options, payload *release.Payloa
 		c.Remedy = "install dnf and rpm (hack/install-deps.sh; dnf and rpm packages on Debian, Ubuntu, Fedora and RHEL), or build the layer on the target's base image: mosc gate --build"
 		return c
 	}
-	in := ResolveInput{}
 	prim, _, ok := payload.Stream(PayloadStream(payload, o.PoolStream))
 	if !ok || prim.Image == "" {
 		c.Status, c.Message = Fail, "the target payload names no OS image for the pool's stream (see "+IDReleasePayload+")"
 		return c
 	}
-	in.Image, in.Tag = prim.Image, prim.Tag
+	req, err := ResolveRequest(o.Target)
+	if err != nil {
+		return CheckInstallResolve(ResolveInput{Image: prim.Image, Tag: prim.Tag, RunErr: err}, o.Target)
+	}
+	// gate --fleet gates many clusters on one payload and plan: the same
+	// node image (by digest) and transaction resolve the same way, so the
+	// download and dnf run once per process. Only a result that read the
+	// database is shared (another cluster's credentials may read it).
+	e := resolveMemo.entry(memoKey(prim.Image, req))
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.done {
+		c := e.check
+		c.Details = copyDetails(c.Details)
+		c.Details["memo"] = "resolved once in this run for the same node image and transaction"
+		return c
+	}
+	c = resolveOnce(ctx, o, prim, req)
+	if _, readErr := c.Details["dbError"]; !readErr {
+		e.check, e.done = c, true
+	}
+	return c
+}
+
+// resolveOnce downloads the rpm database and runs dnf.
+func resolveOnce(ctx context.Context, o Options, prim release.CoreOS, req resolve.Request) Check {
+	in := ResolveInput{Image: prim.Image, Tag: prim.Tag}
 	ctx, cancel := context.WithTimeout(ctx, resolveTimeout)
 	defer cancel()
 	work, err := os.MkdirTemp("", "mosc-resolve-")
@@ -87,17 +116,59 @@ func installResolveCheck(ctx context.Context, o Options, payload *release.Payloa
 	progress(fmt.Sprintf("%s: reading the rpm database of the target's %s %s (its top layers)", IDInstallResolve, prim.Tag, prim.Image))
 	in.DB, in.DBErr = release.FetchRPMDB(ctx, prim.Image, ro, root)
 	if in.DBErr != nil {
-		return CheckInstallResolve(in, o.Target)
-	}
-	req, err := ResolveRequest(o.Target)
-	if err != nil {
-		in.RunErr = err
-		return CheckInstallResolve(in, o.Target)
+		c := CheckInstallResolve(in, o.Target)
+		c.Details["dbError"] = in.DBErr.Error()
+		return c
 	}
 	req.Root, req.Work, req.DBDir = root, filepath.Join(work, "work"), in.DB.Dir
 	progress(fmt.Sprintf("%s: read /%s from layer %d of %d (%s); dnf resolves the %s layer's packages", IDInstallResolve, in.DB.Dir, in.DB.Layer+1, in.DB.Layers, mib(in.DB.Read), o.Target.OpenShift.Label()))
 	in.Result, in.RunErr = resolve.Run(ctx, req)
 	return CheckInstallResolve(in, o.Target)
+}
+
+type memoEntry struct {
+	mu    sync.Mutex
+	done  bool
+	check Check
+}
+
+type memoMap struct {
+	mu sync.Mutex
+	m  map[string]*memoEntry
+}
+
+var resolveMemo memoMap
+
+func (m *memoMap) entry(key string) *memoEntry {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.m == nil {
+		m.m = map[string]*memoEntry{}
+	}
+	e := m.m[key]
+	if e == nil {
+		e = &memoEntry{}
+		m.m[key] = e
+	}
+	return e
+}
+
+// memoKey is the node image and everything the transaction depends on.
+func memoKey(image string, req resolve.Request) string {
+	b, _ := json.Marshal(struct {
+		Image string
+		Req   resolve.Request
+	}{image, req})
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+func copyDetails(d map[string]any) map[string]any {
+	out := make(map[string]any, len(d)+1)
+	for k, v := range d {
+		out[k] = v
+	}
+	return out
 }
 
 // ResolveRequest derives the transaction from the plan: the package steps

@@ -126,3 +126,24 @@ func TestInstallResolveSkips(t *testing.T) {
 		t.Errorf("no payload: %+v", c)
 	}
 }
+
+// One node image and transaction resolve once per process (gate --fleet);
+// another transaction, or another image, is its own entry.
+func TestResolveMemoKey(t *testing.T) {
+	a, err := ResolveRequest(plan(t, "4.21", "doca-3.3"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := ResolveRequest(plan(t, "4.21", "doca-3.3"))
+	ovs, _ := ResolveRequest(plan(t, "4.21", "doca-3.3:ovs"))
+	if memoKey("img@sha256:1", a) != memoKey("img@sha256:1", b) {
+		t.Error("the same plan and image: different keys")
+	}
+	if memoKey("img@sha256:1", a) == memoKey("img@sha256:2", a) || memoKey("img@sha256:1", a) == memoKey("img@sha256:1", ovs) {
+		t.Error("another image or transaction: same key")
+	}
+	var m memoMap
+	if m.entry("k") != m.entry("k") || m.entry("k") == m.entry("j") {
+		t.Error("memo entries")
+	}
+}
