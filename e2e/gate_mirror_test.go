@@ -5,6 +5,8 @@ import (
 	"crypto/tls"
 	"encoding/base64"
 	"encoding/json"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -156,6 +158,8 @@ func TestGateMirrorIDMS(t *testing.T) {
 		expectChecks(t, r, map[string]string{"release-payload": "fail", "base-pull-secret": "skip"}, map[string][]string{
 			"release-payload": {"release image " + named, "lookup quay.mosc.invalid", "a disconnected cluster reads the payload through an ImageDigestMirrorSet naming its mirror"},
 		})
+		_, msg, _ := checkOf(r, "release-payload")
+		t.Logf("release-payload without the IDMS:\n%s", msg)
 	})
 
 	t.Run("NeverContactSource is honoured", func(t *testing.T) {
@@ -178,6 +182,8 @@ func TestGateMirrorIDMS(t *testing.T) {
 		}
 		applyYAML(t, ctx, gvrIDMS, strict("NeverContactSource"))
 		r = runGate(t, 1, direct...)
+		_, msg, _ = checkOf(r, "release-payload")
+		t.Logf("release-payload with NeverContactSource:\n%s", msg)
 		expectChecks(t, r, map[string]string{"release-payload": "fail"}, map[string][]string{
 			"release-payload": {"mirror " + env.Registry.Host() + "/empty/ocp-release@" + dig + ": ", "NAME_UNKNOWN",
 				"the source " + inMirror + " was not contacted: mirrorSourcePolicy NeverContactSource (ImageDigestMirrorSet/strict spec.imageDigestMirrors[0])"},
@@ -218,6 +224,7 @@ func tlsServer(t *testing.T, h http.Handler, cert tls.Certificate) string {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(h)
 	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the untrusted-CA subtests make handshakes fail on purpose
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	return srv.Listener.Addr().String()
@@ -368,6 +375,8 @@ spec:
 		if nw, _ := d["network"].(string); !strings.Contains(nw, "the cluster Proxy "+proxy.URL()) || !strings.Contains(nw, "CAs from openshift-config/proxy-ca") || !strings.Contains(nw, "registry CAs for "+regName+" from openshift-config/registry-cas") {
 			t.Errorf("release-payload details.network = %q", nw)
 		}
+		_, msg, _ := checkOf(r, "repo-preflight")
+		t.Logf("release-payload details.network: %s\nrepo-preflight: %s\nproxy requests: %s %d, %s %d", d["network"], msg, regName, proxy.Seen(regName), repoName, proxy.Seen(repoName))
 		if proxy.Seen(regName) == regSeen || proxy.Seen(repoName) == repoSeen {
 			t.Errorf("the proxy did not see the reads: registry %d→%d, repository %d→%d", regSeen, proxy.Seen(regName), repoSeen, proxy.Seen(repoName))
 		}
@@ -381,6 +390,8 @@ spec:
 		expectChecks(t, r, map[string]string{"release-payload": "pass", "repo-preflight": "fail"}, map[string][]string{
 			"repo-preflight": {"lookup repo.mosc.test"},
 		})
+		_, msg, _ := checkOf(r, "repo-preflight")
+		t.Logf("repo-preflight with repo.mosc.test in noProxy:\n%s", msg)
 		if proxy.Seen(repoName) != repoSeen {
 			t.Errorf("a noProxy host went through the proxy")
 		}
@@ -397,6 +408,8 @@ spec:
 		expectChecks(t, r, map[string]string{"release-payload": "fail", "repo-preflight": "pass"}, map[string][]string{
 			"release-payload": {"mirror " + regName + "/ocp4/ocp-release@", "certificate signed by unknown authority"},
 		})
+		_, msg, _ := checkOf(r, "release-payload")
+		t.Logf("release-payload without image.config's CA:\n%s", msg)
 	})
 
 	t.Run("the repository's CA comes only from the Proxy's trustedCA", func(t *testing.T) {
