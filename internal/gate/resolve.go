@@ -121,6 +121,18 @@ func resolveOnce(ctx context.Context, o Options, prim release.CoreOS, req resolv
 		return c
 	}
 	req.Root, req.Work, req.DBDir = root, filepath.Join(work, "work"), in.DB.Dir
+	// dnf reads the repositories as the build pod does: through the
+	// cluster Proxy, trusting the cluster's CA bundle (mirrors.Network).
+	req.Env = o.Network.Env()
+	ca := filepath.Join(work, "ca-bundle.pem")
+	withCA, err := o.Network.WriteCABundle(ca)
+	if err != nil {
+		in.RunErr = err
+		return CheckInstallResolve(in, o.Target)
+	}
+	if withCA {
+		req.CACert = ca
+	}
 	progress(fmt.Sprintf("%s: read /%s from layer %d of %d (%s); dnf resolves the %s layer's packages", IDInstallResolve, in.DB.Dir, in.DB.Layer+1, in.DB.Layers, mib(in.DB.Read), o.Target.OpenShift.Label()))
 	in.Result, in.RunErr = resolve.Run(ctx, req)
 	return CheckInstallResolve(in, o.Target)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -50,6 +51,14 @@ type Request struct {
 	// not say (no package provides system-release(releasever)).
 	ReleaseVer string
 	Steps      []Step
+	// Env is more environment for dnf and rpm, after this process's own:
+	// the cluster Proxy's HTTP(S)_PROXY/NO_PROXY (mirrors.Network.Env),
+	// which the build pod uses too.
+	Env []string
+	// CACert is a PEM bundle dnf trusts for every repository (dnf.conf
+	// sslcacert): the system CAs plus the cluster's trust bundle; "" keeps
+	// the system's.
+	CACert string
 }
 
 // Result is what the resolution found.
@@ -107,6 +116,10 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 	}
 	// RHEL 9's /etc/dnf/dnf.conf (dnf-data), not this machine's.
 	conf := "[main]\ngpgcheck=1\ninstallonly_limit=3\nclean_requirements_on_remove=True\nbest=True\nskip_if_unavailable=False\n"
+	if req.CACert != "" {
+		// A [main] option is every repository's default (dnf.conf(5)).
+		conf += "sslcacert=" + req.CACert + "\n"
+	}
 	if err := os.WriteFile(filepath.Join(req.Work, "dnf.conf"), []byte(conf), 0o644); err != nil {
 		return nil, err
 	}
@@ -129,6 +142,7 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 			return nil, err
 		}
 	}
+	secrets = append(secrets, envSecrets(req.Env)...)
 	r := &runner{req: req, secrets: secrets}
 	res := &Result{}
 
@@ -364,7 +378,23 @@ func (r *runner) env() []string {
 			env = append(env, k+"="+v)
 		}
 	}
-	return env
+	// exec uses the last value of a repeated key: the cluster's proxy wins.
+	return append(env, r.req.Env...)
+}
+
+// envSecrets are the passwords of proxy URLs in env (KEY=URL), which dnf
+// may echo in an error.
+func envSecrets(env []string) []string {
+	var out []string
+	for _, kv := range env {
+		_, v, _ := strings.Cut(kv, "=")
+		if u, err := url.Parse(v); err == nil && u.User != nil {
+			if pw, ok := u.User.Password(); ok && pw != "" {
+				out = append(out, pw)
+			}
+		}
+	}
+	return out
 }
 
 func (r *runner) rpm(ctx context.Context, args ...string) (string, error) {

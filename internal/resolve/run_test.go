@@ -2,13 +2,18 @@ package resolve
 
 import (
 	"context"
+	"encoding/pem"
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -102,13 +107,18 @@ func image(t *testing.T, rpms string, extra ...pkg) string {
 	return root
 }
 
-func serveRepo(t *testing.T, pkgs []pkg) string {
+func buildRepo(t *testing.T, dir string, pkgs []pkg) {
 	t.Helper()
-	dir := t.TempDir()
 	buildRPMs(t, dir, pkgs)
 	if out, err := exec.Command("createrepo_c", "--quiet", dir).CombinedOutput(); err != nil {
 		t.Fatalf("createrepo_c: %v\n%s", err, out)
 	}
+}
+
+func serveRepo(t *testing.T, pkgs []pkg) string {
+	t.Helper()
+	dir := t.TempDir()
+	buildRepo(t, dir, pkgs)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -255,6 +265,63 @@ func TestRun(t *testing.T) {
 		res := run(t, image(t, baseRPMs), files, walkthroughSteps())
 		if res.Outcome.Status != NoMatch || res.Outcome.Repo != "doca" || strings.Join(res.Outcome.Unmatched, ",") != "libibverbs,rdma-core" {
 			t.Fatalf("outcome %+v\n%s", res.Outcome, res.Output)
+		}
+	})
+
+	t.Run("through the cluster's proxy and with its CA", func(t *testing.T) {
+		// The repositories' hosts resolve only at the proxy (as behind a
+		// cluster Proxy); BaseOS is HTTPS with a certificate only the
+		// cluster's trust bundle vouches for.
+		docaDir, baseosDir := t.TempDir(), t.TempDir()
+		buildRepo(t, docaDir, doca)
+		buildRepo(t, baseosDir, centos)
+		tlsRepo := httptest.NewTLSServer(http.FileServer(http.Dir(baseosDir)))
+		t.Cleanup(tlsRepo.Close)
+		plain := httptest.NewServer(http.FileServer(http.Dir(docaDir)))
+		t.Cleanup(plain.Close)
+		target, _ := url.Parse(plain.URL)
+		var proxied atomic.Int32
+		proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("Proxy-Authorization") == "" {
+				w.Header().Set("Proxy-Authenticate", `Basic realm="cluster proxy"`)
+				http.Error(w, "proxy credentials required", http.StatusProxyAuthRequired)
+				return
+			}
+			if r.URL.Host != "doca.mirror.invalid" {
+				http.Error(w, "unknown host "+r.URL.Host, http.StatusBadGateway)
+				return
+			}
+			proxied.Add(1)
+			httputil.NewSingleHostReverseProxy(target).ServeHTTP(w, r)
+		}))
+		t.Cleanup(proxy.Close)
+		proxyURL := strings.Replace(proxy.URL, "http://", "http://proxy-user:Pr0xySecret@", 1)
+		files := repoFiles("http://doca.mirror.invalid/", tlsRepo.URL+"/")
+		ca := filepath.Join(t.TempDir(), "ca.pem")
+		if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: tlsRepo.Certificate().Raw}), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		env := []string{"http_proxy=" + proxyURL, "HTTP_PROXY=" + proxyURL, "no_proxy=127.0.0.1", "NO_PROXY=127.0.0.1"}
+		resolveWith := func(env []string, ca string) *Result {
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+			defer cancel()
+			res, err := Run(ctx, Request{Root: image(t, baseRPMs), DBDir: "usr/share/rpm", Work: t.TempDir(), RepoFiles: files, Arch: "x86_64", ReleaseVer: "9",
+				Steps: walkthroughSteps(), Env: env, CACert: ca})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return res
+		}
+		if res := resolveWith(env, ca); res.Outcome.Status != Resolved || proxied.Load() == 0 {
+			t.Fatalf("with the proxy and CA: outcome %+v, %d proxied requests\n%s\n%s", res.Outcome, proxied.Load(), res.Command, res.Output)
+		} else if strings.Contains(fmt.Sprintf("%+v %s %s", res.Outcome, res.Command, res.Output), "Pr0xySecret") {
+			t.Errorf("the proxy password is shown")
+		}
+		if res := resolveWith(env, ""); res.Outcome.Status != RepoError || res.Outcome.Repo != "baseos" {
+			t.Errorf("without the cluster's CA: outcome %+v, want a baseos repository error\n%s", res.Outcome, res.Output)
+		}
+		if res := resolveWith(nil, ca); res.Outcome.Status != RepoError || res.Outcome.Repo != "doca" {
+			t.Errorf("without the proxy: outcome %+v, want a doca repository error\n%s", res.Outcome, res.Output)
 		}
 	})
 
