@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/mosc-dev/mosc/internal/profile"
 	yaml "go.yaml.in/yaml/v3"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -141,7 +142,7 @@ func (p *parser) pairs(n *yaml.Node, path string) ([]*yaml.Node, []*yaml.Node, b
 		return nil, nil, false
 	}
 	if n.Kind != yaml.MappingNode {
-		p.errorf(n, path, "expected a mapping, got %s", describe(n))
+		p.errorf(n, path, "expected a mapping, got %s", profile.DescribeNode(n))
 		return nil, nil, false
 	}
 	var ks, vs []*yaml.Node
@@ -164,7 +165,7 @@ func (p *parser) pairs(n *yaml.Node, path string) ([]*yaml.Node, []*yaml.Node, b
 
 func (p *parser) str(n *yaml.Node, path string) (string, bool) {
 	if n.Kind != yaml.ScalarNode || (n.ShortTag() != "!!str" && n.ShortTag() != "!!int" && n.ShortTag() != "!!float") {
-		p.errorf(n, path, "expected a string, got %s", describe(n))
+		p.errorf(n, path, "expected a string, got %s", profile.DescribeNode(n))
 		return "", false
 	}
 	return n.Value, true
@@ -197,7 +198,7 @@ func (p *parser) object(n *yaml.Node, path string, top bool) {
 			case "apiVersion", "kind", "metadata":
 			case "items":
 				if vs[i].Kind != yaml.SequenceNode {
-					p.errorf(vs[i], "items", "expected a list, got %s", describe(vs[i]))
+					p.errorf(vs[i], "items", "expected a list, got %s", profile.DescribeNode(vs[i]))
 					continue
 				}
 				for j, item := range vs[i].Content {
@@ -247,7 +248,7 @@ func (p *parser) object(n *yaml.Node, path string, top bool) {
 			continue
 		}
 		if svs[i].Kind != yaml.SequenceNode {
-			p.errorf(svs[i], field, "expected a list, got %s", describe(svs[i]))
+			p.errorf(svs[i], field, "expected a list, got %s", profile.DescribeNode(svs[i]))
 			continue
 		}
 		for j, item := range svs[i].Content {
@@ -307,7 +308,7 @@ func (p *parser) rule(n *yaml.Node, path, kind, objName string, hasPolicy, tag b
 				continue
 			}
 			if vs[i].Kind != yaml.SequenceNode {
-				p.errorf(vs[i], field, "expected a list, got %s", describe(vs[i]))
+				p.errorf(vs[i], field, "expected a list, got %s", profile.DescribeNode(vs[i]))
 				continue
 			}
 			for j, m := range vs[i].Content {
@@ -340,20 +341,4 @@ func (p *parser) rule(n *yaml.Node, path, kind, objName string, hasPolicy, tag b
 		return
 	}
 	p.rules = append(p.rules, r)
-}
-
-func describe(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.AliasNode:
-		return "an alias"
-	}
-	v := []rune(n.Value)
-	if len(v) > 40 {
-		return fmt.Sprintf("%q", string(v[:40])+"…")
-	}
-	return fmt.Sprintf("%q", string(v))
 }

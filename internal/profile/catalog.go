@@ -616,7 +616,7 @@ func DecodeProfile(file string, data []byte) (Profile, error) {
 func decodeHeader(file string, root *yaml.Node, kinds ...string) (string, ErrorList) {
 	d := newDecoder(file)
 	if root.Kind != yaml.MappingNode {
-		d.errorf(root, "", "expected a mapping with apiVersion and kind, got %s", describe(root))
+		d.errorf(root, "", "expected a mapping with apiVersion and kind, got %s", DescribeNode(root))
 		return "", d.errs
 	}
 	var apiVersion, kind *yaml.Node
@@ -632,7 +632,7 @@ func decodeHeader(file string, root *yaml.Node, kinds ...string) (string, ErrorL
 	case apiVersion == nil:
 		d.errorf(root, "apiVersion", "missing required field %q (want %s)", "apiVersion", APIVersion)
 	case apiVersion.Kind != yaml.ScalarNode || apiVersion.Value != APIVersion:
-		d.errorf(apiVersion, "apiVersion", "unsupported apiVersion %s; supported: %s", describe(apiVersion), APIVersion)
+		d.errorf(apiVersion, "apiVersion", "unsupported apiVersion %s; supported: %s", DescribeNode(apiVersion), APIVersion)
 	}
 	if kind == nil {
 		d.errorf(root, "kind", "missing required field %q (one of %s)", "kind", knownList(kinds))
@@ -643,6 +643,6 @@ func decodeHeader(file string, root *yaml.Node, kinds ...string) (string, ErrorL
 			return k, d.errs
 		}
 	}
-	d.errorf(kind, "kind", "unknown kind %s; known: %s", describe(kind), knownList(kinds))
+	d.errorf(kind, "kind", "unknown kind %s; known: %s", DescribeNode(kind), knownList(kinds))
 	return "", d.errs
 }

@@ -166,8 +166,10 @@ func isNull(n *yaml.Node) bool {
 	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
 }
 
-// describe names what a node is, for "expected X, got Y" messages.
-func describe(n *yaml.Node) string {
+// DescribeNode names what a YAML node is ("a mapping", "a list", or its
+// value quoted and cut at 40 characters), for "expected X, got Y" messages
+// of every strict decoder (site files, mirror files).
+func DescribeNode(n *yaml.Node) string {
 	switch n.Kind {
 	case yaml.MappingNode:
 		return "a mapping"
@@ -230,18 +232,18 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
 				// The literal text: `openshift: 4.20` stays "4.20".
 				v.SetString(s)
 			default:
-				d.errorf(n, path, "expected a string, got %s (quote it)", describe(n))
+				d.errorf(n, path, "expected a string, got %s (quote it)", DescribeNode(n))
 			}
 		}
 	case reflect.Bool:
 		if s, ok := d.scalar(n, path, "true or false"); ok {
 			if n.ShortTag() != "!!bool" {
-				d.errorf(n, path, "expected true or false, got %s", describe(n))
+				d.errorf(n, path, "expected true or false, got %s", DescribeNode(n))
 				return
 			}
 			b, err := strconv.ParseBool(strings.ToLower(s))
 			if err != nil {
-				d.errorf(n, path, "expected true or false, got %s", describe(n))
+				d.errorf(n, path, "expected true or false, got %s", DescribeNode(n))
 				return
 			}
 			v.SetBool(b)
@@ -253,19 +255,19 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
 		}
 		if s, ok := d.scalar(n, path, "an integer"); ok {
 			if n.ShortTag() != "!!int" {
-				d.errorf(n, path, "expected an integer, got %s", describe(n))
+				d.errorf(n, path, "expected an integer, got %s", DescribeNode(n))
 				return
 			}
 			i, err := strconv.ParseInt(strings.ReplaceAll(s, "_", ""), 0, v.Type().Bits())
 			if err != nil {
-				d.errorf(n, path, "integer %s out of range", describe(n))
+				d.errorf(n, path, "integer %s out of range", DescribeNode(n))
 				return
 			}
 			v.SetInt(i)
 		}
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
-			d.errorf(n, path, "expected a list, got %s", describe(n))
+			d.errorf(n, path, "expected a list, got %s", DescribeNode(n))
 			return
 		}
 		s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
@@ -275,7 +277,7 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
 		v.Set(s)
 	case reflect.Map:
 		if n.Kind != yaml.MappingNode {
-			d.errorf(n, path, "expected a mapping, got %s", describe(n))
+			d.errorf(n, path, "expected a mapping, got %s", DescribeNode(n))
 			return
 		}
 		if v.Type().Key().Kind() != reflect.String {
@@ -306,7 +308,7 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
 // scalar checks n is a scalar and returns its text.
 func (d *decoder) scalar(n *yaml.Node, path, want string) (string, bool) {
 	if n.Kind != yaml.ScalarNode {
-		d.errorf(n, path, "expected %s, got %s", want, describe(n))
+		d.errorf(n, path, "expected %s, got %s", want, DescribeNode(n))
 		return "", false
 	}
 	return n.Value, true
@@ -318,7 +320,7 @@ func (d *decoder) key(k *yaml.Node, path string, seen map[string]bool) (string, 
 		if k.ShortTag() == "!!merge" {
 			d.errorf(k, path, "YAML merge keys (<<) are not supported")
 		} else {
-			d.errorf(k, path, "mapping keys must be strings, got %s", describe(k))
+			d.errorf(k, path, "mapping keys must be strings, got %s", DescribeNode(k))
 		}
 		return "", false
 	}
@@ -374,7 +376,7 @@ func computeFields(t reflect.Type) []fieldInfo {
 
 func (d *decoder) structValue(n *yaml.Node, v reflect.Value, path string) {
 	if n.Kind != yaml.MappingNode {
-		d.errorf(n, path, "expected a mapping, got %s", describe(n))
+		d.errorf(n, path, "expected a mapping, got %s", DescribeNode(n))
 		return
 	}
 	fields := fieldsOf(v.Type())
@@ -495,28 +497,28 @@ func (d *decoder) anyValue(n *yaml.Node, path string) (any, bool) {
 		case "!!bool":
 			b, err := strconv.ParseBool(strings.ToLower(n.Value))
 			if err != nil {
-				d.errorf(n, path, "invalid boolean %s", describe(n))
+				d.errorf(n, path, "invalid boolean %s", DescribeNode(n))
 				return nil, false
 			}
 			return b, true
 		case "!!int":
 			i, err := strconv.ParseInt(strings.ReplaceAll(n.Value, "_", ""), 0, 64)
 			if err != nil {
-				d.errorf(n, path, "integer %s out of range", describe(n))
+				d.errorf(n, path, "integer %s out of range", DescribeNode(n))
 				return nil, false
 			}
 			return i, true
 		case "!!float":
 			f, err := strconv.ParseFloat(strings.ReplaceAll(n.Value, "_", ""), 64)
 			if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
-				d.errorf(n, path, "invalid number %s", describe(n))
+				d.errorf(n, path, "invalid number %s", DescribeNode(n))
 				return nil, false
 			}
 			return f, true
 		case "!!str":
 			return n.Value, true
 		}
-		d.errorf(n, path, "unsupported value %s (tag %s)", describe(n), n.ShortTag())
+		d.errorf(n, path, "unsupported value %s (tag %s)", DescribeNode(n), n.ShortTag())
 		return nil, false
 	}
 	d.errorf(n, path, "unsupported YAML node")
@@ -533,7 +535,7 @@ func (d *decoder) duration(n *yaml.Node, v reflect.Value, path string) {
 	}
 	dur, err := time.ParseDuration(s)
 	if err != nil {
-		d.errorf(n, path, "invalid duration %s: want e.g. 720h or 90m", describe(n))
+		d.errorf(n, path, "invalid duration %s: want e.g. 720h or 90m", DescribeNode(n))
 		return
 	}
 	if dur < 0 {

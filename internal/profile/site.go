@@ -71,7 +71,7 @@ func (r StackRef) String() string {
 func (r *StackRef) decodeYAML(d *decoder, n *yaml.Node, path string) {
 	if n.Kind == yaml.ScalarNode {
 		if n.ShortTag() != "!!str" {
-			d.errorf(n, path, "expected a stack (NAME or NAME:VARIANT, or a mapping), got %s", describe(n))
+			d.errorf(n, path, "expected a stack (NAME or NAME:VARIANT, or a mapping), got %s", DescribeNode(n))
 			return
 		}
 		*r = ParseStackRef(n.Value)
