@@ -461,9 +461,9 @@ func gateBuildBase(opts gate.Options, report *gate.Report, p *gateBuild) (why st
 		if osImg.Image == "" {
 			return "", cleanup, fmt.Errorf("--build: the payload %s has no %s image", payload.Ref, orStream(p, stream))
 		}
-		p.baseImage = osImg.Image
+		p.baseImage = answered(osImg)
 		if p.extensionsImage == "" {
-			p.extensionsImage = ext.Image
+			p.extensionsImage = answered(ext)
 		}
 	}
 	if p.registryConfig == "" && len(opts.Release.DockerConfigJSON) > 0 {
@@ -480,6 +480,17 @@ func gateBuildBase(opts gate.Options, report *gate.Report, p *gateBuild) (why st
 		p.registryConfig = f
 	}
 	return "", cleanup, nil
+}
+
+// answered is where release-payload read an OS image: on a mirrored
+// cluster the payload's own reference (quay.io) may be unreachable from
+// here, and the mirror's names the same digest (IDMS rules map digest
+// references only).
+func answered(co release.CoreOS) string {
+	if co.From != "" {
+		return co.From
+	}
+	return co.Image
 }
 
 // gateBuild is --build's parameters: mosc build's, and whether --stream

@@ -18,6 +18,11 @@ func TestGateBuildBase(t *testing.T) {
 		{Tag: "rhel-coreos-10", Image: "art@sha256:10", StreamClass: "rhel-10"},
 		{Tag: "rhel-coreos-10-extensions", Image: "art@sha256:10e", StreamClass: "rhel-10", IsExtensions: true},
 	}}
+	// As read through an IDMS mirror: the build pulls what answered.
+	mirrored := &release.Payload{Ref: payload.Ref, CoreOS: []release.CoreOS{
+		{Tag: "rhel-coreos", Image: "art@sha256:9", From: "mirror.example.com/art@sha256:9", StreamClass: "rhel-9"},
+		{Tag: "rhel-coreos-extensions", Image: "art@sha256:9e", From: "mirror.example.com/art@sha256:9e", StreamClass: "rhel-9", IsExtensions: true},
+	}}
 	secret := []byte(`{"auths":{"quay.io":{"auth":"dTpw"}}}`)
 	for _, tc := range []struct {
 		name        string
@@ -34,6 +39,8 @@ func TestGateBuildBase(t *testing.T) {
 			params: gateBuild{buildParams: buildParams{registryConfig: "/etc/ps.json"}}, opts: gate.Options{Release: release.Options{RegistryConfig: "/etc/ps.json"}}, base: "art@sha256:9", ext: "art@sha256:9e"},
 		{name: "--stream names the tag", report: gate.Report{Payload: payload, Stream: "rhel-9"},
 			params: gateBuild{buildParams: buildParams{stream: "rhel-coreos-10"}, streamSet: true}, base: "art@sha256:10", ext: "art@sha256:10e"},
+		{name: "a mirror answered", report: gate.Report{Payload: mirrored, Stream: "rhel-9"},
+			base: "mirror.example.com/art@sha256:9", ext: "mirror.example.com/art@sha256:9e"},
 		{name: "--base-image wins", report: gate.Report{Payload: payload, Stream: "rhel-9"},
 			params: gateBuild{buildParams: buildParams{baseImage: "mine:1"}}, base: "mine:1"},
 		{name: "no payload read", report: gate.Report{}, why: "the target payload was not read (see release-payload)"},
