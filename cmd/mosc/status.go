@@ -131,7 +131,6 @@ func runStatus(c *cli.Context) error {
 			f.Cause = &cause
 		}
 	}
-	st.PushCredential = pushCredentialStatus(ctx, clients, plan, time.Now()) // statuscred.go
 	if out == "json" {
 		enc := json.NewEncoder(c.App.Writer)
 		enc.SetIndent("", "  ")

@@ -7,22 +7,17 @@ import (
 
 	"github.com/mosc-dev/mosc/internal/cluster"
 	"github.com/mosc-dev/mosc/internal/gate"
-	"github.com/mosc-dev/mosc/internal/profile"
 	"github.com/mosc-dev/mosc/internal/watch"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 )
 
 // pushCredentialStatus is status's word on the secret the MachineOSConfig
 // pushes with: whether anything renews it, and when it stops working (every
 // upgrade builds, so an expired one stalls the pool). nil when the pool has
-// no MachineOSConfig. Judged as gate's push-token check does.
-func pushCredentialStatus(ctx context.Context, clients *cluster.Clients, plan *profile.Plan, now time.Time) *watch.PushCredential {
-	name := plan.MOSC.Name
-	if name == "" {
-		name = plan.Pool
-	}
-	m, err := clients.MachineConfig.MachineconfigurationV1().MachineOSConfigs().Get(ctx, name, metav1.GetOptions{})
-	if err != nil || m.Spec.RenderedImagePushSecret.Name == "" {
+// no MachineOSConfig. Judged as gate's push-token check does. m is the
+// MachineOSConfig status already read (v1, or v1alpha1 converted).
+func pushCredentialStatus(ctx context.Context, clients *cluster.Clients, m *mcfgv1.MachineOSConfig, now time.Time) *watch.PushCredential {
+	if m == nil || m.Spec.RenderedImagePushSecret.Name == "" {
 		return nil
 	}
 	pc, err := cluster.PushCredentialOf(ctx, clients.Kube, m.Spec.RenderedImagePushSecret.Name)

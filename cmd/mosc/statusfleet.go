@@ -89,7 +89,6 @@ func statusCluster(ctx context.Context, cl *fleet.Cluster, acc fleet.Access) *fl
 			cause := watch.ClassifyBuild(ctx, clients.Kube, st.Build, plan.Pool)
 			f.Cause = &cause
 		}
-		st.PushCredential = pushCredentialStatus(ctx, clients, plan, time.Now()) // as mosc status -o json
 		sc.Pools = append(sc.Pools, &st)
 	}
 	return sc
@@ -119,5 +118,6 @@ func readPoolStatus(ctx context.Context, clients *cluster.Clients, plan *profile
 	}
 	st := watch.Evaluate(snap)
 	watch.ForStatus(&st)
+	st.PushCredential = pushCredentialStatus(ctx, clients, snap.MOSCObj, time.Now()) // statuscred.go
 	return st, nil
 }
