@@ -16,6 +16,7 @@ import (
 	yamlv2 "go.yaml.in/yaml/v2"
 	"sigs.k8s.io/yaml"
 
+	"github.com/mosc-dev/mosc/internal/growstack"
 	"github.com/mosc-dev/mosc/internal/lazyre"
 )
 
@@ -144,6 +145,7 @@ func WriteDirs(dirs []string, bundles []*Bundle, version string) error {
 	for range min(runtime.GOMAXPROCS(0), len(dirs)) {
 		wg.Add(1)
 		go func() {
+			growstack.Grow() // YAML marshalling recurses deep: grow once, now (see the package)
 			defer wg.Done()
 			for i := range next {
 				errs[i] = cache.WriteDir(dirs[i], bundles[i], version)

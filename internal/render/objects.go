@@ -10,6 +10,7 @@ import (
 	"text/template"
 
 	"github.com/mosc-dev/mosc/internal/bundle"
+	"github.com/mosc-dev/mosc/internal/growstack"
 	"github.com/mosc-dev/mosc/internal/profile"
 	"github.com/mosc-dev/mosc/templates"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -248,6 +249,7 @@ func renderObjects(p *profile.Plan, containerfile string, memo *Memo, serial boo
 		for range min(workers, len(jobs)) {
 			wg.Add(1)
 			go func() {
+				growstack.Grow() // templates and YAML recurse deep: grow once, now (see the package)
 				defer wg.Done()
 				for j := range next {
 					do(j)
