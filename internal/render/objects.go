@@ -111,20 +111,15 @@ func parseTemplates(fsys fs.FS) (*template.Template, error) {
 		return nil, err
 	}
 	sort.Strings(names)
-	fm := baseFuncs()
-	root := template.New("templates").Option("missingkey=error")
-	bindInclude(fm, &root)
-	root.Funcs(fm)
-	for _, n := range names {
+	srcs := make([]source, len(names))
+	for i, n := range names {
 		src, err := fs.ReadFile(fsys, n)
 		if err != nil {
 			return nil, err
 		}
-		if _, err := root.New("templates/" + n).Parse(string(src)); err != nil {
-			return nil, templateError(err)
-		}
+		srcs[i] = source{"templates/" + n, string(src)}
 	}
-	return root, nil
+	return newSet("templates", srcs)
 }
 
 // objData is what a manifest template sees: the plan's fields plus the
