@@ -164,7 +164,7 @@ func runInit(c *cli.Context) error {
 		return failWith(exitError, &profile.Error{Flag: "-o", Message: "must not be empty"})
 	}
 	fleet := c.Bool("fleet")
-	if fleet && !c.IsSet("output") {
+	if fleet && !isSet(c, "output") {
 		out = "fleet.yaml"
 	}
 	name := out
