@@ -20,7 +20,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -115,7 +114,7 @@ func run(runs, rssRuns int, work, doc, mosc, kustomize, butane, helm string) err
 
 	var b strings.Builder
 	load, _ := os.ReadFile("/proc/loadavg")
-	fmt.Fprintf(&b, "Measured %s on %s/%s, %d CPUs, load average %s (at the end of the run); hyperfine -N, %d runs after 5 warm-up runs; peak RSS and page faults are the median of %d runs (getrusage).\n\n",
+	fmt.Fprintf(&b, "Measured %s on %s/%s, %d CPUs, load average %s (at the end of the run); hyperfine -N, %d runs after 5 warm-up runs; peak RSS and page faults are the median of %d runs (GNU time).\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04 UTC"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), strings.Join(strings.Fields(string(load))[:3], " "), runs, rssRuns)
 	b.WriteString("| command | median | mean ± σ | user / system (mean) | peak RSS | page faults |\n|---|---:|---:|---:|---:|---:|\n")
 	for _, t := range tools {
@@ -189,11 +188,18 @@ func hyperfine(work, tag string, runs int, ignoreFailure bool, tools []*tool) er
 }
 
 // peakRSS runs t n times and sets the medians of its peak RSS and minor
-// page faults (getrusage).
+// page faults, as GNU time reports them. Not from this process's wait4:
+// Go's os/exec starts children with clone(CLONE_VM|CLONE_VFORK), and Linux's
+// exec carries the old address space's high-water RSS into the new
+// program's maxrss (fs/exec.c, exec_mmap → setmax_mm_hiwater_rss), so a
+// child started from Go reports at least its parent's RSS: for a lean tool
+// (butane) that is this program's. GNU time forks from a small C process.
 func peakRSS(t *tool, n int) error {
 	var rss, flt []int64
+	out := filepath.Join(os.TempDir(), fmt.Sprintf("renderbench-time-%d", os.Getpid()))
+	defer os.Remove(out)
 	for range n {
-		cmd := exec.Command(t.argv[0], t.argv[1:]...)
+		cmd := exec.Command(gnuTime, append([]string{"-f", "%M %R", "-o", out, "--"}, t.argv...)...)
 		cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 		err := cmd.Run()
 		var ee *exec.ExitError
@@ -203,18 +209,28 @@ func peakRSS(t *tool, n int) error {
 		if err == nil && t.failing {
 			return fmt.Errorf("%s: exited 0, expected a failure", t.name)
 		}
-		ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-		if !ok {
-			return errors.New("no rusage on this OS")
+		data, err := os.ReadFile(out)
+		if err != nil {
+			return err
 		}
-		rss = append(rss, ru.Maxrss) // KiB on Linux
-		flt = append(flt, ru.Minflt)
+		// On a non-zero exit GNU time writes "Command exited with
+		// non-zero status N" first: the figures are on the last line.
+		lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+		var kib, faults int64
+		if _, err := fmt.Sscanf(lines[len(lines)-1], "%d %d", &kib, &faults); err != nil {
+			return fmt.Errorf("%s: GNU time wrote %q: %v", t.name, data, err)
+		}
+		rss = append(rss, kib)
+		flt = append(flt, faults)
 	}
 	slices.Sort(rss)
 	slices.Sort(flt)
 	t.rssKiB, t.minflt = rss[len(rss)/2], flt[len(flt)/2]
 	return nil
 }
+
+// gnuTime is GNU time (Debian package time), not the shell keyword.
+const gnuTime = "/usr/bin/time"
 
 func mib(kib int64) float64 { return float64(kib) / 1024 }
 
