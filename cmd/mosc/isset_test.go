@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"io"
 	"os"
 	"strings"
@@ -121,4 +122,23 @@ func TestIsSetMatchesUrfave(t *testing.T) {
 		t.Fatalf("only %d command runs, %d comparisons", ran, compared)
 	}
 	t.Logf("%d command runs, %d comparisons", ran, compared)
+}
+
+// TestIsSetBareFlagSet covers contexts built from a flag set alone (as unit
+// tests of flag handling build them): no command lists the flags.
+func TestIsSetBareFlagSet(t *testing.T) {
+	for _, args := range [][]string{nil, {"--token-ttl", "1h"}, {"--push-credential=token"}, {"--token-ttl", "1h", "--push-credential", "x"}} {
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		fs.String("token-ttl", "", "")
+		fs.String("push-credential", "", "")
+		if err := fs.Parse(args); err != nil {
+			t.Fatal(err)
+		}
+		c := cli.NewContext(cli.NewApp(), fs, nil)
+		for _, n := range []string{"token-ttl", "push-credential", "absent"} {
+			if got, want := isSet(c, n), c.IsSet(n); got != want {
+				t.Errorf("%q: isSet(%q) = %v, c.IsSet = %v", args, n, got, want)
+			}
+		}
+	}
 }
