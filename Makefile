@@ -67,7 +67,7 @@ lint:
 	$(GO) vet ./...
 
 golden-update:
-	$(GO) test ./internal/render/... ./internal/watch/... ./internal/build/... ./internal/fleet/... ./cmd/... -update
+	$(GO) test ./internal/render/... ./internal/watch/... ./internal/build/... ./internal/fleet/... ./internal/profile/... ./cmd/... -update
 	$(GO) test ./e2e -run 'TestGate$$' -update-gate-golden
 
 # Each parser of outside input has a fuzz target; `make fuzz FUZZTIME=5m` digs deeper.
