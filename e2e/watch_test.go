@@ -484,6 +484,10 @@ func BenchmarkWatch1000Nodes(b *testing.B) {
 		// The collector's trace (stderr) says what the heap was at each GC:
 		// the peak RSS follows it.
 		benchEnv := []string{"KUBECONFIG=" + proxy.kubeconfig(b), "GODEBUG=gctrace=1"}
+		// MOSC_BENCH_ENV="GOGC=50 GOMEMLIMIT=24MiB": settings for the mosc
+		// process alone (not the API server's or this test's Go runtimes),
+		// to measure what a heap target would cost.
+		benchEnv = append(benchEnv, strings.Fields(os.Getenv("MOSC_BENCH_ENV"))...)
 		if dir := os.Getenv("MOSC_BENCH_MEMPROFILE"); dir != "" {
 			// Heap profiles at the live heap's peak (internal/watch/memprof.go).
 			bin = buildMoscTags(b, "mosc_memprof")
@@ -598,6 +602,7 @@ func BenchmarkWatch1000Nodes(b *testing.B) {
 		b.ReportMetric(gcs.peakHeap, "peak-heap-MiB")
 		b.ReportMetric(gcs.peakLive, "peak-live-heap-MiB")
 		b.ReportMetric(float64(gcs.cycles), "gc-cycles")
+		b.ReportMetric(gcs.cpuPercent, "gc-cpu-%")
 
 		keys := make([]string, 0, len(counts))
 		for k := range counts {
@@ -608,12 +613,12 @@ func BenchmarkWatch1000Nodes(b *testing.B) {
 		for _, k := range keys {
 			fmt.Fprintf(&sb, "  %-45s %d\n", k, counts[k])
 		}
-		summary := fmt.Sprintf("%d workers: synced after %s, done after %s (including the %s idle wait); %d events (%d without pod events), %d requests (%d during the idle minute); peak RSS %.1f MiB; heap at GC: peak %.1f MiB, live at most %.1f MiB over %d cycles; delay p50 %s p99 %s max %s over %d nodes; load average %s before, %s after\nrequests by verb and resource:\n%s",
+		summary := fmt.Sprintf("%d workers: synced after %s, done after %s (including the %s idle wait); %d events (%d without pod events), %d requests (%d during the idle minute); peak RSS %.1f MiB; heap at GC: peak %.1f MiB, live at most %.1f MiB over %d cycles (GC %.0f%% of the CPU time); mosc env %q; delay p50 %s p99 %s max %s over %d nodes; load average %s before, %s after\nrequests by verb and resource:\n%s",
 			workers, syncedAfter.Round(time.Millisecond), elapsed.Round(time.Second), idle, len(evs), changes, total, afterIdle-atSync, float64(rss)/1024,
-			gcs.peakHeap, gcs.peakLive, gcs.cycles, pct(0.5), pct(0.99), pct(1), len(delays), loadBefore, loadAverage(), sb.String())
+			gcs.peakHeap, gcs.peakLive, gcs.cycles, gcs.cpuPercent, benchEnv[1:], pct(0.5), pct(0.99), pct(1), len(delays), loadBefore, loadAverage(), sb.String())
 		summary += fmt.Sprintf("(wait4 ru_maxrss, which includes this test process at the fork: %.1f MiB)\n", float64(rusageMax)/1024)
 		b.Log(summary) // testing keeps only a benchmark log's first 10 lines: the simulator's come first
-		if dir := os.Getenv("MOSC_BENCH_MEMPROFILE"); dir != "" {
+		if dir := os.Getenv("MOSC_BENCH_OUT"); dir != "" {
 			_ = os.WriteFile(filepath.Join(dir, "summary.txt"), []byte(summary), 0o644)
 			_ = os.WriteFile(filepath.Join(dir, "mosc-stderr.txt"), stderr.Bytes(), 0o644)
 		}
@@ -626,6 +631,7 @@ func BenchmarkWatch1000Nodes(b *testing.B) {
 type gcTrace struct {
 	peakHeap, peakLive float64
 	cycles             int
+	cpuPercent         float64 // of the process's time, in GC, at the last cycle
 }
 
 func parseGCTrace(stderr string) gcTrace {
@@ -635,6 +641,12 @@ func parseGCTrace(stderr string) gcTrace {
 			continue
 		}
 		// gc 12 @3.4s 1%: 0.1+2+0.01 ms clock, ..., 4->5->2 MB, 5 MB goal, ...
+		var n int
+		var at string
+		var pct float64
+		if c, _ := fmt.Sscanf(l, "gc %d %s %f%%:", &n, &at, &pct); c == 3 {
+			t.cpuPercent = pct
+		}
 		for _, f := range strings.Split(l, ", ") {
 			var start, end, live float64
 			if n, _ := fmt.Sscanf(f, "%f->%f->%f MB", &start, &end, &live); n == 3 {
