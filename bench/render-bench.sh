@@ -21,6 +21,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 command -v hyperfine >/dev/null || { echo "render-bench: hyperfine not found (apt-get install -y hyperfine, or make deps)" >&2; exit 2; }
+[ -x /usr/bin/time ] || { echo "render-bench: GNU time not found (apt-get install -y time, or make deps)" >&2; exit 2; }
 kustomize=$(command -v kustomize || echo "$(go env GOPATH)/bin/kustomize")
 [ -x "$kustomize" ] || { echo "render-bench: kustomize not found (make deps installs it)" >&2; exit 2; }
 

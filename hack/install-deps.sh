@@ -19,8 +19,10 @@ command -v mmdebstrap >/dev/null 2>&1 || need_apt+=(mmdebstrap)
 { command -v gpg && command -v gpg-agent && command -v gpgconf; } >/dev/null 2>&1 || need_apt+=(gnupg)
 command -v rpmsign >/dev/null 2>&1 || need_apt+=(rpm)
 { command -v gcc && [ -e /usr/include/stdio.h ]; } >/dev/null 2>&1 || need_apt+=(gcc libc6-dev)
-# make bench-render (bench/render-bench.sh) times commands with hyperfine.
+# make bench-render (bench/render-bench.sh) times commands with hyperfine and
+# reads peak RSS through GNU time (see bench/renderbench: not from Go's wait4).
 command -v hyperfine >/dev/null 2>&1 || need_apt+=(hyperfine)
+[ -x /usr/bin/time ] || need_apt+=(time)
 # mosc verify's e2e (e2e/verify_test.go): the simulator really runs iperf3 on loopback.
 command -v iperf3 >/dev/null 2>&1 || need_apt+=(iperf3)
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -20,7 +20,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -32,7 +31,9 @@ type tool struct {
 	mean    float64
 	stddev  float64
 	user    float64 // seconds, mean
+	system  float64 // seconds, mean
 	rssKiB  int64   // median of peak RSS over the RSS runs
+	minflt  int64   // median of page faults over the RSS runs: unlike time, independent of load
 }
 
 func main() {
@@ -88,11 +89,9 @@ func run(runs, rssRuns int, work, doc, mosc, kustomize, butane, helm string) err
 		return err
 	}
 	for _, t := range tools {
-		rss, err := peakRSS(t, rssRuns)
-		if err != nil {
+		if err := peakRSS(t, rssRuns); err != nil {
 			return err
 		}
-		t.rssKiB = rss
 	}
 
 	type goal struct {
@@ -115,11 +114,11 @@ func run(runs, rssRuns int, work, doc, mosc, kustomize, butane, helm string) err
 
 	var b strings.Builder
 	load, _ := os.ReadFile("/proc/loadavg")
-	fmt.Fprintf(&b, "Measured %s on %s/%s, %d CPUs, load average %s (at the end of the run); hyperfine -N, %d runs after 5 warm-up runs; peak RSS is the median of %d runs.\n\n",
+	fmt.Fprintf(&b, "Measured %s on %s/%s, %d CPUs, load average %s (at the end of the run); hyperfine -N, %d runs after 5 warm-up runs; peak RSS and page faults are the median of %d runs (GNU time).\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04 UTC"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), strings.Join(strings.Fields(string(load))[:3], " "), runs, rssRuns)
-	b.WriteString("| command | median | mean ± σ | user (mean) | peak RSS |\n|---|---:|---:|---:|---:|\n")
+	b.WriteString("| command | median | mean ± σ | user / system (mean) | peak RSS | page faults |\n|---|---:|---:|---:|---:|---:|\n")
 	for _, t := range tools {
-		fmt.Fprintf(&b, "| `%s` | %.1f ms | %.1f ± %.1f ms | %.1f ms | %.1f MiB |\n", t.name, t.median*1000, t.mean*1000, t.stddev*1000, t.user*1000, mib(t.rssKiB))
+		fmt.Fprintf(&b, "| `%s` | %.1f ms | %.1f ± %.1f ms | %.1f / %.1f ms | %.1f MiB | %d |\n", t.name, t.median*1000, t.mean*1000, t.stddev*1000, t.user*1000, t.system*1000, mib(t.rssKiB), t.minflt)
 	}
 	b.WriteString("\n| goal | target | measured | met |\n|---|---|---:|:---:|\n")
 	for _, g := range goals {
@@ -173,6 +172,7 @@ func hyperfine(work, tag string, runs int, ignoreFailure bool, tools []*tool) er
 			Stddev  float64 `json:"stddev"`
 			Median  float64 `json:"median"`
 			User    float64 `json:"user"`
+			System  float64 `json:"system"`
 		} `json:"results"`
 	}
 	if err := json.Unmarshal(data, &res); err != nil {
@@ -182,34 +182,55 @@ func hyperfine(work, tag string, runs int, ignoreFailure bool, tools []*tool) er
 		return fmt.Errorf("%s: %d results for %d commands", out, len(res.Results), len(tools))
 	}
 	for i, r := range res.Results {
-		tools[i].median, tools[i].mean, tools[i].stddev, tools[i].user = r.Median, r.Mean, r.Stddev, r.User
+		tools[i].median, tools[i].mean, tools[i].stddev, tools[i].user, tools[i].system = r.Median, r.Mean, r.Stddev, r.User, r.System
 	}
 	return nil
 }
 
-// peakRSS runs t n times and returns the median peak RSS (getrusage).
-func peakRSS(t *tool, n int) (int64, error) {
-	var rss []int64
+// peakRSS runs t n times and sets the medians of its peak RSS and minor
+// page faults, as GNU time reports them. Not from this process's wait4:
+// Go's os/exec starts children with clone(CLONE_VM|CLONE_VFORK), and Linux's
+// exec carries the old address space's high-water RSS into the new
+// program's maxrss (fs/exec.c, exec_mmap → setmax_mm_hiwater_rss), so a
+// child started from Go reports at least its parent's RSS: for a lean tool
+// (butane) that is this program's. GNU time forks from a small C process.
+func peakRSS(t *tool, n int) error {
+	var rss, flt []int64
+	out := filepath.Join(os.TempDir(), fmt.Sprintf("renderbench-time-%d", os.Getpid()))
+	defer os.Remove(out)
 	for range n {
-		cmd := exec.Command(t.argv[0], t.argv[1:]...)
+		cmd := exec.Command(gnuTime, append([]string{"-f", "%M %R", "-o", out, "--"}, t.argv...)...)
 		cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 		err := cmd.Run()
 		var ee *exec.ExitError
 		if err != nil && !(t.failing && errors.As(err, &ee)) {
-			return 0, fmt.Errorf("%s: %w", t.name, err)
+			return fmt.Errorf("%s: %w", t.name, err)
 		}
 		if err == nil && t.failing {
-			return 0, fmt.Errorf("%s: exited 0, expected a failure", t.name)
+			return fmt.Errorf("%s: exited 0, expected a failure", t.name)
 		}
-		ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-		if !ok {
-			return 0, errors.New("no rusage on this OS")
+		data, err := os.ReadFile(out)
+		if err != nil {
+			return err
 		}
-		rss = append(rss, ru.Maxrss) // KiB on Linux
+		// On a non-zero exit GNU time writes "Command exited with
+		// non-zero status N" first: the figures are on the last line.
+		lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+		var kib, faults int64
+		if _, err := fmt.Sscanf(lines[len(lines)-1], "%d %d", &kib, &faults); err != nil {
+			return fmt.Errorf("%s: GNU time wrote %q: %v", t.name, data, err)
+		}
+		rss = append(rss, kib)
+		flt = append(flt, faults)
 	}
 	slices.Sort(rss)
-	return rss[len(rss)/2], nil
+	slices.Sort(flt)
+	t.rssKiB, t.minflt = rss[len(rss)/2], flt[len(flt)/2]
+	return nil
 }
+
+// gnuTime is GNU time (Debian package time), not the shell keyword.
+const gnuTime = "/usr/bin/time"
 
 func mib(kib int64) float64 { return float64(kib) / 1024 }
 

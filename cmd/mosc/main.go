@@ -13,6 +13,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	// Grows the main goroutine's stack during early init (see the package).
+	_ "github.com/mosc-dev/mosc/internal/growstack"
 	"github.com/mosc-dev/mosc/internal/lazyre"
 	"github.com/mosc-dev/mosc/internal/profile"
 )

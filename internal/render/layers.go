@@ -57,11 +57,8 @@ func parseLayers(fsys fs.FS) (*layerSet, error) {
 		return nil, err
 	}
 	sort.Strings(names)
-	fm := baseFuncs()
-	root := template.New("layers").Option("missingkey=error")
-	bindInclude(fm, &root)
-	root.Funcs(fm)
-	ls := &layerSet{tmpl: root, params: map[string][]layerParam{}}
+	ls := &layerSet{params: map[string][]layerParam{}}
+	srcs := make([]source, 0, len(names))
 	for _, n := range names {
 		src, err := fs.ReadFile(fsys, n)
 		if err != nil {
@@ -70,6 +67,9 @@ func parseLayers(fsys fs.FS) (*layerSet, error) {
 		file := "layers/" + n
 		m := paramsHeader.FindSubmatch(src)
 		if m == nil {
+			if _, err := newSet("layers", srcs); err != nil {
+				return nil, err // an earlier file's parse error comes first
+			}
 			return nil, fmt.Errorf("%s:1:1: fragment must start with {{- /* mosc:params ... */ -}}", file)
 		}
 		var ps []layerParam
@@ -77,9 +77,10 @@ func parseLayers(fsys fs.FS) (*layerSet, error) {
 			ps = append(ps, layerParam{name: strings.TrimSuffix(f, "?"), optional: strings.HasSuffix(f, "?")})
 		}
 		ls.params[strings.TrimSuffix(n, ".tmpl")] = ps
-		if _, err := root.New(file).Parse(string(src)); err != nil {
-			return nil, templateError(err)
-		}
+		srcs = append(srcs, source{file, string(src)})
+	}
+	if ls.tmpl, err = newSet("layers", srcs); err != nil {
+		return nil, err
 	}
 	return ls, nil
 }

@@ -6,6 +6,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/mosc-dev/mosc/internal/growstack"
 	"github.com/mosc-dev/mosc/internal/profile"
 )
 
@@ -52,6 +53,7 @@ func RenderEach(n int, plan func(i int) (*profile.Plan, Options, error)) ([]*Res
 	for range min(runtime.GOMAXPROCS(0), n) {
 		wg.Add(1)
 		go func() {
+			growstack.Grow() // templates and YAML recurse deep: grow once, now (see the package)
 			defer wg.Done()
 			for i := range next {
 				p, opts, err := plan(i)

@@ -10,6 +10,7 @@ import (
 	"text/template"
 
 	"github.com/mosc-dev/mosc/internal/bundle"
+	"github.com/mosc-dev/mosc/internal/growstack"
 	"github.com/mosc-dev/mosc/internal/profile"
 	"github.com/mosc-dev/mosc/templates"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -110,20 +111,15 @@ func parseTemplates(fsys fs.FS) (*template.Template, error) {
 		return nil, err
 	}
 	sort.Strings(names)
-	fm := baseFuncs()
-	root := template.New("templates").Option("missingkey=error")
-	bindInclude(fm, &root)
-	root.Funcs(fm)
-	for _, n := range names {
+	srcs := make([]source, len(names))
+	for i, n := range names {
 		src, err := fs.ReadFile(fsys, n)
 		if err != nil {
 			return nil, err
 		}
-		if _, err := root.New("templates/" + n).Parse(string(src)); err != nil {
-			return nil, templateError(err)
-		}
+		srcs[i] = source{"templates/" + n, string(src)}
 	}
-	return root, nil
+	return newSet("templates", srcs)
 }
 
 // objData is what a manifest template sees: the plan's fields plus the
@@ -248,6 +244,7 @@ func renderObjects(p *profile.Plan, containerfile string, memo *Memo, serial boo
 		for range min(workers, len(jobs)) {
 			wg.Add(1)
 			go func() {
+				growstack.Grow() // templates and YAML recurse deep: grow once, now (see the package)
 				defer wg.Done()
 				for j := range next {
 					do(j)

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/mosc-dev/mosc/internal/bundle"
+	"github.com/mosc-dev/mosc/internal/growstack"
 	"github.com/mosc-dev/mosc/internal/profile"
 )
 
@@ -135,6 +136,7 @@ func largestLayers(ls []RenderedLayer, n int) string {
 // Render waits for it where it needs them; errors surface there.
 func Prepare() {
 	go func() {
+		growstack.Grow() // the template parser recurses deep: grow once, now (see the package)
 		_, _ = loadLayers()
 		_, _ = loadTemplates()
 	}()

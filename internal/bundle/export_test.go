@@ -1,0 +1,22 @@
+package bundle
+
+import "k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+// Test access for the external tests (emit_test.go, package bundle_test,
+// which renders the catalog through internal/render).
+
+// EmitYAML is emitYAML: the bytes, or false where the legacy path is taken.
+func EmitYAML(obj map[string]any) ([]byte, bool) { return emitYAML(nil, obj) }
+
+// MarshalYAMLLegacy is what mosc wrote before the emitter: the oracle.
+func MarshalYAMLLegacy(obj map[string]any) ([]byte, error) {
+	return marshalYAMLLegacy(Object{Content: &unstructured.Unstructured{Object: obj}, FileName: "x.yaml"})
+}
+
+var (
+	KeyLess        = keyLess
+	YAMLStyleFloat = yamlStyleFloat
+	IsBase60Float  = isBase60Float
+	EmitMaxDepth   = emitMaxDepth
+	YAMLReadable   = yamlReadable
+)
