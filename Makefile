@@ -78,7 +78,7 @@ FUZZ_TARGETS := \
 	internal/node:FuzzDecodeOVSTable internal/node:FuzzParseMessage \
 	internal/node:FuzzParseDpctl internal/node:FuzzParseDevlinkEswitch internal/verify:FuzzParseIperf \
 	internal/repo:FuzzParseRepomd internal/repo:FuzzScanPrimary internal/repo:FuzzVercmp \
-	internal/release:FuzzParseImageReferences internal/release:FuzzParseMetaJSON internal/release:FuzzParseExtensionsJSON internal/diff:FuzzMyers \
+	internal/release:FuzzParseImageReferences internal/release:FuzzParseMetaJSON internal/release:FuzzParseExtensionsJSON internal/diff:FuzzMyers internal/diff:FuzzFields \
 	internal/build:FuzzParseFacts internal/build:FuzzParseFailure \
 	internal/watch:FuzzClassify internal/resolve:FuzzParse internal/mirrors:FuzzParse
 fuzz:
