@@ -67,7 +67,7 @@ lint:
 	$(GO) vet ./...
 
 golden-update:
-	$(GO) test ./internal/render/... ./internal/watch/... ./internal/build/... ./internal/fleet/... ./cmd/... -update
+	$(GO) test ./internal/render/... ./internal/watch/... ./internal/build/... ./internal/fleet/... ./internal/profile/... ./cmd/... -update
 	$(GO) test ./e2e -run 'TestGate$$' -update-gate-golden
 
 # Each parser of outside input has a fuzz target; `make fuzz FUZZTIME=5m` digs deeper.
@@ -78,7 +78,7 @@ FUZZ_TARGETS := \
 	internal/node:FuzzDecodeOVSTable internal/node:FuzzParseMessage \
 	internal/node:FuzzParseDpctl internal/node:FuzzParseDevlinkEswitch internal/verify:FuzzParseIperf \
 	internal/repo:FuzzParseRepomd internal/repo:FuzzScanPrimary internal/repo:FuzzVercmp \
-	internal/release:FuzzParseImageReferences internal/release:FuzzParseMetaJSON internal/release:FuzzParseExtensionsJSON internal/diff:FuzzMyers \
+	internal/release:FuzzParseImageReferences internal/release:FuzzParseMetaJSON internal/release:FuzzParseExtensionsJSON internal/diff:FuzzMyers internal/diff:FuzzFields \
 	internal/build:FuzzParseFacts internal/build:FuzzParseFailure \
 	internal/watch:FuzzClassify internal/resolve:FuzzParse internal/mirrors:FuzzParse
 fuzz:

@@ -154,6 +154,21 @@ func findFlag(flags []cli.Flag, name string) cli.Flag {
 	return nil
 }
 
+// flagsByName is findFlag for many look-ups: each Names() runs a regexp
+// per name (cli.FlagNames), so a scan per look-up costs every command's
+// start (issue 15). The first flag with a name wins, as in findFlag.
+func flagsByName(flags []cli.Flag) map[string]cli.Flag {
+	m := make(map[string]cli.Flag, len(flags)+8)
+	for _, f := range flags {
+		for _, n := range f.Names() {
+			if _, ok := m[n]; !ok {
+				m[n] = f
+			}
+		}
+	}
+	return m
+}
+
 func flagTakesValue(f cli.Flag) bool {
 	d, ok := f.(cli.DocGenerationFlag)
 	return ok && d.TakesValue()

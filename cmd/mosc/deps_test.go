@@ -29,6 +29,7 @@ var forbiddenDeps = []struct{ prefix, why string }{
 	{"github.com/mosc-dev/mosc/internal/kube/kubetest", "test-only adapter, links the clientsets"},
 	{"github.com/russross/blackfriday", "urfave/cli's man-page generator: make build leaves it out with -tags urfave_cli_no_docs (Makefile TAGS)"},
 	{"github.com/cpuguy83/go-md2man", "urfave/cli's man-page generator: make build leaves it out with -tags urfave_cli_no_docs (Makefile TAGS)"},
+	{"github.com/google/go-cmp", "its init compiles regexps in every command (0.75 ms); internal/diff compares with compare.go, go-cmp is its test oracle only"},
 }
 
 // allowedDeps are under a forbidden prefix but register no scheme: listers

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+	"sync"
 	"text/template"
 
 	"github.com/urfave/cli/v2"
@@ -58,7 +59,10 @@ type initData struct {
 	File, StackVersion              string
 }
 
-var siteTemplate = template.Must(template.New("mosc.yaml").Parse(`# mosc site file: which stacks to layer onto which pool of which cluster.
+// siteTemplate is parsed on first use (mosc init), not at start-up: a
+// package-level Parse ran in every mosc process (issue 15).
+var siteTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("mosc.yaml").Parse(`# mosc site file: which stacks to layer onto which pool of which cluster.
 # Every field can also be set by the flag in [brackets]; flags win over the
 # file. Reference: docs/profiles.md. Check it: mosc validate -f {{.File}}
 apiVersion: mosc.dev/v1alpha1
@@ -141,6 +145,7 @@ spec:
     # otherConfig:
     #   hw-offload-ct-size: "0"
 `))
+})
 
 func runInit(c *cli.Context) error {
 	if c.NArg() > 0 {
@@ -159,7 +164,7 @@ func runInit(c *cli.Context) error {
 		return failWith(exitError, &profile.Error{Flag: "-o", Message: "must not be empty"})
 	}
 	fleet := c.Bool("fleet")
-	if fleet && !c.IsSet("output") {
+	if fleet && !isSet(c, "output") {
 		out = "fleet.yaml"
 	}
 	name := out
@@ -288,7 +293,7 @@ func siteFileFor(cat *profile.Catalog, o profile.Overrides, file string) ([]byte
 	d.Releases, d.Platforms, d.Stacks2 = knownNames(cat)
 
 	var b bytes.Buffer
-	if err := siteTemplate.Execute(&b, d); err != nil {
+	if err := siteTemplate().Execute(&b, d); err != nil {
 		return nil, err
 	}
 	// The file must read back as what was asked for; anything else is a bug here.

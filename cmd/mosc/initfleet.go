@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"sync"
 	"text/template"
 
 	"github.com/urfave/cli/v2"
@@ -19,7 +20,10 @@ type fleetData struct {
 	Old, New string
 }
 
-var fleetTemplate = template.Must(template.New("fleet.yaml").Parse(`# mosc fleet inventory: many clusters, one file. Each cluster's site is
+// fleetTemplate is parsed on first use (mosc init), not at start-up: a
+// package-level Parse ran in every mosc process (issue 15).
+var fleetTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("fleet.yaml").Parse(`# mosc fleet inventory: many clusters, one file. Each cluster's site is
 # spec.defaults, then its group's site template, then the cluster's own fields
 # and overrides (later wins; maps merge by key). Every site field is allowed in
 # defaults, groups[].spec and clusters[].overrides (docs/profiles.md).
@@ -87,12 +91,13 @@ spec:
     group: core
     # pools: [worker, dpu-worker]
 `))
+})
 
 // fleetFileFor renders the commented fleet inventory and checks that it
 // decodes and every example cluster resolves.
 func fleetFileFor(c *cli.Context, cat *profile.Catalog, o profile.Overrides, file string) ([]byte, error) {
 	for _, f := range []string{"openshift", "pool", "push-spec", "storage-class", "registry-size", "secrets", "internal-registry"} {
-		if c.IsSet(f) {
+		if isSet(c, f) {
 			return nil, &profile.Error{Flag: "--" + f, Message: "not with --fleet: each cluster has its own (edit the written file)"}
 		}
 	}
@@ -125,7 +130,7 @@ func fleetFileFor(c *cli.Context, cat *profile.Catalog, o profile.Overrides, fil
 	}
 	d.Releases, d.Platforms, d.Stacks = knownNames(cat)
 	var b bytes.Buffer
-	if err := fleetTemplate.Execute(&b, d); err != nil {
+	if err := fleetTemplate().Execute(&b, d); err != nil {
 		return nil, err
 	}
 	// The example must decode and resolve; a flag value that breaks it (a

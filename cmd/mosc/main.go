@@ -137,6 +137,7 @@ func interspersed(app *cli.App, args []string) ([]string, error) {
 	out := []string{args[0]}
 	path := []string{app.Name}
 	subcommands, flags := app.Commands, app.Flags
+	var byName map[string]cli.Flag // flags by name, built on first use
 	var pending, positional []string
 	i := 1
 	for ; i < len(args); i++ {
@@ -147,7 +148,10 @@ func interspersed(app *cli.App, args []string) ([]string, error) {
 		if strings.HasPrefix(arg, "-") && arg != "-" {
 			pending = append(pending, arg)
 			name, _, hasValue := strings.Cut(strings.TrimLeft(arg, "-"), "=")
-			if f := findFlag(flags, name); f != nil && !hasValue && flagTakesValue(f) && i+1 < len(args) {
+			if byName == nil {
+				byName = flagsByName(flags)
+			}
+			if f := byName[name]; f != nil && !hasValue && flagTakesValue(f) && i+1 < len(args) {
 				i++
 				pending = append(pending, args[i])
 			}
@@ -157,7 +161,7 @@ func interspersed(app *cli.App, args []string) ([]string, error) {
 			if sub := findCommand(subcommands, arg); sub != nil {
 				// Flags seen so far belong to the parent command.
 				out = append(append(out, pending...), arg)
-				pending, subcommands, flags = nil, sub.Subcommands, sub.Flags
+				pending, subcommands, flags, byName = nil, sub.Subcommands, sub.Flags, nil
 				path = append(path, sub.Name)
 				continue
 			}

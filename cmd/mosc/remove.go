@@ -70,7 +70,7 @@ func runRemove(c *cli.Context) error {
 		return failWith(exitError, err)
 	}
 	site := c.String("site")
-	if c.IsSet("site") && site == "" {
+	if isSet(c, "site") && site == "" {
 		return failWith(exitError, errors.New("--site must not be empty"))
 	}
 	if f := c.String("file"); f != "" && site == "" {
@@ -91,7 +91,7 @@ func runRemove(c *cli.Context) error {
 		return failWith(exitError, err)
 	}
 	pool := c.String("pool")
-	if c.IsSet("pool") && pool == "" {
+	if isSet(c, "pool") && pool == "" {
 		return failWith(exitError, errors.New("--pool must not be empty"))
 	}
 	wait := c.Bool("wait")

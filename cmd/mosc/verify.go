@@ -88,7 +88,7 @@ func runVerify(c *cli.Context) error {
 	if format != "table" && format != "plain" && format != "json" {
 		return failWith(exitError, fmt.Errorf("-o: unknown format %q; known: table, plain, json", format))
 	}
-	if c.IsSet("junit") && c.String("junit") == "" {
+	if isSet(c, "junit") && c.String("junit") == "" {
 		return failWith(exitError, errors.New("--junit: must not be empty"))
 	}
 	dur := c.Duration("duration")
@@ -109,7 +109,7 @@ func runVerify(c *cli.Context) error {
 	}
 	if !c.Bool("throughput") {
 		for _, f := range []string{"duration", "parallel", "host-network", "min-gbps", "image"} {
-			if c.IsSet(f) {
+			if isSet(c, f) {
 				return failWith(exitError, fmt.Errorf("--%s: only used with --throughput", f))
 			}
 		}

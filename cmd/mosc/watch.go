@@ -66,7 +66,7 @@ func saveFailureDir(c *cli.Context, onByDefault bool) func(mosb string) string {
 	}
 	dir := c.String("save-failure")
 	switch {
-	case c.IsSet("save-failure") && dir == "":
+	case isSet(c, "save-failure") && dir == "":
 		return nil
 	case dir == "" && onByDefault:
 		return watch.DefaultFailureDir
@@ -129,7 +129,7 @@ or interrupted; 2 bad flags, unknown pool, or the cluster is unreachable.`,
 // --pool alone).
 func explicitPlanInput(c *cli.Context) bool {
 	for _, f := range []string{"file", "openshift", "platform", "stack", "profiles", "push-spec"} {
-		if c.IsSet(f) {
+		if isSet(c, f) {
 			return true
 		}
 	}

@@ -1,6 +1,7 @@
 package profile
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"io/fs"
 	"os"
@@ -57,8 +58,7 @@ type Catalog struct {
 // path (openshift/4.20.yaml is OpenShiftRelease 4.20; a test checks that
 // every file says so itself).
 type embeddedProfile struct {
-	file string // "profiles/openshift/4.20.yaml"
-	data []byte
+	file string // "profiles/openshift/4.20.yaml", read when decoded
 }
 
 // embeddedKinds maps the embedded catalog's directories to kinds.
@@ -88,8 +88,18 @@ func (c *Catalog) decode(kind, name string) {
 			continue
 		}
 		delete(c.lazy, key)
-		prof, err := DecodeProfile(e.file, e.data)
+		data, err := fs.ReadFile(profiles.FS, strings.TrimPrefix(e.file, "profiles/"))
 		if err != nil {
+			panic(fmt.Sprintf("embedded profile %s: %v", e.file, err))
+		}
+		// The profile built by generated code from this very file (same
+		// SHA-256), else decoded from it: TestEmbeddedGenerated keeps the
+		// two equal and embedded_gen.go up to date.
+		prof := embeddedGenerated(sha256.Sum256(data))
+		if prof != nil {
+			src := prof.ProfileSource()
+			src.File, src.Raw, src.lazy = e.file, data, &lazyPos{}
+		} else if prof, err = DecodeProfile(e.file, data); err != nil {
 			// The embedded catalog is part of the program, and its tests
 			// decode every file: this is a broken build, not bad input.
 			panic(fmt.Sprintf("embedded profile %s does not decode:\n%v", e.file, err))
@@ -134,14 +144,14 @@ func LoadCatalog(overrideDirs ...string) (*Catalog, error) {
 		if err != nil || d.IsDir() || !isYAMLFile(p) {
 			return err
 		}
+		if key, ok := embeddedKey(p); ok {
+			c.lazy[key] = embeddedProfile{file: path.Join("profiles", p)}
+			origin[key] = 0
+			return nil
+		}
 		data, err := fs.ReadFile(profiles.FS, p)
 		if err != nil {
 			return err
-		}
-		if key, ok := embeddedKey(p); ok {
-			c.lazy[key] = embeddedProfile{file: path.Join("profiles", p), data: data}
-			origin[key] = 0
-			return nil
 		}
 		prof, err := DecodeProfile(path.Join("profiles", p), data)
 		if err != nil {

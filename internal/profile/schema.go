@@ -1,5 +1,7 @@
 package profile
 
+import "sync"
+
 // Schema of the three profile kinds (OpenShiftRelease, Platform, Stack).
 // docs/profiles.md documents every field; keep the two in step.
 
@@ -11,17 +13,39 @@ type Source struct {
 	// Overrides is the embedded (or earlier) file this one replaced, if any.
 	Overrides string
 	pos       map[string]Pos
+	// lazy is set on an embedded profile built by generated code
+	// (embedded_gen.go), which carries no positions: Pos decodes Raw for
+	// them on first use (only an error message needs them).
+	lazy *lazyPos
+}
+
+type lazyPos struct {
+	once sync.Once
+	pos  map[string]Pos
+}
+
+func (s *Source) positions() map[string]Pos {
+	if s.lazy == nil {
+		return s.pos
+	}
+	s.lazy.once.Do(func() {
+		if p, err := DecodeProfile(s.File, s.Raw); err == nil {
+			s.lazy.pos = p.ProfileSource().pos
+		}
+	})
+	return s.lazy.pos
 }
 
 // Pos returns where a field path of the profile (or its nearest parent
 // present in the file) sits.
 func (s *Source) Pos(path string) Pos {
+	pos := s.positions()
 	for p := path; p != ""; p = parentPath(p) {
-		if pos, ok := s.pos[p]; ok {
+		if pos, ok := pos[p]; ok {
 			return pos
 		}
 	}
-	if pos, ok := s.pos[""]; ok {
+	if pos, ok := pos[""]; ok {
 		return pos
 	}
 	return Pos{File: s.File}
