@@ -158,5 +158,12 @@ func TestIsSetBareFlagSet(t *testing.T) {
 				t.Errorf("%q: isSet(%q) = %v, c.IsSet = %v", args, n, got, want)
 			}
 		}
+		// A flag set later (c.Set) counts: the cached names are read again.
+		if err := c.Set("push-credential", "token"); err != nil {
+			t.Fatal(err)
+		}
+		if !isSet(c, "push-credential") {
+			t.Errorf("%q: isSet after c.Set = false", args)
+		}
 	}
 }
