@@ -60,6 +60,19 @@ func buildMosc(t testing.TB) string {
 	return moscBin
 }
 
+// buildMoscTags builds another mosc binary with build tags (test-only hooks
+// such as mosc_memprof); not cached.
+func buildMoscTags(t testing.TB, tags string) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "mosc")
+	cmd := exec.Command("go", "build", "-tags", tags, "-o", out, "./cmd/mosc")
+	cmd.Dir = ".."
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build ./cmd/mosc -tags %s: %v\n%s", tags, err, b)
+	}
+	return out
+}
+
 // runMosc runs the mosc binary with KUBECONFIG set to the admin kubeconfig
 // and returns its stdout, stderr and exit code.
 func runMosc(t testing.TB, args ...string) (stdout, stderr string, code int) {

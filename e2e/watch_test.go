@@ -481,8 +481,21 @@ func BenchmarkWatch1000Nodes(b *testing.B) {
 		go inf.Run(stopInf)
 
 		bin := buildMosc(b)
+		// The collector's trace (stderr) says what the heap was at each GC:
+		// the peak RSS follows it.
+		benchEnv := []string{"KUBECONFIG=" + proxy.kubeconfig(b), "GODEBUG=gctrace=1"}
+		// MOSC_BENCH_ENV="GOGC=50 GOMEMLIMIT=24MiB": settings for the mosc
+		// process alone (not the API server's or this test's Go runtimes),
+		// to measure what a heap target would cost.
+		benchEnv = append(benchEnv, strings.Fields(os.Getenv("MOSC_BENCH_ENV"))...)
+		if dir := os.Getenv("MOSC_BENCH_MEMPROFILE"); dir != "" {
+			// Heap profiles at the live heap's peak (internal/watch/memprof.go).
+			bin = buildMoscTags(b, "mosc_memprof")
+			benchEnv = append(benchEnv, "MOSC_MEMPROFILE="+dir)
+		}
 		cmd := exec.Command(bin, "watch", "--pool", "worker", "--wait-for-mosc", "-o", "json", "--timeout", "25m", "--stall-warning", "0", "--enable-doca-init", "--check-parallel", "8")
-		cmd.Env = append(os.Environ(), "KUBECONFIG="+proxy.kubeconfig(b))
+		cmd.Env = append(os.Environ(), benchEnv...)
+		loadBefore := loadAverage()
 		stdout, err := cmd.StdoutPipe()
 		if err != nil {
 			b.Fatal(err)
@@ -494,6 +507,7 @@ func BenchmarkWatch1000Nodes(b *testing.B) {
 		if err := cmd.Start(); err != nil {
 			b.Fatal(err)
 		}
+		hwm := pollHWM(cmd.Process.Pid)
 		type line struct {
 			at time.Time
 			ev watch.Event
@@ -531,6 +545,7 @@ func BenchmarkWatch1000Nodes(b *testing.B) {
 			}
 			evs = append(evs, l)
 		}
+		rss := hwm() // KiB; before Wait reaps the process (its pid is then free)
 		err = cmd.Wait()
 		elapsed := time.Since(start)
 		b.StopTimer()
@@ -561,9 +576,14 @@ func BenchmarkWatch1000Nodes(b *testing.B) {
 			}
 			return delays[min(len(delays)-1, int(p*float64(len(delays))))]
 		}
-		var rss int64
+		// Not wait4's ru_maxrss: os/exec starts the child with
+		// clone(CLONE_VM|CLONE_VFORK), and Linux's exec records the old
+		// mm's high-water mark — this test process's — in the new
+		// program's maxrss (fs/exec.c exec_mmap), so that figure is
+		// max(this process at the fork, mosc).
+		var rusageMax int64
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			rss = ru.Maxrss // KiB on Linux
+			rusageMax = ru.Maxrss
 		}
 		changes := 0
 		for _, l := range evs {
@@ -578,6 +598,11 @@ func BenchmarkWatch1000Nodes(b *testing.B) {
 		b.ReportMetric(float64(pct(0.5).Microseconds())/1000, "delay-p50-ms")
 		b.ReportMetric(float64(pct(0.99).Microseconds())/1000, "delay-p99-ms")
 		b.ReportMetric(float64(len(evs)), "events")
+		gcs := parseGCTrace(stderr.String())
+		b.ReportMetric(gcs.peakHeap, "peak-heap-MiB")
+		b.ReportMetric(gcs.peakLive, "peak-live-heap-MiB")
+		b.ReportMetric(float64(gcs.cycles), "gc-cycles")
+		b.ReportMetric(gcs.cpuPercent, "gc-cpu-%")
 
 		keys := make([]string, 0, len(counts))
 		for k := range counts {
@@ -588,10 +613,98 @@ func BenchmarkWatch1000Nodes(b *testing.B) {
 		for _, k := range keys {
 			fmt.Fprintf(&sb, "  %-45s %d\n", k, counts[k])
 		}
-		b.Logf("%d workers: synced after %s, done after %s (including the %s idle wait); %d events (%d without pod events), %d requests (%d during the idle minute); peak RSS %d MiB; delay p50 %s p99 %s max %s over %d nodes\nrequests by verb and resource:\n%s",
-			workers, syncedAfter.Round(time.Millisecond), elapsed.Round(time.Second), idle, len(evs), changes, total, afterIdle-atSync, rss/1024,
-			pct(0.5), pct(0.99), pct(1), len(delays), sb.String())
+		summary := fmt.Sprintf("%d workers: synced after %s, done after %s (including the %s idle wait); %d events (%d without pod events), %d requests (%d during the idle minute); peak RSS %.1f MiB; heap at GC: peak %.1f MiB, live at most %.1f MiB over %d cycles (GC %.0f%% of the CPU time); mosc env %q; delay p50 %s p99 %s max %s over %d nodes; load average %s before, %s after\nrequests by verb and resource:\n%s",
+			workers, syncedAfter.Round(time.Millisecond), elapsed.Round(time.Second), idle, len(evs), changes, total, afterIdle-atSync, float64(rss)/1024,
+			gcs.peakHeap, gcs.peakLive, gcs.cycles, gcs.cpuPercent, benchEnv[1:], pct(0.5), pct(0.99), pct(1), len(delays), loadBefore, loadAverage(), sb.String())
+		summary += fmt.Sprintf("(wait4 ru_maxrss, which includes this test process at the fork: %.1f MiB)\n", float64(rusageMax)/1024)
+		b.Log(summary) // testing keeps only a benchmark log's first 10 lines: the simulator's come first
+		if dir := os.Getenv("MOSC_BENCH_OUT"); dir != "" {
+			_ = os.WriteFile(filepath.Join(dir, "summary.txt"), []byte(summary), 0o644)
+			_ = os.WriteFile(filepath.Join(dir, "mosc-stderr.txt"), stderr.Bytes(), 0o644)
+		}
 	}
+}
+
+// gcTrace sums up a GODEBUG=gctrace=1 trace: the largest heap a
+// collection ended with (its second figure, "4->5->2 MB": start, end, live)
+// and the largest live heap, in MiB.
+type gcTrace struct {
+	peakHeap, peakLive float64
+	cycles             int
+	cpuPercent         float64 // of the process's time, in GC, at the last cycle
+}
+
+func parseGCTrace(stderr string) gcTrace {
+	var t gcTrace
+	for _, l := range strings.Split(stderr, "\n") {
+		if !strings.HasPrefix(l, "gc ") {
+			continue
+		}
+		// gc 12 @3.4s 1%: 0.1+2+0.01 ms clock, ..., 4->5->2 MB, 5 MB goal, ...
+		var n int
+		var at string
+		var pct float64
+		if c, _ := fmt.Sscanf(l, "gc %d %s %f%%:", &n, &at, &pct); c == 3 {
+			t.cpuPercent = pct
+		}
+		for _, f := range strings.Split(l, ", ") {
+			var start, end, live float64
+			if n, _ := fmt.Sscanf(f, "%f->%f->%f MB", &start, &end, &live); n == 3 {
+				t.cycles++
+				t.peakHeap = max(t.peakHeap, start, end)
+				t.peakLive = max(t.peakLive, live)
+			}
+		}
+	}
+	return t
+}
+
+// pollHWM follows the peak resident set (VmHWM) of process pid from
+// /proc until it exits; the returned func waits for the exit and gives the
+// last value read, in KiB (call it before Wait, so the pid is not reused
+// meanwhile). VmHWM only grows, so the last read before the exit is the
+// peak up to 10 ms before it (the process then only prints its result and
+// exits).
+func pollHWM(pid int) func() int64 {
+	var peak atomic.Int64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		path := fmt.Sprintf("/proc/%d/status", pid)
+		for {
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return
+			}
+			found := false
+			for _, l := range strings.Split(string(b), "\n") {
+				if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+					var kb int64
+					if _, err := fmt.Sscanf(strings.TrimSpace(v), "%d kB", &kb); err == nil {
+						peak.Store(max(peak.Load(), kb))
+						found = true
+					}
+				}
+			}
+			if !found { // a zombie: its memory is gone
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
+	return func() int64 {
+		<-done
+		return peak.Load()
+	}
+}
+
+// loadAverage is the 1-, 5- and 15-minute load average, for the log.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Join(strings.Fields(string(b))[:3], " ")
 }
 
 // TestWatchLiveViewOnATerminal runs mosc under a pseudo-terminal (util-linux

@@ -53,6 +53,11 @@ var theCodecs = sync.OnceValue(func() *codecs {
 	// As k8s.io/client-go/kubernetes/scheme does: the unversioned meta types
 	// (Status, WatchEvent, ListOptions...) under "v1".
 	metav1.AddToGroupVersion(s, schema.GroupVersion{Version: "v1"})
+	// PartialObjectMetadata(List) under meta.k8s.io/v1, for metadata-only
+	// lists and watches (metadata.go).
+	if err := metav1.AddMetaToScheme(s); err != nil {
+		panic(fmt.Sprintf("kube: building the scheme: %v", err))
+	}
 	for _, add := range []func(*runtime.Scheme) error{
 		corev1.AddToScheme, batchv1.AddToScheme, rbacv1.AddToScheme,
 		authorizationv1.AddToScheme, authenticationv1.AddToScheme, storagev1.AddToScheme,

@@ -151,6 +151,7 @@ func TestStateMachine(t *testing.T) {
 	observe := func(what string) Status {
 		step++
 		st := Evaluate(w.snap())
+		evaluateCached(t, w.snap(), st)
 		for _, e := range Diff(prev, &st, t0.Add(time.Duration(step)*time.Minute)) {
 			lines = append(lines, FormatEvent(e))
 		}
@@ -247,6 +248,7 @@ func TestFailures(t *testing.T) {
 			w.build("Building", t0)
 			tt.mutate(w)
 			st := Evaluate(w.snap())
+			evaluateCached(t, w.snap(), st)
 			f := st.Failure
 			if st.Phase != PhaseFailed || f == nil {
 				t.Fatalf("phase %s, failure %v", st.Phase, f)

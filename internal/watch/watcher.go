@@ -164,7 +164,10 @@ func (w *Watcher) Run(ctx context.Context) (*Status, error) {
 	// One informer per kind, as client-go's informer factories would build
 	// them (package kube: the factories link every clientset).
 	mc := w.MachineConfig.MachineconfigurationV1()
-	nodeInf := kube.NewInformer(w.Kube.CoreV1().Nodes(), &corev1.Node{}, func(lo *metav1.ListOptions) {
+	// Nodes: their metadata only (labels and the daemon's annotations are
+	// all the model reads; slim.go), which spares decoding, and holding
+	// during the first LIST, every node's status.
+	nodeInf := kube.NewMetadataInformer(w.Kube.CoreV1().Nodes(), &corev1.Node{}, func(lo *metav1.ListOptions) {
 		lo.LabelSelector = nodeSel.String()
 	})
 	// Build pods: the Job's (v1), or the bare Pod of v1alpha1's PodImageBuilder.
@@ -215,9 +218,10 @@ func (w *Watcher) Run(ctx context.Context) (*Status, error) {
 	// restart its RBAC cache is cold and briefly denies everything.)
 	denied := make(chan error, 8)
 	for i, inf := range infs {
-		// Keep only what the model reads: a 1000-node pool's Nodes carry
-		// image lists and managed fields worth megabytes. (The v1alpha1
-		// informers have their converting transform, which slims too.)
+		// Keep only what the model reads (slim.go): a 1000-node pool's
+		// Nodes and MachineConfigNodes carry managed fields, image lists
+		// and condition messages worth megabytes. (The v1alpha1 informers
+		// have their converting transform, which slims too.)
 		if api == APIv1 || (inf != moscInf && inf != mosbInf) {
 			_ = inf.SetTransform(slim)
 		}
@@ -829,25 +833,6 @@ func (l listers) snapshot(pool, mosc string) Snapshot {
 		}
 	}
 	return s
-}
-
-// slim drops what the model never reads before an object enters the cache.
-func slim(obj any) (any, error) {
-	if a, ok := obj.(metav1.ObjectMetaAccessor); ok {
-		a.GetObjectMeta().SetManagedFields(nil)
-	}
-	switch o := obj.(type) {
-	case *corev1.Node:
-		o.Status.Images = nil
-		o.Status.VolumesAttached = nil
-		o.Status.VolumesInUse = nil
-		o.Spec = corev1.NodeSpec{Unschedulable: o.Spec.Unschedulable}
-	case *corev1.Pod:
-		o.Spec = corev1.PodSpec{NodeName: o.Spec.NodeName}
-	case *mcfgv1.MachineOSConfig:
-		// The spec stays whole: it is hashed into the MachineOSBuild name.
-	}
-	return obj, nil
 }
 
 // requireMOSC fails early on clusters without the v1 layering API (4.16 and
