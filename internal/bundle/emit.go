@@ -24,7 +24,7 @@ import (
 // each function naming the one it follows. Derived code keeps its notices:
 // go-yaml is Copyright 2011-2016 Canonical Ltd. (Apache-2.0: NOTICE.yaml-v2,
 // LICENSE.yaml-v2 here) and its emitterc.go/resolve parts come from libyaml,
-// Copyright (c) 2006-2010 Kirill Simonov (MIT: LICENSE.libyaml here):
+// Copyright (c) 2006 Kirill Simonov (MIT: LICENSE.libyaml here):
 //
 //   - encode.go: encoder.marshal/stringv/intv/floatv/nilv (scalar text and
 //     the style asked for), mapv (keys sorted with keyList);
