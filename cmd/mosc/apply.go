@@ -18,29 +18,28 @@ import (
 // internalRegistryHost is the push host the builder token is good for.
 const internalRegistryHost = "image-registry.openshift-image-registry.svc:5000"
 
-func init() {
-	register(func() *cli.Command {
-		flags := append(planFlags(), clusterFlags()...)
-		flags = append(flags,
-			&cli.StringFlag{Name: "dry-run", Value: "none", Usage: "none, client (render and preflight, no writes) or server (every write sent with dryRun=All)"},
-			&cli.BoolFlag{Name: "force-conflicts", Usage: "take over fields another field manager owns (server-side apply Force)"},
-			&cli.BoolFlag{Name: "force", Usage: "apply even if --openshift / spec.openshift differs from the cluster's version"},
-			&cli.StringFlag{Name: "push-credential", Value: cluster.PushCredentialLongLived, Usage: "internal registry push credential (spec.secrets.pushCredential): " + cluster.PushCredentialLongLived + " (the token of secret " + cluster.BuilderTokenSecret + ", a service-account token Secret: it does not expire, deleting the secret revokes it) or " + cluster.PushCredentialToken + " (a TokenRequest token that expires after --token-ttl; nothing renews it)"},
-			&cli.DurationFlag{Name: "token-ttl", Value: cluster.DefaultTokenTTL, Usage: "with --push-credential token (implies it): lifetime of the builder token (spec.secrets.tokenTTL; minimum 10m)"},
-			&cli.BoolFlag{Name: "rotate-token", Usage: "replace the push credential even if the current one still works (" + cluster.PushCredentialLongLived + ": a new token Secret, revoking the old token; token: mint a new one)"},
-			&cli.StringFlag{Name: "push-auth", Usage: "dockerconfigjson `FILE` with push credentials for an external registry (spec.secrets.pushAuthFile)", TakesFile: true},
-			&cli.BoolFlag{Name: "discard-registry-images", Usage: "with --internal-registry: replace the storage of a registry that already has some (object storage, another claim) with mosc's PVC, losing every image it stores; without it such a registry is used as it is"},
-			&cli.BoolFlag{Name: "overwrite-shared-inputs", Usage: "change or drop repo files and GPG keys (etc-yum-repos-d, etc-pki-rpm-gpg) that another pool's MachineOSConfig build uses; the MCO mounts them into every pool's build"},
-			&cli.BoolFlag{Name: "wait-registry", Value: true, Usage: "wait until the internal registry reports Available before writing the rest"},
-			&cli.DurationFlag{Name: "registry-timeout", Value: 10 * time.Minute, Usage: "how long to wait for the internal registry"},
-			&cli.BoolFlag{Name: "wait", Usage: "then follow the build, the rollout and the on-node checks as mosc watch does (with its --logs, --timeout, ... flags)"},
-			&cli.BoolFlag{Name: "rebuild", Usage: "then ask the MCO to build again (as mosc rebuild) unless the apply changed the MachineOSConfig or its MachineConfigs, and follow the build as --wait does"},
-		)
-		flags = append(flags, watchFlags()...)
-		return &cli.Command{
-			Name:  "apply",
-			Usage: "enable the registry, create the push credential and secrets, and server-side apply the bundle",
-			Description: `apply does what the manual walkthrough does, idempotently: preflight (API reachable,
+func applyCommand() *cli.Command {
+	flags := append(planFlags(), clusterFlags()...)
+	flags = append(flags,
+		&cli.StringFlag{Name: "dry-run", Value: "none", Usage: "none, client (render and preflight, no writes) or server (every write sent with dryRun=All)"},
+		&cli.BoolFlag{Name: "force-conflicts", Usage: "take over fields another field manager owns (server-side apply Force)"},
+		&cli.BoolFlag{Name: "force", Usage: "apply even if --openshift / spec.openshift differs from the cluster's version"},
+		&cli.StringFlag{Name: "push-credential", Value: cluster.PushCredentialLongLived, Usage: "internal registry push credential (spec.secrets.pushCredential): " + cluster.PushCredentialLongLived + " (the token of secret " + cluster.BuilderTokenSecret + ", a service-account token Secret: it does not expire, deleting the secret revokes it) or " + cluster.PushCredentialToken + " (a TokenRequest token that expires after --token-ttl; nothing renews it)"},
+		&cli.DurationFlag{Name: "token-ttl", Value: cluster.DefaultTokenTTL, Usage: "with --push-credential token (implies it): lifetime of the builder token (spec.secrets.tokenTTL; minimum 10m)"},
+		&cli.BoolFlag{Name: "rotate-token", Usage: "replace the push credential even if the current one still works (" + cluster.PushCredentialLongLived + ": a new token Secret, revoking the old token; token: mint a new one)"},
+		&cli.StringFlag{Name: "push-auth", Usage: "dockerconfigjson `FILE` with push credentials for an external registry (spec.secrets.pushAuthFile)", TakesFile: true},
+		&cli.BoolFlag{Name: "discard-registry-images", Usage: "with --internal-registry: replace the storage of a registry that already has some (object storage, another claim) with mosc's PVC, losing every image it stores; without it such a registry is used as it is"},
+		&cli.BoolFlag{Name: "overwrite-shared-inputs", Usage: "change or drop repo files and GPG keys (etc-yum-repos-d, etc-pki-rpm-gpg) that another pool's MachineOSConfig build uses; the MCO mounts them into every pool's build"},
+		&cli.BoolFlag{Name: "wait-registry", Value: true, Usage: "wait until the internal registry reports Available before writing the rest"},
+		&cli.DurationFlag{Name: "registry-timeout", Value: 10 * time.Minute, Usage: "how long to wait for the internal registry"},
+		&cli.BoolFlag{Name: "wait", Usage: "then follow the build, the rollout and the on-node checks as mosc watch does (with its --logs, --timeout, ... flags)"},
+		&cli.BoolFlag{Name: "rebuild", Usage: "then ask the MCO to build again (as mosc rebuild) unless the apply changed the MachineOSConfig or its MachineConfigs, and follow the build as --wait does"},
+	)
+	flags = append(flags, watchFlags()...)
+	return &cli.Command{
+		Name:  "apply",
+		Usage: "enable the registry, create the push credential and secrets, and server-side apply the bundle",
+		Description: `apply does what the manual walkthrough does, idempotently: preflight (API reachable,
 OpenShift version, pool, permissions: nothing is written if one is missing), the internal
 registry when the site asks (a Removed registry is enabled on a PVC by a merge patch of
 the registry Config; one that already has storage, e.g. object storage on a cloud
@@ -63,10 +62,9 @@ MachineOSConfig (as mosc rebuild; a changed one is built anew anyway), then foll
 Exit codes: 0 applied (with --wait: and every node verified); 1 an apply failed (e.g. a
 field conflict), or with --wait the build or rollout failed; 2 bad input, missing
 permissions, version mismatch, or the cluster is unreachable.`,
-			Flags:  flags,
-			Action: runApply,
-		}
-	})
+		Flags:  flags,
+		Action: runApply,
+	}
 }
 
 // tokenTTL: --token-ttl, else the plan's (the site file's

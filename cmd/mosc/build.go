@@ -22,13 +22,12 @@ import (
 	"github.com/mosc-dev/mosc/internal/render"
 )
 
-func init() {
-	register(func() *cli.Command {
-		return &cli.Command{
-			Name:      "build",
-			Usage:     "build the layered image locally, as On-Cluster Layering would, and inspect it",
-			UsageText: "mosc build [plan flags] (--base-image REF | --release-image REF [--stream TAG]) [--tag REF] [--push --push-secret FILE] [-o table|json]\nmosc build [flags] PATH   (manifests from render -o DIR, a YAML/JSON file, or - for stdin)",
-			Description: `A trial build of what the cluster would build, without the cluster: the plan is
+func buildCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "build",
+		Usage:     "build the layered image locally, as On-Cluster Layering would, and inspect it",
+		UsageText: "mosc build [plan flags] (--base-image REF | --release-image REF [--stream TAG]) [--tag REF] [--push --push-secret FILE] [-o table|json]\nmosc build [flags] PATH   (manifests from render -o DIR, a YAML/JSON file, or - for stdin)",
+		Description: `A trial build of what the cluster would build, without the cluster: the plan is
 rendered as mosc render renders it, and its MachineOSConfig Containerfile is built
 with buildah (the builder MCO uses) or podman, wrapped the way MCO wraps it: MCO's
 own extract and configs stages first (the pool's MachineConfigs, extensions), then
@@ -69,10 +68,9 @@ Examples:
       --registry-config pull-secret.json -o json
   mosc build -f mosc.yaml --release-image ... --tag quay.io/me/doca-layer:4.20 --push --push-secret push.json
   mosc build -f mosc.yaml --base-image REF --dry-run   # print the wrapper Containerfile only`,
-			Flags:  append(planFlags(), buildFlags()...),
-			Action: runBuild,
-		}
-	})
+		Flags:  append(planFlags(), buildFlags()...),
+		Action: runBuild,
+	}
 }
 
 // buildFlags are mosc build's own flags.

@@ -308,39 +308,37 @@ func catalogNames(dirs []string, kind string) []string {
 	return out
 }
 
-func init() {
-	register(func() *cli.Command {
-		return &cli.Command{
-			Name:      "completion",
-			Usage:     "print a shell completion script (bash, zsh or fish)",
-			ArgsUsage: "bash|zsh|fish",
-			Description: `Load completion in the current shell:
+func completionCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "completion",
+		Usage:     "print a shell completion script (bash, zsh or fish)",
+		ArgsUsage: "bash|zsh|fish",
+		Description: `Load completion in the current shell:
    bash:  source <(mosc completion bash)
    zsh:   source <(mosc completion zsh)
    fish:  mosc completion fish | source
 Or install it for every session, e.g. mosc completion bash > /etc/bash_completion.d/mosc`,
-			Action: func(c *cli.Context) error {
-				shell := c.Args().First()
-				switch shell {
-				case "bash":
-					io.WriteString(c.App.Writer, bashCompletion)
-				case "zsh":
-					io.WriteString(c.App.Writer, zshCompletion)
-				case "fish":
-					script, err := c.App.ToFishCompletion()
-					if err != nil {
-						return failWith(exitError, fmt.Errorf("fish completion: %w", err))
-					}
-					// ToFishCompletion names the program after App.Name, which is
-					// "oc mosc" when run as a plugin; fish needs the binary name.
-					io.WriteString(c.App.Writer, strings.ReplaceAll(script, "complete -c "+c.App.Name+" ", "complete -c mosc "))
-				case "":
-					return failWith(exitError, fmt.Errorf("completion: name a shell: bash, zsh or fish"))
-				default:
-					return failWith(exitError, fmt.Errorf("completion: unknown shell %q; known: bash, zsh, fish", shell))
+		Action: func(c *cli.Context) error {
+			shell := c.Args().First()
+			switch shell {
+			case "bash":
+				io.WriteString(c.App.Writer, bashCompletion)
+			case "zsh":
+				io.WriteString(c.App.Writer, zshCompletion)
+			case "fish":
+				script, err := c.App.ToFishCompletion()
+				if err != nil {
+					return failWith(exitError, fmt.Errorf("fish completion: %w", err))
 				}
-				return nil
-			},
-		}
-	})
+				// ToFishCompletion names the program after App.Name, which is
+				// "oc mosc" when run as a plugin; fish needs the binary name.
+				io.WriteString(c.App.Writer, strings.ReplaceAll(script, "complete -c "+c.App.Name+" ", "complete -c mosc "))
+			case "":
+				return failWith(exitError, fmt.Errorf("completion: name a shell: bash, zsh or fish"))
+			default:
+				return failWith(exitError, fmt.Errorf("completion: unknown shell %q; known: bash, zsh, fish", shell))
+			}
+			return nil
+		},
+	}
 }

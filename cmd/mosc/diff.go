@@ -17,13 +17,12 @@ import (
 	"github.com/mosc-dev/mosc/internal/render"
 )
 
-func init() {
-	register(func() *cli.Command {
-		return &cli.Command{
-			Name:      "diff",
-			Usage:     "show what changes between two renders, two directories, or the plan and the cluster",
-			UsageText: "mosc diff [plan flags] (--to VERSION | --to-stack NAME | --to-platform NAME) [-o text|json]\n   mosc diff DIR1 DIR2\n   mosc diff --live [plan flags] [--kubeconfig F] [--context C]\n   mosc diff --fleet FILE (--from-fleet OLD | --from-profiles DIR | --from-tree DIR) [-o text|json]",
-			Description: `Compares two bundles object by object (matched by API group, kind, namespace
+func diffCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "diff",
+		Usage:     "show what changes between two renders, two directories, or the plan and the cluster",
+		UsageText: "mosc diff [plan flags] (--to VERSION | --to-stack NAME | --to-platform NAME) [-o text|json]\n   mosc diff DIR1 DIR2\n   mosc diff --live [plan flags] [--kubeconfig F] [--context C]\n   mosc diff --fleet FILE (--from-fleet OLD | --from-profiles DIR | --from-tree DIR) [-o text|json]",
+		Description: `Compares two bundles object by object (matched by API group, kind, namespace
 and name): added, removed, and changed objects with the paths of changed fields
 (spec.containerFile[NoArch].content), and a unified diff inside text payloads
 (Containerfiles, repo files, systemd units) instead of one changed string.
@@ -54,16 +53,15 @@ Examples:
   mosc diff --openshift 4.21 --stack doca-3.2 --to-stack doca-3.3
   mosc diff manifests-old/ manifests/
   mosc diff --live -f mosc.yaml`,
-			Flags: append(append(planFlags(),
-				&cli.StringFlag{Name: "to", Usage: "OpenShift release of the \"to\" side, e.g. 4.21"},
-				&cli.StringSliceFlag{Name: "to-stack", Usage: "stacks of the \"to\" side, NAME or NAME:VARIANT, repeatable"},
-				&cli.StringFlag{Name: "to-platform", Usage: "platform of the \"to\" side"},
-				&cli.BoolFlag{Name: "live", Usage: "compare the cluster (from) with the plan (to)"},
-				&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "output format: text or json", Value: "text"},
-			), append(clusterFlags(), diffFleetFlags()...)...),
-			Action: runDiff,
-		}
-	})
+		Flags: append(append(planFlags(),
+			&cli.StringFlag{Name: "to", Usage: "OpenShift release of the \"to\" side, e.g. 4.21"},
+			&cli.StringSliceFlag{Name: "to-stack", Usage: "stacks of the \"to\" side, NAME or NAME:VARIANT, repeatable"},
+			&cli.StringFlag{Name: "to-platform", Usage: "platform of the \"to\" side"},
+			&cli.BoolFlag{Name: "live", Usage: "compare the cluster (from) with the plan (to)"},
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "output format: text or json", Value: "text"},
+		), append(clusterFlags(), diffFleetFlags()...)...),
+		Action: runDiff,
+	}
 }
 
 func runDiff(c *cli.Context) error {

@@ -29,13 +29,12 @@ import (
 	"github.com/mosc-dev/mosc/internal/repo"
 )
 
-func init() {
-	register(func() *cli.Command {
-		return &cli.Command{
-			Name:      "gate",
-			Usage:     "check, before an OpenShift upgrade, that the OVS-DOCA layer will survive it",
-			UsageText: "mosc gate --to VERSION [plan flags] [--release-image REF] [--offline] [-o table|json] [--junit FILE]\n   mosc gate --fleet FILE --to VERSION [--kubeconfig FILE|DIR] [--parallel N] [--offline] [-o table|json] [--junit FILE]",
-			Description: `Runs the upgrade checks a pipeline needs before it upgrades a cluster, each with
+func gateCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "gate",
+		Usage:     "check, before an OpenShift upgrade, that the OVS-DOCA layer will survive it",
+		UsageText: "mosc gate --to VERSION [plan flags] [--release-image REF] [--offline] [-o table|json] [--junit FILE]\n   mosc gate --fleet FILE --to VERSION [--kubeconfig FILE|DIR] [--parallel N] [--offline] [-o table|json] [--junit FILE]",
+		Description: `Runs the upgrade checks a pipeline needs before it upgrades a cluster, each with
 an id, a status (pass, warn, fail, skip), a message and a remedy:
 
   upgrade-path     with two hops (--via, or an EUS-to-EUS --to such as 4.18 → 4.20): the path,
@@ -134,30 +133,29 @@ Examples:
   mosc gate -f mosc.yaml --to 4.20.8 --release-image quay.io/openshift-release-dev/ocp-release@sha256:...   # from 4.18: EUS, via 4.19
   oc adm upgrade --to 4.21.11 && mosc gate -f mosc.yaml --after --to 4.21.11 --junit after.xml
   mosc gate --fleet fleet.yaml --to 4.21.11 --kubeconfig ~/.kube/fleet --parallel 16 --junit gate.xml`,
-			Flags: append(append(planFlags(),
-				&cli.StringFlag{Name: "to", Usage: "the OpenShift release to upgrade to, e.g. 4.21.11 (required)"},
-				&cli.StringFlag{Name: "release-image", Usage: "the target release payload `REF` (default: the digest ClusterVersion offers for --to, else derived from a full --to)"},
-				&cli.StringFlag{Name: "via", Usage: "the `RELEASE` a two-minor upgrade passes through, e.g. 4.19 or 4.19.15 (default for an EUS-to-EUS --to, 4.18 → 4.20: the odd minor between); both hops are gated"},
-				&cli.StringFlag{Name: "via-release-image", Usage: "the intermediate release's payload `REF` (default: the digest ClusterVersion offers for --via, else derived from a full --via)"},
-				&cli.StringFlag{Name: "registry-config", Usage: "dockerconfigjson `FILE` with credentials to read the payload (like oc --registry-config); default: the cluster's openshift-config/pull-secret, else anonymous", TakesFile: true},
-				mirrorConfigFlag(), // gatemirrors.go
-				&cli.BoolFlag{Name: "offline", Usage: "run only the checks that need neither the cluster nor the network"},
-				&cli.IntFlag{Name: "min-token-days", Usage: "warn when a push token that nothing renews (--push-credential token) expires within this many days", Value: gate.DefaultMinTokenDays},
-				&cli.BoolFlag{Name: "node-checks", Usage: "verify each node of the pool with a short-lived check pod (--node-checks=false reads node annotations only)", Value: true},
-				&cli.DurationFlag{Name: "node-timeout", Usage: "how long one node's check pod may take", Value: node.DefaultPodTimeout},
-				&cli.BoolFlag{Name: "verify", Usage: "also run mosc verify's checks (hw-offload, eswitch, offloaded flows, libraries) on every node of the pool"},
-				&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "output format: table or json", Value: "table"},
-				&cli.DurationFlag{Name: "timeout", Usage: "bound the whole run (registry, repositories, cluster)", Value: 10 * time.Minute},
-				&cli.StringFlag{Name: "junit", Usage: "also write the report as JUnit XML to `FILE` (one testcase per check)", TakesFile: true},
-				&cli.BoolFlag{Name: "build", Usage: "also build the target's layer on the target release's base image (mosc build) and inspect it"},
-				&cli.StringFlag{Name: "base-image", Usage: "with --build: the base image `REF` instead of the target payload's rhel-coreos"},
-				&cli.BoolFlag{Name: "after", Usage: "after the upgrade has started: wait until the pool is Updated on the new release's layered image and its MachineOSBuild Succeeded; exit 1 otherwise (checks after-release, after-build, after-rollout)"},
-				&cli.StringFlag{Name: "save-failure", Usage: "with --after: save a failed build's evidence to `DIR` (default ./mosc-failure-<machineosbuild>/; --save-failure= turns it off)", TakesFile: true},
-				&cli.StringFlag{Name: "stream", Usage: "with --build: the payload's OS image `TAG` to build on instead of the pool's OS stream's: rhel-coreos or rhel-coreos-10"},
-			), append(clusterFlags(), fleetRunFlags("gate")...)...),
-			Action: runGate,
-		}
-	})
+		Flags: append(append(planFlags(),
+			&cli.StringFlag{Name: "to", Usage: "the OpenShift release to upgrade to, e.g. 4.21.11 (required)"},
+			&cli.StringFlag{Name: "release-image", Usage: "the target release payload `REF` (default: the digest ClusterVersion offers for --to, else derived from a full --to)"},
+			&cli.StringFlag{Name: "via", Usage: "the `RELEASE` a two-minor upgrade passes through, e.g. 4.19 or 4.19.15 (default for an EUS-to-EUS --to, 4.18 → 4.20: the odd minor between); both hops are gated"},
+			&cli.StringFlag{Name: "via-release-image", Usage: "the intermediate release's payload `REF` (default: the digest ClusterVersion offers for --via, else derived from a full --via)"},
+			&cli.StringFlag{Name: "registry-config", Usage: "dockerconfigjson `FILE` with credentials to read the payload (like oc --registry-config); default: the cluster's openshift-config/pull-secret, else anonymous", TakesFile: true},
+			mirrorConfigFlag(), // gatemirrors.go
+			&cli.BoolFlag{Name: "offline", Usage: "run only the checks that need neither the cluster nor the network"},
+			&cli.IntFlag{Name: "min-token-days", Usage: "warn when a push token that nothing renews (--push-credential token) expires within this many days", Value: gate.DefaultMinTokenDays},
+			&cli.BoolFlag{Name: "node-checks", Usage: "verify each node of the pool with a short-lived check pod (--node-checks=false reads node annotations only)", Value: true},
+			&cli.DurationFlag{Name: "node-timeout", Usage: "how long one node's check pod may take", Value: node.DefaultPodTimeout},
+			&cli.BoolFlag{Name: "verify", Usage: "also run mosc verify's checks (hw-offload, eswitch, offloaded flows, libraries) on every node of the pool"},
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "output format: table or json", Value: "table"},
+			&cli.DurationFlag{Name: "timeout", Usage: "bound the whole run (registry, repositories, cluster)", Value: 10 * time.Minute},
+			&cli.StringFlag{Name: "junit", Usage: "also write the report as JUnit XML to `FILE` (one testcase per check)", TakesFile: true},
+			&cli.BoolFlag{Name: "build", Usage: "also build the target's layer on the target release's base image (mosc build) and inspect it"},
+			&cli.StringFlag{Name: "base-image", Usage: "with --build: the base image `REF` instead of the target payload's rhel-coreos"},
+			&cli.BoolFlag{Name: "after", Usage: "after the upgrade has started: wait until the pool is Updated on the new release's layered image and its MachineOSBuild Succeeded; exit 1 otherwise (checks after-release, after-build, after-rollout)"},
+			&cli.StringFlag{Name: "save-failure", Usage: "with --after: save a failed build's evidence to `DIR` (default ./mosc-failure-<machineosbuild>/; --save-failure= turns it off)", TakesFile: true},
+			&cli.StringFlag{Name: "stream", Usage: "with --build: the payload's OS image `TAG` to build on instead of the pool's OS stream's: rhel-coreos or rhel-coreos-10"},
+		), append(clusterFlags(), fleetRunFlags("gate")...)...),
+		Action: runGate,
+	}
 }
 
 func runGate(c *cli.Context) error {

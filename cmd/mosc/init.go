@@ -15,13 +15,12 @@ import (
 	"github.com/mosc-dev/mosc/internal/profile"
 )
 
-func init() {
-	register(func() *cli.Command {
-		return &cli.Command{
-			Name:      "init",
-			Usage:     "write a commented site file (mosc.yaml)",
-			UsageText: "mosc init [-o FILE] [--force] [--openshift 4.20] [--platform P] [--stack S[:VARIANT]]... [--pool POOL] [--site NAME]\n   mosc init --fleet [-o fleet.yaml] [--platform P] [--stack S[:VARIANT]]... [--site NAME]",
-			Description: `Writes a site file with every field explained; commented-out lines show the
+func initCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "init",
+		Usage:     "write a commented site file (mosc.yaml)",
+		UsageText: "mosc init [-o FILE] [--force] [--openshift 4.20] [--platform P] [--stack S[:VARIANT]]... [--pool POOL] [--site NAME]\n   mosc init --fleet [-o fleet.yaml] [--platform P] [--stack S[:VARIANT]]... [--site NAME]",
+		Description: `Writes a site file with every field explained; commented-out lines show the
 options. The flags fill in values; the result is checked against the catalog.
 Keep the file in git and pass it with -f to render, validate, apply and gate.
 
@@ -33,20 +32,19 @@ Examples:
 
 Exit codes: 0 written; 2 bad flags, an unknown release/platform/stack, or the file
 exists (use --force).`,
-			Flags: []cli.Flag{
-				&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "`FILE` to write (- for stdout)", Value: "mosc.yaml", TakesFile: true},
-				&cli.BoolFlag{Name: "force", Usage: "overwrite an existing file"},
-				&cli.StringFlag{Name: "openshift", Usage: "OpenShift release to write into spec.openshift (else left for you to fill)"},
-				&cli.StringFlag{Name: "platform", Usage: "platform profile (default " + profile.DefaultPlatform + ")"},
-				&cli.StringSliceFlag{Name: "stack", Usage: "stack, NAME or NAME:VARIANT, repeatable (default " + profile.DefaultStack + ")"},
-				&cli.StringFlag{Name: "pool", Usage: "MachineConfigPool (default: the platform's, else " + profile.DefaultPool + ")"},
-				&cli.StringFlag{Name: "site", Usage: "site name (default " + profile.DefaultSiteName + ")"},
-				&cli.StringSliceFlag{Name: "profiles", Usage: "directory (or file) of extra profiles, repeatable", TakesFile: true},
-				&cli.BoolFlag{Name: "fleet", Usage: "write a fleet inventory (kind Fleet, default fleet.yaml) instead of a site file; --platform and --stack fill spec.defaults, --site names the fleet"},
-			},
-			Action: runInit,
-		}
-	})
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "`FILE` to write (- for stdout)", Value: "mosc.yaml", TakesFile: true},
+			&cli.BoolFlag{Name: "force", Usage: "overwrite an existing file"},
+			&cli.StringFlag{Name: "openshift", Usage: "OpenShift release to write into spec.openshift (else left for you to fill)"},
+			&cli.StringFlag{Name: "platform", Usage: "platform profile (default " + profile.DefaultPlatform + ")"},
+			&cli.StringSliceFlag{Name: "stack", Usage: "stack, NAME or NAME:VARIANT, repeatable (default " + profile.DefaultStack + ")"},
+			&cli.StringFlag{Name: "pool", Usage: "MachineConfigPool (default: the platform's, else " + profile.DefaultPool + ")"},
+			&cli.StringFlag{Name: "site", Usage: "site name (default " + profile.DefaultSiteName + ")"},
+			&cli.StringSliceFlag{Name: "profiles", Usage: "directory (or file) of extra profiles, repeatable", TakesFile: true},
+			&cli.BoolFlag{Name: "fleet", Usage: "write a fleet inventory (kind Fleet, default fleet.yaml) instead of a site file; --platform and --stack fill spec.defaults, --site names the fleet"},
+		},
+		Action: runInit,
+	}
 }
 
 // initData fills siteTemplate.

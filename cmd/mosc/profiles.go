@@ -14,15 +14,14 @@ import (
 	"github.com/mosc-dev/mosc/internal/profile"
 )
 
-func init() {
-	register(func() *cli.Command {
-		profilesFlag := func() cli.Flag {
-			return &cli.StringSliceFlag{Name: "profiles", Usage: "directory (or file) of profiles overriding or extending the embedded catalog, repeatable", TakesFile: true}
-		}
-		return &cli.Command{
-			Name:  "profiles",
-			Usage: "list and show the profile catalog (OpenShift releases, platforms, stacks)",
-			Description: `The catalog is embedded in mosc; --profiles DIR adds profiles or replaces
+func profilesCommand() *cli.Command {
+	profilesFlag := func() cli.Flag {
+		return &cli.StringSliceFlag{Name: "profiles", Usage: "directory (or file) of profiles overriding or extending the embedded catalog, repeatable", TakesFile: true}
+	}
+	return &cli.Command{
+		Name:  "profiles",
+		Usage: "list and show the profile catalog (OpenShift releases, platforms, stacks)",
+		Description: `The catalog is embedded in mosc; --profiles DIR adds profiles or replaces
 embedded ones of the same kind and name (see docs/profiles.md).
 
 Examples:
@@ -33,41 +32,40 @@ Examples:
 
 Exit codes: 0 ok; 2 unknown profile NAME, bad flags, or a --profiles file that does
 not decode (its file:line:column and field are named).`,
-			Subcommands: []*cli.Command{
-				{
-					Name:      "list",
-					Usage:     "one line per profile: kind, name, summary, support",
-					UsageText: "mosc profiles list [--profiles DIR] [-o table|json]",
-					Flags: []cli.Flag{profilesFlag(),
-						&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "table or json", Value: "table"}},
-					Action: runProfilesList,
-				},
-				{
-					Name:      "show",
-					Usage:     "print a profile's YAML and its support matrix",
-					UsageText: "mosc profiles show NAME [--profiles DIR] [-o yaml|json]",
-					ArgsUsage: "NAME",
-					Flags: []cli.Flag{profilesFlag(),
-						&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "yaml (the profile and its support matrix) or json (with its sources)", Value: "yaml"}},
-					Action: runProfilesShow,
-					BashComplete: func(c *cli.Context) {
-						if cat, err := profile.LoadCatalog(c.StringSlice("profiles")...); err == nil {
-							for _, p := range cat.Profiles() {
-								fmt.Fprintln(c.App.Writer, p.ProfileName())
-							}
+		Subcommands: []*cli.Command{
+			{
+				Name:      "list",
+				Usage:     "one line per profile: kind, name, summary, support",
+				UsageText: "mosc profiles list [--profiles DIR] [-o table|json]",
+				Flags: []cli.Flag{profilesFlag(),
+					&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "table or json", Value: "table"}},
+				Action: runProfilesList,
+			},
+			{
+				Name:      "show",
+				Usage:     "print a profile's YAML and its support matrix",
+				UsageText: "mosc profiles show NAME [--profiles DIR] [-o yaml|json]",
+				ArgsUsage: "NAME",
+				Flags: []cli.Flag{profilesFlag(),
+					&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "yaml (the profile and its support matrix) or json (with its sources)", Value: "yaml"}},
+				Action: runProfilesShow,
+				BashComplete: func(c *cli.Context) {
+					if cat, err := profile.LoadCatalog(c.StringSlice("profiles")...); err == nil {
+						for _, p := range cat.Profiles() {
+							fmt.Fprintln(c.App.Writer, p.ProfileName())
 						}
-					},
-				},
-				{
-					Name:      "matrix",
-					Usage:     "the support matrix of every release × platform × stack",
-					UsageText: "mosc profiles matrix [--profiles DIR]",
-					Flags:     []cli.Flag{profilesFlag()},
-					Action:    runProfilesMatrix,
+					}
 				},
 			},
-		}
-	})
+			{
+				Name:      "matrix",
+				Usage:     "the support matrix of every release × platform × stack",
+				UsageText: "mosc profiles matrix [--profiles DIR]",
+				Flags:     []cli.Flag{profilesFlag()},
+				Action:    runProfilesMatrix,
+			},
+		},
+	}
 }
 
 func loadCatalogFlag(c *cli.Context) (*profile.Catalog, error) {

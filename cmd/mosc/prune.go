@@ -14,18 +14,17 @@ import (
 	"github.com/mosc-dev/mosc/internal/profile"
 )
 
-func init() {
-	register(func() *cli.Command {
-		flags := append(clusterFlags(),
-			&cli.StringFlag{Name: "pool", Usage: "MachineConfigPool whose builds to prune (default " + profile.DefaultPool + ")"},
-			&cli.IntFlag{Name: "keep", Value: 1, Usage: "succeeded builds not in use to keep, newest first (rollback targets)"},
-			&cli.BoolFlag{Name: "yes", Usage: "delete; without it prune only lists what it would delete"},
-			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "text or json"},
-		)
-		return &cli.Command{
-			Name:  "prune",
-			Usage: "delete a pool's old MachineOSBuilds and their images (dry run unless --yes)",
-			Description: `Every build the MCO makes pushes one image, so the registry fills up. prune deletes
+func pruneCommand() *cli.Command {
+	flags := append(clusterFlags(),
+		&cli.StringFlag{Name: "pool", Usage: "MachineConfigPool whose builds to prune (default " + profile.DefaultPool + ")"},
+		&cli.IntFlag{Name: "keep", Value: 1, Usage: "succeeded builds not in use to keep, newest first (rollback targets)"},
+		&cli.BoolFlag{Name: "yes", Usage: "delete; without it prune only lists what it would delete"},
+		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "text or json"},
+	)
+	return &cli.Command{
+		Name:  "prune",
+		Usage: "delete a pool's old MachineOSBuilds and their images (dry run unless --yes)",
+		Description: `Every build the MCO makes pushes one image, so the registry fills up. prune deletes
 the pool's MachineOSBuilds that are no longer needed, and with them their images, the
 way the MCO expects it:
 
@@ -55,10 +54,9 @@ builds and which nodes use them.
 
 Exit codes: 0 pruned (or listed); 1 a delete failed (each named); 2 bad flags, no
 MachineOSConfig or one mosc did not create, missing permissions, unreachable cluster.`,
-			Flags:  flags,
-			Action: runPrune,
-		}
-	})
+		Flags:  flags,
+		Action: runPrune,
+	}
 }
 
 func runPrune(c *cli.Context) error {

@@ -11,19 +11,18 @@ import (
 	"github.com/mosc-dev/mosc/internal/watch"
 )
 
-func init() {
-	register(func() *cli.Command {
-		flags := append(planFlags(), clusterFlags()...)
-		flags = append(flags,
-			&cli.StringFlag{Name: "dry-run", Value: "none", Usage: "none, client (say what would be asked) or server (the annotation sent with dryRun=All)"},
-			&cli.BoolFlag{Name: "wait", Value: true, Usage: "follow the new build and its rollout as mosc watch does (--wait=false: ask and return)"},
-		)
-		flags = append(flags, watchFlags()...)
-		flags = append(flags, outputFlag("live, plain or json (as mosc watch: live on a terminal, plain otherwise)"))
-		return &cli.Command{
-			Name:  "rebuild",
-			Usage: "ask the MCO to build the pool's image again (the rebuild annotation), then follow the build",
-			Description: `rebuild asks the Machine Config Operator for a new build of the MachineOSConfig's
+func rebuildCommand() *cli.Command {
+	flags := append(planFlags(), clusterFlags()...)
+	flags = append(flags,
+		&cli.StringFlag{Name: "dry-run", Value: "none", Usage: "none, client (say what would be asked) or server (the annotation sent with dryRun=All)"},
+		&cli.BoolFlag{Name: "wait", Value: true, Usage: "follow the new build and its rollout as mosc watch does (--wait=false: ask and return)"},
+	)
+	flags = append(flags, watchFlags()...)
+	flags = append(flags, outputFlag("live, plain or json (as mosc watch: live on a terminal, plain otherwise)"))
+	return &cli.Command{
+		Name:  "rebuild",
+		Usage: "ask the MCO to build the pool's image again (the rebuild annotation), then follow the build",
+		Description: `rebuild asks the Machine Config Operator for a new build of the MachineOSConfig's
 current MachineOSBuild, the way the MCO supports it: the annotation
 machineconfiguration.openshift.io/rebuild on the MachineOSConfig. The MCO deletes the
 current MachineOSBuild (and, when no node uses it, its image), creates it again for the
@@ -41,10 +40,9 @@ Then it follows the new build and the rollout as mosc watch does (--wait=false: 
 Exit codes: 0 rebuilt and every node verified (with --wait=false: requested); 1 the
 build or rollout failed; 2 bad flags, no MachineOSConfig or build to rebuild, a release
 without the rebuild annotation, or the cluster is unreachable.`,
-			Flags:  flags,
-			Action: runRebuild,
-		}
-	})
+		Flags:  flags,
+		Action: runRebuild,
+	}
 }
 
 func runRebuild(c *cli.Context) error {

@@ -19,22 +19,21 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-func init() {
-	register(func() *cli.Command {
-		flags := append([]cli.Flag{
-			&cli.StringFlag{Name: "site", Usage: "site name (the mosc.dev/site label); default: the only site found on the cluster"},
-			&cli.StringFlag{Name: "file", Aliases: []string{"f"}, Usage: "site `FILE` to take the site name from (metadata.name)", TakesFile: true},
-			&cli.StringFlag{Name: "pool", Usage: "take the layer off this pool alone: its MachineOSConfig and MachineConfigs, and the shared objects no other MachineOSConfig uses"},
-			&cli.BoolFlag{Name: "registry", Usage: "also put the image registry Config back as it was before mosc, and delete the registry PVC"},
-			&cli.StringFlag{Name: "dry-run", Value: "none", Usage: "none, client (list what would be deleted) or server (deletes sent with dryRun=All)"},
-			&cli.BoolFlag{Name: "wait", Usage: "with --pool: follow the revert rollout, then on each node clear the other_config keys mosc set and verify stock Open vSwitch"},
-			&cli.DurationFlag{Name: "timeout", Usage: "with --wait: give up after this long (default: derived from the pool, as mosc watch)"},
-			&cli.StringFlag{Name: "check-image", Usage: "with --wait: image of the node pods (default: the cluster's openshift/tools image, else " + node.DefaultImage + ")"},
-		}, clusterFlags()...)
-		return &cli.Command{
-			Name:  "remove",
-			Usage: "delete the MachineOSConfig (the pool reverts to the stock image) and everything else mosc created",
-			Description: `remove deletes only objects labelled app.kubernetes.io/managed-by=mosc and
+func removeCommand() *cli.Command {
+	flags := append([]cli.Flag{
+		&cli.StringFlag{Name: "site", Usage: "site name (the mosc.dev/site label); default: the only site found on the cluster"},
+		&cli.StringFlag{Name: "file", Aliases: []string{"f"}, Usage: "site `FILE` to take the site name from (metadata.name)", TakesFile: true},
+		&cli.StringFlag{Name: "pool", Usage: "take the layer off this pool alone: its MachineOSConfig and MachineConfigs, and the shared objects no other MachineOSConfig uses"},
+		&cli.BoolFlag{Name: "registry", Usage: "also put the image registry Config back as it was before mosc, and delete the registry PVC"},
+		&cli.StringFlag{Name: "dry-run", Value: "none", Usage: "none, client (list what would be deleted) or server (deletes sent with dryRun=All)"},
+		&cli.BoolFlag{Name: "wait", Usage: "with --pool: follow the revert rollout, then on each node clear the other_config keys mosc set and verify stock Open vSwitch"},
+		&cli.DurationFlag{Name: "timeout", Usage: "with --wait: give up after this long (default: derived from the pool, as mosc watch)"},
+		&cli.StringFlag{Name: "check-image", Usage: "with --wait: image of the node pods (default: the cluster's openshift/tools image, else " + node.DefaultImage + ")"},
+	}, clusterFlags()...)
+	return &cli.Command{
+		Name:  "remove",
+		Usage: "delete the MachineOSConfig (the pool reverts to the stock image) and everything else mosc created",
+		Description: `remove deletes only objects labelled app.kubernetes.io/managed-by=mosc and
 mosc.dev/site=<site>: the MachineOSConfig first, so the pool rolls back to the stock
 image, then the MachineConfigs, the repo ConfigMap and the push / pull-and-push
 secrets. The cluster pull secret and anything unlabelled are never touched. The image
@@ -55,10 +54,9 @@ restarted when a key other than doca-init goes) and checks that stock Open vSwit
 Exit codes: 0 removed (or nothing to remove; with --wait: every node back on stock Open
 vSwitch); 1 a delete failed, or with --wait the revert timed out or a node failed its
 check; 2 bad input, missing permissions, or the cluster is unreachable.`,
-			Flags:  flags,
-			Action: runRemove,
-		}
-	})
+		Flags:  flags,
+		Action: runRemove,
+	}
 }
 
 func runRemove(c *cli.Context) error {

@@ -13,13 +13,12 @@ import (
 	"github.com/mosc-dev/mosc/internal/render"
 )
 
-func init() {
-	register(func() *cli.Command {
-		return &cli.Command{
-			Name:      "render",
-			Usage:     "render the On-Cluster Layering bundle for a plan (no cluster needed)",
-			UsageText: "mosc render [plan flags] [-o DIR] [--format yaml|json]",
-			Description: `Resolves release × platform × stacks × site into a plan and renders it: the
+func renderCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "render",
+		Usage:     "render the On-Cluster Layering bundle for a plan (no cluster needed)",
+		UsageText: "mosc render [plan flags] [-o DIR] [--format yaml|json]",
+		Description: `Resolves release × platform × stacks × site into a plan and renders it: the
 internal-registry PVC and registry Config patch (--internal-registry), ConfigMap
 etc-yum-repos-d, MachineConfigs (hugepages, the doca-init unit) and the
 MachineOSConfig whose Containerfile is composed from layers. Every object is
@@ -42,14 +41,13 @@ Examples:
 
 Exit codes: 0 rendered; 2 bad flags, site file or profiles, or a rendered object
 failed its checks (nothing is written then).`,
-			Flags: append(append(planFlags(),
-				&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write one file per object plus kustomization.yaml into `DIR` (instead of stdout)", TakesFile: true},
-				&cli.StringFlag{Name: "format", Usage: "stdout format: yaml (a stream with ---) or json (a v1 List)", Value: "yaml"},
-				renderAllFlag,
-			), fleetRenderFlags()...),
-			Action: runRender,
-		}
-	})
+		Flags: append(append(planFlags(),
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write one file per object plus kustomization.yaml into `DIR` (instead of stdout)", TakesFile: true},
+			&cli.StringFlag{Name: "format", Usage: "stdout format: yaml (a stream with ---) or json (a v1 List)", Value: "yaml"},
+			renderAllFlag,
+		), fleetRenderFlags()...),
+		Action: runRender,
+	}
 }
 
 func runRender(c *cli.Context) error {

@@ -14,17 +14,16 @@ import (
 	"github.com/mosc-dev/mosc/internal/watch"
 )
 
-func init() {
-	register(func() *cli.Command {
-		flags := append(planFlags(), clusterFlags()...)
-		flags = append(flags, &cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "table or json"},
-			saveFailureFlag("off by default"),
-			&cli.BoolFlag{Name: "images", Usage: "list the pool's MachineOSBuilds (state, age, tag, image digest, whether current) and which build each node's current and desired image came from"})
-		flags = append(flags, fleetRunFlags("read")...)
-		return &cli.Command{
-			Name:  "status",
-			Usage: "one snapshot of the build and the pool rollout (no waiting, no check pods)",
-			Description: `status reads the MachineOSConfig, its current MachineOSBuild, the pool, its nodes and
+func statusCommand() *cli.Command {
+	flags := append(planFlags(), clusterFlags()...)
+	flags = append(flags, &cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "table or json"},
+		saveFailureFlag("off by default"),
+		&cli.BoolFlag{Name: "images", Usage: "list the pool's MachineOSBuilds (state, age, tag, image digest, whether current) and which build each node's current and desired image came from"})
+	flags = append(flags, fleetRunFlags("read")...)
+	return &cli.Command{
+		Name:  "status",
+		Usage: "one snapshot of the build and the pool rollout (no waiting, no check pods)",
+		Description: `status reads the MachineOSConfig, its current MachineOSBuild, the pool, its nodes and
 their MachineConfigNodes once, and prints what mosc watch would show at this moment:
 the build state, the pool's counts and conditions, and each node's state and image.
 It starts no check pods: on-node verification is mosc watch's job. A failed build is
@@ -50,10 +49,9 @@ cluster without a context or that cannot be read is a line of its own and exits 
 Exit codes: 0 nothing has failed (the rollout may still be in progress); 1 the build
 failed or was interrupted, or a node or the pool is degraded; 2 bad flags, unknown
 pool, or the cluster is unreachable.`,
-			Flags:  flags,
-			Action: runStatus,
-		}
-	})
+		Flags:  flags,
+		Action: runStatus,
+	}
 }
 
 func runStatus(c *cli.Context) error {

@@ -12,13 +12,12 @@ import (
 	"github.com/mosc-dev/mosc/internal/render"
 )
 
-func init() {
-	register(func() *cli.Command {
-		return &cli.Command{
-			Name:      "validate",
-			Usage:     "check profiles, site file and rendered bundle (or manifests on disk) offline",
-			UsageText: "mosc validate [--strict] [plan flags]\nmosc validate [--strict] PATH   (a directory from render -o, a YAML/JSON file, or - for stdin)",
-			Description: `Without PATH: resolves the plan and renders it exactly as render does, running
+func validateCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "validate",
+		Usage:     "check profiles, site file and rendered bundle (or manifests on disk) offline",
+		UsageText: "mosc validate [--strict] [plan flags]\nmosc validate [--strict] PATH   (a directory from render -o, a YAML/JSON file, or - for stdin)",
+		Description: `Without PATH: resolves the plan and renders it exactly as render does, running
 every check, and writes nothing. With PATH: strictly decodes already-rendered
 manifests (e.g. from git) and runs the same bundle checks: MachineOSConfig
 push spec against the CRD's rule, name == pool, a NoArch Containerfile within
@@ -31,12 +30,11 @@ and no pool mosc layers has the ipsec extension.
 Warnings (gpgcheck=0, non-AMD64 platforms, the master pool) go to stderr;
 --strict makes them fatal. Exit 0 valid, 1 invalid, 2 usage error or unreadable
 input.`,
-			Flags: append(planFlags(),
-				&cli.BoolFlag{Name: "strict", Usage: "treat warnings as errors"},
-			),
-			Action: runValidate,
-		}
-	})
+		Flags: append(planFlags(),
+			&cli.BoolFlag{Name: "strict", Usage: "treat warnings as errors"},
+		),
+		Action: runValidate,
+	}
 }
 
 func runValidate(c *cli.Context) error {

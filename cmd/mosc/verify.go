@@ -22,26 +22,25 @@ import (
 	"github.com/mosc-dev/mosc/internal/verify"
 )
 
-func init() {
-	register(func() *cli.Command {
-		flags := append(planFlags(), clusterFlags()...)
-		flags = append(flags,
-			&cli.BoolFlag{Name: "throughput", Usage: "also run iperf3 pod to pod between two nodes of the pool, counting offloaded flows while it runs"},
-			&cli.DurationFlag{Name: "duration", Value: 10 * time.Second, Usage: "with --throughput: how long iperf3 sends (whole seconds)"},
-			&cli.IntFlag{Name: "parallel", Value: 1, Usage: "with --throughput: parallel iperf3 streams (-P)"},
-			&cli.BoolFlag{Name: "host-network", Usage: "with --throughput: also run the test between host-network pods, for comparison"},
-			&cli.Float64Flag{Name: "min-gbps", Usage: "with --throughput: fail (exit 1) when the pod-to-pod rate is below this many Gbit/s"},
-			&cli.StringFlag{Name: "image", Value: verify.DefaultImage, Usage: "image of the iperf3 pods (needs only iperf3; mirror it for a disconnected cluster)"},
-			&cli.StringFlag{Name: "check-image", Usage: "image of the on-node check pods (default: the cluster's openshift/tools image, else " + node.DefaultImage + ")"},
-			&cli.DurationFlag{Name: "check-timeout", Value: node.DefaultPodTimeout, Usage: "how long one check or iperf3 pod may take to start and finish"},
-			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "output format: table, plain or json"},
-			&cli.StringFlag{Name: "junit", Usage: "also write the report as JUnit XML to `FILE` (a suite per node, a testcase per check)", TakesFile: true},
-		)
-		return &cli.Command{
-			Name:      "verify",
-			Usage:     "prove OVS-DOCA offload works on a pool's nodes: configuration, offloaded flows, and with --throughput iperf3",
-			UsageText: "mosc verify [--pool P] [plan flags] [--throughput [--duration D] [--parallel N] [--host-network] [--min-gbps X] [--image REF]] [-o table|plain|json] [--junit FILE]",
-			Description: `verify inspects every node of the pool through a short-lived privileged pod pinned to it
+func verifyCommand() *cli.Command {
+	flags := append(planFlags(), clusterFlags()...)
+	flags = append(flags,
+		&cli.BoolFlag{Name: "throughput", Usage: "also run iperf3 pod to pod between two nodes of the pool, counting offloaded flows while it runs"},
+		&cli.DurationFlag{Name: "duration", Value: 10 * time.Second, Usage: "with --throughput: how long iperf3 sends (whole seconds)"},
+		&cli.IntFlag{Name: "parallel", Value: 1, Usage: "with --throughput: parallel iperf3 streams (-P)"},
+		&cli.BoolFlag{Name: "host-network", Usage: "with --throughput: also run the test between host-network pods, for comparison"},
+		&cli.Float64Flag{Name: "min-gbps", Usage: "with --throughput: fail (exit 1) when the pod-to-pod rate is below this many Gbit/s"},
+		&cli.StringFlag{Name: "image", Value: verify.DefaultImage, Usage: "image of the iperf3 pods (needs only iperf3; mirror it for a disconnected cluster)"},
+		&cli.StringFlag{Name: "check-image", Usage: "image of the on-node check pods (default: the cluster's openshift/tools image, else " + node.DefaultImage + ")"},
+		&cli.DurationFlag{Name: "check-timeout", Value: node.DefaultPodTimeout, Usage: "how long one check or iperf3 pod may take to start and finish"},
+		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "output format: table, plain or json"},
+		&cli.StringFlag{Name: "junit", Usage: "also write the report as JUnit XML to `FILE` (a suite per node, a testcase per check)", TakesFile: true},
+	)
+	return &cli.Command{
+		Name:      "verify",
+		Usage:     "prove OVS-DOCA offload works on a pool's nodes: configuration, offloaded flows, and with --throughput iperf3",
+		UsageText: "mosc verify [--pool P] [plan flags] [--throughput [--duration D] [--parallel N] [--host-network] [--min-gbps X] [--image REF]] [-o table|plain|json] [--junit FILE]",
+		Description: `verify inspects every node of the pool through a short-lived privileged pod pinned to it
 (the check pods of mosc watch; deleted on every exit path, also on Ctrl-C) and judges:
 
   packages          the stack's OVS package installed, no stock openvswitch
@@ -74,10 +73,9 @@ Examples:
   mosc verify --pool worker
   mosc verify -f mosc.yaml --throughput --parallel 4 --min-gbps 15 --junit verify.xml
   mosc verify --pool dpu-worker --platform rhel9-bluefield --throughput --host-network -o json`,
-			Flags:  flags,
-			Action: runVerify,
-		}
-	})
+		Flags:  flags,
+		Action: runVerify,
+	}
 }
 
 func runVerify(c *cli.Context) error {

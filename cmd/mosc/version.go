@@ -23,27 +23,25 @@ func buildVersion() string {
 	return "dev"
 }
 
-func init() {
-	register(func() *cli.Command {
-		return &cli.Command{
-			Name:  "version",
-			Usage: "print the mosc version",
-			Flags: []cli.Flag{
-				&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "output format: text or json", Value: "text"},
-			},
-			Action: func(c *cli.Context) error {
-				info := map[string]string{"version": buildVersion(), "go": runtime.Version(), "platform": runtime.GOOS + "/" + runtime.GOARCH}
-				switch c.String("output") {
-				case "json":
-					b, _ := json.MarshalIndent(info, "", "  ")
-					fmt.Fprintln(c.App.Writer, string(b))
-				case "text", "":
-					fmt.Fprintf(c.App.Writer, "mosc %s (%s, %s)\n", info["version"], info["go"], info["platform"])
-				default:
-					return failWith(exitError, fmt.Errorf("--output: unknown format %q; known: text, json", c.String("output")))
-				}
-				return nil
-			},
-		}
-	})
+func versionCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "version",
+		Usage: "print the mosc version",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "output format: text or json", Value: "text"},
+		},
+		Action: func(c *cli.Context) error {
+			info := map[string]string{"version": buildVersion(), "go": runtime.Version(), "platform": runtime.GOOS + "/" + runtime.GOARCH}
+			switch c.String("output") {
+			case "json":
+				b, _ := json.MarshalIndent(info, "", "  ")
+				fmt.Fprintln(c.App.Writer, string(b))
+			case "text", "":
+				fmt.Fprintf(c.App.Writer, "mosc %s (%s, %s)\n", info["version"], info["go"], info["platform"])
+			default:
+				return failWith(exitError, fmt.Errorf("--output: unknown format %q; known: text, json", c.String("output")))
+			}
+			return nil
+		},
+	}
 }

@@ -80,15 +80,14 @@ func outputFlag(usage string) cli.Flag {
 	return &cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: usage}
 }
 
-func init() {
-	register(func() *cli.Command {
-		flags := append(planFlags(), clusterFlags()...)
-		flags = append(flags, watchFlags()...)
-		flags = append(flags, outputFlag("live (a redrawn view; default on a terminal), plain (one line per change; default otherwise) or json (one event per line)"))
-		return &cli.Command{
-			Name:  "watch",
-			Usage: "follow the build, the pool rollout and on-node OVS-DOCA checks until every node is verified",
-			Description: `watch follows the MachineOSConfig of the pool (the plan's, or --pool alone): the
+func watchCommand() *cli.Command {
+	flags := append(planFlags(), clusterFlags()...)
+	flags = append(flags, watchFlags()...)
+	flags = append(flags, outputFlag("live (a redrawn view; default on a terminal), plain (one line per change; default otherwise) or json (one event per line)"))
+	return &cli.Command{
+		Name:  "watch",
+		Usage: "follow the build, the pool rollout and on-node OVS-DOCA checks until every node is verified",
+		Description: `watch follows the MachineOSConfig of the pool (the plan's, or --pool alone): the
 MachineOSBuild for its current spec (Prepared → Building → Succeeded, with --logs the
 build log), the pool's rollout node by node (state, reason, currentImage vs desiredImage
 vs the MachineOSConfig's image, MachineConfigNode conditions), and, as each node is
@@ -109,19 +108,18 @@ until the MachineOSBuild is deleted is saved to ./mosc-failure-<machineosbuild>/
 Exit codes: 0 every node of the pool is updated and verified; 1 the build failed or was
 interrupted, a node or the pool is degraded, a node failed its check, --timeout fired,
 or interrupted; 2 bad flags, unknown pool, or the cluster is unreachable.`,
-			Flags: flags,
-			Action: func(c *cli.Context) error {
-				if c.NArg() > 0 {
-					return failWith(exitError, fmt.Errorf("watch takes no arguments, got %q (name the pool with --pool)", c.Args().First()))
-				}
-				plan, err := watchPlan(c)
-				if err != nil {
-					return err
-				}
-				return runWatch(c, plan)
-			},
-		}
-	})
+		Flags: flags,
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return failWith(exitError, fmt.Errorf("watch takes no arguments, got %q (name the pool with --pool)", c.Args().First()))
+			}
+			plan, err := watchPlan(c)
+			if err != nil {
+				return err
+			}
+			return runWatch(c, plan)
+		},
+	}
 }
 
 // explicitPlanInput says whether the user asked for a profile-based plan (a

@@ -262,8 +262,8 @@ func (b Build) Tag() string {
 }
 
 var (
-	gvrMOSCv1 = schema.GroupVersionResource{Group: mcfgv1.GroupName, Version: watch.APIv1, Resource: "machineosconfigs"}
-	gvrMOSBv1 = schema.GroupVersionResource{Group: mcfgv1.GroupName, Version: watch.APIv1, Resource: "machineosbuilds"}
+	gvrMOSCv1 = schema.GroupVersionResource{Group: cluster.MachineConfigGroup, Version: watch.APIv1, Resource: "machineosconfigs"}
+	gvrMOSBv1 = schema.GroupVersionResource{Group: cluster.MachineConfigGroup, Version: watch.APIv1, Resource: "machineosbuilds"}
 )
 
 func moscGVR(api string) schema.GroupVersionResource {

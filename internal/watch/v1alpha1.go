@@ -60,8 +60,8 @@ const LabelEphemeralBuildObject = "machineconfiguration.openshift.io/ephemeral-b
 const BuilderPodImageBuilder = "PodImageBuilder"
 
 var (
-	GVRMachineOSConfigV1alpha1 = schema.GroupVersionResource{Group: mcfgv1.GroupName, Version: APIv1alpha1, Resource: "machineosconfigs"}
-	GVRMachineOSBuildV1alpha1  = schema.GroupVersionResource{Group: mcfgv1.GroupName, Version: APIv1alpha1, Resource: "machineosbuilds"}
+	GVRMachineOSConfigV1alpha1 = schema.GroupVersionResource{Group: mcfgGroup, Version: APIv1alpha1, Resource: "machineosconfigs"}
+	GVRMachineOSBuildV1alpha1  = schema.GroupVersionResource{Group: mcfgGroup, Version: APIv1alpha1, Resource: "machineosbuilds"}
 )
 
 // LayeringAPI says which version of machineosconfigs the cluster serves:
