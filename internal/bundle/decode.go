@@ -7,12 +7,12 @@ import (
 	"strings"
 
 	"github.com/mosc-dev/mosc/internal/lazyre"
+	"github.com/mosc-dev/mosc/internal/strictjson"
 	imageregistryv1 "github.com/openshift/api/imageregistry/v1"
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	sigsjson "sigs.k8s.io/json"
 )
 
 // Group/version/kinds mosc renders. Anything else in a bundle is an error:
@@ -82,7 +82,9 @@ func DecodeStrict(data []byte) (*unstructured.Unstructured, error) {
 	if !ok {
 		return nil, fmt.Errorf("%s %s is not a kind mosc renders; known: %s", meta.APIVersion, meta.Kind, KnownKinds())
 	}
-	strictErrs, err := sigsjson.UnmarshalStrict(data, typed, sigsjson.DisallowUnknownFields, sigsjson.DisallowDuplicateFields)
+	// strictjson is sigs.k8s.io/json's strict decode without the encoders
+	// it built for every type reachable from the kind (issue 15).
+	strictErrs, err := strictjson.UnmarshalStrict(data, typed)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", meta.Kind, err)
 	}
@@ -146,7 +148,7 @@ type IgnitionUnit struct {
 
 func decodeIgnition(raw []byte) error {
 	var ign Ignition
-	strictErrs, err := sigsjson.UnmarshalStrict(raw, &ign, sigsjson.DisallowUnknownFields, sigsjson.DisallowDuplicateFields)
+	strictErrs, err := strictjson.UnmarshalStrict(raw, &ign)
 	if err != nil {
 		return err
 	}

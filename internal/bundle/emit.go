@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // A YAML emitter of our own for the values an object holds, writing exactly
@@ -894,13 +895,30 @@ func isBlankz(s string, i int) bool {
 // runes, a letter sorts after a non-letter, runs of digits compare as
 // numbers (int64 arithmetic, overflow included).
 func keyLess(a, b string) bool {
-	ar, br := []rune(a), []rune(b)
+	if isASCII(a) && isASCII(b) {
+		// Bytes are runes: compare the strings' bytes in place.
+		return keyLessOf(unsafe.Slice(unsafe.StringData(a), len(a)), unsafe.Slice(unsafe.StringData(b), len(b)))
+	}
+	return keyLessOf([]rune(a), []rune(b))
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// keyLessOf is keyList.Less over the characters of two keys (read only).
+func keyLessOf[C byte | rune](ar, br []C) bool {
 	for i := 0; i < len(ar) && i < len(br); i++ {
 		if ar[i] == br[i] {
 			continue
 		}
-		al := unicode.IsLetter(ar[i])
-		bl := unicode.IsLetter(br[i])
+		al := unicode.IsLetter(rune(ar[i]))
+		bl := unicode.IsLetter(rune(br[i]))
 		if al && bl {
 			return ar[i] < br[i]
 		}
@@ -910,7 +928,7 @@ func keyLess(a, b string) bool {
 		var ai, bi int
 		var an, bn int64
 		if ar[i] == '0' || br[i] == '0' {
-			for j := i - 1; j >= 0 && unicode.IsDigit(ar[j]); j-- {
+			for j := i - 1; j >= 0 && unicode.IsDigit(rune(ar[j])); j-- {
 				if ar[j] != '0' {
 					an = 1
 					bn = 1
@@ -918,11 +936,11 @@ func keyLess(a, b string) bool {
 				}
 			}
 		}
-		for ai = i; ai < len(ar) && unicode.IsDigit(ar[ai]); ai++ {
-			an = an*10 + int64(ar[ai]-'0')
+		for ai = i; ai < len(ar) && unicode.IsDigit(rune(ar[ai])); ai++ {
+			an = an*10 + int64(rune(ar[ai])-'0')
 		}
-		for bi = i; bi < len(br) && unicode.IsDigit(br[bi]); bi++ {
-			bn = bn*10 + int64(br[bi]-'0')
+		for bi = i; bi < len(br) && unicode.IsDigit(rune(br[bi])); bi++ {
+			bn = bn*10 + int64(rune(br[bi])-'0')
 		}
 		if an != bn {
 			return an < bn
@@ -963,9 +981,15 @@ func resolve(s string) (tag yamlTag, iv int64, uv uint64, fv float64) {
 		return t, 0, 0, 0
 	}
 	switch hint {
+	// strconv's errors allocate (a *NumError holding a copy of the
+	// string): each call below is skipped where a cheap test shows it
+	// cannot succeed (mayParse*: they accept a superset of what strconv
+	// accepts; ".git" or "4.20-rc" never reach strconv.ParseInt).
 	case '.':
-		if f, err := strconv.ParseFloat(s, 64); err == nil {
-			return tagFloat, 0, 0, f
+		if mayParseDecimalFloat(s) {
+			if f, err := strconv.ParseFloat(s, 64); err == nil {
+				return tagFloat, 0, 0, f
+			}
 		}
 	case 'D', 'S':
 		if parseTimestamp(s) {
@@ -975,11 +999,15 @@ func resolve(s string) (tag yamlTag, iv int64, uv uint64, fv float64) {
 		if strings.IndexByte(s, '_') >= 0 {
 			plain = strings.ReplaceAll(s, "_", "")
 		}
-		if v, err := strconv.ParseInt(plain, 0, 64); err == nil {
-			return tagInt, v, 0, 0
-		}
-		if v, err := strconv.ParseUint(plain, 0, 64); err == nil {
-			return tagUint, 0, v, 0
+		if mayParseBase0(plain) {
+			if v, err := strconv.ParseInt(plain, 0, 64); err == nil {
+				return tagInt, v, 0, 0
+			}
+			if plain[0] >= '0' && plain[0] <= '9' { // ParseUint takes no sign
+				if v, err := strconv.ParseUint(plain, 0, 64); err == nil {
+					return tagUint, 0, v, 0
+				}
+			}
 		}
 		if yamlStyleFloat(plain) {
 			if f, err := strconv.ParseFloat(plain, 64); err == nil {
@@ -987,19 +1015,78 @@ func resolve(s string) (tag yamlTag, iv int64, uv uint64, fv float64) {
 			}
 		}
 		if strings.HasPrefix(plain, "0b") {
-			if v, err := strconv.ParseInt(plain[2:], 2, 64); err == nil {
-				return tagInt, v, 0, 0
-			}
-			if v, err := strconv.ParseUint(plain[2:], 2, 64); err == nil {
-				return tagUint, 0, v, 0
+			if mayParseBase2(plain[2:]) {
+				if v, err := strconv.ParseInt(plain[2:], 2, 64); err == nil {
+					return tagInt, v, 0, 0
+				}
+				if v, err := strconv.ParseUint(plain[2:], 2, 64); err == nil {
+					return tagUint, 0, v, 0
+				}
 			}
 		} else if strings.HasPrefix(plain, "-0b") {
-			if v, err := strconv.ParseInt("-"+plain[3:], 2, 64); err == nil {
-				return tagInt, v, 0, 0
+			if mayParseBase2(plain[3:]) {
+				if v, err := strconv.ParseInt("-"+plain[3:], 2, 64); err == nil {
+					return tagInt, v, 0, 0
+				}
 			}
 		}
 	}
 	return tagStr, 0, 0, 0
+}
+
+// mayParseBase0 is false for strings strconv.ParseInt(s, 0, 64) and
+// ParseUint reject for their syntax (s has no underscores): after an
+// optional sign, a digit, then digits of base 16 or a base prefix letter.
+func mayParseBase0(s string) bool {
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		s = s[1:]
+	}
+	if s == "" || s[0] < '0' || s[0] > '9' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9', c >= 'a' && c <= 'f', c >= 'A' && c <= 'F', c == 'x', c == 'X', c == 'o', c == 'O':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// mayParseBase2 is false for strings strconv.ParseInt(s, 2, 64) rejects
+// for their syntax: an optional sign, then binary digits.
+func mayParseBase2(s string) bool {
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		s = s[1:]
+	}
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] != '0' && s[i] != '1' {
+			return false
+		}
+	}
+	return true
+}
+
+// mayParseDecimalFloat is false for strings starting with '.' that
+// strconv.ParseFloat rejects for their syntax: it needs a digit, and only
+// digits, '.', an exponent letter and signs can appear (no base prefix,
+// so no underscores, and no "inf"/"nan" after a dot).
+func mayParseDecimalFloat(s string) bool {
+	digit := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			digit = true
+		case c == '.', c == 'e', c == 'E', c == '+', c == '-':
+		default:
+			return false
+		}
+	}
+	return digit
 }
 
 // resolveHint is resolve.go's resolveTable.

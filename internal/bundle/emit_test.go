@@ -423,3 +423,35 @@ func (g *gen) value(depth int) any {
 		return int(int8(g.next()))
 	}
 }
+
+// BenchmarkMarshalCatalog marshals every object `mosc render --all`
+// writes: "legacy" as mosc did before the emitter (go-yaml v2, and the
+// JSON that keyed the YAML cache), "emit" as it does now.
+func BenchmarkMarshalCatalog(b *testing.B) {
+	objs := catalogObjects(b)
+	b.Run("legacy", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			for _, o := range objs {
+				if _, err := json.Marshal(o.Content.Object); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := bundle.MarshalYAMLLegacy(o.Content.Object); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+	b.Run("emit", func(b *testing.B) {
+		b.ReportAllocs()
+		var buf []byte
+		for b.Loop() {
+			for _, o := range objs {
+				var ok bool
+				if buf, ok = bundle.EmitYAMLTo(buf[:0], o.Content.Object); !ok {
+					b.Fatalf("%s: left to the legacy path", o.FileName)
+				}
+			}
+		}
+	})
+}

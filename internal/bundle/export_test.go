@@ -20,3 +20,6 @@ var (
 	EmitMaxDepth   = emitMaxDepth
 	YAMLReadable   = yamlReadable
 )
+
+// EmitYAMLTo is emitYAML appending to dst, as WriteDir uses it.
+func EmitYAMLTo(dst []byte, obj map[string]any) ([]byte, bool) { return emitYAML(dst, obj) }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 
@@ -17,7 +18,6 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/mosc-dev/mosc/internal/growstack"
-	"github.com/mosc-dev/mosc/internal/lazyre"
 )
 
 // KustomizationFile is the file WriteDir adds next to the objects.
@@ -199,7 +199,21 @@ func FileMode(o Object) os.FileMode {
 	return 0o644
 }
 
-var ownFileName = lazyre.New(`^[0-9]{2}-[a-z0-9.-]+\.yaml$`)
+// ownFileName reports whether name has the form of a file WriteDir writes
+// for an object, ^[0-9]{2}-[a-z0-9.-]+\.yaml$ (hand-written: compiling the
+// regexp cost a render more than all its matches; TestOwnFileName compares
+// the two).
+func ownFileName(name string) bool {
+	if len(name) < len("00-x.yaml") || name[0] < '0' || name[0] > '9' || name[1] < '0' || name[1] > '9' || name[2] != '-' || !strings.HasSuffix(name, ".yaml") {
+		return false
+	}
+	for _, c := range []byte(name[3 : len(name)-len(".yaml")]) {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
 
 // WriteDir writes one file per object plus a kustomization.yaml listing
 // them in bundle order, with no namePrefix, hashes or namespace: `kustomize
@@ -220,21 +234,39 @@ func WriteDir(dir string, b *Bundle, version string) error {
 	}
 	// What is there is read once: it is checked here and compared with the
 	// new content below (a re-render that changes nothing writes nothing).
-	old := map[string]oldFile{}
-	for _, name := range targets {
+	// The files go into one buffer, sized from their Lstat.
+	stats := make([]os.FileInfo, len(targets))
+	total := 0
+	for i, name := range targets {
 		p := filepath.Join(dir, name)
 		st, err := os.Lstat(p)
 		if err != nil {
 			continue
 		}
-		var data []byte
-		if st.Mode().IsRegular() {
-			data, _ = os.ReadFile(p)
+		if !st.Mode().IsRegular() {
+			return notOurs(p)
 		}
-		if !st.Mode().IsRegular() || !bytes.HasPrefix(data, []byte(headerPrefix)) {
-			return fmt.Errorf("%s exists and was not written by mosc (no %q header); move it away or render into another directory", p, strings.TrimSpace(headerPrefix))
+		stats[i] = st
+		total += int(st.Size()) + 1
+	}
+	oldBuf := yamlBufs.Get().(*[]byte)
+	defer yamlBufs.Put(oldBuf)
+	arena := slices.Grow((*oldBuf)[:0], total)
+	*oldBuf = arena
+	old := map[string]oldFile{}
+	for i, name := range targets {
+		if stats[i] == nil {
+			continue
 		}
-		old[name] = oldFile{data, st.Mode().Perm()}
+		p := filepath.Join(dir, name)
+		start := len(arena)
+		// A file that cannot be read fails the header check, as before.
+		arena, _ = readFileTo(arena, p, stats[i].Size())
+		data := arena[start:len(arena):len(arena)]
+		if !bytes.HasPrefix(data, []byte(headerPrefix)) {
+			return notOurs(p)
+		}
+		old[name] = oldFile{data, stats[i].Mode().Perm()}
 	}
 	keep := map[string]bool{KustomizationFile: true}
 	header := Header(version)
@@ -246,7 +278,7 @@ func WriteDir(dir string, b *Bundle, version string) error {
 	// (build inputs before the MachineOSConfig) is part of the bundle.
 	kust.WriteString("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nsortOptions:\n  order: fifo\nresources:\n")
 	for _, o := range b.Objects {
-		if !ownFileName.MatchString(o.FileName) {
+		if !ownFileName(o.FileName) {
 			return fmt.Errorf("bundle object file name %q: want NN-kind-name.yaml", o.FileName)
 		}
 		if keep[o.FileName] {
@@ -266,15 +298,21 @@ func WriteDir(dir string, b *Bundle, version string) error {
 	if err := writeIfChanged(filepath.Join(dir, KustomizationFile), []byte(kust.String()), 0o644, old[KustomizationFile]); err != nil {
 		return err
 	}
-	entries, err := os.ReadDir(dir)
+	d, err := os.Open(dir)
 	if err != nil {
 		return err
 	}
-	for _, e := range entries {
-		if e.IsDir() || keep[e.Name()] || !ownFileName.MatchString(e.Name()) {
+	names, err := d.Readdirnames(-1)
+	d.Close()
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
+		if keep[name] || !ownFileName(name) {
 			continue
 		}
-		p := filepath.Join(dir, e.Name())
+		// hasHeader is false for a directory (it cannot be read).
+		p := filepath.Join(dir, name)
 		if ours, _ := hasHeader(p); ours {
 			if err := os.Remove(p); err != nil {
 				return err
@@ -282,6 +320,10 @@ func WriteDir(dir string, b *Bundle, version string) error {
 		}
 	}
 	return nil
+}
+
+func notOurs(path string) error {
+	return fmt.Errorf("%s exists and was not written by mosc (no %q header); move it away or render into another directory", path, strings.TrimSpace(headerPrefix))
 }
 
 func hasHeader(path string) (bool, error) {
@@ -309,7 +351,7 @@ func writeIfChanged(path string, data []byte, mode os.FileMode, old oldFile) err
 	if old.data != nil && old.mode == mode && bytes.Equal(old.data, data) {
 		return nil
 	}
-	return writeFileAtomic(path, data, mode)
+	return writeNew(path, data, mode)
 }
 
 // writeFileAtomic writes through a temporary file and a rename, so a
@@ -323,12 +365,22 @@ func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
 			return nil
 		}
 	}
+	return writeNew(path, data, mode)
+}
+
+// writeNew is writeFileAtomic once the caller knows path does not hold
+// data already.
+func writeNew(path string, data []byte, mode os.FileMode) (err error) {
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".mosc-*")
 	if err != nil {
 		return err
 	}
 	name := tmp.Name()
-	defer os.Remove(name) // no-op after a successful rename
+	defer func() {
+		if err != nil {
+			os.Remove(name)
+		}
+	}()
 	if err := tmp.Chmod(mode); err != nil {
 		tmp.Close()
 		return err
@@ -349,7 +401,7 @@ func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
 func WriteOwnFile(path string, data []byte, mode os.FileMode) error {
 	if st, err := os.Lstat(path); err == nil {
 		if ours, _ := hasHeader(path); !st.Mode().IsRegular() || !ours {
-			return fmt.Errorf("%s exists and was not written by mosc (no %q header); move it away or render into another directory", path, strings.TrimSpace(headerPrefix))
+			return notOurs(path)
 		}
 	}
 	return writeFileAtomic(path, data, mode)
