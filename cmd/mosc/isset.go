@@ -35,25 +35,43 @@ func isSet(c *cli.Context, name string) bool {
 // setFlagNames lists the names given on the command line or set from the
 // environment in c and its parents (c.FlagNames, plus the app's flags). ok
 // is false when that cannot be read (urfave/cli panics on a context without
-// a flag set); isSet then asks c.IsSet.
+// a flag set); isSet then asks c.IsSet. The list is kept for the context
+// until the number of flags set in its lineage changes (c.Set).
 func setFlagNames(c *cli.Context) (set map[string]bool, ok bool) {
 	defer func() {
 		if recover() != nil {
 			set, ok = nil, false
 		}
 	}()
+	n := 0
+	for _, ctx := range c.Lineage() {
+		n += ctx.NumFlags()
+	}
+	setCache.Lock()
+	defer setCache.Unlock()
+	if setCache.ctx == c && setCache.n == n {
+		return setCache.set, true
+	}
 	set = map[string]bool{}
-	for _, n := range c.FlagNames() {
-		set[n] = true
+	for _, name := range c.FlagNames() {
+		set[name] = true
 	}
 	for _, f := range appFlags(c) {
 		if f.IsSet() {
-			for _, n := range f.Names() {
-				set[n] = true
+			for _, name := range f.Names() {
+				set[name] = true
 			}
 		}
 	}
+	setCache.ctx, setCache.n, setCache.set = c, n, set
 	return set, true
+}
+
+var setCache struct {
+	sync.Mutex
+	ctx *cli.Context // held, so its address cannot be reused while cached
+	n   int
+	set map[string]bool
 }
 
 func appFlags(c *cli.Context) []cli.Flag {

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"io"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -83,34 +84,51 @@ func TestIsSetMatchesUrfave(t *testing.T) {
 			for k, v := range r.env {
 				t.Setenv(k, v)
 			}
-			app := newApp(io.Discard, io.Discard)
-			cmd := app.Commands[0]
-			for _, c := range app.Commands {
-				if c.Name == l.path[0] {
-					cmd = c
-				}
-			}
-			for _, name := range l.path[1:] {
-				for _, s := range cmd.Subcommands {
-					if s.Name == name {
-						cmd = s
+			// Run twice: as urfave/cli has the flags, and with the command's
+			// flags wrapped as run() wraps them (flagnames.go); c.IsSet must
+			// answer the same, and isSet as c.IsSet.
+			answers := [2]map[string]bool{}
+			for pass := range answers {
+				app := newApp(io.Discard, io.Discard)
+				cmd := app.Commands[0]
+				for _, c := range app.Commands {
+					if c.Name == l.path[0] {
+						cmd = c
 					}
 				}
-			}
-			cmd.Before, cmd.After = nil, nil
-			cmd.Action = func(c *cli.Context) error {
-				ran++
-				for name := range relatedNames(c) {
-					compared++
-					if got, want := isSet(c, name), c.IsSet(name); got != want {
-						t.Errorf("mosc %s %s %s (env %v): isSet(%q) = %v, c.IsSet = %v", strings.Join(r.parent, " "), strings.Join(l.path, " "), strings.Join(r.args, " "), r.env, name, got, want)
+				for _, name := range l.path[1:] {
+					for _, s := range cmd.Subcommands {
+						if s.Name == name {
+							cmd = s
+						}
 					}
 				}
-				return nil
+				if pass == 1 {
+					for i, f := range cmd.Flags {
+						cmd.Flags[i] = wrapFlag(f)
+					}
+				}
+				cmd.Before, cmd.After = nil, nil
+				cmd.Action = func(c *cli.Context) error {
+					ran++
+					answers[pass] = map[string]bool{}
+					for name := range relatedNames(c) {
+						compared++
+						got, want := isSet(c, name), c.IsSet(name)
+						if got != want {
+							t.Errorf("mosc %s %s %s (env %v): isSet(%q) = %v, c.IsSet = %v", strings.Join(r.parent, " "), strings.Join(l.path, " "), strings.Join(r.args, " "), r.env, name, got, want)
+						}
+						answers[pass][name] = want
+					}
+					return nil
+				}
+				args := append([]string{"mosc"}, l.path[:len(l.path)-1]...)
+				args = append(append(args, r.parent...), l.path[len(l.path)-1])
+				_ = app.Run(append(args, r.args...))
 			}
-			args := append([]string{"mosc"}, l.path[:len(l.path)-1]...)
-			args = append(append(args, r.parent...), l.path[len(l.path)-1])
-			_ = app.Run(append(args, r.args...))
+			if !reflect.DeepEqual(answers[0], answers[1]) {
+				t.Errorf("mosc %s %s (env %v): c.IsSet with wrapped flags %v, without %v", strings.Join(l.path, " "), strings.Join(r.args, " "), r.env, answers[1], answers[0])
+			}
 			for k := range r.env {
 				os.Unsetenv(k) // t.Setenv restores it when the test ends
 			}
@@ -118,7 +136,7 @@ func TestIsSetMatchesUrfave(t *testing.T) {
 	}
 	// Some runs stop at a flag's own check of the value "x"; most must get
 	// through, with the flag set.
-	if ran < 200 || compared < 5000 {
+	if ran < 400 || compared < 10000 {
 		t.Fatalf("only %d command runs, %d comparisons", ran, compared)
 	}
 	t.Logf("%d command runs, %d comparisons", ran, compared)
@@ -139,6 +157,13 @@ func TestIsSetBareFlagSet(t *testing.T) {
 			if got, want := isSet(c, n), c.IsSet(n); got != want {
 				t.Errorf("%q: isSet(%q) = %v, c.IsSet = %v", args, n, got, want)
 			}
+		}
+		// A flag set later (c.Set) counts: the cached names are read again.
+		if err := c.Set("push-credential", "token"); err != nil {
+			t.Fatal(err)
+		}
+		if !isSet(c, "push-credential") {
+			t.Errorf("%q: isSet after c.Set = false", args)
 		}
 	}
 }

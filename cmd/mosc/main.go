@@ -102,6 +102,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		printError(stderr, err)
 		return exitError
 	}
+	wrapRunFlags(app, args)
 	err = app.Run(args)
 	if err == nil {
 		return exitOK
@@ -216,7 +217,7 @@ func usageError(c *cli.Context, err error, _ bool) error {
 		msg = dashed(strings.TrimLeft(name, "-")) + " needs a value"
 	} else if m := invalidValueRE.FindStringSubmatch(msg); m != nil {
 		msg = fmt.Sprintf("%s: invalid value %s", dashed(m[2]), m[1])
-		switch findFlag(flags, m[2]).(type) {
+		switch unwrapFlag(findFlag(flags, m[2])).(type) {
 		case *cli.DurationFlag:
 			msg += ": want a duration such as 720h, 90m or 30s"
 		case *cli.IntFlag:

@@ -25,6 +25,10 @@ import (
 // give different scripts (e.g. ["a"] → ["a","a"] is "added [1]" from the
 // front, "added [0]" from the back), mosc diff used to print either; it now
 // always prints the first.
+//
+// The walk and the edit-script search are derived from go-cmp v0.7.0
+// (Copyright (c) 2017 The Go Authors, BSD-3-Clause): its license, which
+// asks that the notice stay with derived code, is LICENSE.go-cmp here.
 
 // result counts the leaves compared equal and unequal, as go-cmp's
 // diff.Result does: the edit-script search pairs list items by it.

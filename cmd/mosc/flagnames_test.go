@@ -1,0 +1,90 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/urfave/cli/v2"
+)
+
+// TestWrappedFlags: a wrapped flag has the same names, help line and
+// interfaces as the flag it wraps, for every flag of every command, and
+// unwrapFlag gives the flag back.
+func TestWrappedFlags(t *testing.T) {
+	app := newApp(io.Discard, io.Discard)
+	var all []cli.Flag
+	var walk func(cmds []*cli.Command)
+	walk = func(cmds []*cli.Command) {
+		for _, c := range cmds {
+			all = append(all, c.Flags...)
+			walk(c.Subcommands)
+		}
+	}
+	walk(app.Commands)
+	wrapped := 0
+	for _, f := range all {
+		w := wrapFlag(f)
+		if w == f {
+			t.Logf("not wrapped: %T %s", f, f.Names()[0])
+			continue
+		}
+		wrapped++
+		if unwrapFlag(w) != f {
+			t.Errorf("%s: unwrapFlag does not give the flag back", f.Names()[0])
+		}
+		if !reflect.DeepEqual(w.Names(), f.Names()) || !reflect.DeepEqual(w.Names(), f.Names()) /* cached */ {
+			t.Errorf("%s: names %q, want %q", f.Names()[0], w.Names(), f.Names())
+		}
+		if fmt.Sprint(w) != fmt.Sprint(f) || w.String() != f.String() {
+			t.Errorf("%s: help line %q, want %q", f.Names()[0], fmt.Sprint(w), fmt.Sprint(f))
+		}
+		for _, iface := range []reflect.Type{
+			reflect.TypeFor[cli.DocGenerationFlag](), reflect.TypeFor[cli.DocGenerationSliceFlag](),
+			reflect.TypeFor[cli.VisibleFlag](), reflect.TypeFor[cli.RequiredFlag](),
+			reflect.TypeFor[cli.CategorizableFlag](), reflect.TypeFor[cli.ActionableFlag](),
+			reflect.TypeFor[cli.Countable](), reflect.TypeFor[fmt.Stringer](),
+		} {
+			if reflect.TypeOf(w).Implements(iface) != reflect.TypeOf(f).Implements(iface) {
+				t.Errorf("%s: %T implements %v: %v, %T: %v", f.Names()[0], w, iface, reflect.TypeOf(w).Implements(iface), f, reflect.TypeOf(f).Implements(iface))
+			}
+		}
+	}
+	if wrapped < len(all)*9/10 {
+		t.Errorf("only %d of %d flags wrapped", wrapped, len(all))
+	}
+}
+
+// TestRunWrapsOnlyTheCommandRun: run() wraps the running command's flags
+// (so urfave/cli's per-flag look-ups do not run regexps), and the command
+// still sees its flags (here, a bad duration's error names the flag kind).
+func TestRunWrapsOnlyTheCommandRun(t *testing.T) {
+	var stderr bytes.Buffer
+	if code := run([]string{"mosc", "watch", "--timeout", "soon"}, io.Discard, &stderr); code != exitError {
+		t.Fatalf("exit %d, stderr %s", code, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "want a duration") {
+		t.Errorf("usage error lost the flag's kind: %s", stderr.String())
+	}
+	app := newApp(io.Discard, io.Discard)
+	wrapRunFlags(app, []string{"mosc", "render", "--openshift", "4.20", "watch"})
+	for _, c := range app.Commands {
+		for _, f := range c.Flags {
+			if isWrapped := unwrapFlag(f) != f; isWrapped != (c.Name == "render") {
+				t.Errorf("%s --%s: wrapped=%v", c.Name, f.Names()[0], isWrapped)
+			}
+		}
+	}
+	app = newApp(io.Discard, io.Discard)
+	wrapRunFlags(app, []string{"mosc", "completion", "fish"})
+	for _, c := range app.Commands {
+		for _, f := range c.Flags {
+			if unwrapFlag(f) != f {
+				t.Errorf("%s --%s wrapped for completion", c.Name, f.Names()[0])
+			}
+		}
+	}
+}
