@@ -17,9 +17,6 @@
 // compilation, table building) that grew the main goroutine.
 package growstack
 
-// sink keeps the compiler from eliding the frame.
-var sink byte
-
 func init() { Grow() }
 
 // Grow makes the calling goroutine's stack at least 32 KB (a 16 KB frame on
@@ -28,5 +25,12 @@ func init() { Grow() }
 //go:noinline
 func Grow() {
 	var buf [16 << 10]byte
-	sink = buf[int(sink)&(len(buf)-1)]
+	use(&buf)
 }
+
+// use keeps the compiler from eliding buf: a call it cannot see through
+// that does not let buf escape. (A write to a package variable did the
+// same but raced when render's workers grew their stacks together.)
+//
+//go:noinline
+func use(b *[16 << 10]byte) byte { return b[0] }
