@@ -21,7 +21,10 @@ import (
 // that was a fifth of the CPU and the largest share of the bytes allocated
 // (issue 15). This is a port of the parts of go.yaml.in/yaml/v2 v2.4.2 that
 // mosc's values reach, with the same state variables and the same decisions,
-// each function naming the one it follows:
+// each function naming the one it follows. Derived code keeps its notices:
+// go-yaml is Copyright 2011-2016 Canonical Ltd. (Apache-2.0: NOTICE.yaml-v2,
+// LICENSE.yaml-v2 here) and its emitterc.go/resolve parts come from libyaml,
+// Copyright (c) 2006 Kirill Simonov (MIT: LICENSE.libyaml here):
 //
 //   - encode.go: encoder.marshal/stringv/intv/floatv/nilv (scalar text and
 //     the style asked for), mapv (keys sorted with keyList);
