@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/mosc-dev/mosc/internal/lazyre"
 	"github.com/mosc-dev/mosc/internal/strictjson"
 	imageregistryv1 "github.com/openshift/api/imageregistry/v1"
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
@@ -109,7 +108,13 @@ func DecodeStrict(data []byte) (*unstructured.Unstructured, error) {
 
 // ignitionVersion is the Ignition spec range MCO accepts in MachineConfigs
 // on OpenShift 4.16+ (3.0.0 through 3.4.0; 3.5.0 is UNVERIFIED on 4.16).
-var ignitionVersion = lazyre.New(`^3\.[0-4]\.0$`)
+// (TestIgnitionVersion holds matchIgnitionVersion to it on every short
+// string; compiling it cost each render a compile, issue 15.)
+const ignitionVersion = `^3\.[0-4]\.0$`
+
+func matchIgnitionVersion(v string) bool {
+	return len(v) == 5 && v[0] == '3' && v[1] == '.' && v[2] >= '0' && v[2] <= '4' && v[3] == '.' && v[4] == '0'
+}
 
 // Ignition is the subset of the Ignition 3.x config mosc writes into
 // MachineConfigs. Decoding strictly into it catches template typos inside
@@ -155,7 +160,7 @@ func decodeIgnition(raw []byte) error {
 	if len(strictErrs) > 0 {
 		return strictErrs[0]
 	}
-	if !ignitionVersion.MatchString(ign.Ignition.Version) {
+	if !matchIgnitionVersion(ign.Ignition.Version) {
 		return fmt.Errorf("ignition.version %q: want 3.0.0 to 3.4.0", ign.Ignition.Version)
 	}
 	if ign.Systemd != nil {

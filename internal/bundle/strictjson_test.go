@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -117,4 +118,32 @@ func FuzzStrictJSON(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkSameAsSigsJSON(t, data)
 	})
+}
+
+// matchIgnitionVersion accepts exactly what ignitionVersion does: checked on
+// every string of up to 6 bytes over the bytes that matter and a few that
+// do not.
+func TestIgnitionVersion(t *testing.T) {
+	re := regexp.MustCompile(ignitionVersion)
+	alphabet := []byte("3.01245a\n\xff")
+	hits := 0
+	var walk func(prefix []byte)
+	walk = func(prefix []byte) {
+		s := string(prefix)
+		if got, want := matchIgnitionVersion(s), re.MatchString(s); got != want {
+			t.Fatalf("%q: matcher %v, regexp %v", s, got, want)
+		} else if want {
+			hits++
+		}
+		if len(prefix) == 6 {
+			return
+		}
+		for _, c := range alphabet {
+			walk(append(prefix, c))
+		}
+	}
+	walk(nil)
+	if hits != 5 {
+		t.Errorf("%d strings match, want 5 (3.0.0 to 3.4.0)", hits)
+	}
 }

@@ -59,10 +59,41 @@ func TestRules(t *testing.T) {
 	}
 }
 
+// versionSamples are the edges of versionRule.
+func versionSamples() []string {
+	return []string{"4.20", "4.20.15", "v4.18.20-rc.1", "v4.1", "4", "4.", ".4", "4.20.", "4.20.1.", "4.20.1-", "4.20.1+x.Y-9",
+		"4.20.1_x", "4.20-rc", "vv4.2", "V4.2", "4..2", "04.020.0003", "4.20\n", " 4.20", "4.20.1-é", "٤.٢", "4.2a", "4.20.1+-+",
+		"99999999999999999999.1", ""}
+}
+
+func checkVersion(t *testing.T, re *regexp.Regexp, s string) bool {
+	t.Helper()
+	m := re.FindStringSubmatch(s)
+	ma, mi, pa, ok := matchVersion(s)
+	if ok != (m != nil) || ok && (ma != m[1] || mi != m[2] || pa != m[3]) {
+		t.Errorf("%q: matchVersion %q %q %q %v, regexp %q", s, ma, mi, pa, ok, m)
+	}
+	return ok
+}
+
+func TestVersionRule(t *testing.T) {
+	re := regexp.MustCompile(versionRule)
+	hits := 0
+	for _, s := range append(versionSamples(), ruleSamples()...) {
+		if checkVersion(t, re, s) {
+			hits++
+		}
+	}
+	if hits < 5 {
+		t.Errorf("only %d samples match", hits)
+	}
+}
+
 func FuzzRules(f *testing.F) {
-	for _, s := range ruleSamples() {
+	for _, s := range append(ruleSamples(), versionSamples()...) {
 		f.Add(s)
 	}
+	versionRE := regexp.MustCompile(versionRule)
 	res := make([]*regexp.Regexp, len(ruleMatchers))
 	for i, m := range ruleMatchers {
 		res[i] = regexp.MustCompile(m.rule)
@@ -73,5 +104,6 @@ func FuzzRules(f *testing.F) {
 				t.Errorf("%s: %q: matcher %v, regexp %v", m.name, s, got, want)
 			}
 		}
+		checkVersion(t, versionRE, s)
 	})
 }

@@ -65,15 +65,15 @@ func parseLayers(fsys fs.FS) (*layerSet, error) {
 			return nil, err
 		}
 		file := "layers/" + n
-		m := paramsHeader.FindSubmatch(src)
-		if m == nil {
+		params, ok := matchParamsHeader(src) // paramsHeader
+		if !ok {
 			if _, err := newSet("layers", srcs); err != nil {
 				return nil, err // an earlier file's parse error comes first
 			}
 			return nil, fmt.Errorf("%s:1:1: fragment must start with {{- /* mosc:params ... */ -}}", file)
 		}
 		var ps []layerParam
-		for _, f := range strings.Fields(string(m[1])) {
+		for _, f := range strings.Fields(string(params)) {
 			ps = append(ps, layerParam{name: strings.TrimSuffix(f, "?"), optional: strings.HasSuffix(f, "?")})
 		}
 		ls.params[strings.TrimSuffix(n, ".tmpl")] = ps

@@ -306,7 +306,7 @@ func checkPlan(p *profile.Plan) []*Finding {
 	}
 	if h := p.Node.Hugepages; h != nil {
 		for _, s := range []string{h.DefaultSize, h.Size} {
-			if s != "" && !hugepageSize.MatchString(s) {
+			if s != "" && !matchHugepageSize(s) {
 				add(SettingStack, "Node.Hugepages", "hugepage size %q; want 2M or 1G", s)
 			}
 		}
@@ -322,12 +322,12 @@ func checkPlan(p *profile.Plan) []*Finding {
 	for _, k := range keys {
 		// The values go unquoted into a systemd ExecStart= and ovs-vsctl's
 		// argument syntax; a small character set keeps both exact.
-		if !ovsToken.MatchString(k) || !ovsToken.MatchString(p.Node.OtherConfig[k]) {
+		if !matchOVSToken(k) || !matchOVSToken(p.Node.OtherConfig[k]) {
 			add(SettingStack, "Node.OtherConfig["+k+"]", "other_config %s=%s: keys and values must match %s", k, p.Node.OtherConfig[k], ovsToken)
 		}
 	}
 	for i, rf := range p.RepoFiles {
-		if !repoFileName.MatchString(rf.FileName) {
+		if !matchRepoFileName(rf.FileName) {
 			add(SettingRepos, fmt.Sprintf("RepoFiles[%d]", i), "repo file name %q must match %s (a ConfigMap key ending in .repo)", rf.FileName, repoFileName)
 		}
 		for j, r := range rf.Repos {
@@ -345,7 +345,7 @@ func checkPlan(p *profile.Plan) []*Finding {
 		}
 	}
 	for i, k := range p.GPGKeys {
-		if !repoFileNameAny.MatchString(k.FileName) {
+		if !matchRepoFileNameAny(k.FileName) {
 			add(SettingRepos, fmt.Sprintf("GPGKeys[%d]", i), "GPG key %q must have a plain file name", k.FileName)
 		}
 		if _, err := profile.ParseGPGKey([]byte(k.Armored)); err != nil {
@@ -355,6 +355,8 @@ func checkPlan(p *profile.Plan) []*Finding {
 	return errs
 }
 
+// The matchers in match.go implement these; the expressions are their
+// reference (TestMatchers) and name the rule in messages.
 var (
 	hugepageSize    = lazyre.New(`^(2M|1G)$`)
 	ovsToken        = lazyre.New(`^[A-Za-z0-9._:/-]+$`)
