@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -168,6 +169,9 @@ func (s *Simulator) reconcilePod(ctx context.Context, key string) (time.Duration
 		return 0, nil // no scheduler here: an unbound pod stays Pending
 	}
 	nd, err := s.nodes.Get(pod.Spec.NodeName)
+	if err == nil {
+		nd = s.freshNode(nd)
+	}
 	if apierrors.IsNotFound(err) {
 		return 0, nil // a pod bound to a missing node never starts
 	}
@@ -206,9 +210,11 @@ func (s *Simulator) reconcilePod(ctx context.Context, key string) (time.Duration
 	if action == node.ActionEnableDocaInit {
 		if !docaInit {
 			patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:"true"}}}`, AnnotationSimDocaInit)
-			if _, err := s.c.Kube.CoreV1().Nodes().Patch(ctx, nd.Name, types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+			patched, err := s.c.Kube.CoreV1().Nodes().Patch(ctx, nd.Name, types.MergePatchType, []byte(patch), metav1.PatchOptions{})
+			if err != nil {
 				return 0, fmt.Errorf("node %s: set doca-init: %w", nd.Name, err)
 			}
+			s.wroteNode(patched)
 			docaInit = true
 			s.opts.Logf("sim: node %s other_config:doca-init=true", nd.Name)
 		}
@@ -430,3 +436,32 @@ func (s *Simulator) terminatePod(ctx context.Context, pod *corev1.Pod, phase cor
 
 // hwOffload: other_config:hw-offload=true on the node (AnnotationSimHWOffload).
 func hwOffload(nd *corev1.Node) bool { return nd.Annotations[AnnotationSimHWOffload] == "true" }
+
+// freshNode is the newer of the lister's copy of a node and the one the
+// agent's own last patch returned: the verify pod mosc runs right after an
+// enable-doca-init pod must see doca-init set, as the real Open vSwitch
+// database would, even when the lister has not caught up yet (under load a
+// 1000-node benchmark saw it unset). Resource versions are compared as
+// numbers, as etcd revisions.
+func (s *Simulator) freshNode(nd *corev1.Node) *corev1.Node {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	own := s.ownNodes[nd.Name]
+	if own == nil {
+		return nd
+	}
+	a, errA := strconv.ParseUint(nd.ResourceVersion, 10, 64)
+	b, errB := strconv.ParseUint(own.ResourceVersion, 10, 64)
+	if errA != nil || errB != nil || a >= b {
+		delete(s.ownNodes, nd.Name) // the lister has it
+		return nd
+	}
+	return own
+}
+
+// wroteNode records a node the agent's patch returned (freshNode).
+func (s *Simulator) wroteNode(n *corev1.Node) {
+	s.mu.Lock()
+	s.ownNodes[n.Name] = n
+	s.mu.Unlock()
+}

@@ -25,9 +25,11 @@ func (s *Simulator) clearOVS(ctx context.Context, nd *corev1.Node, keys []string
 	}
 	if slices.Contains(keys, "doca-init") && nd.Annotations[AnnotationSimDocaInit] != "" {
 		patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:null}}}`, AnnotationSimDocaInit)
-		if _, err := s.c.Kube.CoreV1().Nodes().Patch(ctx, nd.Name, types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+		patched, err := s.c.Kube.CoreV1().Nodes().Patch(ctx, nd.Name, types.MergePatchType, []byte(patch), metav1.PatchOptions{})
+		if err != nil {
 			return "", 0, fmt.Errorf("node %s: clear doca-init: %w", nd.Name, err)
 		}
+		s.wroteNode(patched)
 		s.opts.Logf("sim: node %s other_config:doca-init removed", nd.Name)
 	}
 	return "", 0, nil

@@ -126,6 +126,10 @@ type Simulator struct {
 	ready         chan struct{}
 	degradedEarly map[types.UID]string    // failed builds the pool reports first (buildorder.go)
 	degradedHold  map[types.UID]time.Time // failed builds the pool reports late (buildorder.go)
+	// ownNodes: the Nodes the node agent's own patches returned (doca-init
+	// set or cleared), read instead of the lister's copy while that is
+	// older (agent.go freshNode).
+	ownNodes map[string]*corev1.Node
 
 	queue workqueue.TypedRateLimitingInterface[string]
 
@@ -149,7 +153,7 @@ func New(clients *cluster.Clients, opts Options) *Simulator {
 	return &Simulator{c: clients, opts: opts, faults: opts.Faults, builds: map[string]context.CancelFunc{},
 		steps: map[string]time.Time{}, deleted: map[types.UID]bool{}, buildFailures: map[string]int{}, renderPending: map[string]time.Time{}, ready: make(chan struct{}),
 		procs: map[string]*trafficProc{}, traffic: map[string]int{},
-		degradedEarly: map[types.UID]string{}, degradedHold: map[types.UID]time.Time{}}
+		degradedEarly: map[types.UID]string{}, degradedHold: map[types.UID]time.Time{}, ownNodes: map[string]*corev1.Node{}}
 }
 
 // SetFaults replaces the injected faults; running builds read them when they end.
