@@ -21,6 +21,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 type tool struct {
@@ -82,6 +84,12 @@ func run(runs, rssRuns int, work, doc, mosc, kustomize, butane, helm string) err
 			ok = append(ok, t)
 		}
 	}
+	// The same start for the timings (see evictFromPageCache below).
+	for _, t := range tools {
+		if err := evictFromPageCache(t.argv[0]); err != nil {
+			return err
+		}
+	}
 	if err := hyperfine(work, "ok", runs, false, ok); err != nil {
 		return err
 	}
@@ -89,6 +97,14 @@ func run(runs, rssRuns int, work, doc, mosc, kustomize, butane, helm string) err
 		return err
 	}
 	for _, t := range tools {
+		// Each tool's binary starts from disk, not from a page cache a
+		// fresh build filled: how the kernel cached a file (readahead or
+		// the writer's folios) changes how much fault-around maps, so
+		// peak RSS would depend on each binary's history (a just-built
+		// mosc measured 34.5 MiB, the same file read back from disk 22).
+		if err := evictFromPageCache(t.argv[0]); err != nil {
+			return err
+		}
 		if err := peakRSS(t, rssRuns); err != nil {
 			return err
 		}
@@ -227,6 +243,20 @@ func peakRSS(t *tool, n int) error {
 	slices.Sort(flt)
 	t.rssKiB, t.minflt = rss[len(rss)/2], flt[len(flt)/2]
 	return nil
+}
+
+// evictFromPageCache drops a file's pages from the page cache
+// (POSIX_FADV_DONTNEED), so its next run reads it from disk.
+func evictFromPageCache(path string) error {
+	if p, err := exec.LookPath(path); err == nil {
+		path = p
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED)
 }
 
 // gnuTime is GNU time (Debian package time), not the shell keyword.
