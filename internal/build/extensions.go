@@ -14,24 +14,27 @@ import (
 // installs the packages, not the extension names
 // (buildrequest/buildrequestopts.go GetPackagesForSupportedExtensions into
 // the template's ExtensionsPackages): kernel-devel brings kernel-headers too.
-var extensionPackages = map[string][]string{
-	"two-node-ha":          {"pacemaker", "pcs", "fence-agents-all"},
-	"wasm":                 {"crun-wasm"},
-	"ipsec":                {"NetworkManager-libreswan", "libreswan"},
-	"usbguard":             {"usbguard"},
-	"kerberos":             {"krb5-workstation", "libkadm5"},
-	"kernel-devel":         {"kernel-devel", "kernel-headers"},
-	"sandboxed-containers": {"kata-containers"},
-	"sysstat":              {"sysstat"},
+func extensionPackages() map[string][]string {
+	return map[string][]string{
+		"two-node-ha":          {"pacemaker", "pcs", "fence-agents-all"},
+		"wasm":                 {"crun-wasm"},
+		"ipsec":                {"NetworkManager-libreswan", "libreswan"},
+		"usbguard":             {"usbguard"},
+		"kerberos":             {"krb5-workstation", "libkadm5"},
+		"kernel-devel":         {"kernel-devel", "kernel-headers"},
+		"sandboxed-containers": {"kata-containers"},
+		"sysstat":              {"sysstat"},
+	}
 }
 
 // ExtensionPackages returns the packages of the extensions, in order. An
 // extension MCO does not know fails, as MCO's validateExtensions fails the
 // build request.
 func ExtensionPackages(exts []string) ([]string, error) {
+	all := extensionPackages()
 	var out, unknown []string
 	for _, e := range exts {
-		pk, ok := extensionPackages[e]
+		pk, ok := all[e]
 		if !ok {
 			unknown = append(unknown, e)
 			continue
@@ -39,8 +42,8 @@ func ExtensionPackages(exts []string) ([]string, error) {
 		out = append(out, pk...)
 	}
 	if len(unknown) > 0 {
-		known := make([]string, 0, len(extensionPackages))
-		for k := range extensionPackages {
+		known := make([]string, 0, len(all))
+		for k := range all {
 			known = append(known, k)
 		}
 		sort.Strings(known)

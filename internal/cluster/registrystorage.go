@@ -27,18 +27,21 @@ import (
 // stops there. mosc refuses such a storage class unless the cluster is
 // single-node, or the registry's nodeSelector keeps it off the pool's nodes.
 
-// NodeLocalProvisioners are provisioners whose volumes live on one node.
-var NodeLocalProvisioners = map[string]string{
-	"topolvm.io":                       "LVM Storage (LVMS/TopoLVM)",
-	"kubernetes.io/no-provisioner":     "local persistent volumes (Local Storage Operator)",
-	"kubevirt.io.hostpath-provisioner": "the hostpath provisioner",
-	"kubevirt.io/hostpath-provisioner": "the hostpath provisioner",
-	"rancher.io/local-path":            "local-path-provisioner",
-	"openebs.io/local":                 "OpenEBS local PV",
-	"local.csi.openebs.io":             "OpenEBS LVM local PV",
-	"zfs.csi.openebs.io":               "OpenEBS ZFS local PV",
-	"lvm.csi.metal-stack.io":           "csi-driver-lvm",
-	"hostpath.csi.k8s.io":              "the CSI hostpath driver",
+// NodeLocalProvisioners are provisioners whose volumes live on one node (a
+// function, not a package-level map: no init code at every start-up).
+func NodeLocalProvisioners() map[string]string {
+	return map[string]string{
+		"topolvm.io":                       "LVM Storage (LVMS/TopoLVM)",
+		"kubernetes.io/no-provisioner":     "local persistent volumes (Local Storage Operator)",
+		"kubevirt.io.hostpath-provisioner": "the hostpath provisioner",
+		"kubevirt.io/hostpath-provisioner": "the hostpath provisioner",
+		"rancher.io/local-path":            "local-path-provisioner",
+		"openebs.io/local":                 "OpenEBS local PV",
+		"local.csi.openebs.io":             "OpenEBS LVM local PV",
+		"zfs.csi.openebs.io":               "OpenEBS ZFS local PV",
+		"lvm.csi.metal-stack.io":           "csi-driver-lvm",
+		"hostpath.csi.k8s.io":              "the CSI hostpath driver",
+	}
 }
 
 // NodeLocalFlag names the site field and flag in messages.
@@ -46,7 +49,7 @@ const NodeLocalFlag = "--storage-class"
 
 // nodeLocal says whether sc keeps its volumes on one node, and why.
 func nodeLocal(sc *storagev1.StorageClass) (bool, string) {
-	if what, ok := NodeLocalProvisioners[sc.Provisioner]; ok {
+	if what, ok := NodeLocalProvisioners()[sc.Provisioner]; ok {
 		return true, fmt.Sprintf("provisioner %s: %s", sc.Provisioner, what)
 	}
 	// A class restricted to single hosts is node-local whatever its driver.

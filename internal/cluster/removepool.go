@@ -24,9 +24,12 @@ const LabelMCRole = "machineconfiguration.openshift.io/role"
 // release-4.18 … release-4.22, pkg/controller/build/buildrequest/
 // buildrequest.go: "If the etc-yum-repos-d ConfigMap is found, mount it
 // into the build pod", and the same for the etc-pki-rpm-gpg Secret).
-var sharedBuildInputs = map[string]bool{
-	"configmap/etc-yum-repos-d": true,
-	"secret/etc-pki-rpm-gpg":    true,
+func sharedBuildInput(key string) bool {
+	switch key {
+	case "configmap/etc-yum-repos-d", "secret/etc-pki-rpm-gpg":
+		return true
+	}
+	return false
 }
 
 // moscUse is one MachineOSConfig that stays on the cluster, and the secrets
@@ -122,7 +125,7 @@ func (s poolScope) decide(obj *unstructured.Unstructured, k RemoveKind) (remove 
 			}
 		}
 	}
-	if sharedBuildInputs[kind+"/"+obj.GetName()] {
+	if sharedBuildInput(kind + "/" + obj.GetName()) {
 		return false, fmt.Sprintf("the MCO mounts it into the build of every MachineOSConfig, and %s remains", strings.Join(others, ", "))
 	}
 	if k.GVR.Resource == "secrets" {

@@ -60,14 +60,17 @@ func ValidateVia(current, via, target string) error {
 	return nil
 }
 
-// hopChecks are the checks gated once per hop: what the release, its
+// hopChecks are the checks gated once per hop (a function, not a
+// package-level map: no init code at start-up): what the release, its
 // payload and the layer build at it are. The others read the cluster as
 // it is now, or the target's repositories, once.
-var hopChecks = map[string]bool{
-	IDTargetProfile: true, IDStackSupport: true, IDBundleDiff: true,
-	IDReleasePayload: true, IDTargetKernel: true, IDBasePull: true,
-	// The layer is built at each hop, on that hop's node image.
-	IDInstallResolve: true,
+func hopChecks() map[string]bool {
+	return map[string]bool{
+		IDTargetProfile: true, IDStackSupport: true, IDBundleDiff: true,
+		IDReleasePayload: true, IDTargetKernel: true, IDBasePull: true,
+		// The layer is built at each hop, on that hop's node image.
+		IDInstallResolve: true,
+	}
 }
 
 // runViaHop gates the first hop (current → via) with the same checks as
@@ -163,10 +166,11 @@ func viaUpgradeable(o Options, r *Report, up UpgradeState) Check {
 func finishHops(o Options, r *Report) {
 	_, eus := EUSPath(o.CurrentVersion, o.TargetVersion)
 	first, second := r.From+" → "+r.Via, r.Via+" → "+r.To
+	perHop := hopChecks()
 	for i := range r.Checks {
 		c := &r.Checks[i]
 		id, _, onHop := strings.Cut(c.ID, "@")
-		if !hopChecks[id] {
+		if !perHop[id] {
 			continue
 		}
 		if c.Details == nil {

@@ -165,8 +165,12 @@ func CurrentVersion(cv *configv1.ClusterVersion) string {
 // noUpgradeSets are the feature sets openshift/api (config/v1/types_feature.go)
 // says "CANNOT BE UNDONE and PREVENTS UPGRADES"; its CEL rules refuse to
 // change them back.
-var noUpgradeSets = map[configv1.FeatureSet]bool{
-	configv1.TechPreviewNoUpgrade: true, configv1.DevPreviewNoUpgrade: true, configv1.CustomNoUpgrade: true,
+func noUpgradeSet(fs configv1.FeatureSet) bool {
+	switch fs {
+	case configv1.TechPreviewNoUpgrade, configv1.DevPreviewNoUpgrade, configv1.CustomNoUpgrade:
+		return true
+	}
+	return false
 }
 
 // CheckClusterUpgradeable predicts whether the cluster-version operator
@@ -212,7 +216,7 @@ func CheckClusterUpgradeable(target string, st UpgradeState) Check {
 	case st.FeatureGateErr != nil:
 		warns = append(warns, fmt.Sprintf("FeatureGate cluster: %v: the feature set is not known", st.FeatureGateErr))
 		remedies = append(remedies, "allow get featuregates.config.openshift.io (cluster)")
-	case noUpgradeSets[st.FeatureSet]:
+	case noUpgradeSet(st.FeatureSet):
 		msg := fmt.Sprintf("FeatureGate cluster has featureSet %s, which can never be unset and blocks minor upgrades for good", st.FeatureSet)
 		if st.FeatureSet == configv1.TechPreviewNoUpgrade {
 			msg += " (On-Cluster Layering on 4.16/4.17 needs it); removing the layer does not lift it"

@@ -48,7 +48,20 @@ type codecs struct {
 	params runtime.ParameterCodec
 }
 
-var theCodecs = sync.OnceValue(func() *codecs {
+var (
+	codecsOnce sync.Once
+	codecsMade *codecs
+)
+
+// theCodecs builds the scheme on first use. A function with a sync.Once,
+// not a package-level sync.OnceValue(...): that call would be init code
+// every command runs at start-up (issue 15).
+func theCodecs() *codecs {
+	codecsOnce.Do(func() { codecsMade = newCodecs() })
+	return codecsMade
+}
+
+func newCodecs() *codecs {
 	s := runtime.NewScheme()
 	// As k8s.io/client-go/kubernetes/scheme does: the unversioned meta types
 	// (Status, WatchEvent, ListOptions...) under "v1".
@@ -69,7 +82,7 @@ var theCodecs = sync.OnceValue(func() *codecs {
 		}
 	}
 	return &codecs{scheme: s, codecs: serializer.NewCodecFactory(s), params: runtime.NewParameterCodec(s)}
-})
+}
 
 // Scheme is the scheme of the typed kinds (built on first use).
 func Scheme() *runtime.Scheme { return theCodecs().scheme }
