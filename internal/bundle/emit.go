@@ -11,6 +11,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/mosc-dev/mosc/internal/strictjson"
 )
 
 // A YAML emitter of our own for the values an object holds, writing exactly
@@ -138,7 +140,7 @@ func (e *emitter) node(v any, mapping, simpleKey bool, depth int) bool {
 		if s == "" {
 			s = "0" // encoding/json writes an empty Number as 0
 		}
-		if !validJSONNumber(s) {
+		if !strictjson.IsValidNumber(s) {
 			return false
 		}
 		return e.number([]byte(s), simpleKey)
@@ -1277,50 +1279,6 @@ func yamlFloat(b []byte, f float64) []byte {
 		return append(b, ".nan"...)
 	}
 	return strconv.AppendFloat(b, f, 'g', -1, 64)
-}
-
-// validJSONNumber is encoding/json's isValidNumber: the grammar
-// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?.
-func validJSONNumber(s string) bool {
-	if s == "" {
-		return false
-	}
-	if s[0] == '-' {
-		s = s[1:]
-		if s == "" {
-			return false
-		}
-	}
-	switch {
-	case s[0] == '0':
-		s = s[1:]
-	case '1' <= s[0] && s[0] <= '9':
-		s = s[1:]
-		for len(s) > 0 && '0' <= s[0] && s[0] <= '9' {
-			s = s[1:]
-		}
-	default:
-		return false
-	}
-	if len(s) >= 2 && s[0] == '.' && '0' <= s[1] && s[1] <= '9' {
-		s = s[2:]
-		for len(s) > 0 && '0' <= s[0] && s[0] <= '9' {
-			s = s[1:]
-		}
-	}
-	if len(s) >= 2 && (s[0] == 'e' || s[0] == 'E') {
-		s = s[1:]
-		if s[0] == '+' || s[0] == '-' {
-			s = s[1:]
-			if s == "" {
-				return false
-			}
-		}
-		for len(s) > 0 && '0' <= s[0] && s[0] <= '9' {
-			s = s[1:]
-		}
-	}
-	return s == ""
 }
 
 // jsonValidUTF8 is what encoding/json writes for a string that is not

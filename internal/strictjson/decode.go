@@ -1043,7 +1043,7 @@ func (d *decodeState) literalStore(item []byte, v reflect.Value, fromQuoted bool
 			v.SetBytes(b[:n])
 		case reflect.String:
 			t := string(s)
-			if v.Type() == numberType && !isValidNumber(t) {
+			if v.Type() == numberType && !IsValidNumber(t) {
 				return fmt.Errorf("json: invalid number literal, trying to unmarshal %q into Number", item)
 			}
 			v.SetString(t)

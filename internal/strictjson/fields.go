@@ -260,8 +260,11 @@ func cachedTypeFields(t reflect.Type) structFields {
 	return f.(structFields)
 }
 
-// isValidNumber is from encode.go.
-func isValidNumber(s string) bool {
+// IsValidNumber is encoding/json's isValidNumber (encode.go): the JSON
+// number grammar -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?. Exported
+// for the YAML emitter (internal/bundle), which must refuse what
+// encoding/json refuses.
+func IsValidNumber(s string) bool {
 	// This function implements the JSON numbers grammar.
 	// See https://tools.ietf.org/html/rfc7159#section-6
 	// and https://www.json.org/img/number.png
