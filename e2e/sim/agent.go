@@ -439,10 +439,14 @@ func hwOffload(nd *corev1.Node) bool { return nd.Annotations[AnnotationSimHWOffl
 
 // freshNode is the newer of the lister's copy of a node and the one the
 // agent's own last patch returned: the verify pod mosc runs right after an
-// enable-doca-init pod must see doca-init set, as the real Open vSwitch
-// database would, even when the lister has not caught up yet (under load a
-// 1000-node benchmark saw it unset). Resource versions are compared as
-// numbers, as etcd revisions.
+// enable-doca-init pod must see doca-init set, as it would on a real node:
+// `ovs-vsctl set` applies its commands "as a single atomic transaction
+// against the database" and, by default, exits only after ovs-vswitchd has
+// reconfigured (openvswitch/ovs, main, utilities/ovs-vsctl.8.in,
+// DESCRIPTION), so a later `ovs-vsctl get` on that node reads the value.
+// The lister may not have caught up yet (under load a 1000-node benchmark
+// saw it unset). Resource versions are compared as numbers, as etcd
+// revisions.
 func (s *Simulator) freshNode(nd *corev1.Node) *corev1.Node {
 	s.mu.Lock()
 	defer s.mu.Unlock()
