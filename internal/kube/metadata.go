@@ -14,6 +14,9 @@ import (
 // (kind PartialObjectMetadata: name, labels, annotations... no spec, no
 // status), as k8s.io/client-go/metadata asks for it. mosc's typed clients
 // implement it; client-go's fakes do not (see NewMetadataInformer).
+// Not client-go/metadata itself: its init builds two schemes
+// (metadata.go: deleteScheme, parameterScheme) in every mosc process,
+// render included (issue 15); these two requests need only its headers.
 type MetadataListerWatcher interface {
 	ListMetadata(ctx context.Context, opts metav1.ListOptions) (*metav1.PartialObjectMetadataList, error)
 	WatchMetadata(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error)
