@@ -81,3 +81,15 @@ if command -v helm >/dev/null; then helm=(-helm "$(command -v helm)"); fi
 # every command pays before main. Informational; TestImportGraph guards the
 # structure (no clientset linked).
 GODEBUG=inittrace=1 "$work/mosc" version 2>&1 >/dev/null | awk '/^init /{ms+=$5; b+=$8; n++} END {printf "package init: %d packages, %.1f ms, %.0f KiB allocated\n", n, ms, b/1024}'
+
+# The floor a render-only binary would have (bench/renderfloor links only
+# internal/render, bundle and profile) against mosc's start-up: the part of
+# `mosc version` the single binary's cluster clients cost. Informational.
+CGO_ENABLED=0 go build -trimpath -tags urfave_cli_no_docs -ldflags "-s -w" -o "$work/renderfloor" ./bench/renderfloor
+GODEBUG=inittrace=1 "$work/renderfloor" 2>&1 >/dev/null | awk '/^init /{ms+=$5; b+=$8; n++} END {printf "render-path floor, package init: %d packages, %.1f ms, %.0f KiB allocated\n", n, ms, b/1024}'
+hyperfine -N --warmup 5 --runs "$runs" --style none --export-json "$work/floor.json" "$work/renderfloor" "$work/mosc version" >/dev/null
+mapfile -t medians < <(grep -o '"median": *[0-9.e+-]*' "$work/floor.json" | awk '{printf "%.1f\n", $2*1000}')
+/usr/bin/time -f "%M %R" -o "$work/floor-a.time" "$work/renderfloor" >/dev/null
+/usr/bin/time -f "%M %R" -o "$work/floor-b.time" "$work/mosc" version >/dev/null
+awk -v m="${medians[0]}" '{printf "render-path floor (bench/renderfloor): median %s ms, peak RSS %.1f MiB, %d page faults\n", m, $1/1024, $2}' "$work/floor-a.time"
+awk -v m="${medians[1]}" '{printf "mosc version:                          median %s ms, peak RSS %.1f MiB, %d page faults\n", m, $1/1024, $2}' "$work/floor-b.time"
