@@ -71,7 +71,7 @@ permissions, version mismatch, or the cluster is unreachable.`,
 // spec.secrets.tokenTTL, or the profile default of 30 days).
 func tokenTTL(c *cli.Context, plan *profile.Plan) (time.Duration, error) {
 	ttl := time.Duration(plan.Secrets.TokenTTLSeconds) * time.Second
-	if isSet(c, "token-ttl") {
+	if c.IsSet("token-ttl") {
 		ttl = c.Duration("token-ttl")
 	}
 	if ttl == 0 {
@@ -88,10 +88,10 @@ func tokenTTL(c *cli.Context, plan *profile.Plan) (time.Duration, error) {
 // (the site file's spec.secrets.pushCredential, default long-lived).
 func pushCredential(c *cli.Context, plan *profile.Plan) string {
 	switch {
-	case isSet(c, "push-credential"):
+	case c.IsSet("push-credential"):
 		cred, _ := cluster.ParsePushCredential(c.String("push-credential")) // checked by runApply
 		return cred
-	case isSet(c, "token-ttl"):
+	case c.IsSet("token-ttl"):
 		return cluster.PushCredentialToken
 	case plan.Secrets.PushCredential != "":
 		return plan.Secrets.PushCredential
@@ -118,7 +118,7 @@ func runApply(c *cli.Context) error {
 	if _, err := cluster.ParsePushCredential(c.String("push-credential")); err != nil {
 		return failWith(exitError, err)
 	}
-	if isSet(c, "token-ttl") && isSet(c, "push-credential") && c.String("push-credential") != cluster.PushCredentialToken {
+	if c.IsSet("token-ttl") && c.IsSet("push-credential") && c.String("push-credential") != cluster.PushCredentialToken {
 		return failWith(exitError, fmt.Errorf("--token-ttl applies to --push-credential %s; the %s credential does not expire", cluster.PushCredentialToken, c.String("push-credential")))
 	}
 
@@ -181,7 +181,7 @@ func runApply(c *cli.Context) error {
 	if site != nil && site.File != "" {
 		authSource = site.File + ": " + authSource
 	}
-	if isSet(c, "push-auth") {
+	if c.IsSet("push-auth") {
 		authFile, authSource = c.String("push-auth"), "--push-auth"
 	}
 	switch {

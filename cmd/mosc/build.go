@@ -104,7 +104,7 @@ func buildParamsFrom(c *cli.Context, defaultTag string) (buildParams, error) {
 		tag: c.String("tag"), push: c.Bool("push"), pushSecret: c.String("push-secret"), dryRun: c.Bool("dry-run"),
 	}
 	for _, n := range []string{"base-image", "release-image", "stream", "extensions-image", "registry-config", "tag", "push-secret"} {
-		if isSet(c, n) && c.String(n) == "" {
+		if c.IsSet(n) && c.String(n) == "" {
 			return p, fmt.Errorf("--%s: must not be empty", n)
 		}
 	}
@@ -318,7 +318,7 @@ func buildPlan(ctx context.Context, log io.Writer, plan *profile.Plan, res *rend
 // expectations); the bundle is built as it is on disk.
 func planFromManifests(c *cli.Context, path string) (*profile.Plan, *render.Result, error) {
 	for _, f := range planFlags() {
-		if n := f.Names()[0]; isSet(c, n) && n != "profiles" {
+		if n := f.Names()[0]; c.IsSet(n) && n != "profiles" {
 			return nil, nil, failWith(exitError, fmt.Errorf("--%s: plan flags do not apply when building PATH %s (its MachineOSConfig's annotations name the plan)", n, path))
 		}
 	}

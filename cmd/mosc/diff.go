@@ -69,10 +69,10 @@ func runDiff(c *cli.Context) error {
 	if format != "text" && format != "json" {
 		return failWith(exitError, fmt.Errorf("-o: unknown format %q; known: text, json", format))
 	}
-	if isSet(c, "fleet") || isSet(c, "from-fleet") || isSet(c, "from-profiles") || isSet(c, "from-tree") {
+	if c.IsSet("fleet") || c.IsSet("from-fleet") || c.IsSet("from-profiles") || c.IsSet("from-tree") {
 		return runDiffFleet(c, format)
 	}
-	toSet := isSet(c, "to") || isSet(c, "to-stack") || isSet(c, "to-platform")
+	toSet := c.IsSet("to") || c.IsSet("to-stack") || c.IsSet("to-platform")
 	var res *diff.Result
 	var err error
 	switch {
@@ -128,10 +128,10 @@ func diffPaths(a, b string) (*diff.Result, error) {
 // diffPlans renders the plan of the flags and the same plan with the --to*
 // flags applied.
 func diffPlans(c *cli.Context) (*diff.Result, error) {
-	if isSet(c, "to") && c.String("to") == "" {
+	if c.IsSet("to") && c.String("to") == "" {
 		return nil, failWith(exitError, errors.New("--to: must not be empty"))
 	}
-	if isSet(c, "to-platform") && c.String("to-platform") == "" {
+	if c.IsSet("to-platform") && c.String("to-platform") == "" {
 		return nil, failWith(exitError, errors.New("--to-platform: must not be empty"))
 	}
 	for _, s := range c.StringSlice("to-stack") {
@@ -240,7 +240,7 @@ func diffLive(c *cli.Context) (*diff.Result, error) {
 		return nil, failWith(exitError, err)
 	}
 	version := ""
-	if !isSet(c, "openshift") {
+	if !c.IsSet("openshift") {
 		if v, err := cluster.OpenShiftVersion(ctx, clients); err == nil {
 			version = v
 		}

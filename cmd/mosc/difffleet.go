@@ -28,23 +28,23 @@ func runDiffFleet(c *cli.Context, format string) error {
 	}
 	// (--kubeconfig is not refused: $KUBECONFIG sets it; no cluster is read.)
 	for _, n := range []string{"to", "to-stack", "to-platform", "live", "context"} {
-		if isSet(c, n) {
+		if c.IsSet(n) {
 			return failWith(exitError, fmt.Errorf("--%s: not with --fleet (diff --fleet compares two renders of the inventory: --from-fleet, --from-profiles or --from-tree)", n))
 		}
 	}
-	if !isSet(c, "fleet") {
+	if !c.IsSet("fleet") {
 		return failWith(exitError, errors.New("--from-fleet, --from-profiles and --from-tree need --fleet FILE (the \"to\" side)"))
 	}
 	fromSet := 0
 	for _, n := range []string{"from-fleet", "from-profiles", "from-tree"} {
-		if isSet(c, n) {
+		if c.IsSet(n) {
 			fromSet++
 		}
 	}
 	switch {
 	case fromSet == 0:
 		return failWith(exitError, errors.New("--fleet: nothing to compare with: pass --from-fleet FILE (an earlier inventory), --from-profiles DIR (another catalog) or --from-tree DIR (a tree render --fleet wrote)"))
-	case isSet(c, "from-tree") && fromSet > 1:
+	case c.IsSet("from-tree") && fromSet > 1:
 		return failWith(exitError, errors.New("--from-tree is a rendered tree: it cannot be combined with --from-fleet or --from-profiles"))
 	}
 	f, cat, toRes, err := renderFleet(c)

@@ -166,7 +166,7 @@ func runGate(c *cli.Context) error {
 	if c.Bool("after") {
 		return runGateAfter(c)
 	}
-	if isSet(c, "save-failure") {
+	if c.IsSet("save-failure") {
 		return failWith(exitError, errors.New("--save-failure: only used with --after"))
 	}
 	if c.Duration("timeout") <= 0 {
@@ -191,11 +191,11 @@ func runGate(c *cli.Context) error {
 	if c.Int("min-token-days") < 0 {
 		return failWith(exitError, errors.New("--min-token-days: must not be negative"))
 	}
-	if isSet(c, "junit") && c.String("junit") == "" {
+	if c.IsSet("junit") && c.String("junit") == "" {
 		return failWith(exitError, errors.New("--junit: must not be empty"))
 	}
 	for _, n := range []string{"release-image", "via", "via-release-image"} {
-		if isSet(c, n) && c.String(n) == "" {
+		if c.IsSet(n) && c.String(n) == "" {
 			return failWith(exitError, fmt.Errorf("--%s: must not be empty", n))
 		}
 	}
@@ -215,9 +215,9 @@ func runGate(c *cli.Context) error {
 		Verify:        c.Bool("verify"),
 	}
 
-	if isSet(c, "fleet") || isSet(c, "parallel") {
+	if c.IsSet("fleet") || c.IsSet("parallel") {
 		for _, n := range []string{"via", "via-release-image"} {
-			if isSet(c, n) {
+			if c.IsSet(n) {
 				return failWith(exitError, fmt.Errorf("--%s: not with --fleet (gate the clusters of one release with --openshift and --via)", n))
 			}
 		}
@@ -338,7 +338,7 @@ func runGate(c *cli.Context) error {
 		bp = &p
 	} else {
 		for _, n := range []string{"base-image", "stream"} {
-			if isSet(c, n) {
+			if c.IsSet(n) {
 				return failWith(exitError, fmt.Errorf("--%s: only used with --build", n))
 			}
 		}
@@ -364,7 +364,7 @@ func gateVia(c *cli.Context, opts *gate.Options, clusterVersion string) error {
 	if via == "" {
 		v, ok := gate.EUSPath(opts.CurrentVersion, opts.TargetVersion)
 		if !ok {
-			if isSet(c, "via-release-image") {
+			if c.IsSet("via-release-image") {
 				return fmt.Errorf("--via-release-image: %s → %s is not a two-minor upgrade; name the intermediate release with --via", opts.CurrentVersion, opts.TargetVersion)
 			}
 			return nil
@@ -426,7 +426,7 @@ func gateBuildParams(c *cli.Context, opts gate.Options, target string) (gateBuil
 	// (--release-image, else ClusterVersion's offer, else the tag of a full
 	// --to; gateBuildBase): never read a second time, never guessed.
 	p.releaseImage = ""
-	p.streamSet = isSet(c, "stream")
+	p.streamSet = c.IsSet("stream")
 	return p, nil
 }
 

@@ -45,7 +45,7 @@ var gateAfterOnly = []string{"offline", "build", "verify", "release-image", "reg
 // the upgrade Completed).
 func runGateAfter(c *cli.Context) error {
 	for _, n := range gateAfterOnly {
-		if isSet(c, n) {
+		if c.IsSet(n) {
 			return failWith(exitError, fmt.Errorf("--%s: not used with --after (it follows an upgrade already started)", n))
 		}
 	}
@@ -62,11 +62,11 @@ func runGateAfter(c *cli.Context) error {
 			return failWith(exitError, fmt.Errorf("--to: %v", err))
 		}
 	}
-	if isSet(c, "junit") && c.String("junit") == "" {
+	if c.IsSet("junit") && c.String("junit") == "" {
 		return failWith(exitError, errors.New("--junit: must not be empty"))
 	}
 	timeout := defaultAfterTimeout
-	if isSet(c, "timeout") {
+	if c.IsSet("timeout") {
 		timeout = c.Duration("timeout")
 	}
 	if timeout <= 0 {

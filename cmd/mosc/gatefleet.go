@@ -30,8 +30,8 @@ func fleetRunFlags(verb string) []cli.Flag {
 
 // fleetRunFlagChecks refuses what a fleet run cannot take.
 func fleetRunFlagChecks(c *cli.Context, notWith ...string) error {
-	if !isSet(c, "fleet") {
-		if isSet(c, "parallel") {
+	if !c.IsSet("fleet") {
+		if c.IsSet("parallel") {
 			return failWith(exitError, errors.New("--parallel: only with --fleet"))
 		}
 		return nil
@@ -40,7 +40,7 @@ func fleetRunFlagChecks(c *cli.Context, notWith ...string) error {
 		return failWith(exitError, errors.New("--parallel: must be at least 1"))
 	}
 	for _, n := range append([]string{"context"}, notWith...) {
-		if isSet(c, n) {
+		if c.IsSet(n) {
 			why := map[string]string{"context": "each cluster's context is the one named after it (or its own kubeconfig in a --kubeconfig directory)"}[n]
 			if why == "" {
 				why = "not with --fleet"

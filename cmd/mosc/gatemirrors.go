@@ -28,7 +28,7 @@ func mirrorConfigFlag() cli.Flag {
 func gateMirrors(ctx context.Context, c *cli.Context, clients *cluster.Clients, opts *gate.Options) error {
 	var rules []mirrors.Rule
 	file := c.String("mirror-config")
-	if isSet(c, "mirror-config") && file == "" {
+	if c.IsSet("mirror-config") && file == "" {
 		return fmt.Errorf("--mirror-config: must not be empty")
 	}
 	if file != "" {

@@ -162,7 +162,7 @@ func runInit(c *cli.Context) error {
 		return failWith(exitError, &profile.Error{Flag: "-o", Message: "must not be empty"})
 	}
 	fleet := c.Bool("fleet")
-	if fleet && !isSet(c, "output") {
+	if fleet && !c.IsSet("output") {
 		out = "fleet.yaml"
 	}
 	name := out

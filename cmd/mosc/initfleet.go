@@ -97,7 +97,7 @@ spec:
 // decodes and every example cluster resolves.
 func fleetFileFor(c *cli.Context, cat *profile.Catalog, o profile.Overrides, file string) ([]byte, error) {
 	for _, f := range []string{"openshift", "pool", "push-spec", "storage-class", "registry-size", "secrets", "internal-registry"} {
-		if isSet(c, f) {
+		if c.IsSet(f) {
 			return nil, &profile.Error{Flag: "--" + f, Message: "not with --fleet: each cluster has its own (edit the written file)"}
 		}
 	}

@@ -35,7 +35,7 @@ var stringPlanFlags = []string{"openshift", "platform", "pool", "push-spec", "st
 func planOverrides(c *cli.Context) (profile.Overrides, error) {
 	var errs profile.ErrorList
 	for _, name := range stringPlanFlags {
-		if isSet(c, name) && c.String(name) == "" {
+		if c.IsSet(name) && c.String(name) == "" {
 			errs = append(errs, &profile.Error{Flag: "--" + name, Message: "must not be empty"})
 		}
 	}
@@ -58,7 +58,7 @@ func planOverrides(c *cli.Context) (profile.Overrides, error) {
 		Stacks:       c.StringSlice("stack"),
 		ProfilesDirs: c.StringSlice("profiles"),
 	}
-	if isSet(c, "internal-registry") {
+	if c.IsSet("internal-registry") {
 		v := c.Bool("internal-registry")
 		o.InternalRegistry = &v
 	}

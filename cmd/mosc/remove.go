@@ -68,7 +68,7 @@ func runRemove(c *cli.Context) error {
 		return failWith(exitError, err)
 	}
 	site := c.String("site")
-	if isSet(c, "site") && site == "" {
+	if c.IsSet("site") && site == "" {
 		return failWith(exitError, errors.New("--site must not be empty"))
 	}
 	if f := c.String("file"); f != "" && site == "" {
@@ -89,7 +89,7 @@ func runRemove(c *cli.Context) error {
 		return failWith(exitError, err)
 	}
 	pool := c.String("pool")
-	if isSet(c, "pool") && pool == "" {
+	if c.IsSet("pool") && pool == "" {
 		return failWith(exitError, errors.New("--pool must not be empty"))
 	}
 	wait := c.Bool("wait")

@@ -51,10 +51,10 @@ failed its checks (nothing is written then).`,
 }
 
 func runRender(c *cli.Context) error {
-	if isSet(c, "fleet") && c.Bool("all") {
+	if c.IsSet("fleet") && c.Bool("all") {
 		return failWith(exitError, errors.New("--all: renders the catalog, --fleet an inventory: use one"))
 	}
-	if isSet(c, "fleet") {
+	if c.IsSet("fleet") {
 		return runRenderFleet(c)
 	}
 	if err := fleetOnlyFlags(c); err != nil {
@@ -68,13 +68,13 @@ func runRender(c *cli.Context) error {
 		return failWith(exitError, fmt.Errorf("--format: unknown format %q; known: yaml, json", format))
 	}
 	dir := c.String("output")
-	if isSet(c, "output") && dir == "" {
+	if c.IsSet("output") && dir == "" {
 		return failWith(exitError, errors.New("-o: must not be empty"))
 	}
 	if c.Bool("all") {
 		return runRenderAll(c, dir)
 	}
-	if dir != "" && isSet(c, "format") && format != "yaml" {
+	if dir != "" && c.IsSet("format") && format != "yaml" {
 		return failWith(exitError, errors.New("--format json writes to stdout; -o DIR always writes YAML files"))
 	}
 	res, err := renderPlan(c)

@@ -22,7 +22,7 @@ var renderAllFlag = &cli.BoolFlag{Name: "all", Usage: "render every supported re
 // DIR as it was, as a bad single render does.
 func runRenderAll(c *cli.Context, dir string) error {
 	for _, name := range []string{"openshift", "platform", "stack"} {
-		if isSet(c, name) {
+		if c.IsSet(name) {
 			return failWith(exitError, fmt.Errorf("--%s: --all renders every combination; drop --%s (or drop --all)", name, name))
 		}
 	}

@@ -35,7 +35,7 @@ func fleetRenderFlags() []cli.Flag {
 // fleetOnlyFlags refuses fleet flags without --fleet.
 func fleetOnlyFlags(c *cli.Context) error {
 	for _, f := range []string{"cluster", "for", "repo-url", "repo-path", "revision", "argocd-namespace", "argocd-project", "policy-namespace", "cluster-set"} {
-		if isSet(c, f) {
+		if c.IsSet(f) {
 			return failWith(exitError, fmt.Errorf("--%s needs --fleet FILE", f))
 		}
 	}
@@ -49,7 +49,7 @@ func loadFleet(c *cli.Context) (*profile.Fleet, *profile.Catalog, error) {
 	var errs profile.ErrorList
 	for _, f := range planFlags() {
 		name := f.Names()[0]
-		if name != "profiles" && isSet(c, name) {
+		if name != "profiles" && c.IsSet(name) {
 			errs = append(errs, &profile.Error{Flag: "--" + name, Message: "not with --fleet: set it in the inventory (spec.defaults, a group, or a cluster's overrides)"})
 		}
 	}
@@ -96,13 +96,13 @@ func runRenderFleet(c *cli.Context) error {
 	dir := c.String("output")
 	cluster := c.String("cluster")
 	switch {
-	case isSet(c, "output") && dir == "":
+	case c.IsSet("output") && dir == "":
 		return failWith(exitError, errors.New("-o: must not be empty"))
 	case dir == "" && cluster == "":
 		return failWith(exitError, errors.New("--fleet writes a tree: give -o DIR (or --cluster NAME to print one cluster's bundle)"))
 	case dir != "" && cluster != "":
 		return failWith(exitError, errors.New("--cluster prints one cluster to stdout; leave out -o"))
-	case isSet(c, "format") && c.String("format") != "yaml":
+	case c.IsSet("format") && c.String("format") != "yaml":
 		return failWith(exitError, errors.New("--format: --fleet writes YAML only"))
 	}
 	engines, opts, err := deliveryOptions(c, dir)
@@ -172,7 +172,7 @@ func deliveryOptions(c *cli.Context, dir string) ([]string, fleet.DeliveryOption
 		if o.RepoURL == "" {
 			return nil, o, failWith(exitError, errors.New("--for argocd needs --repo-url: the git repository the ApplicationSet's generator reads the tree from"))
 		}
-		if !isSet(c, "repo-path") {
+		if !c.IsSet("repo-path") {
 			if filepath.IsAbs(dir) || strings.HasPrefix(filepath.Clean(dir), "..") {
 				return nil, o, failWith(exitError, fmt.Errorf("--for argocd: -o %s is not relative to the repository; give --repo-path (the directory's path inside the repository)", dir))
 			}

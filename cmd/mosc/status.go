@@ -62,7 +62,7 @@ func runStatus(c *cli.Context) error {
 	if out != "table" && out != "json" {
 		return failWith(exitError, fmt.Errorf("--output %q: want table or json", out))
 	}
-	if isSet(c, "fleet") || isSet(c, "parallel") {
+	if c.IsSet("fleet") || c.IsSet("parallel") {
 		if c.Bool("images") {
 			return failWith(exitError, errors.New("--images lists one cluster's builds; it does not combine with --fleet or --parallel"))
 		}

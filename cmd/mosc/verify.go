@@ -86,7 +86,7 @@ func runVerify(c *cli.Context) error {
 	if format != "table" && format != "plain" && format != "json" {
 		return failWith(exitError, fmt.Errorf("-o: unknown format %q; known: table, plain, json", format))
 	}
-	if isSet(c, "junit") && c.String("junit") == "" {
+	if c.IsSet("junit") && c.String("junit") == "" {
 		return failWith(exitError, errors.New("--junit: must not be empty"))
 	}
 	dur := c.Duration("duration")
@@ -107,7 +107,7 @@ func runVerify(c *cli.Context) error {
 	}
 	if !c.Bool("throughput") {
 		for _, f := range []string{"duration", "parallel", "host-network", "min-gbps", "image"} {
-			if isSet(c, f) {
+			if c.IsSet(f) {
 				return failWith(exitError, fmt.Errorf("--%s: only used with --throughput", f))
 			}
 		}

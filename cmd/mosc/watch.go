@@ -66,7 +66,7 @@ func saveFailureDir(c *cli.Context, onByDefault bool) func(mosb string) string {
 	}
 	dir := c.String("save-failure")
 	switch {
-	case isSet(c, "save-failure") && dir == "":
+	case c.IsSet("save-failure") && dir == "":
 		return nil
 	case dir == "" && onByDefault:
 		return watch.DefaultFailureDir
@@ -127,7 +127,7 @@ or interrupted; 2 bad flags, unknown pool, or the cluster is unreachable.`,
 // --pool alone).
 func explicitPlanInput(c *cli.Context) bool {
 	for _, f := range []string{"file", "openshift", "platform", "stack", "profiles", "push-spec"} {
-		if isSet(c, f) {
+		if c.IsSet(f) {
 			return true
 		}
 	}
