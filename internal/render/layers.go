@@ -52,11 +52,10 @@ func loadLayers() (*layerSet, error) {
 }
 
 func parseLayers(fsys fs.FS) (*layerSet, error) {
-	names, err := fs.Glob(fsys, "*.tmpl")
+	names, err := globSuffix(fsys, ".tmpl")
 	if err != nil {
 		return nil, err
 	}
-	sort.Strings(names)
 	ls := &layerSet{params: map[string][]layerParam{}}
 	srcs := make([]source, 0, len(names))
 	for _, n := range names {
@@ -77,7 +76,7 @@ func parseLayers(fsys fs.FS) (*layerSet, error) {
 			ps = append(ps, layerParam{name: strings.TrimSuffix(f, "?"), optional: strings.HasSuffix(f, "?")})
 		}
 		ls.params[strings.TrimSuffix(n, ".tmpl")] = ps
-		srcs = append(srcs, source{file, string(src)})
+		srcs = append(srcs, source{file, bytesString(src)})
 	}
 	if ls.tmpl, err = newSet("layers", srcs); err != nil {
 		return nil, err
