@@ -3,7 +3,6 @@ package render
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"sort"
@@ -201,15 +200,10 @@ const BuildInputsPrefix = "# mosc build inputs (etc-yum-repos-d, etc-pki-rpm-gpg
 
 // BuildInputsLine fingerprints the repo files and inline GPG keys of p.
 func BuildInputsLine(p *profile.Plan) string {
-	// json.Marshal is deterministic here: structs in field order, maps sorted.
-	data, err := json.Marshal(struct {
-		Repos []profile.RepoFile
-		Keys  []profile.GPGKey
-	}{p.RepoFiles, p.GPGKeys})
-	if err != nil { // plain data: cannot fail
-		panic(err)
-	}
-	sum := sha256.Sum256(data)
+	// The JSON of struct{Repos []profile.RepoFile; Keys []profile.GPGKey}
+	// as json.Marshal writes it (deterministic: structs in field order,
+	// maps sorted), by appendBuildInputs.
+	sum := sha256.Sum256(appendBuildInputs(make([]byte, 0, buildInputsSize(p)), p.RepoFiles, p.GPGKeys))
 	return BuildInputsPrefix + hex.EncodeToString(sum[:8])
 }
 
