@@ -15,7 +15,6 @@ import (
 	"github.com/mosc-dev/mosc/templates"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"sigs.k8s.io/yaml"
 )
 
 // Annotations mosc puts on the MachineOSConfig so later commands (gate,
@@ -218,12 +217,12 @@ func renderObjects(p *profile.Plan, containerfile string, memo *Memo, serial boo
 		key := j.file + "\x00" + out.String()
 		u, ok := memo.get(key)
 		if !ok {
-			y, err := yaml.YAMLToJSONStrict([]byte(out.String()))
+			doc, err := bundle.YAMLToJSONStrict([]byte(out.String()))
 			if err != nil {
 				j.err = fmt.Errorf("%s: rendered YAML: %v", j.file, err)
 				return
 			}
-			if u, err = bundle.DecodeStrict(y); err != nil {
+			if u, err = doc.DecodeStrict(); err != nil {
 				j.err = fmt.Errorf("%s: %v", j.file, err)
 				return
 			}
