@@ -80,7 +80,7 @@ FUZZ_TARGETS := \
 	internal/bundle:FuzzReadManifests internal/bundle:FuzzMarshalYAML internal/bundle:FuzzEmitYAML internal/bundle:FuzzStrictJSON internal/bundle:FuzzYAMLToJSON internal/render:FuzzMatchers \
 	internal/node:FuzzDecodeOVSTable internal/node:FuzzParseMessage \
 	internal/node:FuzzParseDpctl internal/node:FuzzParseDevlinkEswitch internal/verify:FuzzParseIperf \
-	internal/repo:FuzzParseRepomd internal/repo:FuzzScanPrimary internal/repo:FuzzVercmp \
+	internal/repo:FuzzParseRepomd internal/repo:FuzzScanPrimary internal/repo:FuzzVercmp internal/repo:FuzzRPMHeader \
 	internal/release:FuzzParseImageReferences internal/release:FuzzParseMetaJSON internal/release:FuzzParseExtensionsJSON internal/diff:FuzzMyers internal/diff:FuzzFields \
 	internal/build:FuzzParseFacts internal/build:FuzzParseFailure \
 	internal/watch:FuzzClassify internal/resolve:FuzzParse internal/mirrors:FuzzParse
