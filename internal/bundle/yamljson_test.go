@@ -267,7 +267,7 @@ func errText(err error) string {
 }
 
 // walkthroughDocs are the documents of the walkthrough render's golden.
-func walkthroughDocs(b *testing.B) [][]byte {
+func walkthroughDocs(b testing.TB) [][]byte {
 	data, err := os.ReadFile(filepath.Join("..", "render", "testdata", "golden", "fixture-walkthrough.yaml"))
 	if err != nil {
 		b.Fatal(err)
