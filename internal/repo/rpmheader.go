@@ -19,9 +19,9 @@ import (
 // include/rpm/rpmtag.h).
 //
 // mosc read these with github.com/sassoftware/go-rpmutils (v0.4.0
-// rpmutils.go ReadHeader) until issue 15: linking it put xz, zstd, bzip2,
-// cpio and crc64 and their package init into every mosc command, for a
-// header parse of ~150 lines. It stays as the test oracle: FuzzRPMHeader
+// rpmutils.go ReadHeader) until issue 15: linking it put two xz decoders,
+// zstd, cpio and crc64 and their package init into every mosc command, for
+// a header parse of ~150 lines. It stays as the test oracle: FuzzRPMHeader
 // and TestRPMHeaderOracle hold this reader to its ReadHeader, GetNEVRA,
 // GetBytes, HasTag and GetRange. Where go-rpmutils panics or allocates what
 // the header claims (index offsets outside the data, a string tag with no
