@@ -14,6 +14,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -39,7 +40,8 @@ type tool struct {
 }
 
 func main() {
-	runs := flag.Int("runs", 30, "hyperfine runs per command (-N, after 5 warm-up runs)")
+	runs := flag.Int("runs", 30, "hyperfine runs per command (-N), split over the rounds")
+	rounds := flag.Int("rounds", 4, "hyperfine rounds: each runs every command runs/rounds times after 3 warm-up runs, starting with a different one")
 	rssRuns := flag.Int("rss-runs", 9, "runs per command for peak RSS (median reported)")
 	work := flag.String("work", "", "directory with the inputs render-bench.sh prepared")
 	doc := flag.String("doc", "", "write the table into this Markdown file between the bench-render markers")
@@ -52,13 +54,17 @@ func main() {
 		flag.Usage()
 		os.Exit(2)
 	}
-	if err := run(*runs, *rssRuns, *work, *doc, *mosc, *kustomize, *butane, *helm); err != nil {
+	if *rounds < 1 || *runs < *rounds {
+		fmt.Fprintln(os.Stderr, "renderbench: -rounds must be between 1 and -runs")
+		os.Exit(2)
+	}
+	if err := run(*runs, *rounds, *rssRuns, *work, *doc, *mosc, *kustomize, *butane, *helm); err != nil {
 		fmt.Fprintln(os.Stderr, "renderbench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(runs, rssRuns int, work, doc, mosc, kustomize, butane, helm string) error {
+func run(runs, rounds, rssRuns int, work, doc, mosc, kustomize, butane, helm string) error {
 	walk := []string{"render", "--openshift", "4.20", "--stack", "doca-3.3", "--pool", "master", "--internal-registry", "--storage-class", "lvms-vg1"}
 	render := &tool{name: "mosc render -o DIR (walkthrough)", argv: append(append([]string{mosc}, walk...), "-o", filepath.Join(work, "out"))}
 	kust := &tool{name: "kustomize build DIR (the same bundle)", argv: []string{kustomize, "build", filepath.Join(work, "dir")}}
@@ -74,8 +80,11 @@ func run(runs, rssRuns int, work, doc, mosc, kustomize, butane, helm string) err
 	}
 	tools = append(tools, version, all, validate)
 
-	// One hyperfine run for the side-by-side group (interleaving matters
-	// less than running them in the same minute), one for the failing one.
+	// The side-by-side group runs in rounds, the failing one apart (it
+	// needs -i). hyperfine runs one command's runs back to back; load on a
+	// shared machine drifts over a minute, which would bias a ratio towards
+	// whichever command ran in the quieter stretch. Rounds with a rotating
+	// first command spread every command over the same stretch of time.
 	var ok, failing []*tool
 	for _, t := range tools {
 		if t.failing {
@@ -90,10 +99,10 @@ func run(runs, rssRuns int, work, doc, mosc, kustomize, butane, helm string) err
 			return err
 		}
 	}
-	if err := hyperfine(work, "ok", runs, false, ok); err != nil {
+	if err := hyperfine(work, "ok", runs, rounds, false, ok); err != nil {
 		return err
 	}
-	if err := hyperfine(work, "failing", runs, true, failing); err != nil {
+	if err := hyperfine(work, "failing", runs, rounds, true, failing); err != nil {
 		return err
 	}
 	for _, t := range tools {
@@ -130,8 +139,8 @@ func run(runs, rssRuns int, work, doc, mosc, kustomize, butane, helm string) err
 
 	var b strings.Builder
 	load, _ := os.ReadFile("/proc/loadavg")
-	fmt.Fprintf(&b, "Measured %s on %s/%s, %d CPUs, load average %s (at the end of the run); hyperfine -N, %d runs after 5 warm-up runs; peak RSS and page faults are the median of %d runs (GNU time).\n\n",
-		time.Now().UTC().Format("2006-01-02 15:04 UTC"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), strings.Join(strings.Fields(string(load))[:3], " "), runs, rssRuns)
+	fmt.Fprintf(&b, "Measured %s on %s/%s, %d CPUs, load average %s (at the end of the run); hyperfine -N, %d runs per command in %d rounds (each after 3 warm-up runs, the first command rotating); peak RSS and page faults are the median of %d runs (GNU time).\n\n",
+		time.Now().UTC().Format("2006-01-02 15:04 UTC"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), strings.Join(strings.Fields(string(load))[:3], " "), runs, rounds, rssRuns)
 	b.WriteString("| command | median | mean ± σ | user / system (mean) | peak RSS | page faults |\n|---|---:|---:|---:|---:|---:|\n")
 	for _, t := range tools {
 		fmt.Fprintf(&b, "| `%s` | %.1f ms | %.1f ± %.1f ms | %.1f / %.1f ms | %.1f MiB | %d |\n", t.name, t.median*1000, t.mean*1000, t.stddev*1000, t.user*1000, t.system*1000, mib(t.rssKiB), t.minflt)
@@ -159,48 +168,97 @@ func run(runs, rssRuns int, work, doc, mosc, kustomize, butane, helm string) err
 	return nil
 }
 
-// hyperfine runs the tools and fills in their statistics.
-func hyperfine(work, tag string, runs int, ignoreFailure bool, tools []*tool) error {
+// hyperfine runs the tools in rounds and fills in their statistics over
+// the runs of all rounds.
+func hyperfine(work, tag string, runs, rounds int, ignoreFailure bool, tools []*tool) error {
 	if len(tools) == 0 {
 		return nil
 	}
-	out := filepath.Join(work, "hyperfine-"+tag+".json")
-	args := []string{"-N", "--warmup", "5", "--runs", fmt.Sprint(runs), "--export-json", out, "--style", "basic"}
-	if ignoreFailure {
-		args = append(args, "-i")
+	times := make([][]float64, len(tools))
+	// hyperfine reports user and system time as means per round: summed
+	// here weighted by the round's runs.
+	user, system := make([]float64, len(tools)), make([]float64, len(tools))
+	for r := range rounds {
+		n := runs/rounds + btoi(r < runs%rounds)
+		order := make([]int, len(tools))
+		for i := range order {
+			order[i] = (r + i) % len(tools)
+		}
+		out := filepath.Join(work, fmt.Sprintf("hyperfine-%s-%d.json", tag, r))
+		args := []string{"-N", "--warmup", "3", "--runs", fmt.Sprint(n), "--export-json", out, "--style", "basic"}
+		if ignoreFailure {
+			args = append(args, "-i")
+		}
+		for _, i := range order {
+			args = append(args, "-n", tools[i].name, shellJoin(tools[i].argv))
+		}
+		cmd := exec.Command("hyperfine", args...)
+		cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
+		fmt.Printf("round %d of %d (%d runs each)...\n", r+1, rounds, n)
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("hyperfine: %w", err)
+		}
+		data, err := os.ReadFile(out)
+		if err != nil {
+			return err
+		}
+		var res struct {
+			Results []struct {
+				Times  []float64 `json:"times"`
+				User   float64   `json:"user"`
+				System float64   `json:"system"`
+			} `json:"results"`
+		}
+		if err := json.Unmarshal(data, &res); err != nil {
+			return fmt.Errorf("%s: %w", out, err)
+		}
+		if len(res.Results) != len(tools) {
+			return fmt.Errorf("%s: %d results for %d commands", out, len(res.Results), len(tools))
+		}
+		for k, i := range order {
+			got := res.Results[k]
+			times[i] = append(times[i], got.Times...)
+			user[i] += got.User * float64(len(got.Times))
+			system[i] += got.System * float64(len(got.Times))
+		}
 	}
-	for _, t := range tools {
-		args = append(args, "-n", t.name, shellJoin(t.argv))
-	}
-	cmd := exec.Command("hyperfine", args...)
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("hyperfine: %w", err)
-	}
-	data, err := os.ReadFile(out)
-	if err != nil {
-		return err
-	}
-	var res struct {
-		Results []struct {
-			Command string  `json:"command"`
-			Mean    float64 `json:"mean"`
-			Stddev  float64 `json:"stddev"`
-			Median  float64 `json:"median"`
-			User    float64 `json:"user"`
-			System  float64 `json:"system"`
-		} `json:"results"`
-	}
-	if err := json.Unmarshal(data, &res); err != nil {
-		return fmt.Errorf("%s: %w", out, err)
-	}
-	if len(res.Results) != len(tools) {
-		return fmt.Errorf("%s: %d results for %d commands", out, len(res.Results), len(tools))
-	}
-	for i, r := range res.Results {
-		tools[i].median, tools[i].mean, tools[i].stddev, tools[i].user, tools[i].system = r.Median, r.Mean, r.Stddev, r.User, r.System
+	for i, t := range tools {
+		t.median, t.mean, t.stddev = stats(times[i])
+		t.user, t.system = user[i]/float64(len(times[i])), system[i]/float64(len(times[i]))
+		fmt.Printf("%-45s median %6.1f ms  mean %6.1f ± %4.1f ms  (%d runs)\n", t.name, t.median*1000, t.mean*1000, t.stddev*1000, len(times[i]))
 	}
 	return nil
+}
+
+// stats returns the median, mean and sample standard deviation (as
+// hyperfine reports them).
+func stats(xs []float64) (median, mean, stddev float64) {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if n := len(s); n%2 == 1 {
+		median = s[n/2]
+	} else {
+		median = (s[n/2-1] + s[n/2]) / 2
+	}
+	for _, x := range s {
+		mean += x
+	}
+	mean /= float64(len(s))
+	if len(s) > 1 {
+		var ss float64
+		for _, x := range s {
+			ss += (x - mean) * (x - mean)
+		}
+		stddev = math.Sqrt(ss / float64(len(s)-1))
+	}
+	return median, mean, stddev
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // peakRSS runs t n times and sets the medians of its peak RSS and minor

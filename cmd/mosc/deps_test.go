@@ -30,6 +30,7 @@ var forbiddenDeps = []struct{ prefix, why string }{
 	{"github.com/russross/blackfriday", "urfave/cli's man-page generator: make build leaves it out with -tags urfave_cli_no_docs (Makefile TAGS)"},
 	{"github.com/cpuguy83/go-md2man", "urfave/cli's man-page generator: make build leaves it out with -tags urfave_cli_no_docs (Makefile TAGS)"},
 	{"github.com/google/go-cmp", "its init compiles regexps in every command (0.75 ms); internal/diff compares with compare.go, go-cmp is its test oracle only"},
+	{"github.com/sassoftware/go-rpmutils", "links xz, zstd, cpio and crc64 and their init into every command; internal/repo reads headers with rpmheader.go, go-rpmutils is its test oracle only"},
 }
 
 // allowedDeps are under a forbidden prefix but register no scheme: listers

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/mosc-dev/mosc/internal/strictjson"
 	imageregistryv1 "github.com/openshift/api/imageregistry/v1"
@@ -62,48 +63,106 @@ func KnownKinds() string {
 // keeps exactly the fields given: marshalling the typed struct would add
 // empty non-omitempty fields such as MachineConfig's osImageURL).
 func DecodeStrict(data []byte) (*unstructured.Unstructured, error) {
-	var meta struct {
-		APIVersion string `json:"apiVersion"`
-		Kind       string `json:"kind"`
+	return JSONDoc{Data: data}.DecodeStrict()
+}
+
+// DecodeStrict is DecodeStrict(d.Data) without parsing d.Data again for
+// apiVersion/kind and for the Unstructured map where the YAML walk built
+// them (TestYAMLToJSONMatches: the same object and the same errors).
+func (d JSONDoc) DecodeStrict() (*unstructured.Unstructured, error) {
+	data := d.Data
+	apiVersion, kind, ok := metaOf(d.content)
+	if !ok {
+		var meta struct {
+			APIVersion string `json:"apiVersion"`
+			Kind       string `json:"kind"`
+		}
+		if err := json.Unmarshal(data, &meta); err != nil {
+			return nil, err
+		}
+		apiVersion, kind = meta.APIVersion, meta.Kind
 	}
-	if err := json.Unmarshal(data, &meta); err != nil {
-		return nil, err
-	}
-	if meta.APIVersion == "" || meta.Kind == "" {
+	if apiVersion == "" || kind == "" {
 		return nil, errors.New("apiVersion and kind are required")
 	}
-	gv, err := schema.ParseGroupVersion(meta.APIVersion)
+	gv, err := schema.ParseGroupVersion(apiVersion)
 	if err != nil {
 		return nil, fmt.Errorf("apiVersion: %v", err)
 	}
-	gvk := gv.WithKind(meta.Kind)
+	gvk := gv.WithKind(kind)
 	typed, ok := typeFor(gvk)
 	if !ok {
-		return nil, fmt.Errorf("%s %s is not a kind mosc renders; known: %s", meta.APIVersion, meta.Kind, KnownKinds())
+		return nil, fmt.Errorf("%s %s is not a kind mosc renders; known: %s", apiVersion, kind, KnownKinds())
 	}
 	// strictjson is sigs.k8s.io/json's strict decode without the encoders
 	// it built for every type reachable from the kind (issue 15).
 	strictErrs, err := strictjson.UnmarshalStrict(data, typed)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", meta.Kind, err)
+		return nil, fmt.Errorf("%s: %v", kind, err)
 	}
 	if len(strictErrs) > 0 {
 		msgs := make([]string, len(strictErrs))
 		for i, e := range strictErrs {
 			msgs[i] = e.Error()
 		}
-		return nil, fmt.Errorf("%s: %s", meta.Kind, strings.Join(msgs, "; "))
+		return nil, fmt.Errorf("%s: %s", kind, strings.Join(msgs, "; "))
 	}
 	if mc, ok := typed.(*mcfgv1.MachineConfig); ok && len(mc.Spec.Config.Raw) > 0 {
 		if err := decodeIgnition(mc.Spec.Config.Raw); err != nil {
 			return nil, fmt.Errorf("MachineConfig: spec.config: %v", err)
 		}
 	}
+	if d.content != nil {
+		return &unstructured.Unstructured{Object: d.content}, nil
+	}
 	u := &unstructured.Unstructured{}
 	if err := u.UnmarshalJSON(data); err != nil {
 		return nil, err
 	}
 	return u, nil
+}
+
+// metaOf reads apiVersion and kind from the map the YAML walk built, as
+// json.Unmarshal into a struct of the two would: false (decode the JSON)
+// where that needs more than a look-up: a key that matches either field
+// case-insensitively (encoding/json takes it) or a value that is not a
+// string or null.
+func metaOf(m map[string]any) (apiVersion, kind string, ok bool) {
+	if m == nil {
+		return "", "", false
+	}
+	for k := range m {
+		if k == "apiVersion" || k == "kind" {
+			continue
+		}
+		for i := 0; i < len(k); i++ {
+			if k[i] >= utf8.RuneSelf {
+				return "", "", false // non-ASCII case folding: let encoding/json decide
+			}
+		}
+		if strings.EqualFold(k, "apiVersion") || strings.EqualFold(k, "kind") {
+			return "", "", false
+		}
+	}
+	if apiVersion, ok = stringOrNull(m["apiVersion"]); !ok {
+		return "", "", false
+	}
+	if kind, ok = stringOrNull(m["kind"]); !ok {
+		return "", "", false
+	}
+	return apiVersion, kind, true
+}
+
+// stringOrNull is what decoding v's JSON into a string field leaves there
+// (null leaves it empty); false for any other JSON type (a decode error).
+func stringOrNull(v any) (string, bool) {
+	switch v := v.(type) {
+	case nil:
+		return "", true
+	case string:
+		return v, true
+	}
+	return "", false
 }
 
 // ignitionVersion is the Ignition spec range MCO accepts in MachineConfigs

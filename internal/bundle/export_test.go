@@ -23,3 +23,10 @@ var (
 
 // EmitYAMLTo is emitYAML appending to dst, as WriteDir uses it.
 func EmitYAMLTo(dst []byte, obj map[string]any) ([]byte, bool) { return emitYAML(dst, obj) }
+
+// JSONDocContent is the map the YAML walk built (nil: DecodeStrict decodes
+// the JSON for it).
+func JSONDocContent(d JSONDoc) map[string]any { return d.content }
+
+// MetaOf is metaOf: apiVersion and kind from the walk's map, or false.
+var MetaOf = metaOf

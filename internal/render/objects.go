@@ -1,6 +1,7 @@
 package render
 
 import (
+	"bytes"
 	"fmt"
 	"io/fs"
 	"runtime"
@@ -15,7 +16,6 @@ import (
 	"github.com/mosc-dev/mosc/templates"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"sigs.k8s.io/yaml"
 )
 
 // Annotations mosc puts on the MachineOSConfig so later commands (gate,
@@ -210,20 +210,26 @@ func renderObjects(p *profile.Plan, containerfile string, memo *Memo, serial boo
 	do := func(j *job) {
 		d := *base
 		d.Item = j.item
-		var out strings.Builder
+		var out bytes.Buffer
 		if err := t.ExecuteTemplate(&out, j.file, &d); err != nil {
 			j.err = templateError(err)
 			return
 		}
-		key := j.file + "\x00" + out.String()
+		// The output is decoded in place, and copied into a memo key only
+		// when there is a memo (render --all): a single render's heap is all
+		// first-touch pages (issue 15).
+		var key string
+		if memo != nil {
+			key = j.file + "\x00" + out.String()
+		}
 		u, ok := memo.get(key)
 		if !ok {
-			y, err := yaml.YAMLToJSONStrict([]byte(out.String()))
+			doc, err := bundle.YAMLToJSONStrict(out.Bytes())
 			if err != nil {
 				j.err = fmt.Errorf("%s: rendered YAML: %v", j.file, err)
 				return
 			}
-			if u, err = bundle.DecodeStrict(y); err != nil {
+			if u, err = doc.DecodeStrict(); err != nil {
 				j.err = fmt.Errorf("%s: %v", j.file, err)
 				return
 			}

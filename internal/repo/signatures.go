@@ -12,7 +12,6 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp"
 	pgperrors "github.com/ProtonMail/go-crypto/openpgp/errors"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
-	rpmutils "github.com/sassoftware/go-rpmutils"
 )
 
 // Signature states of one package.
@@ -78,8 +77,8 @@ const maxHeader = 64 << 20
 // Signatures computes the closure of q.Roots in the repository and checks
 // the header signature of every package in it, reading only each file's
 // header: a range request for bytes [0, rpm:header-range end). The header is
-// parsed with go-rpmutils (which also checks the header digest the
-// signature header records) and its signature verified with go-crypto
+// parsed by readRPMHeader (rpmheader.go, which also checks the header digest
+// the signature header records) and its signature verified with go-crypto
 // against q.Keys, as rpm does for a header-only (RSA/DSA tag) signature.
 func (c *Client) Signatures(ctx context.Context, q SignatureQuery) (*SignatureResult, error) {
 	var entries []Entry
@@ -137,30 +136,30 @@ func (c *Client) checkPackage(ctx context.Context, base string, e Entry, keys op
 		return fail(err), 0
 	}
 	defer body.Close()
-	// Keep what the parser reads: the signed header is sliced out of it.
-	var raw bytes.Buffer
-	hdr, err := rpmutils.ReadHeader(io.TeeReader(body, &raw))
-	n := int64(raw.Len())
-	if err != nil {
+	hdr, n, err := readRPMHeader(body)
+	var te *truncatedError
+	switch {
+	case errors.As(err, &te) && e.HeaderEnd > 0 && n == e.HeaderEnd:
+		// Read all the range said: primary.xml and the file disagree.
+		return fail(fmt.Errorf("%s: %v, but primary.xml's rpm:header-range ends at byte %d (metadata older than the file?)", u, err, e.HeaderEnd)), n
+	case err != nil:
 		return fail(fmt.Errorf("%s: %v", u, err)), n
 	}
-	if nevra, err := hdr.GetNEVRA(); err != nil || nevra.Name != e.Name || nevra.Version != e.Version || nevra.Release != e.Release || nevra.Arch != e.Arch {
-		got := "no NEVRA"
-		if nevra != nil {
-			got = fmt.Sprintf("%s-%s-%s.%s", nevra.Name, nevra.Version, nevra.Release, nevra.Arch)
-		}
-		return fail(fmt.Errorf("%s: the header is %s, primary.xml says %s (stale mirror?)", u, got, e.NEVRA())), n
+	if nevra, err := hdr.nevra(); err != nil {
+		return fail(fmt.Errorf("%s: the header has no name-version-release.arch (%v); primary.xml says %s", u, err, e.NEVRA())), n
+	} else if nevra.Name != e.Name || nevra.Version != e.Version || nevra.Release != e.Release || nevra.Arch != e.Arch {
+		return fail(fmt.Errorf("%s: the header is %s, primary.xml says %s (stale mirror?)", u, nevra, e.NEVRA())), n
 	}
 	var sig []byte
-	for _, tag := range []int{rpmutils.SIG_RSA, rpmutils.SIG_DSA} {
-		if b, err := hdr.GetBytes(tag); err == nil && len(b) > 0 {
+	for _, tag := range []int32{sigTagRSA, sigTagDSA} {
+		if b := hdr.sigBytes(tag); len(b) > 0 {
 			sig = b
 			break
 		}
 	}
 	if sig == nil {
 		ps.Status = SigUnsigned
-		if hdr.HasTag(rpmutils.SIG_PGP) || hdr.HasTag(rpmutils.SIG_GPG) {
+		if hdr.hasSigTag(sigTagPGP) || hdr.hasSigTag(sigTagGPG) {
 			// Only a header+payload signature (rpm < 4.1 style): rpm's
 			// header check would call it unsigned too.
 			ps.Error = "only a header+payload signature, which cannot be checked from the header"
@@ -172,11 +171,7 @@ func (c *Client) checkPackage(ctx context.Context, base string, e Entry, keys op
 			ps.KeyID = fmt.Sprintf("%016X", *s.IssuerKeyId)
 		}
 	}
-	r := hdr.GetRange()
-	if r.End > raw.Len() || r.Start > r.End {
-		return fail(fmt.Errorf("%s: header range %d-%d beyond the %d bytes read", u, r.Start, r.End, raw.Len())), n
-	}
-	signer, err := openpgp.CheckDetachedSignature(keys, bytes.NewReader(raw.Bytes()[r.Start:r.End]), bytes.NewReader(sig), nil)
+	signer, err := openpgp.CheckDetachedSignature(keys, bytes.NewReader(hdr.signed()), bytes.NewReader(sig), nil)
 	switch {
 	case errors.Is(err, pgperrors.ErrUnknownIssuer):
 		ps.Status = SigUnknownKey

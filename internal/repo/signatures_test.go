@@ -2,10 +2,12 @@ package repo
 
 import (
 	"context"
+	"encoding/binary"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -145,10 +147,29 @@ func TestSignaturesTampered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Packages) != 1 || res.Packages[0].Status != SigBad || res.Packages[0].Error == "" {
+	if len(res.Packages) != 1 || res.Packages[0].Status != SigBad || !strings.Contains(res.Packages[0].Error, "the header's SHA-256 digest is not the one its signature header records") {
 		t.Fatalf("tampered header: %+v", res.Packages)
 	}
 	t.Logf("tampered: %s", res.Packages[0].Error)
+
+	// A header longer than primary.xml's rpm:header-range says (its data
+	// length grown by 8): the error names the range.
+	grow := func(b []byte) []byte {
+		b = append([]byte(nil), b...)
+		mo := mainOffset(b)
+		binary.BigEndian.PutUint32(b[mo+12:], binary.BigEndian.Uint32(b[mo+12:])+8)
+		return b
+	}
+	url, _, _ = sigServer(t, map[string]func([]byte) []byte{"/Packages/libdep-1.0-1.el9.x86_64.rpm": grow})
+	res, err = (&Client{}).Signatures(context.Background(), SignatureQuery{BaseURL: url, Roots: []string{"libdep"}, Keys: readKeys(t, "key-a.asc")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Packages) != 1 || res.Packages[0].Status != SigBad ||
+		!regexp.MustCompile(`libdep-1.0-1.el9.x86_64.rpm: header: the file ends after \d+ of its \d+ bytes, but primary.xml's rpm:header-range ends at byte \d+ \(metadata older than the file\?\)$`).MatchString(res.Packages[0].Error) {
+		t.Fatalf("header past the range: %+v", res.Packages)
+	}
+	t.Logf("past the range: %s", res.Packages[0].Error)
 }
 
 func TestComputeClosure(t *testing.T) {

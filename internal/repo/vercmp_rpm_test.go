@@ -17,7 +17,8 @@ import (
 // go-rpmutils': the library's Vercmp (v0.4.0 vercmp.go) treats '^' as a
 // separator, so it orders "1.0^git1" after "1.0a" and calls "1.0^1" equal to
 // "1.0.1", where rpm >= 4.15 sorts the caret below anything but the end of
-// the string. Package headers are read with go-rpmutils (signatures.go).
+// the string. (Package headers are read by rpmheader.go; go-rpmutils is its
+// test oracle.)
 func TestVercmpMatchesRPM(t *testing.T) {
 	if _, err := exec.LookPath("rpm"); err != nil {
 		t.Skip("rpm not on PATH (hack/install-deps.sh installs it)")

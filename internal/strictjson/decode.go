@@ -774,13 +774,13 @@ func (d *decodeState) object(v reflect.Value) error {
 			}
 			d.appendStrictFieldStackKey(string(key))
 		} else {
-			f := fields.byExactName[string(key)]
+			f := fields.byExactName(key)
 			if f == nil && !d.caseSensitive {
-				f = fields.byFoldedName[string(foldName(key))]
+				f = fields.byFoldedName(foldName(key))
 			}
 			if f != nil {
 				if checkDuplicateField != nil {
-					checkDuplicateField(f.listIndex, f.name)
+					checkDuplicateField(int(f.listIndex), f.name)
 				}
 				subv = v
 				destring = f.quoted

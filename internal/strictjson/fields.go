@@ -20,28 +20,71 @@ import (
 )
 
 // A field represents a single field found in a struct.
+// (Without encoding's omitEmpty, laid out in 64 bytes: typeFields keeps
+// one per field of every struct type decoded, for the process's life.)
 type field struct {
-	name      string
-	nameBytes []byte // []byte(name)
+	name  string
+	index []int
+	typ   reflect.Type
 
-	listIndex int // tracks the index of this field in the list of fields for a struct
+	listIndex int32 // tracks the index of this field in the list of fields for a struct
 
-	tag       bool
-	index     []int
-	typ       reflect.Type
-	omitEmpty bool
-	quoted    bool
+	tag    bool
+	quoted bool
 }
 
+// structFields is the field list of a struct type. The look-ups scan it
+// (a struct mosc decodes has at most a few dozen fields): the two maps by
+// name that encoding/json builds were most of typeFields' allocation, and
+// every heap byte of a short `mosc render` process is a page it touches
+// for the first time (issue 15).
 type structFields struct {
-	list         []field
-	byExactName  map[string]*field
-	byFoldedName map[string]*field
+	list []field
+}
+
+// byExactName is the field named key, or nil.
+func (sf structFields) byExactName(key []byte) *field {
+	for i := range sf.list {
+		if f := &sf.list[i]; len(f.name) == len(key) && f.name == string(key) {
+			return f
+		}
+	}
+	return nil
+}
+
+// byFoldedName is the first field, in list order, whose folded name is
+// folded (encoding/json's "first folded match takes precedence"), or nil.
+func (sf structFields) byFoldedName(folded []byte) *field {
+	for i := range sf.list {
+		if f := &sf.list[i]; string(foldName([]byte(f.name))) == string(folded) {
+			return f
+		}
+	}
+	return nil
 }
 
 func isValidTag(s string) bool {
 	if s == "" {
 		return false
+	}
+	// ASCII letters, digits and the allowed punctuation without the
+	// unicode tables: every tag of the types mosc decodes.
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' {
+			continue
+		}
+		if c >= 0x80 {
+			ascii = false
+			break
+		}
+		if !strings.ContainsRune("!#$%&()*+-./:;<=>?@[]^_{|}~ ", rune(c)) {
+			return false
+		}
+	}
+	if ascii {
+		return true
 	}
 	for _, c := range s {
 		switch {
@@ -65,23 +108,26 @@ func typeFields(t reflect.Type) structFields {
 	next := []field{{typ: t}}
 
 	// Count of queued names for current level and the next.
-	var count, nextCount map[reflect.Type]int
+	// (Slices, not maps: a struct embeds few types, most none.)
+	var count, nextCount typeCounts
 
 	// Types already visited at an earlier level.
-	visited := map[reflect.Type]bool{}
+	var visited []reflect.Type
 
-	// Fields found.
-	var fields []field
+	// Fields found: room for t's and an inline TypeMeta's, so that appending
+	// rarely copies (field is large; growth by doubling was most of
+	// typeFields' allocation).
+	fields := make([]field, 0, t.NumField()+2)
 
 	for len(next) > 0 {
 		current, next = next, current[:0]
-		count, nextCount = nextCount, map[reflect.Type]int{}
+		count, nextCount = nextCount, nextCount[len(nextCount):]
 
 		for _, f := range current {
-			if visited[f.typ] {
+			if slices.Contains(visited, f.typ) {
 				continue
 			}
-			visited[f.typ] = true
+			visited = append(visited, f.typ)
 
 			// Scan f.typ for fields to include.
 			for i := 0; i < f.typ.NumField(); i++ {
@@ -139,17 +185,14 @@ func typeFields(t reflect.Type) structFields {
 						name = sf.Name
 					}
 					field := field{
-						name:      name,
-						tag:       tagged,
-						index:     index,
-						typ:       ft,
-						omitEmpty: opts.Contains("omitempty"),
-						quoted:    quoted,
+						name:   name,
+						tag:    tagged,
+						index:  index,
+						typ:    ft,
+						quoted: quoted,
 					}
-					field.nameBytes = []byte(field.name)
-
 					fields = append(fields, field)
-					if count[f.typ] > 1 {
+					if count.get(f.typ) > 1 {
 						// If there were multiple instances, add a second,
 						// so that the annihilation code will see a duplicate.
 						// It only cares about the distinction between 1 and 2,
@@ -160,8 +203,7 @@ func typeFields(t reflect.Type) structFields {
 				}
 
 				// Record new anonymous struct to explore in next round.
-				nextCount[ft]++
-				if nextCount[ft] == 1 {
+				if nextCount.inc(ft) == 1 {
 					next = append(next, field{name: ft.Name(), index: index, typ: ft})
 				}
 			}
@@ -220,17 +262,38 @@ func typeFields(t reflect.Type) structFields {
 		return slices.Compare(i.index, j.index)
 	})
 
-	exactNameIndex := make(map[string]*field, len(fields))
-	foldedNameIndex := make(map[string]*field, len(fields))
-	for i, field := range fields {
-		fields[i].listIndex = i
-		exactNameIndex[field.name] = &fields[i]
-		// For historical reasons, first folded match takes precedence.
-		if _, ok := foldedNameIndex[string(foldName(field.nameBytes))]; !ok {
-			foldedNameIndex[string(foldName(field.nameBytes))] = &fields[i]
+	for i := range fields {
+		fields[i].listIndex = int32(i)
+	}
+	return structFields{fields}
+}
+
+// typeCounts counts types: typeFields' count maps as a slice.
+type typeCounts []typeCount
+
+type typeCount struct {
+	t reflect.Type
+	n int
+}
+
+func (c typeCounts) get(t reflect.Type) int {
+	for _, e := range c {
+		if e.t == t {
+			return e.n
 		}
 	}
-	return structFields{fields, exactNameIndex, foldedNameIndex}
+	return 0
+}
+
+func (c *typeCounts) inc(t reflect.Type) int {
+	for i := range *c {
+		if (*c)[i].t == t {
+			(*c)[i].n++
+			return (*c)[i].n
+		}
+	}
+	*c = append(*c, typeCount{t, 1})
+	return 1
 }
 
 // dominantField looks through the fields, all of which are known to

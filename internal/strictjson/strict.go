@@ -22,7 +22,9 @@ limitations under the License.
 // each field's encoder. There it built, on the first decode of a type, the
 // encoders and fields of every type reachable from it: for the kinds mosc
 // renders, about 230 KB of allocation and a twentieth of a `mosc render`
-// process, whose heap is never collected (issue 15). FuzzUnmarshalStrict
+// process, whose heap is never collected (issue 15). For the same reason
+// its field lists are smaller (no name maps: look-ups scan the list; no
+// omitEmpty; room reserved up front), 52 -> 16 KB for a render. FuzzUnmarshalStrict
 // holds results and errors to sigs.k8s.io/json's. LICENSE is the module's.
 package strictjson
 
