@@ -3,7 +3,6 @@ package render
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"sort"
@@ -52,11 +51,10 @@ func loadLayers() (*layerSet, error) {
 }
 
 func parseLayers(fsys fs.FS) (*layerSet, error) {
-	names, err := fs.Glob(fsys, "*.tmpl")
+	names, err := globSuffix(fsys, ".tmpl")
 	if err != nil {
 		return nil, err
 	}
-	sort.Strings(names)
 	ls := &layerSet{params: map[string][]layerParam{}}
 	srcs := make([]source, 0, len(names))
 	for _, n := range names {
@@ -77,7 +75,7 @@ func parseLayers(fsys fs.FS) (*layerSet, error) {
 			ps = append(ps, layerParam{name: strings.TrimSuffix(f, "?"), optional: strings.HasSuffix(f, "?")})
 		}
 		ls.params[strings.TrimSuffix(n, ".tmpl")] = ps
-		srcs = append(srcs, source{file, string(src)})
+		srcs = append(srcs, source{file, bytesString(src)})
 	}
 	if ls.tmpl, err = newSet("layers", srcs); err != nil {
 		return nil, err
@@ -202,15 +200,10 @@ const BuildInputsPrefix = "# mosc build inputs (etc-yum-repos-d, etc-pki-rpm-gpg
 
 // BuildInputsLine fingerprints the repo files and inline GPG keys of p.
 func BuildInputsLine(p *profile.Plan) string {
-	// json.Marshal is deterministic here: structs in field order, maps sorted.
-	data, err := json.Marshal(struct {
-		Repos []profile.RepoFile
-		Keys  []profile.GPGKey
-	}{p.RepoFiles, p.GPGKeys})
-	if err != nil { // plain data: cannot fail
-		panic(err)
-	}
-	sum := sha256.Sum256(data)
+	// The JSON of struct{Repos []profile.RepoFile; Keys []profile.GPGKey}
+	// as json.Marshal writes it (deterministic: structs in field order,
+	// maps sorted), by appendBuildInputs.
+	sum := sha256.Sum256(appendBuildInputs(make([]byte, 0, buildInputsSize(p)), p.RepoFiles, p.GPGKeys))
 	return BuildInputsPrefix + hex.EncodeToString(sum[:8])
 }
 

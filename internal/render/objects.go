@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"runtime"
-	"sort"
 	"strings"
 	"sync"
 	"text/template"
@@ -106,18 +105,17 @@ func loadTemplates() (*template.Template, error) {
 }
 
 func parseTemplates(fsys fs.FS) (*template.Template, error) {
-	names, err := fs.Glob(fsys, "*.yaml.tmpl")
+	names, err := globSuffix(fsys, ".yaml.tmpl")
 	if err != nil {
 		return nil, err
 	}
-	sort.Strings(names)
 	srcs := make([]source, len(names))
 	for i, n := range names {
 		src, err := fs.ReadFile(fsys, n)
 		if err != nil {
 			return nil, err
 		}
-		srcs[i] = source{"templates/" + n, string(src)}
+		srcs[i] = source{"templates/" + n, bytesString(src)}
 	}
 	return newSet("templates", srcs)
 }

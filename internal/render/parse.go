@@ -1,9 +1,13 @@
 package render
 
 import (
+	"io/fs"
+	"sort"
+	"strings"
 	"sync"
 	"text/template"
 	"text/template/parse"
+	"unsafe"
 
 	"github.com/Masterminds/sprig/v3"
 )
@@ -61,7 +65,47 @@ var builtinFuncs = map[string]bool{
 func newSet(root string, srcs []source) (*template.Template, error) {
 	trees := map[string]*parse.Tree{}
 	var order []string // trees in the order Parse would add them
+	fm := template.FuncMap{}
+	var t *template.Template
+	undefined := false
+	addFunc := func(id string) {
+		if _, ok := fm[id]; ok || builtinFuncs[id] {
+			return
+		}
+		if id == "include" {
+			bindInclude(fm, &t)
+			return
+		}
+		if f, ok := lookupFunc(id); ok {
+			fm[id] = f
+			return
+		}
+		undefined = true
+	}
+	add := func(name string, tr *parse.Tree) bool {
+		if _, dup := trees[name]; dup {
+			return false
+		}
+		trees[name] = tr
+		order = append(order, name)
+		return true
+	}
+	var genSet map[string]*parse.Tree
 	for _, s := range srcs {
+		if genSet == nil {
+			genSet = map[string]*parse.Tree{}
+		}
+		if gen, funcs, ok := generatedSet(s, genSet); ok {
+			for _, tr := range gen {
+				if !add(tr.Name, tr) {
+					return classicSet(root, srcs) // redefinitions: leave the rules to text/template
+				}
+			}
+			for _, id := range funcs {
+				addFunc(id)
+			}
+			continue
+		}
 		set := map[string]*parse.Tree{}
 		tr := parse.New(s.name)
 		tr.Mode = parse.SkipFuncCheck
@@ -69,32 +113,11 @@ func newSet(root string, srcs []source) (*template.Template, error) {
 			return nil, classicParseError(root, srcs, err)
 		}
 		for name, t := range set {
-			if _, dup := trees[name]; dup {
-				// Redefinitions: leave the rules to text/template.
+			if !add(name, t) {
 				return classicSet(root, srcs)
 			}
-			trees[name] = t
-			order = append(order, name)
+			walkIdents(t.Root, addFunc)
 		}
-	}
-	fm := template.FuncMap{}
-	var t *template.Template
-	undefined := false
-	for _, name := range order {
-		walkIdents(trees[name].Root, func(id string) {
-			if _, ok := fm[id]; ok || builtinFuncs[id] {
-				return
-			}
-			if id == "include" {
-				bindInclude(fm, &t)
-				return
-			}
-			if f, ok := lookupFunc(id); ok {
-				fm[id] = f
-				return
-			}
-			undefined = true
-		})
 	}
 	if undefined {
 		return classicSet(root, srcs)
@@ -177,4 +200,28 @@ func walkBranch(b *parse.BranchNode, f func(string)) {
 	walkIdents(b.Pipe, f)
 	walkIdents(b.List, f)
 	walkIdents(b.ElseList, f)
+}
+
+// globSuffix is fs.Glob(fsys, "*"+suffix), sorted, without path.Match
+// (which cost as much as the rest of loading the generated trees).
+func globSuffix(fsys fs.FS, suffix string) ([]string, error) {
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return nil, nil // as fs.Glob: a directory that cannot be read matches nothing
+	}
+	var names []string
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), suffix) {
+			names = append(names, e.Name())
+		}
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// bytesString is string(b) for a b nothing writes to again (fs.ReadFile's
+// fresh copy): the template text stays in the set for good, one copy is
+// enough.
+func bytesString(b []byte) string {
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
