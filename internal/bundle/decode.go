@@ -95,8 +95,14 @@ func (d JSONDoc) DecodeStrict() (*unstructured.Unstructured, error) {
 		return nil, fmt.Errorf("%s %s is not a kind mosc renders; known: %s", apiVersion, kind, KnownKinds())
 	}
 	// strictjson is sigs.k8s.io/json's strict decode without the encoders
-	// it built for every type reachable from the kind (issue 15).
-	strictErrs, err := strictjson.UnmarshalStrict(data, typed)
+	// it built for every type reachable from the kind (issue 15). JSON the
+	// YAML walk wrote (content set) is valid by construction: no
+	// well-formedness pass.
+	unmarshal := strictjson.UnmarshalStrict
+	if d.content != nil {
+		unmarshal = strictjson.UnmarshalStrictValid
+	}
+	strictErrs, err := unmarshal(data, typed)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", kind, err)
 	}
@@ -108,7 +114,7 @@ func (d JSONDoc) DecodeStrict() (*unstructured.Unstructured, error) {
 		return nil, fmt.Errorf("%s: %s", kind, strings.Join(msgs, "; "))
 	}
 	if mc, ok := typed.(*mcfgv1.MachineConfig); ok && len(mc.Spec.Config.Raw) > 0 {
-		if err := decodeIgnition(mc.Spec.Config.Raw); err != nil {
+		if err := decodeIgnition(mc.Spec.Config.Raw, unmarshal); err != nil {
 			return nil, fmt.Errorf("MachineConfig: spec.config: %v", err)
 		}
 	}
@@ -210,9 +216,11 @@ type IgnitionUnit struct {
 	} `json:"dropins,omitempty"`
 }
 
-func decodeIgnition(raw []byte) error {
+// decodeIgnition checks spec.config, raw (a copy of that value's JSON),
+// decoded with unmarshal: UnmarshalStrictValid where the object's JSON is.
+func decodeIgnition(raw []byte, unmarshal func([]byte, any) ([]error, error)) error {
 	var ign Ignition
-	strictErrs, err := strictjson.UnmarshalStrict(raw, &ign)
+	strictErrs, err := unmarshal(raw, &ign)
 	if err != nil {
 		return err
 	}

@@ -30,3 +30,8 @@ func JSONDocContent(d JSONDoc) map[string]any { return d.content }
 
 // MetaOf is metaOf: apiVersion and kind from the walk's map, or false.
 var MetaOf = metaOf
+
+// SingleObject is singleObject of the walk's map; ExpandList is expandList.
+func SingleObject(d JSONDoc) bool { return singleObject(d.content) }
+
+var ExpandList = expandList

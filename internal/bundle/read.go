@@ -9,8 +9,10 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	yaml3 "go.yaml.in/yaml/v3"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
 	"github.com/mosc-dev/mosc/internal/lazyre"
@@ -22,10 +24,42 @@ type Source struct {
 	Line   int    // first line of the YAML document (1-based), 0 for JSON
 	Column int    // set by At for a field's position; 0 for a whole document
 
-	// node is the object's YAML tree and offset the file line its document
-	// starts at minus one, so At can find a field; nil when not parsed.
-	node   *yaml3.Node
+	// doc is the object's YAML document, parsed (yaml.v3, for positions)
+	// only when At needs it: a field's position is wanted for an error or a
+	// finding, and parsing every document a third time was a tenth of
+	// `mosc validate DIR` (issue 15). item is the object's index in a v1
+	// List (multi: the document held several objects). offset is the file
+	// line the document starts at minus one.
+	doc    *lazyNode
+	item   int
+	multi  bool
 	offset int
+}
+
+// lazyNode is one document's yaml.v3 tree, parsed on first use.
+type lazyNode struct {
+	once sync.Once
+	data []byte
+	root *yaml3.Node
+}
+
+// node is the object's tree: the document's root, or its List item; nil
+// when there is none (JSON that yaml.v3 refuses, a missing item).
+func (s Source) node() *yaml3.Node {
+	if s.doc == nil {
+		return nil
+	}
+	s.doc.once.Do(func() { s.doc.root = parseNode(s.doc.data) })
+	root := s.doc.root
+	if !s.multi && !isList(root) {
+		return root
+	}
+	// A v1 List: each item's fields are under items[i].
+	if it, _ := child(root, "items"); it != nil {
+		n, _ := child(it, strconv.Itoa(s.item))
+		return n
+	}
+	return nil
 }
 
 func (s Source) String() string {
@@ -43,8 +77,11 @@ func (s Source) String() string {
 // the file: the key of the deepest part of the path that exists, so an
 // unknown field points at its own key. Without a YAML tree it returns s.
 func (s Source) At(field string) Source {
-	n := s.node
-	if n == nil || field == "" {
+	if field == "" {
+		return s
+	}
+	n := s.node()
+	if n == nil {
 		return s
 	}
 	var at *yaml3.Node
@@ -58,7 +95,7 @@ func (s Source) At(field string) Source {
 	if at == nil {
 		return s
 	}
-	return Source{File: s.File, Line: at.Line + s.offset, Column: at.Column, node: s.node, offset: s.offset}
+	return Source{File: s.File, Line: at.Line + s.offset, Column: at.Column, doc: s.doc, item: s.item, multi: s.multi, offset: s.offset}
 }
 
 // child returns the value under seg (a key, or an index for a list) and the
@@ -219,29 +256,33 @@ func parseFiles(files []namedData) (*Bundle, []Source, error) {
 	for _, f := range files {
 		for _, doc := range splitYAML(f.data) {
 			src := Source{File: f.name, Line: doc.line}
-			j, err := yaml.YAMLToJSONStrict(doc.data)
+			jd, err := YAMLToJSONStrict(doc.data)
 			if err != nil {
 				return nil, nil, fmt.Errorf("%s: %v", src, err)
 			}
+			j := jd.Data
 			if bytes.Equal(bytes.TrimSpace(j), []byte("null")) {
 				continue // a document holding only comments
 			}
-			items, err := expandList(j)
-			if err != nil {
-				return nil, nil, fmt.Errorf("%s: %v", src, err)
+			// One object (not a v1 List): decoded without parsing the JSON
+			// again (JSONDoc.DecodeStrict); otherwise item by item.
+			single := singleObject(jd.content)
+			items := [][]byte{j}
+			if !single {
+				if items, err = expandList(j); err != nil {
+					return nil, nil, fmt.Errorf("%s: %v", src, err)
+				}
 			}
-			root := parseNode(doc.data)
+			src.doc, src.multi = &lazyNode{data: doc.data}, len(items) > 1
 			src.offset = doc.start - 1
 			for i, item := range items {
-				src.node = root
-				if len(items) > 1 || isList(root) {
-					// A v1 List: each item's fields are under items[i].
-					src.node = nil
-					if it, _ := child(root, "items"); it != nil {
-						src.node, _ = child(it, strconv.Itoa(i))
-					}
+				src.item = i
+				var u *unstructured.Unstructured
+				if single {
+					u, err = jd.DecodeStrict()
+				} else {
+					u, err = DecodeStrict(item)
 				}
-				u, err := DecodeStrict(item)
 				if err != nil {
 					at := src
 					if m := fieldInError.FindStringSubmatch(err.Error()); m != nil {
@@ -265,6 +306,24 @@ func parseFiles(files []namedData) (*Bundle, []Source, error) {
 		return nil, nil, fmt.Errorf("no objects found")
 	}
 	return b, srcs, nil
+}
+
+// singleObject reports whether expandList would return the object itself
+// for the JSON the YAML walk built m from: apiVersion/kind plain strings
+// (metaOf), not v1 List, and no key encoding/json would take for the
+// probe's items (which it would try to decode as a list). False (ask
+// expandList) when m is nil.
+func singleObject(m map[string]any) bool {
+	apiVersion, kind, ok := metaOf(m)
+	if !ok || (apiVersion == "v1" && kind == "List") {
+		return false
+	}
+	for k := range m {
+		if strings.EqualFold(k, "items") {
+			return false // metaOf has refused non-ASCII keys
+		}
+	}
+	return true
 }
 
 // expandList returns the items of a v1 List, or the object itself.

@@ -2,6 +2,7 @@ package bundle
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -46,6 +47,16 @@ func checkSameAsSigsJSON(t *testing.T, data []byte) {
 		}
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("%T (%d): decoded\n%#v\nsigs.k8s.io/json:\n%#v\ninput: %q", want, i, got, want, data)
+		}
+		if !json.Valid(data) {
+			continue
+		}
+		// Valid JSON: UnmarshalStrictValid (no well-formedness pass) too.
+		valid := reflect.New(reflect.TypeOf(want).Elem()).Interface()
+		vStrict, vErr := strictjson.UnmarshalStrictValid(data, valid)
+		if errString(vErr) != errString(wErr) || errsString(vStrict) != errsString(wStrict) || !reflect.DeepEqual(valid, want) {
+			t.Fatalf("%T: UnmarshalStrictValid %q %q\n%#v\nsigs.k8s.io/json %q %q\n%#v\ninput: %q",
+				want, errString(vErr), errsString(vStrict), valid, errString(wErr), errsString(wStrict), want, data)
 		}
 	}
 }

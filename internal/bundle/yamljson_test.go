@@ -61,6 +61,14 @@ func checkYAMLToJSON(t *testing.T, y []byte) (built bool) {
 			}
 		}
 	}
+	// The bundle reader decodes a document that singleObject accepts as
+	// one object: expandList must say the same.
+	if bundle.SingleObject(doc) {
+		items, err := bundle.ExpandList(doc.Data)
+		if err != nil || len(items) != 1 || !bytes.Equal(items[0], doc.Data) {
+			t.Fatalf("singleObject, but expandList gives %d items (%v)\ninput: %q", len(items), err, y)
+		}
+	}
 	got, gerr := doc.DecodeStrict()
 	old, oerr := bundle.DecodeStrict(want)
 	if errText(gerr) != errText(oerr) {
@@ -171,6 +179,12 @@ var yamlCases = []string{
 	"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {a: b\n",
 	"apiVersion: v1\nkind: ConfigMap\n\tmetadata: {}\n",
 	"---\napiVersion: v1\nkind: ConfigMap\n---\nkind: Secret\n",
+	"apiVersion: v1\nkind: List\nitems: [{apiVersion: v1, kind: ConfigMap, metadata: {name: a}}]\n",
+	"apiVersion: v1\nkind: List\nitems: []\n",
+	"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\nitems: 5\n",
+	"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\nItems: [1]\n",
+	"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\nITEMS: null\n",
+	"apiVersion: v2\nkind: List\nitems: [{a: 1}]\n",
 }
 
 // yamlInputs are yamlCases, every rendered golden file's documents, and

@@ -112,6 +112,18 @@ func Unmarshal(data []byte, v any, opts ...UnmarshalOpt) error {
 	return d.unmarshal(v)
 }
 
+// unmarshalValid is Unmarshal without the well-formedness pass, for data
+// known to be valid JSON (the decode scans it again; on invalid data it
+// panics, as Decoder.Decode's unmarshal would).
+func unmarshalValid(data []byte, v any, opts ...UnmarshalOpt) error {
+	var d decodeState
+	for _, opt := range opts {
+		opt(&d)
+	}
+	d.init(data)
+	return d.unmarshal(v)
+}
+
 // Unmarshaler is the interface implemented by types
 // that can unmarshal a JSON description of themselves.
 // The input can be assumed to be a valid encoding of

@@ -39,3 +39,16 @@ func UnmarshalStrict(data []byte, v any) (strictErrors []error, err error) {
 	}
 	return nil, err
 }
+
+// UnmarshalStrictValid is UnmarshalStrict for data that is valid JSON by
+// construction (an encoder wrote it: bundle.YAMLToJSONStrict's writer, which
+// its tests hold to encoding/json's bytes). It skips Unmarshal's first scan,
+// which only checks well-formedness: one of the two passes over the data
+// (issue 15). Data that is not valid JSON panics.
+func UnmarshalStrictValid(data []byte, v any) (strictErrors []error, err error) {
+	err = unmarshalValid(data, v, CaseSensitive, PreserveInts, DisallowDuplicateFields, DisallowUnknownFields)
+	if strictErr, ok := err.(*UnmarshalStrictError); ok {
+		return strictErr.Errors, nil
+	}
+	return nil, err
+}
