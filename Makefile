@@ -78,7 +78,7 @@ FUZZMINIMIZETIME ?= 10s
 FUZZ_TARGETS := \
 	internal/profile:FuzzDecodeProfile internal/profile:FuzzDecodeSite internal/profile:FuzzDecodeFleet internal/profile:FuzzRules \
 	internal/bundle:FuzzReadManifests internal/bundle:FuzzMarshalYAML internal/bundle:FuzzEmitYAML internal/bundle:FuzzStrictJSON internal/bundle:FuzzYAMLToJSON internal/render:FuzzMatchers \
-	internal/render:FuzzBuildInputsJSON \
+	internal/render:FuzzBuildInputsJSON internal/render:FuzzToJSON \
 	internal/node:FuzzDecodeOVSTable internal/node:FuzzParseMessage \
 	internal/node:FuzzParseDpctl internal/node:FuzzParseDevlinkEswitch internal/verify:FuzzParseIperf \
 	internal/repo:FuzzParseRepomd internal/repo:FuzzScanPrimary internal/repo:FuzzVercmp internal/repo:FuzzRPMHeader \

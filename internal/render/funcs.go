@@ -46,6 +46,9 @@ func baseFuncs() template.FuncMap {
 	fm["shargs"] = shargs
 	fm["opt"] = opt
 	fm["required"] = required
+	for _, name := range sprigCopies { // the functions newSet's sets get
+		fm[name], _ = lookupFunc(name)
+	}
 	return fm
 }
 

@@ -33,8 +33,9 @@ var (
 )
 
 // lookupFunc returns the function a template may call by name: mosc's own
-// helpers or a pure sprig function (exactly baseFuncs' set, without the
-// map). include is bound per set by newSet.
+// helpers, the sprig functions the embedded templates call (copies,
+// sprigfuncs.go) or another pure sprig function (exactly baseFuncs' set,
+// without the map). include is bound per set by newSet.
 func lookupFunc(name string) (any, bool) {
 	switch name {
 	case "shargs":
@@ -43,6 +44,16 @@ func lookupFunc(name string) (any, bool) {
 		return opt, true
 	case "required":
 		return required, true
+	case "toJson":
+		return toJSON, true
+	case "b64enc":
+		return b64enc, true
+	case "list":
+		return list, true
+	case "concat":
+		return concat, true
+	case "fail":
+		return fail, true
 	}
 	if isRemoved(name) {
 		return nil, false
