@@ -318,7 +318,7 @@ func buildPlan(ctx context.Context, log io.Writer, plan *profile.Plan, res *rend
 // expectations); the bundle is built as it is on disk.
 func planFromManifests(c *cli.Context, path string) (*profile.Plan, *render.Result, error) {
 	for _, f := range planFlags() {
-		if n := f.Names()[0]; c.IsSet(n) && n != "profiles" {
+		if n := namesOf(f)[0]; c.IsSet(n) && n != "profiles" {
 			return nil, nil, failWith(exitError, fmt.Errorf("--%s: plan flags do not apply when building PATH %s (its MachineOSConfig's annotations name the plan)", n, path))
 		}
 	}

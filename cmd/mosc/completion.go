@@ -145,7 +145,7 @@ func findCommand(cmds []*cli.Command, name string) *cli.Command {
 
 func findFlag(flags []cli.Flag, name string) cli.Flag {
 	for _, f := range flags {
-		for _, n := range f.Names() {
+		for _, n := range namesOf(f) {
 			if n == name {
 				return f
 			}
@@ -160,7 +160,7 @@ func findFlag(flags []cli.Flag, name string) cli.Flag {
 func flagsByName(flags []cli.Flag) map[string]cli.Flag {
 	m := make(map[string]cli.Flag, len(flags)+8)
 	for _, f := range flags {
-		for _, n := range f.Names() {
+		for _, n := range namesOf(f) {
 			if _, ok := m[n]; !ok {
 				m[n] = f
 			}
@@ -180,7 +180,7 @@ func flagNames(flags []cli.Flag) []string {
 		if v, ok := f.(cli.VisibleFlag); ok && !v.IsVisible() {
 			continue
 		}
-		for _, n := range f.Names() {
+		for _, n := range namesOf(f) {
 			if len(n) == 1 {
 				out = append(out, "-"+n)
 			} else {
@@ -195,7 +195,7 @@ func flagNames(flags []cli.Flag) []string {
 // usage lists ("none, client (...) or server (...)"); nothing for files, so
 // the shell completes paths.
 func flagValues(f cli.Flag, profileDirs []string) []string {
-	switch f.Names()[0] {
+	switch namesOf(f)[0] {
 	case "openshift", "to", "via":
 		return catalogNames(profileDirs, "release")
 	case "platform", "to-platform":

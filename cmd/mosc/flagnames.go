@@ -1,6 +1,8 @@
 package main
 
 import (
+	"strings"
+
 	"github.com/urfave/cli/v2"
 )
 
@@ -22,9 +24,48 @@ type namesCache struct{ names []string }
 
 func (n *namesCache) get(name string, aliases []string) []string {
 	if n.names == nil {
-		n.names = cli.FlagNames(name, aliases)
+		n.names = plainFlagNames(name, aliases)
 	}
 	return n.names
+}
+
+// plainFlagNames is cli.FlagNames(name, aliases) without its regexp (about 4,000
+// instructions a name): FlagNames cuts each name at its first comma or space
+// (a guard against urfave/cli v1's "name, n" form), so a name with neither,
+// which is every mosc flag, comes back as it is. Anything else takes
+// FlagNames itself. TestFlagNamesWithoutRegexp compares the two on every flag.
+func plainFlagNames(name string, aliases []string) []string {
+	if strings.ContainsAny(name, ", ") {
+		return cli.FlagNames(name, aliases)
+	}
+	out := make([]string, 1, 1+len(aliases))
+	out[0] = name
+	for _, a := range aliases {
+		if strings.ContainsAny(a, ", ") {
+			return cli.FlagNames(name, aliases)
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// namesOf is f.Names() (see plainFlagNames); mosc's own look-ups call it.
+func namesOf(f cli.Flag) []string {
+	switch t := f.(type) {
+	case *cli.StringFlag:
+		return plainFlagNames(t.Name, t.Aliases)
+	case *cli.BoolFlag:
+		return plainFlagNames(t.Name, t.Aliases)
+	case *cli.StringSliceFlag:
+		return plainFlagNames(t.Name, t.Aliases)
+	case *cli.DurationFlag:
+		return plainFlagNames(t.Name, t.Aliases)
+	case *cli.IntFlag:
+		return plainFlagNames(t.Name, t.Aliases)
+	case *cli.Float64Flag:
+		return plainFlagNames(t.Name, t.Aliases)
+	}
+	return f.Names() // the wrapped flags (cached), and any other type
 }
 
 type wrappedString struct {
@@ -86,6 +127,22 @@ func wrapFlag(f cli.Flag) cli.Flag {
 		return &wrappedFloat64{Float64Flag: t}
 	}
 	return f
+}
+
+// wrapHelpVersionFlags wraps urfave/cli's global --help and --version flags
+// (every command's parse, flag actions and help check call their Names()
+// again, ~23 regexp runs a render) until the returned func restores them.
+// run() does it only for a command that shows no help (onlyCommand), as
+// Command.Flags are: --help output and completion see the originals.
+func wrapHelpVersionFlags() (restore func()) {
+	help, version := cli.HelpFlag, cli.VersionFlag
+	if f, ok := help.(*cli.BoolFlag); ok {
+		cli.HelpFlag = &wrappedBool{BoolFlag: f}
+	}
+	if f, ok := version.(*cli.BoolFlag); ok {
+		cli.VersionFlag = &wrappedBool{BoolFlag: f}
+	}
+	return func() { cli.HelpFlag, cli.VersionFlag = help, version }
 }
 
 // unwrapFlag is the flag wrapFlag wrapped (f itself if it was not).

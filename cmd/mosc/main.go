@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -26,18 +25,24 @@ const (
 	exitError   = 2 // usage error, bad input, cannot reach the cluster
 )
 
-// commandFactories lists each command's constructor, in the order the
-// commands were registered from their files' init() before (file-name
-// order). Factories, not values: urfave/cli keeps parse state in a Command,
-// and tests run the app many times in one process. A literal list, not
-// init() in each file: a slice of functions is laid out by the linker, while
-// each init() ran at start-up and faulted in its file's 64 KB of code even
-// for commands not run (issue 15: page faults are the start-up cost here).
-var commandFactories = []func() *cli.Command{
-	applyCommand, buildCommand, completionCommand, diffCommand, gateCommand,
-	initCommand, profilesCommand, pruneCommand, rebuildCommand, removeCommand,
-	renderCommand, statusCommand, validateCommand, verifyCommand, versionCommand,
-	watchCommand,
+// commandFactories lists each command's name and constructor, sorted by
+// name (the order --help lists them; TestCommandFactories checks both).
+// Factories, not values: urfave/cli keeps parse state in a Command, and tests
+// run the app many times in one process. A literal list, not init() in each
+// file: a slice of functions is laid out by the linker, while each init() ran
+// at start-up and faulted in its file's 64 KB of code even for commands not
+// run (issue 15: page faults are the start-up cost here). The names let run()
+// build only the command it runs (see onlyCommand).
+var commandFactories = []struct {
+	name string
+	new  func() *cli.Command
+}{
+	{"apply", applyCommand}, {"build", buildCommand}, {"completion", completionCommand},
+	{"diff", diffCommand}, {"gate", gateCommand}, {"init", initCommand},
+	{"profiles", profilesCommand}, {"prune", pruneCommand}, {"rebuild", rebuildCommand},
+	{"remove", removeCommand}, {"render", renderCommand}, {"status", statusCommand},
+	{"validate", validateCommand}, {"verify", verifyCommand}, {"version", versionCommand},
+	{"watch", watchCommand},
 }
 
 // exitErr carries an exit code through urfave/cli.
@@ -58,12 +63,17 @@ func (e *exitErr) Unwrap() error { return e.err }
 // when the command already printed what it had to say).
 func failWith(code int, err error) error { return &exitErr{code: code, err: err} }
 
+// newApp is the whole command tree.
 func newApp(stdout, stderr io.Writer) *cli.App {
 	commands := make([]*cli.Command, 0, len(commandFactories))
 	for _, f := range commandFactories {
-		commands = append(commands, f())
+		commands = append(commands, f.new())
 	}
-	sort.Slice(commands, func(i, j int) bool { return commands[i].Name < commands[j].Name })
+	return appWith(commands, stdout, stderr)
+}
+
+// appWith is the app with these commands (sorted by name).
+func appWith(commands []*cli.Command, stdout, stderr io.Writer) *cli.App {
 	name := "mosc"
 	// Installed as oc-mosc / kubectl-mosc, the binary runs as an oc/kubectl plugin.
 	if base := filepath.Base(os.Args[0]); strings.HasPrefix(base, "oc-") || strings.HasPrefix(base, "kubectl-") {
@@ -99,7 +109,13 @@ func main() {
 
 // run is main without the process: tests call it in-process.
 func run(args []string, stdout, stderr io.Writer) int {
-	app := newApp(stdout, stderr)
+	var app *cli.App
+	if only := onlyCommand(args); only != nil && buildOnlyRun {
+		app = appWith([]*cli.Command{only()}, stdout, stderr)
+		defer wrapHelpVersionFlags()()
+	} else {
+		app = newApp(stdout, stderr)
+	}
 	if n := len(args); n > 1 && args[n-1] == completionFlag {
 		completeArgs(app, args[1:n-1], stdout)
 		return exitOK
@@ -123,6 +139,54 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	printError(stderr, err)
 	return exitError
+}
+
+// buildOnlyRun is off in the test that runs command lines both ways.
+var buildOnlyRun = true
+
+// onlyCommand returns the constructor of the command args run when nothing
+// on the command line can need the other commands, nil otherwise. Building
+// all sixteen (their hundreds of flags, each constructor's code faulted in)
+// and setting them up in urfave/cli was most of mosc's own start-up work
+// outside a command's action (issue 15). The rest of the tree is needed by
+// the top-level help and `help X` (they list or look up commands), an
+// unknown command (its error lists them), shell completion (candidates,
+// and the fish script generated from the tree), and anything urfave/cli
+// might read as a help flag; when in doubt this returns nil: the whole tree
+// behaves the same, only slower.
+func onlyCommand(args []string) func() *cli.Command {
+	if len(args) < 2 || args[1] == "completion" {
+		return nil
+	}
+	var only func() *cli.Command
+	for _, f := range commandFactories {
+		if f.name == args[1] {
+			only = f.new
+		}
+	}
+	if only == nil {
+		return nil
+	}
+	for _, a := range args[2:] {
+		if a == "help" || a == "h" || a == completionFlag || mayAskHelp(a) {
+			return nil
+		}
+	}
+	return only
+}
+
+// mayAskHelp reports whether urfave/cli could read arg as -h or --help:
+// -h, -help, --help (with or without =value), or a single-dash cluster that
+// short-option handling could split into flags one of which is h (-oh).
+func mayAskHelp(arg string) bool {
+	if len(arg) < 2 || arg[0] != '-' {
+		return false
+	}
+	name, _, _ := strings.Cut(strings.TrimLeft(arg, "-"), "=")
+	if name == "help" || name == "h" {
+		return true
+	}
+	return arg[1] != '-' && strings.Contains(name, "h")
 }
 
 // printError prefixes every line, so each finding of a multi-error reads alone
@@ -265,7 +329,7 @@ func dashed(name string) string {
 func closestFlag(flags []cli.Flag, typo string) string {
 	best, bestDist := "", 0
 	for _, f := range flags {
-		for _, n := range f.Names() {
+		for _, n := range namesOf(f) {
 			d := profile.EditDistance(typo, n)
 			limit := len(n) / 3
 			if limit < 1 {

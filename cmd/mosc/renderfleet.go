@@ -48,7 +48,7 @@ func fleetOnlyFlags(c *cli.Context) error {
 func loadFleet(c *cli.Context) (*profile.Fleet, *profile.Catalog, error) {
 	var errs profile.ErrorList
 	for _, f := range planFlags() {
-		name := f.Names()[0]
+		name := namesOf(f)[0]
 		if name != "profiles" && c.IsSet(name) {
 			errs = append(errs, &profile.Error{Flag: "--" + name, Message: "not with --fleet: set it in the inventory (spec.defaults, a group, or a cluster's overrides)"})
 		}

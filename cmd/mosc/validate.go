@@ -48,7 +48,7 @@ func runValidate(c *cli.Context) error {
 	)
 	if c.NArg() == 1 {
 		for _, f := range planFlags() {
-			if n := f.Names()[0]; c.IsSet(n) {
+			if n := namesOf(f)[0]; c.IsSet(n) {
 				return failWith(exitError, fmt.Errorf("--%s: plan flags do not apply when validating PATH %s", n, c.Args().First()))
 			}
 		}

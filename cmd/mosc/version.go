@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
+	"sync"
 
 	"github.com/urfave/cli/v2"
 )
@@ -12,16 +13,26 @@ import (
 // version is set at build time with -ldflags "-X main.version=…" (see Makefile).
 var version = ""
 
-// buildVersion falls back to the module version recorded by `go install`.
+// buildVersion falls back to the module version recorded by `go install`,
+// read once: debug.ReadBuildInfo parses the build info of every module in
+// the binary, and a render asks twice (the app, the files' header).
 func buildVersion() string {
 	if version != "" {
 		return version
 	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "dev"
+	moduleVersionOnce.Do(func() {
+		moduleVersion = "dev"
+		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			moduleVersion = bi.Main.Version
+		}
+	})
+	return moduleVersion
 }
+
+var (
+	moduleVersionOnce sync.Once
+	moduleVersion     string
+)
 
 func versionCommand() *cli.Command {
 	return &cli.Command{

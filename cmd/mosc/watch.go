@@ -167,7 +167,7 @@ func watchPlan(c *cli.Context) (*profile.Plan, error) {
 // hasFlag says whether the running command defines a flag.
 func hasFlag(c *cli.Context, name string) bool {
 	for _, f := range c.Command.Flags {
-		for _, n := range f.Names() {
+		for _, n := range namesOf(f) {
 			if n == name {
 				return true
 			}

@@ -298,12 +298,7 @@ func WriteDir(dir string, b *Bundle, version string) error {
 	if err := writeIfChanged(filepath.Join(dir, KustomizationFile), []byte(kust.String()), 0o644, old[KustomizationFile]); err != nil {
 		return err
 	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	names, err := d.Readdirnames(-1)
-	d.Close()
+	names, err := readDirNames(dir, buf)
 	if err != nil {
 		return err
 	}
@@ -324,19 +319,6 @@ func WriteDir(dir string, b *Bundle, version string) error {
 
 func notOurs(path string) error {
 	return fmt.Errorf("%s exists and was not written by mosc (no %q header); move it away or render into another directory", path, strings.TrimSpace(headerPrefix))
-}
-
-func hasHeader(path string) (bool, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return false, err
-	}
-	defer f.Close()
-	buf := make([]byte, len(headerPrefix))
-	if _, err := io.ReadFull(f, buf); err != nil {
-		return false, nil
-	}
-	return string(buf) == headerPrefix, nil
 }
 
 // oldFile is what WriteDir found at a target before writing.
@@ -368,32 +350,8 @@ func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
 	return writeNew(path, data, mode)
 }
 
-// writeNew is writeFileAtomic once the caller knows path does not hold
-// data already.
-func writeNew(path string, data []byte, mode os.FileMode) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".mosc-*")
-	if err != nil {
-		return err
-	}
-	name := tmp.Name()
-	defer func() {
-		if err != nil {
-			os.Remove(name)
-		}
-	}()
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(name, path)
-}
+// writeNew (rawfs_linux.go) is writeFileAtomic once the caller knows path
+// does not hold data already.
 
 // WriteOwnFile writes data (starting with Header) to path atomically,
 // refusing to replace a file mosc did not write. For the other generated
