@@ -79,7 +79,7 @@ func (c *jsonConverter) value(v any, depth int) (any, bool) {
 		if !utf8.ValidString(v) {
 			return nil, false // encoding/json writes U+FFFD for each bad byte
 		}
-		c.out = appendJSONString(c.out, v)
+		c.out = AppendJSONString(c.out, v)
 		return v, true
 	case int:
 		c.out = strconv.AppendInt(c.out, int64(v), 10)
@@ -136,7 +136,7 @@ func (c *jsonConverter) value(v any, depth int) (any, bool) {
 				}
 				c.out = append(c.out, ',')
 			}
-			c.out = appendJSONString(c.out, kv.key)
+			c.out = AppendJSONString(c.out, kv.key)
 			c.out = append(c.out, ':')
 			e, ok := c.value(kv.v, depth+1)
 			if !ok {
@@ -213,15 +213,19 @@ func jsonKey(k any) (string, bool) {
 	return s, utf8.ValidString(s)
 }
 
-// appendJSONString is encoding/json's appendString (Go 1.26, escapeHTML
-// true: json.Marshal's default) for valid UTF-8.
-func appendJSONString(dst []byte, s string) []byte {
+// AppendJSONString appends s as json.Marshal writes it: encoding/json's
+// appendString (Go 1.26) with escapeHTML, so <, > and & and control bytes
+// as \u00XX (\b \f \n \r \t short), invalid UTF-8 as \ufffd, U+2028
+// and U+2029 escaped. The YAML walk, render's build-inputs line and its
+// toJson share it; FuzzYAMLToJSON, FuzzBuildInputsJSON and FuzzToJSON
+// hold it to encoding/json.
+func AppendJSONString(dst []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		if b := s[i]; b < utf8.RuneSelf {
-			if b >= 0x20 && b != '"' && b != '\\' && b != '<' && b != '>' && b != '&' {
+			if b >= ' ' && b != '"' && b != '\\' && b != '<' && b != '>' && b != '&' {
 				i++
 				continue
 			}
@@ -247,6 +251,13 @@ func appendJSONString(dst []byte, s string) []byte {
 			continue
 		}
 		c, size := utf8.DecodeRuneInString(s[i:])
+		if c == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
 		if c == '\u2028' || c == '\u2029' {
 			dst = append(dst, s[start:i]...)
 			dst = append(dst, '\\', 'u', '2', '0', '2', hex[c&0xF])

@@ -2,8 +2,8 @@ package render
 
 import (
 	"sort"
-	"unicode/utf8"
 
+	"github.com/mosc-dev/mosc/internal/bundle"
 	"github.com/mosc-dev/mosc/internal/profile"
 )
 
@@ -29,7 +29,7 @@ func appendBuildInputs(dst []byte, repos []profile.RepoFile, keys []profile.GPGK
 				dst = append(dst, ',')
 			}
 			dst = append(dst, `{"FileName":`...)
-			dst = appendJSONString(dst, f.FileName)
+			dst = bundle.AppendJSONString(dst, f.FileName)
 			dst = append(dst, `,"Repos":`...)
 			dst = appendRepos(dst, f.Repos)
 			dst = append(dst, '}')
@@ -46,9 +46,9 @@ func appendBuildInputs(dst []byte, repos []profile.RepoFile, keys []profile.GPGK
 				dst = append(dst, ',')
 			}
 			dst = append(dst, `{"FileName":`...)
-			dst = appendJSONString(dst, k.FileName)
+			dst = bundle.AppendJSONString(dst, k.FileName)
 			dst = append(dst, `,"Armored":`...)
-			dst = appendJSONString(dst, k.Armored)
+			dst = bundle.AppendJSONString(dst, k.Armored)
 			dst = append(dst, '}')
 		}
 		dst = append(dst, ']')
@@ -66,11 +66,11 @@ func appendRepos(dst []byte, repos []profile.Repo) []byte {
 			dst = append(dst, ',')
 		}
 		dst = append(dst, `{"ID":`...)
-		dst = appendJSONString(dst, r.ID)
+		dst = bundle.AppendJSONString(dst, r.ID)
 		dst = append(dst, `,"Name":`...)
-		dst = appendJSONString(dst, r.Name)
+		dst = bundle.AppendJSONString(dst, r.Name)
 		dst = append(dst, `,"BaseURL":`...)
-		dst = appendJSONString(dst, r.BaseURL)
+		dst = bundle.AppendJSONString(dst, r.BaseURL)
 		dst = append(dst, `,"GPGCheck":`...)
 		if r.GPGCheck {
 			dst = append(dst, "true"...)
@@ -78,7 +78,7 @@ func appendRepos(dst []byte, repos []profile.Repo) []byte {
 			dst = append(dst, "false"...)
 		}
 		dst = append(dst, `,"GPGKey":`...)
-		dst = appendJSONString(dst, r.GPGKey)
+		dst = bundle.AppendJSONString(dst, r.GPGKey)
 		dst = append(dst, `,"Comment":`...)
 		if r.Comment == nil {
 			dst = append(dst, "null"...)
@@ -88,7 +88,7 @@ func appendRepos(dst []byte, repos []profile.Repo) []byte {
 				if j > 0 {
 					dst = append(dst, ',')
 				}
-				dst = appendJSONString(dst, c)
+				dst = bundle.AppendJSONString(dst, c)
 			}
 			dst = append(dst, ']')
 		}
@@ -107,70 +107,15 @@ func appendRepos(dst []byte, repos []profile.Repo) []byte {
 				if j > 0 {
 					dst = append(dst, ',')
 				}
-				dst = appendJSONString(dst, k)
+				dst = bundle.AppendJSONString(dst, k)
 				dst = append(dst, ':')
-				dst = appendJSONString(dst, r.Extra[k])
+				dst = bundle.AppendJSONString(dst, r.Extra[k])
 			}
 			dst = append(dst, '}')
 		}
 		dst = append(dst, '}')
 	}
 	return append(dst, ']')
-}
-
-// appendJSONString is encoding/json's appendString with escapeHTML (what
-// Marshal does): <, >, & and control bytes as \u00XX (\b \f \n \r \t
-// short), invalid UTF-8 as \ufffd, U+2028 and U+2029 escaped.
-func appendJSONString(dst []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if b := s[i]; b < utf8.RuneSelf {
-			if b >= ' ' && b != '"' && b != '\\' && b != '<' && b != '>' && b != '&' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch b {
-			case '\\', '"':
-				dst = append(dst, '\\', b)
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hex[b>>4], hex[b&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		c, size := utf8.DecodeRuneInString(s[i:])
-		if c == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if c == '\u2028' || c == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hex[c&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }
 
 // buildInputsSize is about what appendBuildInputs writes for p (the field

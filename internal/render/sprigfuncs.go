@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"reflect"
 	"sort"
+
+	"github.com/mosc-dev/mosc/internal/bundle"
 )
 
 // The embedded templates call five sprig functions: toJson, b64enc, list,
@@ -26,7 +28,7 @@ var sprigCopies = []string{"toJson", "b64enc", "list", "concat", "fail"}
 func toJSON(v any) string {
 	switch x := v.(type) {
 	case string:
-		return bytesString(appendJSONString(make([]byte, 0, len(x)+2), x))
+		return bytesString(bundle.AppendJSONString(make([]byte, 0, len(x)+2), x))
 	case map[string]string:
 		if x == nil {
 			return "null"
@@ -44,9 +46,9 @@ func toJSON(v any) string {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSONString(b, k)
+			b = bundle.AppendJSONString(b, k)
 			b = append(b, ':')
-			b = appendJSONString(b, x[k])
+			b = bundle.AppendJSONString(b, x[k])
 		}
 		return bytesString(append(b, '}'))
 	case []string:
@@ -63,7 +65,7 @@ func toJSON(v any) string {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSONString(b, s)
+			b = bundle.AppendJSONString(b, s)
 		}
 		return bytesString(append(b, ']'))
 	}
