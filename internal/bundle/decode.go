@@ -68,7 +68,8 @@ func DecodeStrict(data []byte) (*unstructured.Unstructured, error) {
 
 // DecodeStrict is DecodeStrict(d.Data) without parsing d.Data again for
 // apiVersion/kind and for the Unstructured map where the YAML walk built
-// them (TestYAMLToJSONMatches: the same object and the same errors).
+// them (TestYAMLToJSONMatches: the same object and the same errors). The
+// returned object owns that map: call it once per JSONDoc.
 func (d JSONDoc) DecodeStrict() (*unstructured.Unstructured, error) {
 	data := d.Data
 	apiVersion, kind, ok := metaOf(d.content)
