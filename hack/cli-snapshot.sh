@@ -188,6 +188,16 @@ run $m remove worker --dry-run=client
 run $m prune --pool worker
 run $m rebuild --pool worker
 run $m verify --pool worker
+# Site files: one with a typo'd field (issue 15's P4 case), one naming an unknown stack.
+printf 'apiVersion: mosc.dev/v1alpha1\nkind: Site\nmetadata:\n  name: lab\nspec:\n  openshift: "4.20"\n  pool: worker\n  stacks: [doca-3.3]\n  registry:\n    internal: true\n    storageClas: lvms-vg1\n' >"$scratch/broken-site.yaml"
+printf 'apiVersion: mosc.dev/v1alpha1\nkind: Site\nmetadata:\n  name: lab\nspec:\n  openshift: "4.20"\n  stacks: [doca-9.9]\n' >"$scratch/bad-stack.yaml"
+for site in broken-site bad-stack; do
+	run $m validate -f "$scratch/$site.yaml"
+	run $m validate -f "$scratch/$site.yaml" --strict
+	run $m render -f "$scratch/$site.yaml"
+	run $m render -f "$scratch/$site.yaml" --profiles nosuchdir
+	run $m render -f "$scratch/$site.yaml" -o out
+done
 # The scratch directory's name is random.
 sed -i "s|$scratch|SCRATCH|g" "$out"/*.txt
 echo "$n cases in $out"
