@@ -70,13 +70,6 @@ func planOverrides(c *cli.Context) (profile.Overrides, error) {
 // fills spec.openshift when neither the flag nor the file set it, so cluster
 // commands follow the cluster they talk to. Errors are usage errors (exit 2).
 func resolvePlan(c *cli.Context, clusterVersion string) (*profile.Plan, *profile.Catalog, *profile.Site, error) {
-	return resolvePlanThen(c, clusterVersion, nil)
-}
-
-// resolvePlanThen is resolvePlan calling inputsRead (if not nil) once the
-// flags, catalog and site file have been read without error, before the
-// plan is resolved.
-func resolvePlanThen(c *cli.Context, clusterVersion string, inputsRead func()) (*profile.Plan, *profile.Catalog, *profile.Site, error) {
 	o, err := planOverrides(c)
 	if err != nil {
 		return nil, nil, nil, failWith(exitError, err)
@@ -94,9 +87,6 @@ func resolvePlanThen(c *cli.Context, clusterVersion string, inputsRead func()) (
 	site.Override(o)
 	if clusterVersion != "" {
 		site.DefaultOpenShift(clusterVersion, "cluster version")
-	}
-	if inputsRead != nil {
-		inputsRead()
 	}
 	plan, err := cat.Resolve(site)
 	if err != nil {

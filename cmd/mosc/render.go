@@ -100,12 +100,7 @@ func runRender(c *cli.Context) error {
 // it; errors carry exit code 2 (bad input).
 func renderPlan(c *cli.Context) (*render.Result, error) {
 	shortLivedGC()
-	// Template parsing starts in the background once the inputs have read
-	// cleanly, not before: a site file with a typo (mosc validate's common
-	// failure, issue 15's P4) fails in LoadSite, and a parse started earlier
-	// was another thread's page faults in a process about to exit (validate
-	// of such a file: ~1,070 -> ~1,010 faults). Resolve is still overlapped.
-	plan, _, site, err := resolvePlanThen(c, "", render.Prepare)
+	plan, _, site, err := resolvePlan(c, "")
 	if err != nil {
 		return nil, err
 	}

@@ -61,7 +61,6 @@ func RenderEach(n int, plan func(i int) (*profile.Plan, Options, error)) ([]*Res
 					if opts.Memo == nil {
 						opts.Memo = memo
 					}
-					opts.serial = true
 					results[i], err = Render(p, opts)
 				}
 				errs[i] = err

@@ -4,13 +4,11 @@ import (
 	"bytes"
 	"fmt"
 	"io/fs"
-	"runtime"
 	"strings"
 	"sync"
 	"text/template"
 
 	"github.com/mosc-dev/mosc/internal/bundle"
-	"github.com/mosc-dev/mosc/internal/growstack"
 	"github.com/mosc-dev/mosc/internal/profile"
 	"github.com/mosc-dev/mosc/templates"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -178,7 +176,7 @@ func newObjData(p *profile.Plan, containerfile string) *objData {
 // on up to GOMAXPROCS goroutines (serial set: one); the bundle, and which
 // error is returned when several fail, are those of rendering them one
 // after another (the checks run in bundle order once all are done).
-func renderObjects(p *profile.Plan, containerfile string, memo *Memo, serial bool) (*bundle.Bundle, error) {
+func renderObjects(p *profile.Plan, containerfile string, memo *Memo) (*bundle.Bundle, error) {
 	t, err := loadTemplates()
 	if err != nil {
 		return nil, err
@@ -235,31 +233,16 @@ func renderObjects(p *profile.Plan, containerfile string, memo *Memo, serial boo
 		}
 		j.u = u
 	}
-	workers := runtime.GOMAXPROCS(0)
-	if serial || workers < 2 || len(jobs) < 2 {
-		for _, j := range jobs {
-			if do(j); j.err != nil {
-				break // the loop below returns it after the earlier objects' checks
-			}
+	// One after another, on the calling goroutine: a bundle is a handful
+	// of objects, about 2 ms of work, and handing half of them to another
+	// goroutine cost more than it saved — waking a second CPU and giving it
+	// its own heap spans made the walkthrough render ~2.5 ms slower on the
+	// 2-core bench VM (issue 15). render --all runs whole plans in parallel
+	// (RenderEach).
+	for _, j := range jobs {
+		if do(j); j.err != nil {
+			break // the loop below returns it after the earlier objects' checks
 		}
-	} else {
-		next := make(chan *job)
-		var wg sync.WaitGroup
-		for range min(workers, len(jobs)) {
-			wg.Add(1)
-			go func() {
-				growstack.Grow() // templates and YAML recurse deep: grow once, now (see the package)
-				defer wg.Done()
-				for j := range next {
-					do(j)
-				}
-			}()
-		}
-		for _, j := range jobs {
-			next <- j
-		}
-		close(next)
-		wg.Wait()
 	}
 	b := &bundle.Bundle{}
 	seen := map[string]bool{}

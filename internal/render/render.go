@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/mosc-dev/mosc/internal/bundle"
-	"github.com/mosc-dev/mosc/internal/growstack"
 	"github.com/mosc-dev/mosc/internal/profile"
 )
 
@@ -24,9 +23,6 @@ type Options struct {
 	// Memo (may be nil) shares the decoding of identical template output
 	// with other renders: set one when rendering many plans (RenderEach).
 	Memo *Memo
-	// serial renders the objects one after another: RenderEach already
-	// keeps every CPU busy with whole plans.
-	serial bool
 }
 
 // Result is a rendered, validated bundle.
@@ -71,7 +67,7 @@ func Render(p *profile.Plan, opts Options) (*Result, error) {
 			Message: fmt.Sprintf("the Containerfile is %d characters, %d over the MachineOSConfig limit of %d; largest layers: %s",
 				n, n-MaxContainerfileChars, MaxContainerfileChars, largestLayers(layers, 3))})}
 	}
-	b, err := renderObjects(p, cf, opts.Memo, opts.serial)
+	b, err := renderObjects(p, cf, opts.Memo)
 	if err != nil {
 		var f *Finding
 		if errors.As(err, &f) {
@@ -128,16 +124,4 @@ func largestLayers(ls []RenderedLayer, n int) string {
 		parts[i] = fmt.Sprintf("%s (%d)", l.Name, l.Chars())
 	}
 	return strings.Join(parts, ", ")
-}
-
-// Prepare starts parsing the embedded layer fragments and manifest
-// templates in the background, so a command about to render overlaps that
-// (about a millisecond, issue 15) with resolving its plan on another CPU.
-// Render waits for it where it needs them; errors surface there.
-func Prepare() {
-	go func() {
-		growstack.Grow() // the template parser recurses deep: grow once, now (see the package)
-		_, _ = loadLayers()
-		_, _ = loadTemplates()
-	}()
 }
