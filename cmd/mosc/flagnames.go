@@ -13,7 +13,7 @@ import (
 // before it): for render's ~40 flags, ~450 regexp runs, 1.8 M instructions
 // or 5.7% of a walkthrough render (callgrind; issue 15). The flags of the
 // command being run are therefore wrapped in types whose Names() computes
-// the same cli.FlagNames once. Everything else (Apply, String for --help,
+// the same names once, without the regexp (plainFlagNames). Everything else (Apply, String for --help,
 // IsSet, RunAction, the Get* methods) is the embedded flag's own.
 //
 // Only the command being run is wrapped, in run(), after shell completion

@@ -7,7 +7,8 @@
 // short-lived process those lookups are page faults into a 30 MB binary (the
 // kernel maps 64 KB around each). A walkthrough render grew the main
 // goroutine 2 → 32 KB during package init and main, and each of its worker
-// goroutines 2 → 32 KB inside templates: 14 copies of deep stacks. Growing
+// goroutines (render --all's and WriteDirs' still have them) 2 → 32 KB
+// inside templates: 14 copies of deep stacks. Growing
 // to 32 KB in one step at the start, with a few frames on the stack, costs
 // one cheap copy instead (the same trick as CockroachDB's util/growstack).
 //
