@@ -40,3 +40,24 @@ func BenchmarkDecodeSite(b *testing.B) {
 		}
 	}
 }
+
+// What a walkthrough render loads: the catalog and its three profiles (in
+// a process, once; the embedded ones come from embedded_gen.go).
+func BenchmarkLoadWalkthroughProfiles(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		c, err := LoadCatalog()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := c.Release("4.20"); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := c.Platform("rhel9-x86_64"); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := c.Stack("doca-3.3"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,7 +1,6 @@
 package profile
 
 import (
-	"crypto/sha256"
 	"fmt"
 	"io/fs"
 	"os"
@@ -11,9 +10,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unsafe"
 
 	yaml "go.yaml.in/yaml/v3"
 
+	"github.com/mosc-dev/mosc/internal/embedtext"
 	"github.com/mosc-dev/mosc/profiles"
 )
 
@@ -86,21 +87,27 @@ func (c *Catalog) decode(kind, name string) {
 			continue
 		}
 		delete(c.lazy, key)
-		data, err := fs.ReadFile(profiles.FS, strings.TrimPrefix(e.file, "profiles/"))
-		if err != nil {
-			panic(fmt.Sprintf("embedded profile %s: %v", e.file, err))
-		}
-		// The profile built by generated code from this very file (same
-		// SHA-256), else decoded from it: TestEmbeddedGenerated keeps the
-		// two equal and embedded_gen.go up to date.
-		prof := embeddedGenerated(sha256.Sum256(data))
-		if prof != nil {
+		name := strings.TrimPrefix(e.file, "profiles/")
+		// The profile built by generated code from this very text, else
+		// decoded from the file: TestEmbeddedGenerated keeps the two equal
+		// and embedded_gen.go up to date. The generated text is the file's
+		// bytes, so Raw is that string, read-only, instead of a copy (and
+		// comparing costs ~1/100 of the SHA-256 that was the key here).
+		var prof Profile
+		if text, build := embeddedGenerated(e.file); build != nil && embedtext.Same(profiles.FS, name, text) {
+			prof = build()
 			src := prof.ProfileSource()
-			src.File, src.Raw, src.lazy = e.file, data, &lazyPos{}
-		} else if prof, err = DecodeProfile(e.file, data); err != nil {
-			// The embedded catalog is part of the program, and its tests
-			// decode every file: this is a broken build, not bad input.
-			panic(fmt.Sprintf("embedded profile %s does not decode:\n%v", e.file, err))
+			src.File, src.Raw, src.lazy = e.file, unsafe.Slice(unsafe.StringData(text), len(text)), &lazyPos{}
+		} else {
+			data, err := fs.ReadFile(profiles.FS, name)
+			if err != nil {
+				panic(fmt.Sprintf("embedded profile %s: %v", e.file, err))
+			}
+			if prof, err = DecodeProfile(e.file, data); err != nil {
+				// The embedded catalog is part of the program, and its tests
+				// decode every file: this is a broken build, not bad input.
+				panic(fmt.Sprintf("embedded profile %s does not decode:\n%v", e.file, err))
+			}
 		}
 		prof.ProfileSource().Embedded = true
 		if prof.ProfileKind()+"/"+prof.ProfileName() != key {

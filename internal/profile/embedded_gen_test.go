@@ -2,7 +2,6 @@ package profile
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"flag"
 	"fmt"
 	"go/format"
@@ -12,7 +11,9 @@ import (
 	"reflect"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/mosc-dev/mosc/profiles"
 )
@@ -44,11 +45,12 @@ func TestEmbeddedGenerated(t *testing.T) {
 	}
 	for file, want := range decoded {
 		data := want.ProfileSource().Raw
-		got := embeddedGenerated(sha256.Sum256(data))
-		if got == nil {
-			t.Errorf("%s: no generated profile", file)
+		text, build := embeddedGenerated(file)
+		if build == nil || text != string(data) {
+			t.Errorf("%s: no generated profile for its text", file)
 			continue
 		}
+		got := build()
 		src := got.ProfileSource()
 		if !reflect.DeepEqual(*src, Source{}) {
 			t.Errorf("%s: generated profile has a Source: %+v", file, *src)
@@ -65,7 +67,7 @@ func TestEmbeddedGenerated(t *testing.T) {
 		}
 		*want.ProfileSource() = wsrc
 	}
-	if embeddedGenerated([32]byte{}) != nil {
+	if text, build := embeddedGenerated("profiles/stack/none.yaml"); text != "" || build != nil {
 		t.Error("a profile for an unknown file")
 	}
 }
@@ -101,7 +103,7 @@ func generateEmbedded(t *testing.T) ([]byte, map[string]Profile) {
 	t.Helper()
 	type entry struct {
 		file string
-		sum  [32]byte
+		text string
 		prof Profile
 	}
 	var entries []entry
@@ -123,7 +125,7 @@ func generateEmbedded(t *testing.T) ([]byte, map[string]Profile) {
 			t.Fatalf("%s: %v", file, err)
 		}
 		decoded[file] = prof
-		entries = append(entries, entry{file, sha256.Sum256(data), prof})
+		entries = append(entries, entry{file, string(data), prof})
 		return nil
 	})
 	if err != nil {
@@ -135,31 +137,36 @@ func generateEmbedded(t *testing.T) ([]byte, map[string]Profile) {
 
 package profile
 
-// embeddedGenerated returns the profile DecodeProfile gives for the embedded
-// file whose SHA-256 is sum (without its Source), or nil: building it costs a
-// fraction of decoding and validating the YAML (issue 15).
-func embeddedGenerated(sum [32]byte) Profile {
-	switch sum {
+// embeddedGenerated returns, for an embedded file ("profiles/stack/doca-3.3.yaml"),
+// the text it was generated from and a func building the profile
+// DecodeProfile gives for that text (without its Source); "" and nil for
+// any other file. Building it costs a fraction of decoding and validating
+// the YAML (issue 15); the catalog uses it only while the embedded file
+// still holds that text (embedtext.Same).
+func embeddedGenerated(file string) (text string, build func() Profile) {
+	switch file {
 `)
 	for _, e := range entries {
-		fmt.Fprintf(&b, "\tcase [32]byte{")
-		for i, x := range e.sum {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			fmt.Fprintf(&b, "%#02x", x)
-		}
-		fmt.Fprintf(&b, "}: // %s\n\t\treturn ", e.file)
+		fmt.Fprintf(&b, "\tcase %q:\n\t\treturn %s, func() Profile {\n\t\t\treturn ", e.file, goString(e.text))
 		g := &goLit{w: &b}
 		g.value(reflect.ValueOf(e.prof), false)
-		b.WriteString("\n")
+		b.WriteString("\n\t\t}\n")
 	}
-	b.WriteString("\t}\n\treturn nil\n}\n\nfunc genBool(b bool) *bool { return &b }\n")
+	b.WriteString("\t}\n\treturn \"\", nil\n}\n\nfunc genBool(b bool) *bool { return &b }\n")
 	src, err := format.Source(b.Bytes())
 	if err != nil {
 		t.Fatalf("generated code does not parse: %v\n%s", err, b.Bytes())
 	}
 	return src, decoded
+}
+
+// goString is s as a Go string literal: raw, one line per line of the
+// file, where it can be.
+func goString(s string) string {
+	if strings.ContainsAny(s, "`\r\x00") || !utf8.ValidString(s) || strings.ContainsRune(s, '\ufeff') {
+		return strconv.Quote(s)
+	}
+	return "`" + s + "`"
 }
 
 // goLit writes a value as a Go expression of package profile.

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/resource"
-	"k8s.io/apimachinery/pkg/util/validation"
 )
 
 // Defaults used when neither the site file nor a flag sets a value.
@@ -141,7 +140,7 @@ func (r *resolver) resolve() {
 	if p.Site == "" && !r.explicitlyEmpty("metadata.name", "") {
 		p.Site = DefaultSiteName
 	}
-	if msgs := validation.IsValidLabelValue(p.Site); p.Site == "" || len(msgs) > 0 {
+	if msgs := LabelValueErrors(p.Site); p.Site == "" || len(msgs) > 0 {
 		r.fail("metadata.name", "invalid site name %q: it becomes the %s label value (%s)", p.Site, LabelSite, labelRule)
 	}
 
@@ -446,7 +445,7 @@ func (r *resolver) pool(plat *Platform) {
 			pool = plat.Spec.Defaults.Pool
 		}
 	}
-	if msgs := validation.IsDNS1123Subdomain(pool); len(msgs) > 0 {
+	if msgs := SubdomainErrors(pool); len(msgs) > 0 {
 		r.fail("spec.pool", "invalid pool name %q: %s", pool, strings.Join(msgs, "; "))
 		return
 	}
@@ -512,7 +511,7 @@ func (r *resolver) registry() {
 		r.fail("spec.registry.size", "invalid size %q: want a positive Kubernetes quantity such as 100Gi", size)
 	}
 	if reg.StorageClass != "" {
-		if msgs := validation.IsDNS1123Subdomain(reg.StorageClass); len(msgs) > 0 {
+		if msgs := SubdomainErrors(reg.StorageClass); len(msgs) > 0 {
 			r.fail("spec.registry.storageClass", "invalid storage class name %q: %s", reg.StorageClass, strings.Join(msgs, "; "))
 		}
 	}

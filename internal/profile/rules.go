@@ -1,6 +1,10 @@
 package profile
 
-import "strings"
+import (
+	"strings"
+
+	"k8s.io/apimachinery/pkg/util/validation"
+)
 
 // Hand-written matchers for the regular expressions with counted
 // repetitions ({1,61}, {0,200}) that every render used: Go's regexp
@@ -124,4 +128,55 @@ func MatchPushSpecV1alpha1Name(s string) bool {
 		return len(seg) <= 61 && (seg == "" || all(seg, pathChar))
 	}
 	return true
+}
+
+// SubdomainErrors is validation.IsDNS1123Subdomain(s) (apimachinery
+// pkg/util/validation): nil for a valid name without running its regexp,
+// whose matcher allocated a 37 KB backtracking state in every render
+// (issue 15; the pool and storage class names are checked on each). An
+// invalid name gets the library's own messages.
+func SubdomainErrors(s string) []string {
+	if validSubdomain(s) {
+		return nil
+	}
+	return validation.IsDNS1123Subdomain(s)
+}
+
+// LabelValueErrors is validation.IsValidLabelValue(s), as SubdomainErrors.
+func LabelValueErrors(s string) []string {
+	if validLabelValue(s) {
+		return nil
+	}
+	return validation.IsValidLabelValue(s)
+}
+
+// validSubdomain is len(s) <= 253 and
+// ^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$:
+// dot-separated labels, each starting and ending with [a-z0-9].
+func validSubdomain(s string) bool {
+	if len(s) > validation.DNS1123SubdomainMaxLength {
+		return false
+	}
+	for {
+		label, rest, more := strings.Cut(s, ".")
+		if label == "" || !isLowerAlnum(label[0]) || !isLowerAlnum(label[len(label)-1]) ||
+			!all(label, func(c byte) bool { return isLowerAlnum(c) || c == '-' }) {
+			return false
+		}
+		if !more {
+			return true
+		}
+		s = rest
+	}
+}
+
+// validLabelValue is len(s) <= 63 and
+// ^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$: empty, or starting and
+// ending with [A-Za-z0-9].
+func validLabelValue(s string) bool {
+	if s == "" {
+		return true
+	}
+	return len(s) <= validation.LabelValueMaxLength && isAlnum(s[0]) && isAlnum(s[len(s)-1]) &&
+		all(s, func(c byte) bool { return isAlnum(c) || c == '-' || c == '_' || c == '.' })
 }

@@ -1,9 +1,12 @@
 package profile
 
 import (
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
+
+	"k8s.io/apimachinery/pkg/util/validation"
 )
 
 // ruleMatchers pairs each hand-written matcher with the regular expression
@@ -17,6 +20,44 @@ var ruleMatchers = []struct {
 	{"PushSpecV1alpha1NameRule", PushSpecV1alpha1NameRule, MatchPushSpecV1alpha1Name},
 	{"nameRule", nameRule, matchName},
 	{"keyFileNameRule", keyFileNameRule, matchKeyFileName},
+}
+
+// k8sMatchers pairs each fast path with the apimachinery check it
+// stands for; they must return the same messages for every input.
+var k8sMatchers = []struct {
+	name       string
+	fast, slow func(string) []string
+}{
+	{"IsDNS1123Subdomain", SubdomainErrors, validation.IsDNS1123Subdomain},
+	{"IsValidLabelValue", LabelValueErrors, validation.IsValidLabelValue},
+}
+
+func checkK8sMatchers(t *testing.T, s string) (valid int) {
+	t.Helper()
+	for _, m := range k8sMatchers {
+		got, want := m.fast(s), m.slow(s)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s(%q): %q, apimachinery %q", m.name, s, got, want)
+		}
+		if len(want) == 0 {
+			valid++
+		}
+	}
+	return valid
+}
+
+func TestK8sNameRules(t *testing.T) {
+	seg := func(n int) string { return strings.Repeat("a", n) }
+	samples := append(ruleSamples(), "master", "worker", "lvms-vg1", "a.b.c", "a..b", "a.-b", "a-.b", "a.b-", ".a", "a.", "A.b",
+		"a_b.c", "Ab", "a_B", "a.B", "_a", "a_", "a.b_", seg(63), seg(64), seg(253), seg(254), seg(61)+"."+seg(61)+"."+seg(61)+"."+seg(61),
+		seg(63)+"."+seg(63)+"."+seg(63)+"."+seg(61), seg(63)+"."+seg(63)+"."+seg(63)+"."+seg(62), "a\nb", "a\n", "é", "a\x00")
+	valid := 0
+	for _, s := range samples {
+		valid += checkK8sMatchers(t, s)
+	}
+	if valid < 20 {
+		t.Errorf("only %d valid samples", valid)
+	}
 }
 
 // ruleSamples are the boundaries of each rule: segment and name lengths
@@ -105,5 +146,6 @@ func FuzzRules(f *testing.F) {
 			}
 		}
 		checkVersion(t, versionRE, s)
+		checkK8sMatchers(t, s)
 	})
 }

@@ -9,7 +9,9 @@ import "sync"
 type Source struct {
 	File     string // "profiles/openshift/4.20.yaml" (embedded) or a path under --profiles
 	Embedded bool
-	Raw      []byte
+	// Raw is the file's bytes; read-only (for an embedded profile it is
+	// the generated text of embedded_gen.go, in read-only memory).
+	Raw []byte
 	// Overrides is the embedded (or earlier) file this one replaced, if any.
 	Overrides string
 	pos       map[string]Pos

@@ -58,12 +58,12 @@ func parseLayers(fsys fs.FS) (*layerSet, error) {
 	ls := &layerSet{params: map[string][]layerParam{}}
 	srcs := make([]source, 0, len(names))
 	for _, n := range names {
-		src, err := fs.ReadFile(fsys, n)
+		file := "layers/" + n
+		text, err := readSource(fsys, n, file)
 		if err != nil {
 			return nil, err
 		}
-		file := "layers/" + n
-		params, ok := matchParamsHeader(src) // paramsHeader
+		params, ok := matchParamsHeader(stringBytes(text)) // paramsHeader
 		if !ok {
 			if _, err := newSet("layers", srcs); err != nil {
 				return nil, err // an earlier file's parse error comes first
@@ -75,7 +75,7 @@ func parseLayers(fsys fs.FS) (*layerSet, error) {
 			ps = append(ps, layerParam{name: strings.TrimSuffix(f, "?"), optional: strings.HasSuffix(f, "?")})
 		}
 		ls.params[strings.TrimSuffix(n, ".tmpl")] = ps
-		srcs = append(srcs, source{file, bytesString(src)})
+		srcs = append(srcs, source{file, text})
 	}
 	if ls.tmpl, err = newSet("layers", srcs); err != nil {
 		return nil, err

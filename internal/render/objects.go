@@ -109,11 +109,11 @@ func parseTemplates(fsys fs.FS) (*template.Template, error) {
 	}
 	srcs := make([]source, len(names))
 	for i, n := range names {
-		src, err := fs.ReadFile(fsys, n)
+		text, err := readSource(fsys, n, "templates/"+n)
 		if err != nil {
 			return nil, err
 		}
-		srcs[i] = source{"templates/" + n, bytesString(src)}
+		srcs[i] = source{"templates/" + n, text}
 	}
 	return newSet("templates", srcs)
 }

@@ -10,6 +10,8 @@ import (
 	"unsafe"
 
 	"github.com/Masterminds/sprig/v3"
+
+	"github.com/mosc-dev/mosc/internal/embedtext"
 )
 
 // A template set gets only the functions its templates call. Giving it all
@@ -228,6 +230,26 @@ func globSuffix(fsys fs.FS, suffix string) ([]string, error) {
 	}
 	sort.Strings(names)
 	return names, nil
+}
+
+// readSource returns the text of name in fsys, file as newSet names it:
+// the generated text itself when the file still holds it (generatedSet then
+// finds the trees with a pointer compare), without fs.ReadFile's copy of
+// every template and layer (23 KB of a walkthrough render's heap).
+func readSource(fsys fs.FS, name, file string) (string, error) {
+	if g := generatedTrees(file); g != nil && embedtext.Same(fsys, name, g.text) {
+		return g.text, nil
+	}
+	src, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return "", err
+	}
+	return bytesString(src), nil
+}
+
+// stringBytes is []byte(s) for reading only.
+func stringBytes(s string) []byte {
+	return unsafe.Slice(unsafe.StringData(s), len(s))
 }
 
 // bytesString is string(b) for a b nothing writes to again (fs.ReadFile's

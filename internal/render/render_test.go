@@ -15,6 +15,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/mosc-dev/mosc/internal/bundle"
 	"github.com/mosc-dev/mosc/internal/profile"
+	"github.com/mosc-dev/mosc/layers"
+	"github.com/mosc-dev/mosc/templates"
 	imageregistryv1 "github.com/openshift/api/imageregistry/v1"
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -701,4 +703,18 @@ func testKey() string {
 		panic(err)
 	}
 	return string(b)
+}
+
+// What a process pays once to load the embedded templates and layers
+// (loadTemplates, loadLayers): the generated trees, no parsing.
+func BenchmarkLoadTemplates(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := parseTemplates(templates.FS); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := parseLayers(layers.FS); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/mosc-dev/mosc/internal/profile"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/mosc-dev/mosc/internal/lazyre"
 )
@@ -163,7 +162,7 @@ func validateMOSC(u *unstructured.Unstructured) (errs, warns []*Finding) {
 		errs = append(errs, &Finding{Field: "metadata.name", Setting: SettingPool,
 			Message: fmt.Sprintf("MachineOSConfig name %q must equal its pool %q (the CRD allows one MachineOSConfig per pool, named after it)", u.GetName(), pool)})
 	}
-	for _, m := range validation.IsDNS1123Subdomain(pool) {
+	for _, m := range profile.SubdomainErrors(pool) {
 		errs = append(errs, &Finding{Field: "spec.machineConfigPool.name", Setting: SettingPool, Message: fmt.Sprintf("pool %q: %s", pool, m)})
 	}
 	if pool == "master" {
@@ -251,7 +250,7 @@ func checkPlan(p *profile.Plan) []*Finding {
 	if p.MOSC.Name != p.Pool {
 		add(SettingPool, "MOSC.Name", "MachineOSConfig name %q must equal the pool %q", p.MOSC.Name, p.Pool)
 	}
-	for _, m := range validation.IsValidLabelValue(p.Site) {
+	for _, m := range profile.LabelValueErrors(p.Site) {
 		add(SettingSite, "site", "site name %q is not a valid label value: %s", p.Site, m)
 	}
 	if p.Site == "" {
@@ -269,7 +268,7 @@ func checkPlan(p *profile.Plan) []*Finding {
 		if n.name == "" && n.field == "MOSC.BaseImagePullSecretName" {
 			continue // optional in v1 (MCO defaults to the cluster pull secret); v1alpha1's template requires it
 		}
-		for _, m := range validation.IsDNS1123Subdomain(n.name) {
+		for _, m := range profile.SubdomainErrors(n.name) {
 			add(SettingSecrets, n.field, "secret name %q: %s", n.name, m)
 		}
 	}
@@ -283,7 +282,7 @@ func checkPlan(p *profile.Plan) []*Finding {
 			add(SettingRegistrySize, "Registry.Size", "registry size %q is not a positive quantity (e.g. 100Gi)", r.Size)
 		}
 		if r.StorageClass != "" {
-			for _, m := range validation.IsDNS1123Subdomain(r.StorageClass) {
+			for _, m := range profile.SubdomainErrors(r.StorageClass) {
 				add(SettingStorageClass, "Registry.StorageClass", "storage class %q: %s", r.StorageClass, m)
 			}
 		}
