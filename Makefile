@@ -77,7 +77,7 @@ FUZZTIME ?= 30s
 FUZZMINIMIZETIME ?= 10s
 FUZZ_TARGETS := \
 	internal/profile:FuzzDecodeProfile internal/profile:FuzzDecodeSite internal/profile:FuzzDecodeFleet internal/profile:FuzzRules \
-	internal/bundle:FuzzReadManifests internal/bundle:FuzzMarshalYAML internal/bundle:FuzzEmitYAML internal/bundle:FuzzStrictJSON internal/bundle:FuzzYAMLToJSON internal/render:FuzzMatchers \
+	internal/bundle:FuzzReadManifests internal/bundle:FuzzMarshalYAML internal/bundle:FuzzEmitYAML internal/bundle:FuzzStrictJSON internal/bundle:FuzzYAMLToJSON internal/bundle:FuzzYAMLFast internal/render:FuzzMatchers \
 	internal/render:FuzzBuildInputsJSON internal/render:FuzzToJSON \
 	internal/node:FuzzDecodeOVSTable internal/node:FuzzParseMessage \
 	internal/node:FuzzParseDpctl internal/node:FuzzParseDevlinkEswitch internal/verify:FuzzParseIperf \

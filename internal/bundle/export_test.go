@@ -35,3 +35,14 @@ var MetaOf = metaOf
 func SingleObject(d JSONDoc) bool { return singleObject(d.content) }
 
 var ExpandList = expandList
+
+// YAMLFast is yamlFast (false: not handled); YAMLToJSONStrictV2 is the
+// yaml.v2 path it is held to.
+var (
+	YAMLFast           = yamlFast
+	YAMLToJSONStrictV2 = yamlToJSONStrictV2
+)
+
+// SetObserveYAML sets the hook that sees YAMLToJSONStrict's inputs (nil:
+// none). Set it only while nothing converts.
+func SetObserveYAML(f func(y []byte)) { observeYAML = f }

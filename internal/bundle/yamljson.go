@@ -32,7 +32,27 @@ type JSONDoc struct {
 // the same string, text that is not UTF-8, NaN or an infinity, deep
 // nesting) goes through sigs.k8s.io/yaml itself; TestYAMLToJSONMatches and
 // FuzzYAMLToJSON hold the two to each other.
+//
+// The YAML mosc's templates write takes yamlFast, which builds the same
+// JSONDoc without yaml.v2; everything else (user files, anything yamlFast
+// is not certain about) takes yaml.v2.
 func YAMLToJSONStrict(y []byte) (JSONDoc, error) {
+	if observeYAML != nil {
+		observeYAML(y)
+	}
+	if d, ok := yamlFast(y); ok {
+		return d, nil
+	}
+	return yamlToJSONStrictV2(y)
+}
+
+// observeYAML, set only by tests, sees every document YAMLToJSONStrict
+// converts: TestYAMLFastCatalog collects what the templates write.
+var observeYAML func(y []byte)
+
+// yamlToJSONStrictV2 is YAMLToJSONStrict through yaml.v2: the reference
+// yamlFast is held to.
+func yamlToJSONStrictV2(y []byte) (JSONDoc, error) {
 	var obj any
 	if err := yaml.UnmarshalStrict(y, &obj); err != nil {
 		return JSONDoc{}, err // sigs.k8s.io/yaml returns yaml.v2's error unwrapped
