@@ -20,6 +20,11 @@ func checkFast(t *testing.T, y []byte) (taken bool) {
 	ref, rerr := bundle.YAMLToJSONStrictV2(y)
 	pub, perr := bundle.YAMLToJSONStrict(y)
 	if errText(perr) != errText(rerr) || !bytes.Equal(pub.Data, ref.Data) {
+		if !ok && keysCollide(t, y) {
+			// Keys like 8 and 08 (a float) convert to one JSON key:
+			// sigs.k8s.io/yaml keeps either, by map order, call to call.
+			t.Skip("two keys convert to one string")
+		}
 		t.Fatalf("YAMLToJSONStrict %q (%v), yaml.v2 path %q (%v)\ninput: %q", pub.Data, perr, ref.Data, rerr, y)
 	}
 	if !ok {
