@@ -211,3 +211,24 @@ func FuzzYAMLFast(f *testing.F) {
 		checkFast(t, y)
 	})
 }
+
+// BenchmarkYAMLToJSONTemplates: every distinct document the catalog's
+// templates write, through the fast path and through yaml.v2.
+func BenchmarkYAMLToJSONTemplates(b *testing.B) {
+	docs := templateOutputs(b)
+	for _, c := range []struct {
+		name string
+		f    func([]byte) (bundle.JSONDoc, error)
+	}{{"fast", bundle.YAMLToJSONStrict}, {"yaml.v2", bundle.YAMLToJSONStrictV2}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				for _, y := range docs {
+					if _, err := c.f(y); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
+	}
+}
