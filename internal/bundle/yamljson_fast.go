@@ -604,15 +604,16 @@ func (p *fastParser) json(i, depth int) (any, int, bool) {
 	}
 }
 
-// jsonEnd: a bare JSON word (number, true, false, null) ends at i, where
-// YAML's plain scalar in flow context ends too: a flow indicator, a space
-// or the line's end.
+// jsonEnd: a bare JSON word (number, true, false, null), which only
+// appears inside an object or array here, ends at i where YAML's plain
+// scalar in flow context ends too: at ',', ']' or '}' (a space would let
+// the plain scalar go on: "[1 2]" is one scalar "1 2").
 func (p *fastParser) jsonEnd(i int) bool {
 	if i == len(p.s) {
-		return true
+		return false
 	}
 	switch p.s[i] {
-	case ',', ']', '}', ' ', '\n':
+	case ',', ']', '}':
 		return true
 	}
 	return false
