@@ -88,3 +88,55 @@ func TestRunWrapsOnlyTheCommandRun(t *testing.T) {
 		}
 	}
 }
+
+// flagsSet(c) answers every name as c.IsSet does: the render command's
+// flags plus the cluster flags (--kubeconfig reads $KUBECONFIG), wrapped as
+// run() wraps them and not, under a parent command with a flag of its own.
+func TestFlagsSetIsIsSet(t *testing.T) {
+	lines := [][]string{
+		nil,
+		{"-o", "out"},
+		{"--output=out", "--format", "json"},
+		{"--internal-registry", "--stack", "a", "--stack", "b", "--pool", ""},
+		{"--internal-registry=false", "--fleet", "f.yaml", "--for", "argocd"},
+		{"--all", "--openshift", "4.20", "--kubeconfig", "k"},
+		{"-f", "mosc.yaml", "--push-spec", "q", "--secrets", "none", "--profiles", "p"},
+	}
+	for _, env := range []string{"", "/env/kubeconfig"} {
+		for _, wrap := range []bool{false, true} {
+			for _, line := range lines {
+				if env != "" {
+					t.Setenv("KUBECONFIG", env)
+				}
+				flags := append(renderCommand().Flags, clusterFlags()...)
+				var names []string
+				for _, f := range flags {
+					names = append(names, namesOf(f)...)
+				}
+				names = append(names, "parent-flag", "no-such-flag", "help", "h")
+				if wrap {
+					for i, f := range flags {
+						flags[i] = wrapFlag(f)
+					}
+				}
+				ran := false
+				cmd := &cli.Command{Name: "render", Flags: flags, Action: func(c *cli.Context) error {
+					ran = true
+					isSet := flagsSet(c)
+					for _, n := range names {
+						if got, want := isSet(n), c.IsSet(n); got != want {
+							t.Errorf("KUBECONFIG=%q wrapped=%v %q: flagsSet(%q) = %v, IsSet %v", env, wrap, line, n, got, want)
+						}
+					}
+					return nil
+				}}
+				parent := &cli.Command{Name: "top", Flags: []cli.Flag{&cli.BoolFlag{Name: "parent-flag"}}, Subcommands: []*cli.Command{cmd}}
+				app := &cli.App{Name: "mosc", Commands: []*cli.Command{parent}, Writer: io.Discard, ErrWriter: io.Discard}
+				args := append([]string{"mosc", "top", "--parent-flag", "render"}, line...)
+				if err := app.Run(args); err != nil || !ran {
+					t.Fatalf("%q: %v (ran %v)", args, err, ran)
+				}
+			}
+		}
+	}
+}

@@ -34,8 +34,9 @@ var stringPlanFlags = []string{"openshift", "platform", "pool", "push-spec", "st
 // planOverrides reads the plan flags.
 func planOverrides(c *cli.Context) (profile.Overrides, error) {
 	var errs profile.ErrorList
+	isSet := flagsSet(c)
 	for _, name := range stringPlanFlags {
-		if c.IsSet(name) && c.String(name) == "" {
+		if isSet(name) && c.String(name) == "" {
 			errs = append(errs, &profile.Error{Flag: "--" + name, Message: "must not be empty"})
 		}
 	}
@@ -58,7 +59,7 @@ func planOverrides(c *cli.Context) (profile.Overrides, error) {
 		Stacks:       c.StringSlice("stack"),
 		ProfilesDirs: c.StringSlice("profiles"),
 	}
-	if c.IsSet("internal-registry") {
+	if isSet("internal-registry") {
 		v := c.Bool("internal-registry")
 		o.InternalRegistry = &v
 	}

@@ -51,13 +51,14 @@ failed its checks (nothing is written then).`,
 }
 
 func runRender(c *cli.Context) error {
-	if c.IsSet("fleet") && c.Bool("all") {
+	isSet := flagsSet(c)
+	if isSet("fleet") && c.Bool("all") {
 		return failWith(exitError, errors.New("--all: renders the catalog, --fleet an inventory: use one"))
 	}
-	if c.IsSet("fleet") {
+	if isSet("fleet") {
 		return runRenderFleet(c)
 	}
-	if err := fleetOnlyFlags(c); err != nil {
+	if err := fleetOnlyFlags(isSet); err != nil {
 		return err
 	}
 	if c.NArg() > 0 {
@@ -68,13 +69,13 @@ func runRender(c *cli.Context) error {
 		return failWith(exitError, fmt.Errorf("--format: unknown format %q; known: yaml, json", format))
 	}
 	dir := c.String("output")
-	if c.IsSet("output") && dir == "" {
+	if isSet("output") && dir == "" {
 		return failWith(exitError, errors.New("-o: must not be empty"))
 	}
 	if c.Bool("all") {
 		return runRenderAll(c, dir)
 	}
-	if dir != "" && c.IsSet("format") && format != "yaml" {
+	if dir != "" && isSet("format") && format != "yaml" {
 		return failWith(exitError, errors.New("--format json writes to stdout; -o DIR always writes YAML files"))
 	}
 	res, err := renderPlan(c)

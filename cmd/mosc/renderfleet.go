@@ -33,9 +33,9 @@ func fleetRenderFlags() []cli.Flag {
 }
 
 // fleetOnlyFlags refuses fleet flags without --fleet.
-func fleetOnlyFlags(c *cli.Context) error {
+func fleetOnlyFlags(isSet func(string) bool) error {
 	for _, f := range []string{"cluster", "for", "repo-url", "repo-path", "revision", "argocd-namespace", "argocd-project", "policy-namespace", "cluster-set"} {
-		if c.IsSet(f) {
+		if isSet(f) {
 			return failWith(exitError, fmt.Errorf("--%s needs --fleet FILE", f))
 		}
 	}

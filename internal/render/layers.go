@@ -98,10 +98,38 @@ func LayerNames() ([]string, error) {
 }
 
 // layerData is what a fragment sees: the plan's fields at the top level
-// (.OpenShift, .Platform, .Stacks ...) plus the invocation's .Params.
+// (.OpenShift, .Platform, .Stacks ...), its own fields as in objData, plus
+// the invocation's .Params.
 type layerData struct {
-	*profile.Plan
+	// profile.Plan's fields, in its order (copied by newLayerData).
+	Site          string
+	OpenShift     profile.ReleaseInfo
+	Platform      profile.PlatformInfo
+	Stacks        []profile.StackInfo
+	Pool          string
+	MOSC          profile.MOSCPlan
+	Registry      *profile.RegistryPlan
+	RepoFiles     []profile.RepoFile
+	GPGKeys       []profile.GPGKey
+	EnableRepos   []string
+	UnsignedRepos []string
+	Extensions    []string
+	Layers        []profile.LayerInvocation
+	Node          profile.NodeSettings
+	Secrets       profile.SecretsPlan
+	Verify        profile.VerifyPlan
+	Warnings      []profile.Warning
+
 	Params map[string]any
+}
+
+func newLayerData(p *profile.Plan) *layerData {
+	return &layerData{
+		Site: p.Site, OpenShift: p.OpenShift, Platform: p.Platform, Stacks: p.Stacks, Pool: p.Pool, MOSC: p.MOSC,
+		Registry: p.Registry, RepoFiles: p.RepoFiles, GPGKeys: p.GPGKeys, EnableRepos: p.EnableRepos,
+		UnsignedRepos: p.UnsignedRepos, Extensions: p.Extensions, Layers: p.Layers, Node: p.Node, Secrets: p.Secrets,
+		Verify: p.Verify, Warnings: p.Warnings,
+	}
 }
 
 // EnableRepoFlag is the --enablerepo option a dnf command of the
@@ -109,7 +137,7 @@ type layerData struct {
 // (MCO mounts it into every MachineOSConfig's build). withUnsigned adds the
 // gpgcheck exception sections, for the stack install alone.
 // It is a list of zero or one word, for shargs.
-func (d layerData) EnableRepoFlag(withUnsigned bool) []string {
+func (d *layerData) EnableRepoFlag(withUnsigned bool) []string {
 	ids := append([]string(nil), d.EnableRepos...)
 	if withUnsigned {
 		ids = append(ids, d.UnsignedRepos...)
@@ -121,7 +149,7 @@ func (d layerData) EnableRepoFlag(withUnsigned bool) []string {
 }
 
 // RepoFileOf names the repo file that defines repo id ("" if none).
-func (d layerData) RepoFileOf(id string) string {
+func (d *layerData) RepoFileOf(id string) string {
 	for _, f := range d.RepoFiles {
 		for _, r := range f.Repos {
 			if r.ID == id {
@@ -181,8 +209,9 @@ func Containerfile(p *profile.Plan) (string, []RenderedLayer, error) {
 	invs = append(invs, profile.LayerInvocation{Name: LintLayer})
 	var out []RenderedLayer
 	var cmds []string
+	d := newLayerData(p) // one copy of the plan's fields for every fragment
 	for i, inv := range invs {
-		rl, err := ls.render(p, inv)
+		rl, err := ls.render(d, inv)
 		if err != nil {
 			field := fmt.Sprintf("layers[%d] (%s)", i, inv.Name)
 			if inv.Name == LintLayer {
@@ -217,7 +246,8 @@ func BuildInputsLine(p *profile.Plan) string {
 	return BuildInputsPrefix + hex.EncodeToString(sum[:8])
 }
 
-func (ls *layerSet) render(p *profile.Plan, inv profile.LayerInvocation) (RenderedLayer, error) {
+// render runs one fragment with d (its Params set to inv's).
+func (ls *layerSet) render(d *layerData, inv profile.LayerInvocation) (RenderedLayer, error) {
 	decl, ok := ls.params[inv.Name]
 	if !ok {
 		names := make([]string, 0, len(ls.params))
@@ -257,7 +287,8 @@ func (ls *layerSet) render(p *profile.Plan, inv profile.LayerInvocation) (Render
 	}
 	var b strings.Builder
 	b.Grow(512) // most fragments' output (the largest ~1 KB): one buffer, not four
-	if err := ls.tmpl.ExecuteTemplate(&b, "layers/"+inv.Name+".tmpl", layerData{Plan: p, Params: params}); err != nil {
+	d.Params = params
+	if err := ls.tmpl.ExecuteTemplate(&b, "layers/"+inv.Name+".tmpl", d); err != nil {
 		return RenderedLayer{}, templateError(err)
 	}
 	rl := RenderedLayer{Name: inv.Name}

@@ -119,9 +119,32 @@ func parseTemplates(fsys fs.FS) (*template.Template, error) {
 }
 
 // objData is what a manifest template sees: the plan's fields plus the
-// values every template needs computed once.
+// values every template needs computed once. The plan's fields are its
+// own (planFields), not promoted from an embedded *profile.Plan: text/template
+// finds a field with reflect's FieldByName, which for a promoted field runs
+// a breadth-first search over the embedded structs that allocates three
+// maps (~4.8 K instructions a look-up, 22 in a walkthrough render; issue
+// 15). TestTemplateDataHasPlanFields holds both data types to profile.Plan.
 type objData struct {
-	*profile.Plan
+	// profile.Plan's fields, in its order (copied by newObjData).
+	Site          string
+	OpenShift     profile.ReleaseInfo
+	Platform      profile.PlatformInfo
+	Stacks        []profile.StackInfo
+	Pool          string
+	MOSC          profile.MOSCPlan
+	Registry      *profile.RegistryPlan
+	RepoFiles     []profile.RepoFile
+	GPGKeys       []profile.GPGKey
+	EnableRepos   []string
+	UnsignedRepos []string
+	Extensions    []string
+	Layers        []profile.LayerInvocation
+	Node          profile.NodeSettings
+	Secrets       profile.SecretsPlan
+	Verify        profile.VerifyPlan
+	Warnings      []profile.Warning
+
 	Namespace   string
 	Labels      map[string]string
 	RoleLabels  map[string]string
@@ -157,7 +180,11 @@ func newObjData(p *profile.Plan, containerfile string) *objData {
 		ovs["hw-offload"] = "true"
 	}
 	return &objData{
-		Plan:       p,
+		Site: p.Site, OpenShift: p.OpenShift, Platform: p.Platform, Stacks: p.Stacks, Pool: p.Pool, MOSC: p.MOSC,
+		Registry: p.Registry, RepoFiles: p.RepoFiles, GPGKeys: p.GPGKeys, EnableRepos: p.EnableRepos,
+		UnsignedRepos: p.UnsignedRepos, Extensions: p.Extensions, Layers: p.Layers, Node: p.Node, Secrets: p.Secrets,
+		Verify: p.Verify, Warnings: p.Warnings,
+
 		Namespace:  profile.MCONamespace,
 		Labels:     labels,
 		RoleLabels: role,
@@ -204,10 +231,9 @@ func renderObjects(p *profile.Plan, containerfile string, memo *Memo) (*bundle.B
 		}
 	}
 	do := func(j *job) {
-		d := *base
-		d.Item = j.item
+		base.Item = j.item // one object at a time (below): base is not shared
 		var out bytes.Buffer
-		if err := t.ExecuteTemplate(&out, j.file, &d); err != nil {
+		if err := t.ExecuteTemplate(&out, j.file, base); err != nil {
 			j.err = templateError(err)
 			return
 		}

@@ -557,7 +557,7 @@ func TestTemplateErrorsNameFileLineCol(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = ls.render(walkthroughPlan(), profile.LayerInvocation{Name: "bad"})
+	_, err = ls.render(newLayerData(walkthroughPlan()), profile.LayerInvocation{Name: "bad"})
 	if err == nil || !strings.HasPrefix(err.Error(), "layers/bad.tmpl:2:16: can't evaluate field Nope") {
 		t.Errorf("got %v", err)
 	}
