@@ -233,6 +233,17 @@ func jsonKey(k any) (string, bool) {
 	return s, utf8.ValidString(s)
 }
 
+// jsonPlainASCII says, for each ASCII byte, whether AppendJSONString writes
+// it as it is ('1'): not a control byte, '"', '\\', '<', '>' or '&'. One
+// load per byte instead of six comparisons: the Containerfile and repo
+// files are most of the bytes a render writes through here, twice (toJson
+// in the template, then the JSON of the object).
+const jsonPlainASCII = "" +
+	"00000000000000000000000000000000" + // 0x00-0x1f
+	"11011101111111111111111111110101" + // 0x20-0x3f: " & < >
+	"11111111111111111111111111110111" + // 0x40-0x5f: \
+	"11111111111111111111111111111111" //   0x60-0x7f
+
 // AppendJSONString appends s as json.Marshal writes it: encoding/json's
 // appendString (Go 1.26) with escapeHTML, so <, > and & and control bytes
 // as \u00XX (\b \f \n \r \t short), invalid UTF-8 as \ufffd, U+2028
@@ -245,7 +256,7 @@ func AppendJSONString(dst []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		if b := s[i]; b < utf8.RuneSelf {
-			if b >= ' ' && b != '"' && b != '\\' && b != '<' && b != '>' && b != '&' {
+			if jsonPlainASCII[b] == '1' {
 				i++
 				continue
 			}

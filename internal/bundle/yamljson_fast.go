@@ -395,18 +395,18 @@ func (p *fastParser) jsonString(i int) (string, int, bool) {
 			return "", 0, false
 		}
 		c := s[j]
-		if c == '"' {
-			return s[start:j], j + 1, true
-		}
-		if c == '\\' {
-			break
-		}
 		if c < utf8.RuneSelf {
-			if c < 0x20 || c == 0x7f {
-				return "", 0, false
+			if yamlQuotedASCII[c] == '1' {
+				j++
+				continue
 			}
-			j++
-			continue
+			if c == '"' {
+				return s[start:j], j + 1, true
+			}
+			if c == '\\' {
+				break
+			}
+			return "", 0, false // a control byte or DEL
 		}
 		r, size := utf8.DecodeRuneInString(s[j:])
 		if !yamlQuotedRune(r, size) {
@@ -457,11 +457,15 @@ func (p *fastParser) jsonString(i int) (string, int, bool) {
 			}
 			j += 2
 		case c < utf8.RuneSelf:
-			if c < 0x20 || c == 0x7f {
+			if yamlQuotedASCII[c] != '1' {
 				return "", 0, false
 			}
-			b = append(b, c)
-			j++
+			k := j + 1 // copy the run of plain bytes at once
+			for k < len(s) && s[k] < utf8.RuneSelf && yamlQuotedASCII[s[k]] == '1' {
+				k++
+			}
+			b = append(b, s[j:k]...)
+			j = k
 		default:
 			r, size := utf8.DecodeRuneInString(s[j:])
 			if !yamlQuotedRune(r, size) {
@@ -472,6 +476,15 @@ func (p *fastParser) jsonString(i int) (string, int, bool) {
 		}
 	}
 }
+
+// yamlQuotedASCII says, for each ASCII byte, whether it stands for itself
+// in a double-quoted scalar ('1'): printable (libyaml's reader refuses
+// other controls; tab is allowed but JSON escapes it), not '"' or '\\'.
+const yamlQuotedASCII = "" +
+	"00000000000000000000000000000000" + // 0x00-0x1f
+	"11011111111111111111111111111111" + // 0x20-0x3f: "
+	"11111111111111111111111111110111" + // 0x40-0x5f: \
+	"11111111111111111111111111111110" //   0x60-0x7f: DEL
 
 // yamlQuotedRune: a non-ASCII rune libyaml's reader takes (#xA0-#xD7FF,
 // #xE000-#xFFFD, #x10000-#x10FFFF) and its scanner does not treat as a
@@ -591,15 +604,16 @@ func (p *fastParser) json(i, depth int) (any, int, bool) {
 	}
 }
 
-// jsonEnd: a bare JSON word (number, true, false, null) ends at i, where
-// YAML's plain scalar in flow context ends too: a flow indicator, a space
-// or the line's end.
+// jsonEnd: a bare JSON word (number, true, false, null), which only
+// appears inside an object or array here, ends at i where YAML's plain
+// scalar in flow context ends too: at ',', ']' or '}' (a space would let
+// the plain scalar go on: "[1 2]" is one scalar "1 2").
 func (p *fastParser) jsonEnd(i int) bool {
 	if i == len(p.s) {
-		return true
+		return false
 	}
 	switch p.s[i] {
-	case ',', ']', '}', ' ', '\n':
+	case ',', ']', '}':
 		return true
 	}
 	return false

@@ -20,6 +20,11 @@ func checkFast(t *testing.T, y []byte) (taken bool) {
 	ref, rerr := bundle.YAMLToJSONStrictV2(y)
 	pub, perr := bundle.YAMLToJSONStrict(y)
 	if errText(perr) != errText(rerr) || !bytes.Equal(pub.Data, ref.Data) {
+		if !ok && keysCollide(t, y) {
+			// Keys like 8 and 08 (a float) convert to one JSON key:
+			// sigs.k8s.io/yaml keeps either, by map order, call to call.
+			t.Skip("two keys convert to one string")
+		}
 		t.Fatalf("YAMLToJSONStrict %q (%v), yaml.v2 path %q (%v)\ninput: %q", pub.Data, perr, ref.Data, rerr, y)
 	}
 	if !ok {
@@ -205,4 +210,25 @@ func FuzzYAMLFast(f *testing.F) {
 	f.Fuzz(func(t *testing.T, y []byte) {
 		checkFast(t, y)
 	})
+}
+
+// BenchmarkYAMLToJSONTemplates: every distinct document the catalog's
+// templates write, through the fast path and through yaml.v2.
+func BenchmarkYAMLToJSONTemplates(b *testing.B) {
+	docs := templateOutputs(b)
+	for _, c := range []struct {
+		name string
+		f    func([]byte) (bundle.JSONDoc, error)
+	}{{"fast", bundle.YAMLToJSONStrict}, {"yaml.v2", bundle.YAMLToJSONStrictV2}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				for _, y := range docs {
+					if _, err := c.f(y); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
+	}
 }
