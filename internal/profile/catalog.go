@@ -92,7 +92,7 @@ func (c *Catalog) decode(kind, name string) {
 		// decoded from the file: TestEmbeddedGenerated keeps the two equal
 		// and embedded_gen.go up to date. The generated text is the file's
 		// bytes, so Raw is that string, read-only, instead of a copy (and
-		// comparing costs ~1/100 of the SHA-256 that was the key here).
+		// comparing costs ~1/100 of hashing it with SHA-256, the key before).
 		var prof Profile
 		if text, build := embeddedGenerated(e.file); build != nil && embedtext.Same(profiles.FS, name, text) {
 			prof = build()

@@ -25,7 +25,7 @@ const genFile = "embedded_gen.go"
 // TestEmbeddedGenerated holds embedded_gen.go to the embedded profiles: the
 // file must be exactly what generateEmbedded writes today, and each profile
 // it builds must equal DecodeProfile of its YAML (the catalog uses it only
-// for a file with the same SHA-256, so a stale entry costs speed, never
+// for a file that still holds the same text, so a stale entry costs speed, never
 // correctness). After editing profiles/: go test ./internal/profile -run
 // TestEmbeddedGenerated -update.
 func TestEmbeddedGenerated(t *testing.T) {
@@ -98,7 +98,7 @@ func TestCatalogUsesGenerated(t *testing.T) {
 }
 
 // generateEmbedded decodes every embedded profile and writes Go code that
-// builds each, keyed by its file's SHA-256.
+// builds each, keyed by its file name, with the text it was built from.
 func generateEmbedded(t *testing.T) ([]byte, map[string]Profile) {
 	t.Helper()
 	type entry struct {
