@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"flag"
 	"fmt"
 	"io"
 	"reflect"
@@ -137,6 +138,55 @@ func TestFlagsSetIsIsSet(t *testing.T) {
 					t.Fatalf("%q: %v (ran %v)", args, err, ran)
 				}
 			}
+		}
+	}
+}
+
+// A wrapped string flag's Apply registers what cli.StringFlag.Apply does
+// (names, default, usage; --kubeconfig's $KUBECONFIG included), and its
+// help line after Apply is the same, for every string flag of every command.
+func TestWrappedStringApply(t *testing.T) {
+	for _, env := range []string{"", "/env/kubeconfig"} {
+		t.Setenv("KUBECONFIG", env)
+		flagsOf := func() []cli.Flag {
+			var all []cli.Flag
+			var walk func(cmds []*cli.Command)
+			walk = func(cmds []*cli.Command) {
+				for _, c := range cmds {
+					all = append(all, c.Flags...)
+					walk(c.Subcommands)
+				}
+			}
+			walk(newApp(io.Discard, io.Discard).Commands)
+			return all
+		}
+		orig, fresh := flagsOf(), flagsOf()
+		n := 0
+		for i, f := range orig {
+			if _, ok := f.(*cli.StringFlag); !ok {
+				continue
+			}
+			n++
+			w := wrapFlag(fresh[i])
+			want, got := flag.NewFlagSet("want", flag.ContinueOnError), flag.NewFlagSet("got", flag.ContinueOnError)
+			if err := f.Apply(want); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Apply(got); err != nil {
+				t.Fatal(err)
+			}
+			var ws, gs []string
+			want.VisitAll(func(x *flag.Flag) { ws = append(ws, fmt.Sprintf("%s %q %q %q", x.Name, x.Usage, x.DefValue, x.Value)) })
+			got.VisitAll(func(x *flag.Flag) { gs = append(gs, fmt.Sprintf("%s %q %q %q", x.Name, x.Usage, x.DefValue, x.Value)) })
+			if !reflect.DeepEqual(gs, ws) {
+				t.Errorf("KUBECONFIG=%q %s: registered %q, want %q", env, f.Names()[0], gs, ws)
+			}
+			if fmt.Sprint(w) != fmt.Sprint(f) {
+				t.Errorf("KUBECONFIG=%q %s: help line after Apply %q, want %q", env, f.Names()[0], fmt.Sprint(w), fmt.Sprint(f))
+			}
+		}
+		if n < 50 {
+			t.Errorf("only %d string flags", n)
 		}
 	}
 }

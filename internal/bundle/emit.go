@@ -831,10 +831,17 @@ func (e *emitter) writeLiteral(s string) {
 			if breaks {
 				e.writeIndent()
 			}
-			// The characters up to the next break, at once.
+			// The characters up to the next break, at once: a break starts
+			// with '\r', '\n', 0xC2 (U+0085) or 0xE2 (U+2028, U+2029), so
+			// only those bytes need isBreak (a call per byte was most of
+			// the time of writing a Containerfile).
 			j := i + 1
-			for j < len(s) && !isBreak(s, j) {
-				j++
+			for j < len(s) {
+				if c := s[j]; c != '\n' && c != '\r' && c != 0xC2 && c != 0xE2 || !isBreak(s, j) {
+					j++
+					continue
+				}
+				break
 			}
 			e.buf = append(e.buf, s[i:j]...)
 			e.column += utf8.RuneCountInString(s[i:j])
