@@ -1411,11 +1411,17 @@ func unquoteBytes(s []byte) (t []byte, ok bool) {
 		case c == '"', c < ' ':
 			return
 
-		// ASCII
+		// ASCII: c and the plain ASCII bytes after it at once, as many as
+		// the room check above allows (a byte at a time was most of
+		// decoding a rendered object's long strings: the Containerfile,
+		// unit files, repo files).
 		case c < utf8.RuneSelf:
-			b[w] = c
-			r++
-			w++
+			n, end := r+1, min(len(s), r+len(b)-2*utf8.UTFMax-w)
+			for n < end && s[n] >= ' ' && s[n] < utf8.RuneSelf && s[n] != '\\' && s[n] != '"' {
+				n++
+			}
+			w += copy(b[w:], s[r:n])
+			r = n
 
 		// Coerce to well-formed UTF-8.
 		default:
