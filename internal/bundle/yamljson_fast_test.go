@@ -189,13 +189,20 @@ func TestYAMLFastTaken(t *testing.T) {
 }
 
 func TestYAMLFastGivesUp(t *testing.T) {
+	invalid := 0
 	for _, c := range fastGivesUp {
 		if _, ok := bundle.YAMLFast([]byte(c)); ok {
 			t.Errorf("fast path took %q", c)
 			continue
 		}
 		checkFast(t, []byte(c)) // the public function is the yaml.v2 path
+		if _, err := bundle.YAMLToJSONStrict([]byte(c)); err != nil {
+			invalid++
+		}
+		// and that path is sigs.k8s.io/yaml's: bytes and error text.
+		t.Run("", func(t *testing.T) { checkYAMLToJSON(t, []byte(c)) })
 	}
+	t.Logf("%d cases, %d of them invalid (yaml.v2's error returned)", len(fastGivesUp), invalid)
 }
 
 // FuzzYAMLFast: whatever the fast path takes, yaml.v2 + jsonConverter
