@@ -16,16 +16,7 @@ import (
 // interfaces as the flag it wraps, for every flag of every command, and
 // unwrapFlag gives the flag back.
 func TestWrappedFlags(t *testing.T) {
-	app := newApp(io.Discard, io.Discard)
-	var all []cli.Flag
-	var walk func(cmds []*cli.Command)
-	walk = func(cmds []*cli.Command) {
-		for _, c := range cmds {
-			all = append(all, c.Flags...)
-			walk(c.Subcommands)
-		}
-	}
-	walk(app.Commands)
+	all := allFlags(newApp(io.Discard, io.Discard))
 	wrapped := 0
 	for _, f := range all {
 		w := wrapFlag(f)
@@ -148,19 +139,8 @@ func TestFlagsSetIsIsSet(t *testing.T) {
 func TestWrappedStringApply(t *testing.T) {
 	for _, env := range []string{"", "/env/kubeconfig"} {
 		t.Setenv("KUBECONFIG", env)
-		flagsOf := func() []cli.Flag {
-			var all []cli.Flag
-			var walk func(cmds []*cli.Command)
-			walk = func(cmds []*cli.Command) {
-				for _, c := range cmds {
-					all = append(all, c.Flags...)
-					walk(c.Subcommands)
-				}
-			}
-			walk(newApp(io.Discard, io.Discard).Commands)
-			return all
-		}
-		orig, fresh := flagsOf(), flagsOf()
+		// Two apps: Apply mutates a flag, so the wrapped one must not share it.
+		orig, fresh := allFlags(newApp(io.Discard, io.Discard)), allFlags(newApp(io.Discard, io.Discard))
 		n := 0
 		for i, f := range orig {
 			if _, ok := f.(*cli.StringFlag); !ok {
@@ -189,4 +169,19 @@ func TestWrappedStringApply(t *testing.T) {
 			t.Errorf("only %d string flags", n)
 		}
 	}
+}
+
+// allFlags lists the flags of every command and subcommand of app, in
+// tree order.
+func allFlags(app *cli.App) []cli.Flag {
+	var all []cli.Flag
+	var walk func(cmds []*cli.Command)
+	walk = func(cmds []*cli.Command) {
+		for _, c := range cmds {
+			all = append(all, c.Flags...)
+			walk(c.Subcommands)
+		}
+	}
+	walk(app.Commands)
+	return all
 }
