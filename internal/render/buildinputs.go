@@ -1,8 +1,6 @@
 package render
 
 import (
-	"sort"
-
 	"github.com/mosc-dev/mosc/internal/bundle"
 	"github.com/mosc-dev/mosc/internal/profile"
 )
@@ -80,39 +78,9 @@ func appendRepos(dst []byte, repos []profile.Repo) []byte {
 		dst = append(dst, `,"GPGKey":`...)
 		dst = bundle.AppendJSONString(dst, r.GPGKey)
 		dst = append(dst, `,"Comment":`...)
-		if r.Comment == nil {
-			dst = append(dst, "null"...)
-		} else {
-			dst = append(dst, '[')
-			for j, c := range r.Comment {
-				if j > 0 {
-					dst = append(dst, ',')
-				}
-				dst = bundle.AppendJSONString(dst, c)
-			}
-			dst = append(dst, ']')
-		}
+		dst = bundle.AppendJSONStrings(dst, r.Comment)
 		dst = append(dst, `,"Extra":`...)
-		if r.Extra == nil {
-			dst = append(dst, "null"...)
-		} else {
-			// encoding/json writes a map's entries sorted by key.
-			ks := make([]string, 0, len(r.Extra))
-			for k := range r.Extra {
-				ks = append(ks, k)
-			}
-			sort.Strings(ks)
-			dst = append(dst, '{')
-			for j, k := range ks {
-				if j > 0 {
-					dst = append(dst, ',')
-				}
-				dst = bundle.AppendJSONString(dst, k)
-				dst = append(dst, ':')
-				dst = bundle.AppendJSONString(dst, r.Extra[k])
-			}
-			dst = append(dst, '}')
-		}
+		dst = bundle.AppendJSONStringMap(dst, r.Extra)
 		dst = append(dst, '}')
 	}
 	return append(dst, ']')

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"sort"
 
 	"github.com/mosc-dev/mosc/internal/bundle"
 )
@@ -30,44 +29,17 @@ func toJSON(v any) string {
 	case string:
 		return bytesString(bundle.AppendJSONString(make([]byte, 0, len(x)+2), x))
 	case map[string]string:
-		if x == nil {
-			return "null"
-		}
-		keys := make([]string, 0, len(x))
 		n := 2
 		for k, v := range x {
-			keys = append(keys, k)
 			n += len(k) + len(v) + 6
 		}
-		sort.Strings(keys) // json.Marshal's map order
-		b := make([]byte, 0, n)
-		b = append(b, '{')
-		for i, k := range keys {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = bundle.AppendJSONString(b, k)
-			b = append(b, ':')
-			b = bundle.AppendJSONString(b, x[k])
-		}
-		return bytesString(append(b, '}'))
+		return bytesString(bundle.AppendJSONStringMap(make([]byte, 0, n), x))
 	case []string:
-		if x == nil {
-			return "null"
-		}
 		n := 2
 		for _, s := range x {
 			n += len(s) + 3
 		}
-		b := make([]byte, 0, n)
-		b = append(b, '[')
-		for i, s := range x {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = bundle.AppendJSONString(b, s)
-		}
-		return bytesString(append(b, ']'))
+		return bytesString(bundle.AppendJSONStrings(make([]byte, 0, n), x))
 	}
 	out, _ := json.Marshal(v)
 	return string(out)
